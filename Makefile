@@ -1,0 +1,46 @@
+# Every target does its own set-up on a fresh machine and is idempotent: file stamps make a second
+# run skip what has not changed (cargo and npm then have nothing to do).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find kernels/src -name '*.rs')
+EXT := $(STAMPS)/kernels
+export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
+
+.PHONY: all setup demo test test-rust test-python bench clean
+
+all: setup
+
+setup: $(EXT)
+
+# The venv with the project's Python dependencies (and maturin, which builds the extension).
+$(STAMPS)/venv: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 'maturin>=1.8,<2'
+	$(VENV)/bin/maturin develop --release --extras dev
+	mkdir -p $(STAMPS) && touch $@
+
+# The native extension zkdl._kernels, rebuilt in place only when a kernel source changed.
+$(EXT): $(STAMPS)/venv $(KERNEL_SOURCES)
+	$(VENV)/bin/maturin develop --release --skip-install
+	touch $@
+
+demo: setup
+	$(VENV)/bin/zkdl demo
+
+test: test-rust test-python
+
+test-rust:
+	cargo test --release --manifest-path kernels/Cargo.toml
+
+test-python: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/kernels.py
+
+clean:
+	rm -rf $(VENV) $(STAMPS) kernels/target zkdl/_kernels*.so
