@@ -10,7 +10,7 @@ KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find
 EXT := $(STAMPS)/kernels
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
 
-.PHONY: all setup demo test test-rust test-python bench clean
+.PHONY: all setup demo test test-rust test-python test-contracts bench clean
 
 all: setup
 
@@ -28,19 +28,27 @@ $(EXT): $(STAMPS)/venv $(KERNEL_SOURCES)
 	$(VENV)/bin/maturin develop --release --skip-install
 	touch $@
 
+# Node packages: Hardhat 2 with the npm solc (offline compiles) and anvil, the real node for tests.
+$(STAMPS)/npm: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p $(STAMPS) && touch $@
+
 demo: setup
 	$(VENV)/bin/zkdl demo
 
-test: test-rust test-python
+test: test-rust test-contracts test-python
 
 test-rust:
 	cargo test --release --manifest-path kernels/Cargo.toml
 
-test-python: setup
+test-contracts: $(STAMPS)/npm
+	npx hardhat test
+
+test-python: setup $(STAMPS)/npm
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) bench/kernels.py
 
 clean:
-	rm -rf $(VENV) $(STAMPS) kernels/target zkdl/_kernels*.so
+	rm -rf $(VENV) $(STAMPS) kernels/target zkdl/_kernels*.so node_modules artifacts cache

@@ -61,7 +61,7 @@ interface IModelRegistry {
         bytes32 reportDigest;
     }
 
-    /// @dev A stored attestation (one per verifier and model, final).
+    /// @dev An attestation (one per verifier and model, final). `verifierVersion` is the model's.
     struct Attestation {
         address verifier;
         Verdict verdict;

@@ -1,0 +1,237 @@
+"""Deploy the ModelRegistry from the shipped artifact (no Node needed) and keep deployment records.
+
+A record per chain id (`<deployments dir>/<chainId>.json`) holds address, block, tx hash, ABI hash
+and runtime-code hash. Deploying is idempotent: when a record exists and the chain still has the
+recorded code at the recorded address with the shipped ABI, nothing is sent. The embedded chain is
+ephemeral and gets no record.
+
+Command line (the key comes from the environment, never from an argument):
+
+    ZKDL_DEPLOYER_KEY=0x... python -m zkdl.chain.deploy --rpc http://127.0.0.1:8545 --quorum 2
+    ZKDL_DEPLOYER_KEYSTORE=key.json ZKDL_DEPLOYER_KEYSTORE_PASSWORD=... python -m zkdl.chain.deploy --rpc URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+
+from .artifacts import load_artifact
+from .client import RegistryClient, Sender
+from .errors import DeploymentError, RevertDecoder, UnknownRevertError, revert_data
+
+KEY_ENV = "ZKDL_DEPLOYER_KEY"
+KEYSTORE_ENV = "ZKDL_DEPLOYER_KEYSTORE"
+KEYSTORE_PASSWORD_ENV = "ZKDL_DEPLOYER_KEYSTORE_PASSWORD"
+DEPLOYMENTS_ENV = "ZKDL_DEPLOYMENTS_DIR"
+_REPO_DEPLOYMENTS = Path(__file__).resolve().parents[2] / "deploy" / "deployments"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment record (the JSON keys are these names in camelCase)."""
+
+    chain_id: int
+    address: str
+    block_number: int
+    block_hash: str
+    transaction_hash: str
+    deployer: str
+    admin: str
+    quorum: int
+    abi_hash: str
+    code_hash: str
+    source_fingerprint: str
+    contract: str = "ModelRegistry"
+
+    def to_json(self) -> dict[str, Any]:
+        return {_camel(k): v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Deployment":
+        return cls(**{k: data[_camel(k)] for k in cls.__dataclass_fields__})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def deployments_dir(directory: str | Path | None = None) -> Path:
+    """Where records live: the argument, else $ZKDL_DEPLOYMENTS_DIR, else deploy/deployments of the checkout."""
+    return Path(directory or os.environ.get(DEPLOYMENTS_ENV) or _REPO_DEPLOYMENTS)
+
+
+def record_path(chain_id: int, directory: str | Path | None = None) -> Path:
+    return deployments_dir(directory) / f"{chain_id}.json"
+
+
+def read_deployment(chain_id: int, directory: str | Path | None = None) -> Deployment:
+    """The record for `chain_id`; `DeploymentError` if there is none."""
+    path = record_path(chain_id, directory)
+    if not path.exists():
+        raise DeploymentError(f"no ModelRegistry deployment recorded for chain {chain_id} at {path}",
+                              "deploy with `python -m zkdl.chain.deploy --rpc URL` or set ZKDL_DEPLOYMENTS_DIR")
+    return Deployment.from_json(json.loads(path.read_text("utf-8")))
+
+
+def write_deployment(deployment: Deployment, directory: str | Path | None = None) -> Path:
+    path = record_path(deployment.chain_id, directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(deployment.to_json(), indent=2) + "\n", "utf-8")
+    tmp.replace(path)  # atomic: a crash never leaves half a record
+    return path
+
+
+def deploy_registry(w3: Web3, sender: Sender, *, admin: str | None = None, quorum: int = 1) -> Deployment:
+    """Deploy a new registry (admin defaults to the sender) and return its record (not written)."""
+    artifact = load_artifact()
+    sender_address = to_checksum_address(sender if isinstance(sender, str) else sender.address)
+    admin = to_checksum_address(admin or sender_address)
+    ctor = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(admin, quorum)
+    try:
+        tx_hash = _send_deploy(w3, ctor, sender)
+    except Exception as exc:  # noqa: BLE001 - constructor reverts become typed errors
+        data = revert_data(exc)
+        if data is None:
+            raise
+        raise RevertDecoder(artifact.abi).decode(data) from exc
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
+    if receipt["status"] != 1 or not receipt["contractAddress"]:
+        raise UnknownRevertError(f"deployment transaction 0x{bytes(tx_hash).hex()} failed", data="0x")
+    address = receipt["contractAddress"]
+    return Deployment(
+        chain_id=w3.eth.chain_id,
+        address=address,
+        block_number=receipt["blockNumber"],
+        block_hash="0x" + bytes(receipt["blockHash"]).hex(),
+        transaction_hash="0x" + bytes(tx_hash).hex(),
+        deployer=sender_address,
+        admin=admin,
+        quorum=quorum,
+        abi_hash=artifact.abi_hash,
+        code_hash=_code_hash(w3, address),
+        source_fingerprint=artifact.source_fingerprint,
+    )
+
+
+def _send_deploy(w3: Web3, ctor: Any, sender: Sender) -> bytes:
+    if isinstance(sender, str):
+        return ctor.transact({"from": to_checksum_address(sender)})
+    nonce = w3.eth.get_transaction_count(sender.address, "pending")
+    tx = ctor.build_transaction({"from": sender.address, "nonce": nonce})
+    return w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+
+
+def _code_hash(w3: Web3, address: str) -> str:
+    # The runtime code as deployed (immutables filled in), so it identifies this very deployment.
+    return "0x" + keccak(bytes(w3.eth.get_code(address))).hex()
+
+
+def check_deployment(w3: Web3, record: Deployment) -> None:
+    """Raise `DeploymentError` unless the chain matches the record and the shipped artifact."""
+    if w3.eth.chain_id != record.chain_id:
+        raise DeploymentError(f"the node is on chain {w3.eth.chain_id}, the record is for {record.chain_id}",
+                              "connect to the right network")
+    if record.abi_hash != load_artifact().abi_hash:
+        raise DeploymentError(f"the registry at {record.address} was deployed from another ABI",
+                              "redeploy (--redeploy) or use the zkdl version that deployed it")
+    if _code_hash(w3, record.address) != record.code_hash:
+        raise DeploymentError(f"chain {record.chain_id} has no recorded registry code at {record.address}",
+                              "the chain was reset (dev node?) or the record is wrong: redeploy with --redeploy")
+
+
+def ensure_deployed(
+    w3: Web3, sender: Sender, directory: str | Path | None = None, *, admin: str | None = None,
+    quorum: int = 1, redeploy: bool = False,
+) -> tuple[Deployment, bool]:
+    """Idempotent deploy: reuse the recorded registry if it checks out, else deploy and record.
+
+    Returns (record, deployed_now). Without `redeploy`, a record that no longer matches the chain is
+    an error rather than silently replaced: a real network's record must never change by accident.
+    """
+    path = record_path(w3.eth.chain_id, directory)
+    if path.exists() and not redeploy:
+        record = read_deployment(w3.eth.chain_id, directory)
+        check_deployment(w3, record)
+        return record, False
+    record = deploy_registry(w3, sender, admin=admin, quorum=quorum)
+    write_deployment(record, directory)
+    return record, True
+
+
+def client_from_deployment(w3: Web3, directory: str | Path | None = None, sender: Sender | None = None,
+                           *, check: bool = True) -> RegistryClient:
+    """A client for the registry recorded for the node's chain."""
+    record = read_deployment(w3.eth.chain_id, directory)
+    if check:
+        check_deployment(w3, record)
+    return RegistryClient(w3, record.address, sender)
+
+
+def load_deployer_account(env: Mapping[str, str] | None = None, keystore: str | Path | None = None) -> LocalAccount:
+    """The deployer's key from $ZKDL_DEPLOYER_KEY, or from an encrypted keystore file whose password is
+    in $ZKDL_DEPLOYER_KEYSTORE_PASSWORD. Keys are never taken from arguments (shell history, ps)."""
+    env = os.environ if env is None else env
+    if env.get(KEY_ENV):
+        try:
+            return Account.from_key(env[KEY_ENV])
+        except Exception:  # noqa: BLE001 - never echo the key itself
+            raise DeploymentError(f"${KEY_ENV} is not a valid private key", "set it to a 0x-hex 32-byte key") from None
+    path = keystore or env.get(KEYSTORE_ENV)
+    if not path:
+        raise DeploymentError("no deployer key", f"set ${KEY_ENV}, or ${KEYSTORE_ENV} and ${KEYSTORE_PASSWORD_ENV}")
+    if KEYSTORE_PASSWORD_ENV not in env:
+        raise DeploymentError(f"keystore {path} needs a password", f"set ${KEYSTORE_PASSWORD_ENV}")
+    try:
+        key = Account.decrypt(json.loads(Path(path).read_text("utf-8")), env[KEYSTORE_PASSWORD_ENV])
+    except (OSError, ValueError) as exc:
+        raise DeploymentError(f"cannot decrypt keystore {path}: {exc}", "check the file and the password") from None
+    return Account.from_key(key)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zkdl.chain.deploy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rpc", required=True, help="JSON-RPC URL (http:// or https://)")
+    parser.add_argument("--quorum", type=int, default=1, help="valid attestations needed for Verified")
+    parser.add_argument("--admin", help="admin and pauser address (default: the deployer)")
+    parser.add_argument("--keystore", help=f"encrypted keystore file (password in ${KEYSTORE_PASSWORD_ENV})")
+    parser.add_argument("--deployments-dir", help=f"record directory (default: ${DEPLOYMENTS_ENV} or deploy/deployments)")
+    parser.add_argument("--redeploy", action="store_true", help="deploy even if a record exists, replacing it")
+    args = parser.parse_args(argv)
+    try:
+        w3 = _connect(args.rpc)
+        account = load_deployer_account(keystore=args.keystore)
+        record, deployed = ensure_deployed(w3, account, args.deployments_dir, admin=args.admin,
+                                           quorum=args.quorum, redeploy=args.redeploy)
+    except DeploymentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    verb = "deployed" if deployed else "already deployed (record checked)"
+    print(f"ModelRegistry {verb} on chain {record.chain_id} at {record.address} "
+          f"(block {record.block_number}); record: {record_path(record.chain_id, args.deployments_dir)}")
+    return 0
+
+
+def _connect(url: str) -> Web3:
+    if not url.startswith(("http://", "https://")):
+        raise DeploymentError(f"unsupported RPC URL {url}", "use an http(s):// JSON-RPC URL")
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
+    if not w3.is_connected():
+        raise DeploymentError(f"cannot reach a JSON-RPC node at {url}", "start the node or fix --rpc")
+    return w3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
