@@ -1,0 +1,101 @@
+"""The ``zkdl`` command: help, ``zkdl train`` (human and --json output, spec files, errors)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zkdl.cli import SUBCOMMANDS, build_parser
+from zkdl.train import load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def zkdl(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m zkdl.cli`` with ``args`` from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "zkdl.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_lists_subcommands() -> None:
+    out = zkdl("--help")
+    assert out.returncode == 0 and "train" in out.stdout and "demo" in out.stdout
+    assert {"train", "demo"} <= set(SUBCOMMANDS)
+    assert build_parser().parse_args(["train", "--out", "x"]).run is SUBCOMMANDS["train"].run
+
+
+def test_train_writes_the_run_and_prints_accuracies(tmp_path: Path) -> None:
+    out = zkdl(
+        "train",
+        "--out",
+        str(tmp_path / "run"),
+        "--hidden",
+        "16",
+        "--steps",
+        "5",
+        "--batch",
+        "32",
+        "--no-progress",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "train accuracy" in out.stdout and "test accuracy" in out.stdout and "max bits: Z" in out.stdout
+    names = {p.name for p in (tmp_path / "run").iterdir()}
+    assert names == {"run.json", "weights_initial.npz", "weights_final.npz", "witness.npz"}
+    run = load_run(tmp_path / "run")
+    assert run.spec.model.widths == (64, 16, 10) and run.spec.steps == 5 and run.data.name == "digits"
+    assert run.witness is not None and run.witness.steps == 5
+
+
+def test_train_json_with_spec_file_and_overrides(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        "[model]\nhidden = [8]\nbias = true\n[quant]\nlr_exp = 9\n"
+        "[train]\nbatch = 16\nepochs = 1\nschedule_seed = 3\n"
+    )
+    out = zkdl("train", "--spec", str(spec), "--out", str(tmp_path / "run"), "--steps", "4", "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["steps"] == 4 and summary["run_dir"] == str(tmp_path / "run")
+    assert 0.0 <= summary["test_accuracy"] <= 1.0 and summary["max_bits"]["Z"] <= 64
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert meta["spec"]["model"] == {"widths": [64, 8, 10], "bias": True}
+    assert meta["spec"]["quant"]["lr_exp"] == 9 and meta["schedule"]["seed"] == 3
+    assert meta["data"]["digest"] == summary["data_digest"]
+
+
+def test_train_with_csv_data_named_in_the_spec_and_init_weights(tmp_path: Path) -> None:
+    rows = [f"{i % 3},{(i * 7) % 5},{i % 2}" for i in range(40)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "spec.json").write_text('{"train": {"data": "d.csv", "batch": 8, "steps": 3}}')
+    np.savez(tmp_path / "w.npz", W0=np.full((2, 4), 0.1), W1=np.full((4, 2), -0.1))
+    spec, weights, run = (str(tmp_path / n) for n in ("spec.json", "w.npz", "run"))
+    out = zkdl("train", "--spec", spec, "--hidden", "4", "--init-weights", weights, "--out", run, "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["data"] == "d.csv"
+    assert load_run(tmp_path / "run").initial.w[0][0, 0] == round(0.1 * 2**42)
+
+
+def test_demo_prints_the_digits_accuracy() -> None:
+    out = zkdl("demo", "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["steps"] == 220 and summary["test_accuracy"] >= 0.9 and summary["witness_bytes"] == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--range-bits", "50", "--steps", "2"], "overflow at step 0, layer 0, tensor Z"),
+        (["--data", "nowhere.npz"], "neither 'digits' nor an existing file"),
+        (["--range-bits", "70"], "range_bits must lie in"),
+    ],
+)
+def test_train_errors_exit_1_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
+    out = zkdl("train", "--out", str(tmp_path / "run"), "--hidden", "8", "--no-progress", *args)
+    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr

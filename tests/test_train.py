@@ -1,0 +1,129 @@
+"""The exact fixed-point trainer: accuracy against float, witness contents, overflow errors, run files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import small_spec
+
+from zkdl.data import Dataset
+from zkdl.errors import RunFormatError, SpecError, TrainingOverflowError, ZkdlError
+from zkdl.model import ModelSpec, TrainSpec, init_weights
+from zkdl.quant import QuantParams
+from zkdl.train import (
+    LAYER_TENSORS,
+    accuracy,
+    load_run,
+    tensor_names,
+    train,
+    train_float_reference,
+)
+
+
+def test_digits_accuracy_matches_float_training(digits: Dataset) -> None:
+    """Acceptance: 64-128-128-10, batch 64, 10 epochs; quantised within 3 points of float32, both >= 90 %."""
+    spec = TrainSpec(
+        ModelSpec((64, 128, 128, 10)), QuantParams(), batch=64, steps=220, schedule_seed=0, init_seed=0
+    )
+    run = train(spec, digits, record_witness=False)
+    ref = train_float_reference(spec, digits, run.initial)
+    print(
+        f"quantised test {run.stats.test_accuracy:.4f}, float test {ref.test_accuracy:.4f}, "
+        f"max bits {run.stats.max_bits}, {run.stats.seconds} s"
+    )
+    assert run.stats.test_accuracy >= 0.90 and ref.test_accuracy >= 0.90
+    assert abs(run.stats.test_accuracy - ref.test_accuracy) <= 0.03
+    assert run.stats.max_bits["Z"] <= 64 and run.stats.max_bits["G_A"] <= 64
+
+
+def test_witness_layout(small_run_dir: Path, digits: Dataset) -> None:
+    run = load_run(small_run_dir)
+    model, q = run.spec.model, run.spec.quant
+    assert tensor_names(model, model.n_layers - 1) == tuple(
+        n
+        for n in LAYER_TENSORS
+        if n not in {"S", "A_out", "G_A", "G_A_rescaled", "R_GA"} and (model.bias or n not in {"b", "G_b"})
+    )
+    w = run.witness
+    assert w is not None and w.steps == run.spec.steps
+    assert np.array_equal(w.arrays["batch"], run.schedule)
+    for t in range(w.steps):
+        step = w.step(t)
+        first, last = step.layers[0], step.layers[-1]
+        assert np.array_equal(first.A_in, digits.X_train[step.batch] << (q.frac_bits - digits.frac_bits))
+        assert np.array_equal(last.G_Z, last.Z_rescaled - step.Y)
+        assert last.S is None and first.S is not None and (first.b is None) != model.bias
+        for l, layer in enumerate(step.layers[:-1]):
+            assert np.array_equal(step.layers[l + 1].A_in, layer.A_out)
+            assert np.array_equal(layer.G_Z, layer.S * layer.G_A_rescaled)
+        nxt = run.final if t == w.steps - 1 else None
+        for l, layer in enumerate(step.layers):
+            following = nxt.w[l] if nxt is not None else w.step(t + 1).layers[l].W
+            assert np.array_equal(following, layer.W - layer.G_W)
+    assert np.array_equal(w.step(0).layers[1].W, run.initial.w[1])
+
+
+def test_run_round_trip(small_run_dir: Path, digits: Dataset) -> None:
+    run = load_run(small_run_dir)
+    again = train(run.spec, digits)
+    assert again.final.equals(run.final) and again.initial.equals(run.initial)
+    assert again.stats.max_bits == run.stats.max_bits and again.data == run.data
+    assert set(again.witness.arrays) == set(run.witness.arrays)
+    assert all(np.array_equal(again.witness.arrays[k], run.witness.arrays[k]) for k in run.witness.arrays)
+    assert load_run(small_run_dir, with_witness=False).witness is None
+
+
+def test_bias_network_learns_like_float(digits: Dataset) -> None:
+    spec = TrainSpec(ModelSpec((64, 32, 10), bias=True), QuantParams(lr_exp=8), 32, 440, 1, 1)
+    run = train(spec, digits, record_witness=False)
+    ref = train_float_reference(spec, digits, run.initial)
+    assert run.stats.test_accuracy > 0.85 and abs(run.stats.test_accuracy - ref.test_accuracy) <= 0.03
+    assert run.stats.max_bits["b"] < 40 and run.stats.max_bits["Z"] <= 64
+
+
+def test_given_initial_weights_are_used(digits: Dataset) -> None:
+    spec = small_spec(bias=False, steps=1)
+    initial = init_weights(spec.model, spec.quant, 99)
+    run = train(spec, digits, initial=initial, record_witness=False)
+    assert run.initial is initial and accuracy(run.final, spec.quant, digits.X_test, digits.y_test, 4) >= 0.0
+
+
+def test_static_overflow_names_layer_step_and_tensor(digits: Dataset) -> None:
+    spec = small_spec(bias=False)
+    spec = TrainSpec(spec.model, QuantParams(range_bits=50), spec.batch, spec.steps, 0, 0)
+    with pytest.raises(TrainingOverflowError) as err:
+        train(spec, digits)
+    e = err.value
+    assert (e.layer, e.step, e.tensor, e.bits_allowed) == (0, 0, "Z", 50) and e.bits_needed > 50
+    assert isinstance(e, ZkdlError) and isinstance(e, ValueError)
+    for words in ("step 0", "layer 0", "tensor Z", "50 are allowed", "learning rate", "range_bits"):
+        assert words in e.user_message
+
+
+def test_divergence_overflows_at_a_later_step(digits: Dataset) -> None:
+    spec = TrainSpec(ModelSpec((64, 32, 10)), QuantParams(lr_exp=3), 64, 50, 0, 0)
+    with pytest.raises(TrainingOverflowError) as err:
+        train(spec, digits, record_witness=False)
+    assert err.value.step > 0 and err.value.tensor in {"Z", "G_A"} and err.value.bits_needed > 64
+
+
+def test_int64_overflow_inside_the_kernel_is_an_overflow_error(digits: Dataset) -> None:
+    spec = TrainSpec(ModelSpec((64, 8, 10)), QuantParams(lr_exp=22), 16, 1, 0, 0)
+    with pytest.raises(TrainingOverflowError, match="more than 64 bits"):
+        train(spec, digits)
+
+
+def test_model_must_fit_the_data(digits: Dataset) -> None:
+    spec = TrainSpec(ModelSpec((63, 10)), QuantParams(), 16, 1, 0, 0)
+    with pytest.raises(SpecError, match="do not fit"):
+        train(spec, digits)
+
+
+def test_load_run_rejects_foreign_directories(tmp_path: Path, small_run_dir: Path) -> None:
+    with pytest.raises(RunFormatError):
+        load_run(tmp_path)
+    (tmp_path / "run.json").write_text('{"format": "other", "version": 1}')
+    with pytest.raises(RunFormatError, match="not a zkdl-run"):
+        load_run(tmp_path)

@@ -1,0 +1,213 @@
+"""The ``zkdl`` command.
+
+Each subcommand is one `Subcommand` in the `SUBCOMMANDS` registry: a name, a one-line help, a
+function that adds its arguments to its parser and a function that runs it and returns the exit
+status. A new subcommand (prove, verify, inspect, ..) is one more ``@subcommand(...)`` function; its
+imports go inside its run function so that ``zkdl --help`` stays fast.
+
+Exit status: 0 on success, 1 when a `zkdl.errors.ZkdlError` stops the command (its
+``user_message`` is printed on stderr), 2 for command-line usage errors (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zkdl.errors import ZkdlError
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A registered subcommand."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(
+    name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register the decorated function as the runner of subcommand ``name``."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        SUBCOMMANDS[name] = Subcommand(name, help, configure, run)
+        return run
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one sub-parser per registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="zkdl", description="Zero-knowledge proofs of MLP training runs (zkDL)."
+    )
+    subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for cmd in SUBCOMMANDS.values():
+        sub = subs.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.configure(sub)
+        sub.set_defaults(run=cmd.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``zkdl`` script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ZkdlError as exc:
+        print(f"zkdl {args.command}: error: {exc.user_message}", file=sys.stderr)
+        return 1
+
+
+def _csv_ints(text: str) -> list[int]:
+    """Parse "128,128" (argparse type)."""
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _configure_train(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``zkdl train``: flags override the spec file, which overrides the defaults."""
+    p.add_argument("--out", required=True, help="run directory to write")
+    p.add_argument("--spec", help="TOML or JSON spec file (tables model, quant, train)")
+    p.add_argument("--data", help="'digits' (default, shipped) or a .npz / .csv file")
+    p.add_argument(
+        "--data-frac-bits",
+        type=int,
+        default=8,
+        help="fractional bits used to quantise float features of a user data set (default 8)",
+    )
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2,
+        help="test share of a user data set without a stored split (default 0.2)",
+    )
+    p.add_argument("--hidden", type=_csv_ints, help="hidden widths, e.g. 128,128 (default)")
+    p.add_argument(
+        "--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on every layer"
+    )
+    p.add_argument("--batch", type=int, help="batch size B (default 64)")
+    steps = p.add_mutually_exclusive_group()
+    steps.add_argument("--epochs", type=int, help="epochs (default 10); T = epochs * floor(n_train / B)")
+    steps.add_argument("--steps", type=int, help="number of steps T")
+    p.add_argument("--lr-exp", type=int, help="e: learning rate 2^-e (default 10)")
+    p.add_argument("--frac-bits", type=int, help="R: activations at scale 2^R (default 16)")
+    p.add_argument("--range-bits", type=int, help="bit width of the range-checked Z and G_A (default 64)")
+    p.add_argument("--schedule-seed", type=int, help="public seed of the batch schedule (default 0)")
+    p.add_argument("--init-seed", type=int, help="seed of the He-uniform initialisation (default 0)")
+    p.add_argument("--init-weights", help="initial weights .npz (W0.., b0..) instead of the seeded init")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _spec_mapping(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec file's mapping with the command-line flags applied on top."""
+    from zkdl.model import read_spec_file
+
+    mapping = read_spec_file(args.spec) if args.spec else {}
+    tables = {k: dict(mapping.get(k, {})) for k in ("model", "quant", "train")}
+    mapping = {**mapping, **tables}
+    source = tables["train"].get("data")
+    if args.spec and isinstance(source, str) and source != "digits":
+        tables["train"]["data"] = str(Path(args.spec).parent / source)  # relative to the spec file
+    if args.hidden is not None:
+        tables["model"].pop("widths", None)
+        tables["model"]["hidden"] = args.hidden
+    if args.bias is not None:
+        tables["model"]["bias"] = args.bias
+    for flag, key in (("lr_exp", "lr_exp"), ("frac_bits", "frac_bits"), ("range_bits", "range_bits")):
+        if getattr(args, flag) is not None:
+            tables["quant"][key] = getattr(args, flag)
+    for key in ("batch", "schedule_seed", "init_seed", "data"):
+        if getattr(args, key) is not None:
+            tables["train"][key] = getattr(args, key)
+    for key, other in (("epochs", "steps"), ("steps", "epochs")):
+        if getattr(args, key) is not None:
+            tables["train"].pop(other, None)
+            tables["train"][key] = getattr(args, key)
+    return mapping
+
+
+@subcommand("train", "train an MLP with exact fixed-point SGD and write the run directory", _configure_train)
+def _run_train(args: argparse.Namespace) -> int:
+    """``zkdl train``: resolve the spec, train, write the run, print accuracies."""
+    from zkdl.data import load_dataset
+    from zkdl.model import load_weights, resolve_spec
+    from zkdl.train import run_summary, train
+
+    mapping = _spec_mapping(args)
+    data = load_dataset(
+        str(mapping["train"].get("data", "digits")),
+        frac_bits=args.data_frac_bits,
+        test_fraction=args.test_fraction,
+    )
+    spec = resolve_spec(
+        mapping, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size)
+    )
+    initial = load_weights(args.init_weights, spec.quant) if args.init_weights else None
+    run = train(spec, data, initial=initial, progress=not (args.no_progress or args.json))
+    out = run.save(args.out)
+    summary = {**run_summary(run), "run_dir": str(out)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_describe(summary, spec.quant.range_bits))
+    return 0
+
+
+def _describe(summary: dict[str, Any], range_bits: int) -> str:
+    """Human-readable lines for a run summary."""
+    test = summary["test_accuracy"]
+    bits = summary["max_bits"]
+    lines = [
+        f"trained {summary['steps']} steps on {summary['data']} in {summary['seconds']:.1f} s",
+        f"train accuracy {100 * summary['train_accuracy']:.2f} %"
+        + (f", test accuracy {100 * test:.2f} %" if test is not None else " (no test split)"),
+        f"max bits: Z {bits.get('Z', 0)}, G_A {bits.get('G_A', 0)} (range {range_bits})",
+    ]
+    if "run_dir" in summary:
+        lines.append(f"run written to {summary['run_dir']}")
+    return "\n".join(lines)
+
+
+def _configure_demo(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``zkdl demo``."""
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+@subcommand(
+    "demo",
+    "train the digits MLP (64-128-128-10, batch 64, 10 epochs) and print its accuracy",
+    _configure_demo,
+)
+def _run_demo(args: argparse.Namespace) -> int:
+    """``zkdl demo``: the reference digits training, without writing a run directory."""
+    from zkdl.data import load_digits
+    from zkdl.model import resolve_spec
+    from zkdl.train import run_summary, train
+
+    data = load_digits()
+    spec = resolve_spec(
+        {}, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size)
+    )
+    run = train(spec, data, record_witness=False, progress=not args.json)
+    summary = run_summary(run)
+    print(json.dumps(summary) if args.json else _describe(summary, spec.quant.range_bits))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
