@@ -65,7 +65,7 @@ impl CommitKey {
     /// The number of rows of a flat length, checked against the number of blinds.
     fn rows(&self, len: usize, blinds: usize) -> Result<usize> {
         let g = self.row_length();
-        if len % g != 0 {
+        if !len.is_multiple_of(g) {
             return Err(KernelError::InvalidArgument(format!("{len} entries are not a whole number of rows of {g}")));
         }
         if blinds != len / g {

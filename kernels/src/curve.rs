@@ -48,7 +48,7 @@ pub fn hash_to_g1_many(dst: &[u8], messages: &[Vec<u8>]) -> Result<Vec<G1Affine>
 }
 
 fn check_multiple(what: &'static str, len: usize, unit: usize) -> Result<usize> {
-    if len % unit != 0 {
+    if !len.is_multiple_of(unit) {
         return Err(KernelError::InvalidArgument(format!("{what}: {len} bytes is not a multiple of {unit}")));
     }
     Ok(len / unit)
