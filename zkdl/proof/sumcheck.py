@@ -1,0 +1,90 @@
+"""The sumcheck protocol for Σ_x eq(w, x)·f_1(x)·…·f_k(x) over the boolean hypercube.
+
+Variables are bound LSB first (variable 0 first), matching the kernels. Each round the prover
+sends the round polynomial s as its values at 0, 2, 3, …, d; s(1) is implied by the running
+claim (s(0) + s(1) = claim), which saves one element per round and makes the round check
+implicit. The verifier returns a subclaim (point, expected value) and the caller checks it
+against the factors' committed or computed values: the final check stays visible at the call site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.field import MODULUS, from_int, from_ints, to_ints
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.transcript import Transcript
+
+
+@dataclass(frozen=True)
+class SumcheckProof:
+    """Per round, the round polynomial's values at 0, 2, 3, …, degree."""
+
+    rounds: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class Subclaim:
+    """What the sumcheck leaves to check: Π f_i(point)·eq(w, point) must equal `value`."""
+
+    point: tuple[int, ...]
+    value: int
+
+
+def interpolate(values: Sequence[int], x: int) -> int:
+    """s(x) for the polynomial of degree < len(values) with s(i) = values[i], i = 0, 1, …."""
+    total = 0
+    for i, v in enumerate(values):
+        num, den = 1, 1
+        for j in range(len(values)):
+            if j != i:
+                num, den = num * (x - j) % MODULUS, den * (i - j) % MODULUS
+        total += v * num * pow(den, -1, MODULUS)
+    return total % MODULUS
+
+
+def prove(
+    transcript: Transcript, label: bytes, factors: Sequence[np.ndarray], eq_point: Sequence[int] | None = None
+) -> tuple[SumcheckProof, tuple[int, ...], list[int]]:
+    """Proves the sum of the product of `factors` (kernel field vectors of one power-of-two
+    length), eq-weighted when `eq_point` is given. Returns the proof, the bound point and each
+    factor's value there."""
+    eq = None if eq_point is None else from_ints(eq_point)
+    prover = _kernels.ProductSumcheck(list(factors), eq)
+    _absorb_shape(transcript, label, prover.num_vars, prover.degree)
+    rounds, point = [], []
+    for _ in range(prover.num_vars):
+        values = to_ints(prover.round_evaluations())
+        message = (values[0], *values[2:])
+        transcript.absorb_scalars(b"sumcheck round", message)  # bind the message before its challenge
+        r = transcript.challenge_scalar(b"sumcheck challenge")
+        prover.bind(from_int(r))
+        rounds.append(message)
+        point.append(r)
+    return SumcheckProof(tuple(rounds)), tuple(point), to_ints(prover.final_values())
+
+
+def verify(transcript: Transcript, label: bytes, proof: SumcheckProof, claim: int, num_vars: int, degree: int) -> Subclaim:
+    """Replays the rounds; raises VerificationError on a malformed proof, else the subclaim."""
+    if len(proof.rounds) != num_vars:
+        raise VerificationError(f"{label.decode()}: {len(proof.rounds)} rounds, expected {num_vars}")
+    _absorb_shape(transcript, label, num_vars, degree)
+    point = []
+    for i, message in enumerate(proof.rounds):
+        if len(message) != degree:  # the degree bound is checked before the message is absorbed
+            raise VerificationError(f"{label.decode()}: round {i} has {len(message)} values, expected {degree}")
+        transcript.absorb_scalars(b"sumcheck round", message)
+        r = transcript.challenge_scalar(b"sumcheck challenge")
+        s0 = message[0]
+        claim = interpolate([s0, (claim - s0) % MODULUS, *message[1:]], r)  # s(1) = claim − s(0)
+        point.append(r)
+    return Subclaim(tuple(point), claim)
+
+
+def _absorb_shape(transcript: Transcript, label: bytes, num_vars: int, degree: int) -> None:
+    """Domain-separates each sumcheck instance and binds its shape before any message."""
+    transcript.absorb_bytes(b"sumcheck", label + num_vars.to_bytes(4, "big") + degree.to_bytes(4, "big"))
