@@ -1,7 +1,9 @@
 """Kernel throughput on this machine: the limit that later prover phases are measured against.
 
-Figures are taken through the Python API (numpy conversion included), as the prover sees them.
-Each thread count runs in its own process because rayon's pool size is fixed at first use.
+Two sets of figures per thread count: `raw`, arkworks itself inside Rust (the cargo example
+`kernels/examples/throughput.rs`), and `api`, the same work through the Python API with numpy
+conversion included, as the prover sees it. Each thread count runs in its own processes because
+rayon's pool size is fixed at first use.
 
     python bench/kernels.py [--quick] [--json PATH]
 """
@@ -20,6 +22,7 @@ import numpy as np
 
 MSM_LOG_SIZES = [16, 17, 18, 19, 20]
 VECTOR_LOG_SIZE = 20
+KERNELS = Path(__file__).resolve().parent.parent / "kernels"
 
 
 def best_time(fn, repeats: int = 3) -> float:
@@ -79,19 +82,29 @@ def worker(quick: bool) -> None:
 def run_with_threads(threads: int, quick: bool) -> dict:
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
     cmd = [sys.executable, __file__, "--worker"] + (["--quick"] if quick else [])
-    done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout)
+    api = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
+    sizes = [16 if quick else VECTOR_LOG_SIZE] + (MSM_LOG_SIZES[:2] if quick else MSM_LOG_SIZES)
+    raw_cmd = ["cargo", "run", "--quiet", "--release", "--manifest-path", str(KERNELS / "Cargo.toml")]
+    raw_cmd += ["--example", "throughput", "--", *map(str, sizes)]
+    raw = json.loads(subprocess.run(raw_cmd, env=env, check=True, capture_output=True, text=True).stdout)
+    return {"api": api, "raw": raw}
 
 
 def print_table(results: dict[str, dict]) -> None:
-    threads = list(results)
-    print(f"{'figure':42}" + "".join(f"{t + ' thr':>14}" for t in threads))
-    for name in results[threads[0]]["vector"]:
-        print(f"{name:42}" + "".join(f"{results[t]['vector'][name]:14.3g}" for t in threads))
-    for log_n, kinds in results[threads[0]]["msm_points_per_s"].items():
-        for kind in kinds:
-            label = f"msm_points_per_s 2^{log_n} {kind}"
-            print(f"{label:42}" + "".join(f"{results[t]['msm_points_per_s'][log_n][kind]:14.3g}" for t in threads))
+    columns = [(t, kind) for t in results for kind in ("raw", "api")]
+    print(f"{'figure (per second)':38}" + "".join(f"{f'{kind} {t} thr':>13}" for t, kind in columns))
+    for name in results["1"]["api"]["vector"]:
+        cells = [results[t]["raw"][name] if kind == "raw" else results[t]["api"]["vector"][name] for t, kind in columns]
+        print(f"{name:38}" + "".join(f"{c:13.3g}" for c in cells))
+    for log_n, kinds in results["1"]["api"]["msm_points_per_s"].items():
+        for scalar_kind in kinds:
+            cells = []
+            for t, kind in columns:
+                if kind == "raw":
+                    cells.append(f"{results[t]['raw']['msm_full_points_per_s'][log_n]:13.3g}" if scalar_kind == "full" else f"{'-':>13}")
+                else:
+                    cells.append(f"{results[t]['api']['msm_points_per_s'][log_n][scalar_kind]:13.3g}")
+            print(f"{f'msm_points 2^{log_n} {scalar_kind}':38}" + "".join(cells))
 
 
 def main() -> None:

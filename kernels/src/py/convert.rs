@@ -7,6 +7,7 @@ use numpy::ndarray::{Array1, Array2, ArrayView2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use rayon::prelude::*;
 
 fn limbs_to_fr(limbs: [u64; 4], index: usize) -> PyResult<Fr> {
     let repr = BigInt(limbs);
@@ -20,10 +21,18 @@ pub fn fr_vec_from_view(view: ArrayView2<'_, u64>) -> PyResult<Vec<Fr>> {
     if view.ncols() != 4 {
         return Err(PyValueError::new_err(format!("field vectors have shape (n, 4), got (n, {})", view.ncols())));
     }
-    view.rows()
-        .into_iter()
+    let owned;
+    let flat = match view.as_slice() {
+        Some(flat) => flat,
+        None => {
+            owned = view.iter().copied().collect::<Vec<u64>>();
+            &owned
+        }
+    };
+    flat.par_chunks_exact(4)
+        .with_min_len(crate::PAR_MIN_LEN)
         .enumerate()
-        .map(|(i, row)| limbs_to_fr([row[0], row[1], row[2], row[3]], i))
+        .map(|(i, limbs)| limbs_to_fr([limbs[0], limbs[1], limbs[2], limbs[3]], i))
         .collect()
 }
 
@@ -42,7 +51,7 @@ pub fn fr_scalar(array: &PyReadonlyArray1<'_, u64>) -> PyResult<Fr> {
 }
 
 pub fn fr_vec_to_py<'py>(py: Python<'py>, values: &[Fr]) -> Bound<'py, PyArray2<u64>> {
-    let flat: Vec<u64> = values.iter().flat_map(|x| x.0 .0).collect();
+    let flat: Vec<u64> = values.par_iter().with_min_len(crate::PAR_MIN_LEN).flat_map_iter(|x| x.0 .0).collect();
     Array2::from_shape_vec((values.len(), 4), flat).expect("n x 4").into_pyarray(py)
 }
 
