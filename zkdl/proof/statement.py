@@ -1,0 +1,128 @@
+"""The public statement of a training run: its canonical encoding and Keccak-256 digest.
+
+Claim: starting from the weights committed in C_W0, `steps` steps of the fixed-point SGD of
+`zkdl.quant` on the batches that the seeded schedule draws from the data committed in C_data
+yield exactly the weights committed in C_WT. The transcript absorbs the whole encoding before
+anything else, so a proof is bound to every field here.
+
+Encoding (version 1), all integers unsigned big-endian, no padding, nothing after the last field:
+
+    magic "ZKDL-STATEMENT" (14 bytes) ‖ version u16
+    n_widths u16 ‖ widths u32 × n_widths
+    bias u8 (0 | 1) ‖ frac_bits u8 ‖ lr_exp u8 ‖ range_bits u8 ‖ loss u8 (1 = square loss, one-hot)
+    batch u32 ‖ steps u32 ‖ schedule_seed u64 ‖ n_train u32 ‖ data_frac_bits u8
+    C_data, C_W0, C_WT: each len u32 ‖ the commitment's own canonical encoding
+
+The commitments' encodings are opaque here (see `zkdl.proof.commitment`); the registry stores
+their Keccak digests next to the statement digest.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from eth_hash.auto import keccak
+
+from zkdl.errors import ZkdlError
+from zkdl.model import TrainSpec
+
+MAGIC = b"ZKDL-STATEMENT"
+VERSION = 1
+LOSS_SQUARE_ONE_HOT = 1
+_FIXED = struct.Struct(">BBBBBIIQIB")  # bias .. data_frac_bits
+
+
+class StatementFormatError(ZkdlError, ValueError):
+    """A statement's bytes are not a canonical version-1 encoding."""
+
+    code = "statement-format"
+
+
+@dataclass(frozen=True)
+class Statement:
+    widths: tuple[int, ...]
+    bias: bool
+    frac_bits: int
+    lr_exp: int
+    range_bits: int
+    batch: int
+    steps: int
+    schedule_seed: int
+    n_train: int
+    data_frac_bits: int
+    c_data: bytes
+    c_w0: bytes
+    c_wt: bytes
+    loss: int = LOSS_SQUARE_ONE_HOT
+
+    @classmethod
+    def of_run(cls, spec: TrainSpec, n_train: int, data_frac_bits: int, c_data: bytes, c_w0: bytes, c_wt: bytes) -> Statement:
+        """The statement of a run with the given spec, data size and commitment encodings."""
+        return cls(
+            widths=tuple(spec.model.widths),
+            bias=spec.model.bias,
+            frac_bits=spec.quant.frac_bits,
+            lr_exp=spec.quant.lr_exp,
+            range_bits=spec.quant.range_bits,
+            batch=spec.batch,
+            steps=spec.steps,
+            schedule_seed=spec.schedule_seed,
+            n_train=n_train,
+            data_frac_bits=data_frac_bits,
+            c_data=c_data,
+            c_w0=c_w0,
+            c_wt=c_wt,
+        )
+
+    def encode(self) -> bytes:
+        head = MAGIC + struct.pack(">HH", VERSION, len(self.widths)) + b"".join(struct.pack(">I", w) for w in self.widths)
+        fixed = _FIXED.pack(
+            int(self.bias), self.frac_bits, self.lr_exp, self.range_bits, self.loss,
+            self.batch, self.steps, self.schedule_seed, self.n_train, self.data_frac_bits,
+        )  # fmt: skip
+        commitments = b"".join(struct.pack(">I", len(c)) + c for c in (self.c_data, self.c_w0, self.c_wt))
+        return head + fixed + commitments
+
+    def digest(self) -> bytes:
+        """Keccak-256 of the canonical encoding: the statement digest the registry stores."""
+        return keccak(self.encode())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Statement:
+        """Parses a canonical encoding; anything else raises StatementFormatError."""
+        reader = _Reader(data)
+        if reader.take(len(MAGIC)) != MAGIC:
+            raise StatementFormatError("not a zkdl statement (bad magic bytes)")
+        version, n_widths = reader.unpack(">HH")
+        if version != VERSION:
+            raise StatementFormatError(f"statement version {version} is not supported (this zkdl reads version {VERSION})")
+        widths = tuple(reader.unpack(">I")[0] for _ in range(n_widths))
+        bias, frac, lr, rbits, loss, batch, steps, seed, n_train, dfrac = reader.unpack(_FIXED.format)
+        commitments = [reader.take(reader.unpack(">I")[0]) for _ in range(3)]
+        reader.finish()
+        statement = cls(widths, bool(bias), frac, lr, rbits, batch, steps, seed, n_train, dfrac, *commitments, loss=loss)
+        if bias > 1 or loss != LOSS_SQUARE_ONE_HOT or len(widths) < 2 or min(widths) < 1:
+            raise StatementFormatError("statement has an out-of-range field (bias flag, loss code or widths)")
+        return statement
+
+
+class _Reader:
+    """Bounds-checked sequential reads: a truncated input is an error, never an exception elsewhere."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.offset = bytes(data), 0
+
+    def take(self, n: int) -> bytes:
+        if self.offset + n > len(self.data):
+            raise StatementFormatError(f"statement truncated at byte {len(self.data)} (needed {self.offset + n})")
+        chunk = self.data[self.offset : self.offset + n]
+        self.offset += n
+        return chunk
+
+    def unpack(self, fmt: str) -> tuple[int, ...]:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
+
+    def finish(self) -> None:
+        if self.offset != len(self.data):
+            raise StatementFormatError(f"{len(self.data) - self.offset} unexpected bytes after the statement")
