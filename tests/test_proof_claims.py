@@ -1,0 +1,79 @@
+"""Weighted claims: weights evaluate like their tables, and the batched product sumcheck is
+complete and rejects a wrong claim or a wrong factor value."""
+
+import dataclasses
+import random
+
+import pytest
+
+from tests import reference as ref
+from zkdl import _kernels
+from zkdl.field import from_ints, to_int, to_ints
+from zkdl.proof import claims as cl
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.transcript import Transcript
+
+SHAPE = (("layer", 1), ("row", 2), ("col", 3))
+
+
+def _random_claim(rng, tensors, factors):
+    """A claim on the product of `tensors` with the given factors and its true value."""
+    claim = cl.claim(SHAPE, factors, 0)
+    weight = to_ints(cl.weight_table(SHAPE, claim))
+    product = [1] * len(weight)
+    for t in tensors:
+        product = [p * v % ref.R for p, v in zip(product, t)]
+    return dataclasses.replace(claim, value=sum(w * p for w, p in zip(weight, product)) % ref.R)
+
+
+def _factors(rng):
+    point = ref.random_ints(rng, 6)
+    mask = cl.Factor(("layer", "col"), tuple(int(k < 5) for _ in range(2) for k in range(8)))
+    return cl.eq_factors(SHAPE, point) + (mask,)
+
+
+def test_weight_evaluation_matches_the_table_mle():
+    rng = random.Random(1)
+    claim = cl.claim(SHAPE, _factors(rng), 0)
+    point = ref.random_ints(rng, 6)
+    table = cl.weight_table(SHAPE, claim)
+    assert cl.evaluate_weight(SHAPE, claim, point) == to_int(_kernels.mle_evaluate(table, from_ints(point)))
+
+
+def test_overlapping_factors_are_merged_into_one():
+    rng = random.Random(2)
+    claim = cl.claim(SHAPE, _factors(rng), 0)
+    assert sorted(f.axes for f in claim.factors) == [("layer", "col"), ("row",)]
+
+
+def test_split_and_join_points_are_inverse_and_lsb_first():
+    point = list(range(6))
+    parts = cl.split_point(SHAPE, point)
+    assert parts == {"col": [0, 1, 2], "row": [3, 4], "layer": [5]}
+    assert cl.join_point(SHAPE, parts) == point
+
+
+@pytest.mark.parametrize("n_tensors", [1, 2])
+def test_batched_product_is_complete_and_binds_values(n_tensors):
+    rng = random.Random(n_tensors)
+    tensors = [ref.random_ints(rng, 64) for _ in range(n_tensors)]
+    claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(3)]
+    proof, point = cl.prove_product(Transcript(b"t"), b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    vpoint, values = cl.verify_product(Transcript(b"t"), b"p", SHAPE, claims, n_tensors, proof)
+    assert vpoint == point
+    assert list(values) == [ref.mle_evaluate(t, point) for t in tensors]
+
+
+def test_wrong_claim_or_value_is_rejected():
+    rng = random.Random(5)
+    tensors = [ref.random_ints(rng, 64) for _ in range(2)]
+    claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(2)]
+    proof, _ = cl.prove_product(Transcript(b"t"), b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    wrong = [claims[0], dataclasses.replace(claims[1], value=(claims[1].value + 1) % ref.R)]
+    with pytest.raises(VerificationError, match="final evaluation"):
+        cl.verify_product(Transcript(b"t"), b"p", SHAPE, wrong, 2, proof)
+    bad = dataclasses.replace(proof, values=(proof.values[0] + 1, proof.values[1]))
+    with pytest.raises(VerificationError, match="final evaluation"):
+        cl.verify_product(Transcript(b"t"), b"p", SHAPE, claims, 2, bad)
+    with pytest.raises(VerificationError, match="1 factor values, expected 2"):
+        cl.verify_product(Transcript(b"t"), b"p", SHAPE, claims, 2, dataclasses.replace(proof, values=proof.values[:1]))

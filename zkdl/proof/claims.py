@@ -1,0 +1,188 @@
+"""Weighted claims and the batched product sumcheck every sub-protocol is built from.
+
+A claim on a tensor V says Σ_x w(x)·V(x) = value for a public weight w that is a product of small
+factor tables over disjoint groups of V's axes (eq tables of a point, masks, the schedule's
+selection table, the prefix table of the weight history). The verifier evaluates such a weight's
+multilinear extension itself, factor by factor: it never trusts a weight value from the prover.
+
+`prove_product` / `verify_product` reduce a batch of claims on a product of tensors
+Π_m U_m to the values of each U_m at one random point: the claims are combined with random
+coefficients (Schwartz–Zippel), one sumcheck runs over the combined weight times the factors, and
+the prover sends the factors' values at the sumcheck's point.
+
+Shapes are tuples of (axis name, log2 size) in numpy order; multilinear variables are LSB first,
+so a point lists the last axis's variables first (docs/kernels.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.field import MODULUS, from_ints, to_int, to_ints
+from zkdl.proof import sumcheck
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.transcript import Transcript
+
+Shape = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A public table over `axes` (numpy order, row-major), entries as ints mod r."""
+
+    axes: tuple[str, ...]
+    table: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Σ_x Π(factors)(x)·V(x) = value; axes without a factor are summed with weight 1. The factors
+    cover disjoint axes (build claims with `claim`, which merges overlapping ones): only then is
+    the weight's multilinear extension the product of the factors' extensions."""
+
+    factors: tuple[Factor, ...]
+    value: int
+
+
+def claim(shape: Shape, factors: Sequence[Factor], value: int) -> Claim:
+    """A claim whose factors on shared axes are multiplied into one factor over their union."""
+    merged: list[Factor] = []
+    for factor in factors:
+        overlapping = [f for f in merged if set(f.axes) & set(factor.axes)]
+        for f in overlapping:
+            merged.remove(f)
+            factor = _multiply(shape, f, factor)
+        merged.append(factor)
+    return Claim(tuple(merged), value % MODULUS)
+
+
+def _multiply(shape: Shape, f: Factor, g: Factor) -> Factor:
+    """The pointwise product of two small factor tables, over the union of their axes."""
+    names = [name for name, _ in shape]
+    axes = tuple(sorted(set(f.axes) | set(g.axes), key=names.index))
+    sizes = {name: 1 << log for name, log in shape}
+
+    def spread(h: Factor) -> np.ndarray:
+        table = np.array(h.table, dtype=object).reshape([sizes[a] for a in h.axes])
+        table = np.transpose(table, [h.axes.index(a) for a in axes if a in h.axes])
+        return table.reshape([sizes[a] if a in h.axes else 1 for a in axes])
+
+    product = np.broadcast_to(spread(f) * spread(g), [sizes[a] for a in axes]) % MODULUS
+    return Factor(axes, tuple(int(v) for v in product.reshape(-1)))
+
+
+@dataclass(frozen=True)
+class ProductProof:
+    """The batched sumcheck and the factors' values at its final point."""
+
+    sumcheck: sumcheck.SumcheckProof
+    values: tuple[int, ...]
+
+
+def split_point(shape: Shape, point: Sequence[int]) -> dict[str, list[int]]:
+    """Each axis's variables of an LSB-first point (the last axis owns the first variables)."""
+    out, offset = {}, 0
+    for name, log_size in reversed(shape):
+        out[name] = list(point[offset : offset + log_size])
+        offset += log_size
+    return out
+
+
+def join_point(shape: Shape, parts: dict[str, Sequence[int]]) -> list[int]:
+    return [u for name, _ in reversed(shape) for u in parts[name]]
+
+
+def eq_factor(axis: str, point: Sequence[int]) -> Factor:
+    return Factor((axis,), tuple(to_ints(_kernels.eq_vector(from_ints(point)))))
+
+
+def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:
+    """eq(point, ·) over the whole shape, as one factor per axis (it is a product)."""
+    parts = split_point(shape, point)
+    return tuple(eq_factor(name, parts[name]) for name, _ in shape)
+
+
+def evaluate_factor(shape: Shape, factor: Factor, point: Sequence[int]) -> int:
+    """The factor's multilinear extension at the point's variables of its axes."""
+    parts = split_point(shape, point)
+    sub = [u for axis in reversed(factor.axes) for u in parts[axis]]
+    return to_int(_kernels.mle_evaluate(from_ints(factor.table), from_ints(sub)))
+
+
+def evaluate_weight(shape: Shape, claim: Claim, point: Sequence[int]) -> int:
+    value = 1
+    for factor in claim.factors:
+        value = value * evaluate_factor(shape, factor, point) % MODULUS
+    return value
+
+
+def weight_table(shape: Shape, claim: Claim) -> np.ndarray:
+    """The prover's full weight table (kernel vector over the whole shape)."""
+    sizes = {name: 1 << log_size for name, log_size in shape}
+    full = np.broadcast_to(from_ints([1]).reshape((1,) * len(shape) + (4,)), tuple(sizes.values()) + (4,))
+    total = np.ascontiguousarray(full).reshape(-1, 4)
+    for factor in claim.factors:
+        total = _kernels.fr_mul(total, _broadcast(shape, factor))
+    return total
+
+
+def _broadcast(shape: Shape, factor: Factor) -> np.ndarray:
+    """The factor's table repeated over the axes it does not cover."""
+    names = [name for name, _ in shape]
+    order = sorted(factor.axes, key=names.index)
+    sizes = [1 << dict(shape)[a] for a in factor.axes]
+    table = from_ints(factor.table).reshape(*sizes, 4)
+    table = np.transpose(table, [factor.axes.index(a) for a in order] + [len(sizes)])
+    expanded = table.reshape([(1 << dict(shape)[n]) if n in factor.axes else 1 for n in names] + [4])
+    full = np.broadcast_to(expanded, [1 << log for _, log in shape] + [4])
+    return np.ascontiguousarray(full).reshape(-1, 4)
+
+
+def combined_weight(shape: Shape, claims: Sequence[Claim], coefficients: Sequence[int]) -> np.ndarray:
+    total = None
+    for claim, alpha in zip(claims, coefficients, strict=True):
+        term = _kernels.fr_scale(weight_table(shape, claim), from_ints([alpha])[0])
+        total = term if total is None else _kernels.fr_add(total, term)
+    return total
+
+
+def _coefficients(transcript: Transcript, claims: Sequence[Claim]) -> list[int]:
+    """Random coefficients batching the claims: one sumcheck then checks all of them."""
+    transcript.absorb_scalars(b"claims", [c.value for c in claims])
+    return transcript.challenge_scalars(b"batching coefficients", len(claims))
+
+
+def prove_product(
+    transcript: Transcript, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence[np.ndarray]
+) -> tuple[ProductProof, list[int]]:
+    """Reduces claims on Π tables to the tables' values at one point; returns the proof and point."""
+    alphas = _coefficients(transcript, claims)
+    weight = combined_weight(shape, claims, alphas)
+    proof, point, finals = sumcheck.prove(transcript, label, [weight, *tables])
+    values = tuple(finals[1:])
+    transcript.absorb_scalars(b"factor values", values)  # bind the opened values before later challenges
+    return ProductProof(proof, values), list(point)
+
+
+def verify_product(
+    transcript: Transcript, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int, proof: ProductProof
+) -> tuple[list[int], tuple[int, ...]]:
+    """Checks the batched sumcheck; returns the point and the (now bound) factor values."""
+    if len(proof.values) != n_tables:
+        raise VerificationError(f"{label.decode()}: {len(proof.values)} factor values, expected {n_tables}")
+    alphas = _coefficients(transcript, claims)
+    claim = sum(a * c.value for a, c in zip(alphas, claims)) % MODULUS
+    num_vars = sum(log for _, log in shape)
+    sub = sumcheck.verify(transcript, label, proof.sumcheck, claim, num_vars, n_tables + 1)
+    weight = sum(a * evaluate_weight(shape, c, sub.point) for a, c in zip(alphas, claims)) % MODULUS
+    expected = weight
+    for v in proof.values:
+        expected = expected * v % MODULUS
+    if expected != sub.value:  # the sumcheck's final check: weight(x*)·Π U_m(x*)
+        raise VerificationError(f"{label.decode()}: the final evaluation does not match the claimed factor values")
+    transcript.absorb_scalars(b"factor values", proof.values)
+    return list(sub.point), proof.values
