@@ -10,6 +10,7 @@ from tests import reference as ref
 from zkdl import _kernels
 from zkdl.field import from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
+from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.transcript import Transcript
 
@@ -58,8 +59,9 @@ def test_batched_product_is_complete_and_binds_values(n_tensors):
     rng = random.Random(n_tensors)
     tensors = [ref.random_ints(rng, 64) for _ in range(n_tensors)]
     claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(3)]
-    proof, point = cl.prove_product(Transcript(b"t"), b"p", SHAPE, claims, [from_ints(t) for t in tensors])
-    vpoint, values = cl.verify_product(Transcript(b"t"), b"p", SHAPE, claims, n_tensors, proof)
+    prover = ProverChannel(Transcript(b"t"))
+    point, _ = cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    vpoint, values = cl.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, n_tensors)
     assert vpoint == point
     assert list(values) == [ref.mle_evaluate(t, point) for t in tensors]
 
@@ -68,12 +70,17 @@ def test_wrong_claim_or_value_is_rejected():
     rng = random.Random(5)
     tensors = [ref.random_ints(rng, 64) for _ in range(2)]
     claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(2)]
-    proof, _ = cl.prove_product(Transcript(b"t"), b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    prover = ProverChannel(Transcript(b"t"))
+    cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+
+    def verify(messages, claims_):
+        cl.verify_product(VerifierChannel(Transcript(b"t"), messages), b"p", SHAPE, claims_, 2)
+
+    verify(prover.messages, claims)
     wrong = [claims[0], dataclasses.replace(claims[1], value=(claims[1].value + 1) % ref.R)]
     with pytest.raises(VerificationError, match="final evaluation"):
-        cl.verify_product(Transcript(b"t"), b"p", SHAPE, wrong, 2, proof)
-    bad = dataclasses.replace(proof, values=(proof.values[0] + 1, proof.values[1]))
+        verify(prover.messages, wrong)
+    values = prover.messages[-1]
+    bad = dataclasses.replace(values, scalars=((values.scalars[0] + 1) % ref.R, values.scalars[1]))
     with pytest.raises(VerificationError, match="final evaluation"):
-        cl.verify_product(Transcript(b"t"), b"p", SHAPE, claims, 2, bad)
-    with pytest.raises(VerificationError, match="1 factor values, expected 2"):
-        cl.verify_product(Transcript(b"t"), b"p", SHAPE, claims, 2, dataclasses.replace(proof, values=proof.values[:1]))
+        verify(prover.messages[:-1] + [bad], claims)

@@ -25,7 +25,7 @@ from zkdl import _kernels
 from zkdl.field import MODULUS, from_ints, to_int, to_ints
 from zkdl.proof import sumcheck
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.transcript import Transcript
+from zkdl.proof.channel import ProverChannel, VerifierChannel
 
 Shape = tuple[tuple[str, int], ...]
 
@@ -73,14 +73,6 @@ def _multiply(shape: Shape, f: Factor, g: Factor) -> Factor:
 
     product = np.broadcast_to(spread(f) * spread(g), [sizes[a] for a in axes]) % MODULUS
     return Factor(axes, tuple(int(v) for v in product.reshape(-1)))
-
-
-@dataclass(frozen=True)
-class ProductProof:
-    """The batched sumcheck and the factors' values at its final point."""
-
-    sumcheck: sumcheck.SumcheckProof
-    values: tuple[int, ...]
 
 
 def split_point(shape: Shape, point: Sequence[int]) -> dict[str, list[int]]:
@@ -150,39 +142,35 @@ def combined_weight(shape: Shape, claims: Sequence[Claim], coefficients: Sequenc
     return total
 
 
-def _coefficients(transcript: Transcript, claims: Sequence[Claim]) -> list[int]:
+def _coefficients(channel: ProverChannel | VerifierChannel, claims: Sequence[Claim]) -> list[int]:
     """Random coefficients batching the claims: one sumcheck then checks all of them."""
-    transcript.absorb_scalars(b"claims", [c.value for c in claims])
-    return transcript.challenge_scalars(b"batching coefficients", len(claims))
+    channel.transcript.absorb_scalars(b"claims", [c.value for c in claims])
+    return channel.challenges(b"batching coefficients", len(claims))
 
 
 def prove_product(
-    transcript: Transcript, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence[np.ndarray]
-) -> tuple[ProductProof, list[int]]:
-    """Reduces claims on Π tables to the tables' values at one point; returns the proof and point."""
-    alphas = _coefficients(transcript, claims)
+    channel: ProverChannel, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence[np.ndarray]
+) -> tuple[list[int], list[int]]:
+    """Reduces claims on Π tables to the tables' values at one point; returns point and values."""
+    alphas = _coefficients(channel, claims)
     weight = combined_weight(shape, claims, alphas)
-    proof, point, finals = sumcheck.prove(transcript, label, [weight, *tables])
-    values = tuple(finals[1:])
-    transcript.absorb_scalars(b"factor values", values)  # bind the opened values before later challenges
-    return ProductProof(proof, values), list(point)
+    point, finals = sumcheck.prove(channel, label, [weight, *tables])
+    channel.send_scalars(b"factor values", finals[1:])  # the verifier computes the weight's value itself
+    return list(point), finals[1:]
 
 
 def verify_product(
-    transcript: Transcript, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int, proof: ProductProof
-) -> tuple[list[int], tuple[int, ...]]:
+    channel: VerifierChannel, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int
+) -> tuple[list[int], list[int]]:
     """Checks the batched sumcheck; returns the point and the (now bound) factor values."""
-    if len(proof.values) != n_tables:
-        raise VerificationError(f"{label.decode()}: {len(proof.values)} factor values, expected {n_tables}")
-    alphas = _coefficients(transcript, claims)
+    alphas = _coefficients(channel, claims)
     claim = sum(a * c.value for a, c in zip(alphas, claims)) % MODULUS
     num_vars = sum(log for _, log in shape)
-    sub = sumcheck.verify(transcript, label, proof.sumcheck, claim, num_vars, n_tables + 1)
-    weight = sum(a * evaluate_weight(shape, c, sub.point) for a, c in zip(alphas, claims)) % MODULUS
-    expected = weight
-    for v in proof.values:
+    sub = sumcheck.verify(channel, label, claim, num_vars, n_tables + 1)
+    values = channel.receive_scalars(b"factor values", n_tables)
+    expected = sum(a * evaluate_weight(shape, c, sub.point) for a, c in zip(alphas, claims)) % MODULUS
+    for v in values:
         expected = expected * v % MODULUS
     if expected != sub.value:  # the sumcheck's final check: weight(x*)·Π U_m(x*)
         raise VerificationError(f"{label.decode()}: the final evaluation does not match the claimed factor values")
-    transcript.absorb_scalars(b"factor values", proof.values)
-    return list(sub.point), proof.values
+    return list(sub.point), values

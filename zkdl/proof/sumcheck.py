@@ -16,15 +16,8 @@ import numpy as np
 
 from zkdl import _kernels
 from zkdl.field import MODULUS, from_int, from_ints, to_ints
-from zkdl.proof.errors import VerificationError
+from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.transcript import Transcript
-
-
-@dataclass(frozen=True)
-class SumcheckProof:
-    """Per round, the round polynomial's values at 0, 2, 3, …, degree."""
-
-    rounds: tuple[tuple[int, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -48,37 +41,31 @@ def interpolate(values: Sequence[int], x: int) -> int:
 
 
 def prove(
-    transcript: Transcript, label: bytes, factors: Sequence[np.ndarray], eq_point: Sequence[int] | None = None
-) -> tuple[SumcheckProof, tuple[int, ...], list[int]]:
+    channel: ProverChannel, label: bytes, factors: Sequence[np.ndarray], eq_point: Sequence[int] | None = None
+) -> tuple[tuple[int, ...], list[int]]:
     """Proves the sum of the product of `factors` (kernel field vectors of one power-of-two
-    length), eq-weighted when `eq_point` is given. Returns the proof, the bound point and each
-    factor's value there."""
+    length), eq-weighted when `eq_point` is given. Returns the bound point and each factor's
+    value there."""
     eq = None if eq_point is None else from_ints(eq_point)
     prover = _kernels.ProductSumcheck(list(factors), eq)
-    _absorb_shape(transcript, label, prover.num_vars, prover.degree)
-    rounds, point = [], []
+    _absorb_shape(channel.transcript, label, prover.num_vars, prover.degree)
+    point = []
     for _ in range(prover.num_vars):
         values = to_ints(prover.round_evaluations())
-        message = (values[0], *values[2:])
-        transcript.absorb_scalars(b"sumcheck round", message)  # bind the message before its challenge
-        r = transcript.challenge_scalar(b"sumcheck challenge")
+        channel.send_scalars(b"sumcheck round", (values[0], *values[2:]))  # bound before its challenge
+        r = channel.challenge(b"sumcheck challenge")
         prover.bind(from_int(r))
-        rounds.append(message)
         point.append(r)
-    return SumcheckProof(tuple(rounds)), tuple(point), to_ints(prover.final_values())
+    return tuple(point), to_ints(prover.final_values())
 
 
-def verify(transcript: Transcript, label: bytes, proof: SumcheckProof, claim: int, num_vars: int, degree: int) -> Subclaim:
+def verify(channel: VerifierChannel, label: bytes, claim: int, num_vars: int, degree: int) -> Subclaim:
     """Replays the rounds; raises VerificationError on a malformed proof, else the subclaim."""
-    if len(proof.rounds) != num_vars:
-        raise VerificationError(f"{label.decode()}: {len(proof.rounds)} rounds, expected {num_vars}")
-    _absorb_shape(transcript, label, num_vars, degree)
+    _absorb_shape(channel.transcript, label, num_vars, degree)
     point = []
-    for i, message in enumerate(proof.rounds):
-        if len(message) != degree:  # the degree bound is checked before the message is absorbed
-            raise VerificationError(f"{label.decode()}: round {i} has {len(message)} values, expected {degree}")
-        transcript.absorb_scalars(b"sumcheck round", message)
-        r = transcript.challenge_scalar(b"sumcheck challenge")
+    for _ in range(num_vars):
+        message = channel.receive_scalars(b"sumcheck round", degree)  # the degree bound, checked on receipt
+        r = channel.challenge(b"sumcheck challenge")
         s0 = message[0]
         claim = interpolate([s0, (claim - s0) % MODULUS, *message[1:]], r)  # s(1) = claim − s(0)
         point.append(r)

@@ -1,0 +1,92 @@
+"""The prover's and the verifier's ends of the non-interactive proof.
+
+Every prover message goes through `ProverChannel.send_*`, which absorbs it into the transcript and
+appends it to the proof; the verifier's `VerifierChannel.receive_*` reads the same message, checks
+its length, and absorbs it the same way. Challenges come from the shared transcript after the
+messages they depend on, so prover and verifier run step for step and the proof is simply the
+ordered list of messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkdl.field import MODULUS
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.transcript import Transcript
+
+
+@dataclass(frozen=True)
+class Message:
+    """One prover message: a label and either field scalars or G1 points (uint8[n, 96])."""
+
+    label: bytes
+    scalars: tuple[int, ...] = ()
+    points: np.ndarray | None = None
+
+
+class ProverChannel:
+    def __init__(self, transcript: Transcript) -> None:
+        self.transcript = transcript
+        self.messages: list[Message] = []
+
+    def send_scalars(self, label: bytes, values: Sequence[int]) -> None:
+        values = tuple(int(v) % MODULUS for v in values)
+        self.transcript.absorb_scalars(label, values)
+        self.messages.append(Message(label, scalars=values))
+
+    def send_points(self, label: bytes, points: np.ndarray) -> None:
+        self.transcript.absorb_points(label, points)
+        self.messages.append(Message(label, points=points))
+
+    def challenge(self, label: bytes) -> int:
+        return self.transcript.challenge_scalar(label)
+
+    def challenges(self, label: bytes, n: int) -> list[int]:
+        return self.transcript.challenge_scalars(label, n)
+
+
+class VerifierChannel:
+    def __init__(self, transcript: Transcript, messages: Sequence[Message]) -> None:
+        self.transcript = transcript
+        self._messages = list(messages)
+        self._next = 0
+
+    def _take(self, label: bytes) -> Message:
+        if self._next >= len(self._messages):
+            raise VerificationError(f"the proof ends before the message {label.decode()!r}")
+        message = self._messages[self._next]
+        if message.label != label:
+            raise VerificationError(f"message {self._next} is {message.label.decode()!r}, expected {label.decode()!r}")
+        self._next += 1
+        return message
+
+    def receive_scalars(self, label: bytes, n: int) -> list[int]:
+        message = self._take(label)
+        if message.points is not None or len(message.scalars) != n:
+            raise VerificationError(f"message {label.decode()!r} must hold {n} scalars")
+        if any(not 0 <= v < MODULUS for v in message.scalars):
+            raise VerificationError(f"message {label.decode()!r} holds a non-canonical scalar")
+        self.transcript.absorb_scalars(label, message.scalars)
+        return list(message.scalars)
+
+    def receive_points(self, label: bytes, n: int) -> np.ndarray:
+        message = self._take(label)
+        if message.points is None or message.points.shape != (n, 96) or message.scalars:
+            raise VerificationError(f"message {label.decode()!r} must hold {n} points")
+        self.transcript.absorb_points(label, message.points)
+        return message.points
+
+    def challenge(self, label: bytes) -> int:
+        return self.transcript.challenge_scalar(label)
+
+    def challenges(self, label: bytes, n: int) -> list[int]:
+        return self.transcript.challenge_scalars(label, n)
+
+    def finish(self) -> None:
+        """Every message must have been read: trailing messages are a malformed proof."""
+        if self._next != len(self._messages):
+            raise VerificationError(f"{len(self._messages) - self._next} unexpected messages at the end of the proof")

@@ -1,0 +1,168 @@
+"""Shapes, padding and public tables of the training proof (docs/protocol.md §1, §3).
+
+Every (step, layer) instance has the same padded shape: B rows and N columns (N, a power of two,
+covers every layer width); weight slots are N × N; steps and layers are padded to powers of two
+and masked. The tables here are public: the verifier computes them from the statement alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from zkdl.data import schedule
+from zkdl.errors import ZkdlError
+from zkdl.proof.claims import Factor, Shape
+from zkdl.proof.statement import Statement
+
+
+class UnsupportedStatementError(ZkdlError, ValueError):
+    """The statement asks for something this prover does not prove yet."""
+
+    code = "unsupported-statement"
+
+
+def log2_ceil(n: int) -> int:
+    return max(n - 1, 0).bit_length()
+
+
+@dataclass(frozen=True)
+class Layout:
+    widths: tuple[int, ...]
+    batch: int
+    steps: int
+    range_bits: int
+    frac_bits: int
+    lr_exp: int
+    data_frac_bits: int
+    n_train: int
+    schedule_seed: int
+
+    @classmethod
+    def of(cls, st: Statement) -> Layout:
+        if st.batch & (st.batch - 1):
+            raise UnsupportedStatementError(f"batch {st.batch} is not a power of two: train with a batch of 2^k")
+        if st.bias:
+            raise UnsupportedStatementError("runs with a bias are not proven yet: train without --bias")
+        return cls(
+            tuple(st.widths), st.batch, st.steps, st.range_bits, st.frac_bits, st.lr_exp,
+            st.data_frac_bits, st.n_train, st.schedule_seed,
+        )  # fmt: skip
+
+    # Sizes (log2) of the padded axes.
+    @property
+    def layers(self) -> int:
+        return len(self.widths) - 1
+
+    @property
+    def log_layers(self) -> int:
+        return log2_ceil(self.layers)
+
+    @property
+    def log_steps(self) -> int:
+        return log2_ceil(self.steps)
+
+    @property
+    def log_history(self) -> int:
+        """Weight snapshots W_0 .. W_T: T + 1 of them."""
+        return log2_ceil(self.steps + 1)
+
+    @property
+    def log_batch(self) -> int:
+        return log2_ceil(self.batch)
+
+    @property
+    def log_width(self) -> int:
+        return log2_ceil(max(self.widths))
+
+    @property
+    def log_bits(self) -> int:
+        return log2_ceil(self.range_bits)
+
+    @property
+    def log_samples(self) -> int:
+        return log2_ceil(self.n_train)
+
+    @property
+    def shift(self) -> int:
+        """s = 2R + e, the rescale shift."""
+        return 2 * self.frac_bits + self.lr_exp
+
+    # Shapes (numpy order; see zkdl.proof.claims).
+    @property
+    def act(self) -> Shape:
+        return (("layer", self.log_layers), ("step", self.log_steps), ("row", self.log_batch), ("col", self.log_width))
+
+    @property
+    def bits(self) -> Shape:
+        return self.act + (("bit", self.log_bits),)
+
+    @property
+    def history(self) -> Shape:
+        return (("layer", self.log_layers), ("step", self.log_history), ("in", self.log_width), ("out", self.log_width))
+
+    @property
+    def weights(self) -> Shape:
+        return (("layer", self.log_layers), ("in", self.log_width), ("out", self.log_width))
+
+    @property
+    def data(self) -> Shape:
+        return (("sample", self.log_samples), ("col", self.log_width))
+
+    # Public tables.
+    def prefix(self, axis: str, n: int, log_size: int) -> Factor:
+        """[index < n] over an axis of 2^log_size entries."""
+        return Factor((axis,), tuple(int(i < n) for i in range(1 << log_size)))
+
+    @property
+    def step_mask(self) -> Factor:
+        return self.prefix("step", self.steps, self.log_steps)
+
+    def layer_mask(self, layers: range) -> Factor:
+        return Factor(("layer",), tuple(int(l in layers) for l in range(1 << self.log_layers)))
+
+    def column_mask(self, width_of_layer) -> Factor:
+        """[k < width_of_layer(ℓ)] over (layer, col); 0 for padded layers."""
+        table = []
+        for l in range(1 << self.log_layers):
+            width = width_of_layer(l) if l < self.layers else 0
+            table += [int(k < width) for k in range(1 << self.log_width)]
+        return Factor(("layer", "col"), tuple(table))
+
+    @property
+    def output_columns(self) -> Factor:
+        """The real columns of each layer's output: [k < d_(ℓ+1)]."""
+        return self.column_mask(lambda l: self.widths[l + 1])
+
+    @cached_property
+    def schedule(self):
+        return schedule(self.schedule_seed, self.n_train, self.batch, self.steps)
+
+    # Bit weights (docs/protocol.md §3).
+    @cached_property
+    def recompose(self) -> Factor:
+        """κ_j: the two's-complement value of the bits."""
+        w = self.range_bits
+        table = [(1 << j) if j < w - 1 else -(1 << j) if j == w - 1 else 0 for j in range(1 << self.log_bits)]
+        return Factor(("bit",), tuple(table))
+
+    @cached_property
+    def rescaled(self) -> Factor:
+        """κ'_j: floor((V + 2^(s−1)) / 2^s) from the bits (the carry of bit s−1 rounds half up)."""
+        w, s = self.range_bits, self.shift
+
+        def weight(j: int) -> int:
+            if j == s - 1:
+                return 1
+            if s <= j < w - 1:
+                return 1 << (j - s)
+            if j == w - 1:
+                return -(1 << (j - s))
+            return 0
+
+        return Factor(("bit",), tuple(weight(j) for j in range(1 << self.log_bits)))
+
+    @cached_property
+    def sign(self) -> Factor:
+        """The top bit alone: S = 1 − (this weight applied to the bits)."""
+        return Factor(("bit",), tuple(int(j == self.range_bits - 1) for j in range(1 << self.log_bits)))
