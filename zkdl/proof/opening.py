@@ -1,0 +1,298 @@
+"""Zero-knowledge evaluation proof for Hyrax tensor commitments (docs/opening.md is the spec).
+
+Statement: row commitments C_i = ⟨t_i, G⟩ + ρ_i·H of an m×g matrix t, a point u = (u_col, u_row)
+(u_col the low log g variables) and a value commitment C_v = v·G_V + r·H; the prover knows t, ρ, v, r
+with t̃(u) = v. Both sides fold the rows to C* = Σ_i eq(u_row, i)·C_i, a commitment to the row
+t* = Σ_i eq(u_row, i)·t_i, so that v = ⟨t*, b⟩ with b = eq_vector(u_col). A random x merges C* and
+C_v into P = ⟨a, G⟩ + ⟨a, b⟩·Q + α·H (a = t*, Q = x·G_V, α = ρ* + x·r), and a Bulletproofs
+inner-product argument with blinded L, R reduces P to length one, closed by a Schnorr proof of
+knowledge of (a, α). Every message is uniformly random given the statement: the proof reveals
+nothing about t or v.
+
+The verifier's group work is two MSMs: C* (m points) and one final check over the g generators,
+the 2·log g + 1 proof points, C*, C_v, G_V and H. The proof is 2·log g + 1 points and 2 scalars.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.errors import ZkdlError
+from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
+from zkdl.proof.commitment import (
+    COMPRESSED,
+    DOMAIN_TAG,
+    MAX_NUM_VARS,
+    POINT,
+    Layout,
+    TensorCommitment,
+    TensorOpening,
+    blinding_generator,
+    combine_rows,
+    commit_key,
+    decode_points,
+    fold_rows,
+)
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.transcript import Transcript
+
+DOMAIN = b"zkdl/opening/v1"
+WIRE_VERSION = 1
+MAX_ROUNDS = MAX_NUM_VARS - MAX_NUM_VARS // 2  # log g of the largest committable tensor
+SCALAR_BYTES = 32
+_IDENTITY = _kernels.g1_identity().tobytes()
+
+
+class ProofFormatError(ZkdlError, ValueError):
+    """An encoded opening proof is truncated, non-canonical or holds an invalid point or scalar."""
+
+    code = "opening-format"
+
+
+@dataclass(frozen=True, eq=False)
+class OpeningProof:
+    """Per round k the blinded cross terms L[k], R[k] (uint8[k, 96] each), then the Schnorr
+    commitment A (uint8[96]) and responses z1, z2 (ints in [0, r))."""
+
+    L: np.ndarray
+    R: np.ndarray
+    A: np.ndarray
+    z1: int
+    z2: int
+
+    def __post_init__(self) -> None:
+        rounds = len(self.L)
+        if self.L.shape != (rounds, POINT) or self.R.shape != (rounds, POINT) or self.A.shape != (POINT,):
+            raise ValueError(f"L, R must be uint8[k, {POINT}] of one length and A uint8[{POINT}]")
+        for name in ("L", "R", "A"):
+            array = np.array(getattr(self, name), dtype=np.uint8, copy=True)
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+
+
+@dataclass(frozen=True)
+class Challenges:
+    """The verifier's challenges: x merges C_v into P, c[k] folds round k, e is the Schnorr challenge."""
+
+    x: int
+    c: tuple[int, ...]
+    e: int
+
+
+@functools.lru_cache(maxsize=None)
+def value_generator() -> np.ndarray:
+    """G_V: a hash-to-curve generator independent of every G_j and of H (distinct hash input)."""
+    point = _kernels.hash_to_g1(DOMAIN_TAG, b"zkdl/V")
+    point.setflags(write=False)
+    return point
+
+
+def commit_value(value: int, blind: int) -> np.ndarray:
+    """v·G_V + r·H (uint8[96]); with r = 0 it is the public-value commitment a verifier computes itself."""
+    bases = np.stack([value_generator(), blinding_generator()])
+    return _kernels.msm(bases, from_ints([value, blind]))
+
+
+def prove(
+    transcript: Transcript,
+    commitment: TensorCommitment,
+    opening: TensorOpening,
+    point: Sequence[int],
+    value: int,
+    value_blind: int,
+) -> OpeningProof:
+    """Proves that the tensor committed in `commitment` (opened by `opening`) evaluates at `point`
+    (LSB-first variables) to the value in commit_value(value, value_blind)."""
+    layout = commitment.layout
+    u_col, u_row = layout.split(point)
+    a, rho_star = fold_rows(opening, u_row)
+    b = _kernels.eq_vector(from_ints(u_col).reshape(-1, 4))
+    if to_int(_kernels.fr_inner(a, b)) != value % MODULUS:
+        raise ValueError("the value is not the committed tensor's evaluation at the point")
+    C_star = combine_rows(commitment, u_row)
+    x = _absorb_statement(transcript, layout, point, C_star, commit_value(value, value_blind))
+    Q = _kernels.g1_scale(value_generator()[None], from_int(x))  # x-scaled, so C_v enters P with weight x
+    G = commit_key(layout.row_length).generators()
+    alpha = (rho_star + x * value_blind) % MODULUS  # the blind of P = C* + x·C_v
+    Ls: list[np.ndarray] = []
+    Rs: list[np.ndarray] = []
+    while len(a) > 1:
+        (a_lo, a_hi), (b_lo, b_hi), (G_lo, G_hi) = _halves(a), _halves(b), _halves(G)
+        l_k, r_k = (to_int(blind) for blind in _kernels.fr_random(2))  # fresh: L and R are uniform points
+        Ls.append(_cross_term(a_lo, b_hi, G_hi, Q, l_k))
+        Rs.append(_cross_term(a_hi, b_lo, G_lo, Q, r_k))
+        c = _absorb_round(transcript, len(Ls) - 1, Ls[-1], Rs[-1])
+        c_inv = pow(c, -1, MODULUS)
+        a = _fold_scalars(a_lo, a_hi, c, c_inv)  # a ← c·a_lo + c⁻¹·a_hi
+        b = _fold_scalars(b_lo, b_hi, c_inv, c)  # b ← c⁻¹·b_lo + c·b_hi: ⟨a, b⟩ keeps its cross terms in L, R
+        G = _kernels.g1_add(_kernels.g1_scale(G_lo, from_int(c_inv)), _kernels.g1_scale(G_hi, from_int(c)))
+        alpha = (alpha + c * c * l_k + c_inv * c_inv * r_k) % MODULUS  # the blind of c²·L + P + c⁻²·R
+    base = _kernels.g1_add(G, _kernels.g1_scale(Q, b[0]))  # G_f + b_f·Q: P = a_f·base + α·H
+    A, z1, z2 = _schnorr(transcript, base[0], to_int(a[0]), alpha)
+    return OpeningProof(_stack(Ls), _stack(Rs), A, z1, z2)
+
+
+def _cross_term(a_half: np.ndarray, b_other: np.ndarray, G_other: np.ndarray, Q: np.ndarray, blind: int) -> np.ndarray:
+    """⟨a_half, G_other⟩ + ⟨a_half, b_other⟩·Q + blind·H: L (lo against hi) or R (hi against lo)."""
+    bases = np.concatenate([G_other, Q, blinding_generator()[None]])
+    scalars = np.concatenate([a_half, _kernels.fr_inner(a_half, b_other)[None], from_ints([blind])])
+    return _kernels.msm(bases, scalars)
+
+
+def _schnorr(transcript: Transcript, base: np.ndarray, a_f: int, alpha: int) -> tuple[np.ndarray, int, int]:
+    """Proof of knowledge of (a_f, α) with P = a_f·base + α·H: (A, z1, z2)."""
+    d, s = (to_int(mask) for mask in _kernels.fr_random(2))  # fresh masks: z1, z2 are uniform
+    A = _kernels.msm(np.stack([base, blinding_generator()]), from_ints([d, s]))
+    e = _absorb_final(transcript, A)
+    return A, (d + e * a_f) % MODULUS, (s + e * alpha) % MODULUS
+
+
+def verify(
+    transcript: Transcript,
+    commitment: TensorCommitment,
+    point: Sequence[int],
+    value_commitment: np.ndarray,
+    proof: OpeningProof,
+) -> None:
+    """Checks that the committed tensor evaluates at `point` to the value in `value_commitment`;
+    raises VerificationError naming the failed check."""
+    layout = commitment.layout
+    if len(point) != layout.num_vars:
+        raise VerificationError(f"opening: the point has {len(point)} coordinates, the tensor {layout.num_vars} variables")
+    if len(proof.L) != layout.col_vars:
+        raise VerificationError(f"opening: {len(proof.L)} rounds, expected log2(row length) = {layout.col_vars}")
+    if not (0 <= proof.z1 < MODULUS and 0 <= proof.z2 < MODULUS):
+        raise VerificationError("opening: a response z1 or z2 is not a reduced field element")
+    u_col, u_row = layout.split(point)
+    C_star = combine_rows(commitment, u_row)
+    challenges = replay(transcript, layout, point, C_star, value_commitment, proof)
+    if not check(u_col, C_star, value_commitment, proof, challenges):
+        raise VerificationError("opening: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails")
+
+
+def replay(
+    transcript: Transcript, layout: Layout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof
+) -> Challenges:
+    """The verifier's transcript steps, in the prover's order: absorbs every message and derives the challenges."""
+    x = _absorb_statement(transcript, layout, point, C_star, C_v)
+    c = tuple(_absorb_round(transcript, k, proof.L[k], proof.R[k]) for k in range(len(proof.L)))
+    return Challenges(x, c, _absorb_final(transcript, proof.A))
+
+
+def check(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> bool:
+    """The verification equation for given challenges, as one MSM that must vanish:
+    A + e·(C* + x·C_v + Σ_k (c_k²·L_k + c_k⁻²·R_k)) − z1·⟨s, G⟩ − z1·b_f·x·G_V − z2·H = 0."""
+    if not len(u_col) == len(ch.c) == len(proof.L) == len(proof.R):
+        return False
+    c_inv = [pow(c, -1, MODULUS) for c in ch.c]
+    e, z1 = ch.e, proof.z1
+    head = [1, e, e * ch.x] + [e * c * c for c in ch.c] + [e * ci * ci for ci in c_inv]
+    tail = [-z1 * folded_eq(ch.c, u_col) * ch.x, -proof.z2]
+    generators = commit_key(1 << len(u_col)).generators()
+    points = np.concatenate(
+        [proof.A[None], C_star[None], C_v[None], proof.L, proof.R, generators, value_generator()[None], blinding_generator()[None]]
+    )
+    scalars = np.concatenate(
+        [from_ints(head), _kernels.fr_scale(challenge_products(ch.c), from_int(-z1)), from_ints(tail)]
+    )
+    return _kernels.msm(points, scalars).tobytes() == _IDENTITY
+
+
+def challenge_products(c: Sequence[int]) -> np.ndarray:
+    """s (uint64[2^n, 4], n = len(c)) with G_f = ⟨s, G⟩: s_j = Π_k c_k^{±1}, + when bit n−1−k of j is
+    set, because round k splits on the most significant remaining index bit. Challenges are non-zero."""
+    s = from_ints([1])
+    for c_k in reversed(c):  # the last round's bit is bit 0: prepending bits builds s from the LSB up
+        s = np.concatenate([_kernels.fr_scale(s, from_int(pow(c_k, -1, MODULUS))), _kernels.fr_scale(s, from_int(c_k))])
+    return s
+
+
+def folded_eq(c: Sequence[int], u_col: Sequence[int]) -> int:
+    """b_f = ⟨s, eq_vector(u_col)⟩ = Π_k (c_k⁻¹·(1 − u_{n−1−k}) + c_k·u_{n−1−k}), n = len(u_col):
+    both s and eq factor over the index bits, and round k owns bit n−1−k."""
+    n, total = len(u_col), 1
+    for k, c_k in enumerate(c):
+        u = u_col[n - 1 - k]
+        total = total * (pow(c_k, -1, MODULUS) * (1 - u) + c_k * u) % MODULUS
+    return total
+
+
+def encode(proof: OpeningProof) -> bytes:
+    """Wire form: version (1 byte) ‖ k (1 byte) ‖ L_0..L_{k−1} ‖ R_0..R_{k−1} ‖ A (48-byte compressed
+    points) ‖ z1 ‖ z2 (32-byte big-endian, below r)."""
+    points = _kernels.g1_compress(np.concatenate([proof.L, proof.R, proof.A[None]])).tobytes()
+    scalars = b"".join(z.to_bytes(SCALAR_BYTES, "big") for z in (proof.z1, proof.z2))
+    return bytes([WIRE_VERSION, len(proof.L)]) + points + scalars
+
+
+def decode(data: bytes) -> OpeningProof:
+    """The inverse of `encode`; raises ProofFormatError on any malformed input."""
+    if len(data) < 2:
+        raise ProofFormatError(f"opening proof: {len(data)} bytes, shorter than its 2-byte header")
+    if data[0] != WIRE_VERSION:
+        raise ProofFormatError(f"opening proof: unknown version {data[0]}, expected {WIRE_VERSION}")
+    rounds = data[1]
+    if rounds > MAX_ROUNDS:
+        raise ProofFormatError(f"opening proof: {rounds} rounds, at most {MAX_ROUNDS}")
+    num_points = 2 * rounds + 1
+    expected = 2 + num_points * COMPRESSED + 2 * SCALAR_BYTES
+    if len(data) != expected:
+        raise ProofFormatError(f"opening proof: {len(data)} bytes, expected {expected} for {rounds} rounds")
+    points = decode_points(data[2 : 2 + num_points * COMPRESSED], "opening proof point", ProofFormatError)
+    raw = np.frombuffer(data[2 + num_points * COMPRESSED :], dtype=np.uint8).reshape(2, SCALAR_BYTES)
+    try:
+        z1, z2 = to_ints(_kernels.fr_from_bytes(raw))  # rejects encodings of values ≥ r
+    except _kernels.KernelError as exc:
+        raise ProofFormatError(f"opening proof scalar: {exc}") from None
+    return OpeningProof(points[:rounds], points[rounds : 2 * rounds], points[-1], z1, z2)
+
+
+def _absorb_statement(transcript: Transcript, layout: Layout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray) -> int:
+    sizes = layout.row_vars.to_bytes(4, "big") + layout.col_vars.to_bytes(4, "big")
+    transcript.absorb_bytes(b"opening/domain", DOMAIN + sizes)  # versioned separator bound to the matrix shape
+    transcript.absorb_scalars(b"opening/point", point)  # the evaluation point is part of the statement
+    transcript.absorb_points(b"opening/C*", C_star[None])  # binds the rows and u_row before x
+    transcript.absorb_points(b"opening/C_v", C_v[None])  # binds the claimed value before x merges it
+    return _nonzero_challenge(transcript, b"opening/x")
+
+
+def _absorb_round(transcript: Transcript, k: int, L: np.ndarray, R: np.ndarray) -> int:
+    for name, point in ((b"L", L), (b"R", R)):
+        if point.tobytes() == _IDENTITY:  # a blinded cross term is never the identity honestly
+            raise VerificationError(f"opening: {name.decode()}[{k}] is the identity")
+        transcript.absorb_points(b"opening/" + name, point[None])  # c must depend on both cross terms
+    return _nonzero_challenge(transcript, b"opening/c")
+
+
+def _absorb_final(transcript: Transcript, A: np.ndarray) -> int:
+    if A.tobytes() == _IDENTITY:  # A = d·B + s·H is never the identity honestly
+        raise VerificationError("opening: A is the identity")
+    transcript.absorb_points(b"opening/A", A[None])  # Schnorr: commit before the challenge
+    return _nonzero_challenge(transcript, b"opening/e")
+
+
+def _nonzero_challenge(transcript: Transcript, label: bytes) -> int:
+    """A challenge; zero (probability 1/r) would void the merge or a fold's inverse, so it aborts."""
+    value = transcript.challenge_scalar(label)
+    if value == 0:
+        raise VerificationError(f"opening: challenge {label.decode()} is zero")
+    return value
+
+
+def _halves(vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi): split on the most significant index bit."""
+    half = len(vector) // 2
+    return vector[:half], vector[half:]
+
+
+def _fold_scalars(lo: np.ndarray, hi: np.ndarray, w_lo: int, w_hi: int) -> np.ndarray:
+    return _kernels.fr_add(_kernels.fr_scale(lo, from_int(w_lo)), _kernels.fr_scale(hi, from_int(w_hi)))
+
+
+def _stack(points: list[np.ndarray]) -> np.ndarray:
+    return np.stack(points) if points else np.zeros((0, POINT), dtype=np.uint8)
