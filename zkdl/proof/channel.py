@@ -16,16 +16,19 @@ import numpy as np
 
 from zkdl.field import MODULUS
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.opening import OpeningProof
 from zkdl.proof.transcript import Transcript
 
 
 @dataclass(frozen=True)
 class Message:
-    """One prover message: a label and either field scalars or G1 points (uint8[n, 96])."""
+    """One prover message: a label and field scalars, G1 points (uint8[n, 96]) or an opening proof
+    (which absorbed its own parts into the transcript as it was made)."""
 
     label: bytes
     scalars: tuple[int, ...] = ()
     points: np.ndarray | None = None
+    opening: OpeningProof | None = None
 
 
 class ProverChannel:
@@ -41,6 +44,9 @@ class ProverChannel:
     def send_points(self, label: bytes, points: np.ndarray) -> None:
         self.transcript.absorb_points(label, points)
         self.messages.append(Message(label, points=points))
+
+    def record_opening(self, label: bytes, proof: OpeningProof) -> None:
+        self.messages.append(Message(label, opening=proof))
 
     def challenge(self, label: bytes) -> int:
         return self.transcript.challenge_scalar(label)
@@ -79,6 +85,12 @@ class VerifierChannel:
             raise VerificationError(f"message {label.decode()!r} must hold {n} points")
         self.transcript.absorb_points(label, message.points)
         return message.points
+
+    def take_opening(self, label: bytes) -> OpeningProof:
+        message = self._take(label)
+        if message.opening is None:
+            raise VerificationError(f"message {label.decode()!r} must hold an opening proof")
+        return message.opening
 
     def challenge(self, label: bytes) -> int:
         return self.transcript.challenge_scalar(label)

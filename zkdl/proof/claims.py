@@ -98,6 +98,51 @@ def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:
     return tuple(eq_factor(name, parts[name]) for name, _ in shape)
 
 
+def onehot_factor(axis: str, index: int, log_size: int) -> Factor:
+    """Selects one index of an axis (e.g. the final weights among the snapshots)."""
+    return Factor((axis,), tuple(int(i == index) for i in range(1 << log_size)))
+
+
+def padded_factor(factor: Factor, log_size: int) -> Factor:
+    """A one-axis factor extended with zeros to 2^log_size entries (a shorter axis embedded low)."""
+    return Factor(factor.axes, factor.table + (0,) * ((1 << log_size) - len(factor.table)))
+
+
+def shifted_factor(factor: Factor, by: int) -> Factor:
+    """new[i] = old[i + by] (zero outside): re-indexes a claim on layer ℓ + by as one on layer ℓ."""
+    n = len(factor.table)
+    return Factor(factor.axes, tuple(factor.table[i + by] if 0 <= i + by < n else 0 for i in range(n)))
+
+
+def scaled_factor(factor: Factor, scalar: int) -> Factor:
+    return Factor(factor.axes, tuple(v * scalar % MODULUS for v in factor.table))
+
+
+def factor_on(claim_: Claim, axis: str) -> Factor:
+    """The claim's factor covering exactly `axis` (claims built from eq points have one per axis)."""
+    for factor in claim_.factors:
+        if factor.axes == (axis,):
+            return factor
+    raise ValueError(f"the claim has no factor on the axis {axis!r} alone")
+
+
+class ClaimBook:
+    """The claims collected so far, per tensor, in the order both parties add them."""
+
+    def __init__(self) -> None:
+        self._claims: dict[str, list[Claim]] = {}
+
+    def add(self, tensor: str, claim_: Claim) -> None:
+        self._claims.setdefault(tensor, []).append(claim_)
+
+    def take(self, tensor: str) -> list[Claim]:
+        """Removes and returns a tensor's claims: each is reduced exactly once."""
+        return self._claims.pop(tensor, [])
+
+    def pending(self) -> list[str]:
+        return sorted(self._claims)
+
+
 def evaluate_factor(shape: Shape, factor: Factor, point: Sequence[int]) -> int:
     """The factor's multilinear extension at the point's variables of its axes."""
     parts = split_point(shape, point)

@@ -1,0 +1,130 @@
+"""The aggregated matrix-product relations (FAC4DNN): every (step, layer) instance at once.
+
+Forward (R1): Z(ℓ, t) = A_in(ℓ, t)·W_t(ℓ). Backward (R2): G_A(ℓ, t) = G_Z(ℓ+1, t)·W_t(ℓ+1)ᵀ for
+hidden ℓ. Both are checked at a random point ρ of the output: a random linear combination of all
+entries of all real instances (μ masks padded steps and layers), which one sumcheck over
+(layer, step, inner index) reduces to one claim on each factor. The instance variables are
+summed in the same sumcheck as the inner index, so the number of rounds is log(T·L) + log N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.field import from_ints, to_int
+from zkdl.proof import claims as cl
+from zkdl.proof.claims import ClaimBook, Shape
+from zkdl.proof.layout import Layout
+from zkdl.proof.party import Party
+from zkdl.proof.witness import ProverTables
+
+
+def partial(table: np.ndarray, shape: Shape, axis: str, point: list[int]) -> np.ndarray:
+    """Binds one axis of a tensor table to a point (the prover's side of a claim)."""
+    names = [name for name, _ in shape]
+    return _kernels.mle_partial_evaluate(table, [log for _, log in shape], names.index(axis), from_ints(point))
+
+
+def weighted_sum(shape: Shape, claim: cl.Claim, table: np.ndarray) -> int:
+    """Σ_x weight(x)·table(x): the value a prover sends for a claim it opens."""
+    return to_int(_kernels.fr_inner(cl.weight_table(shape, claim), table))
+
+
+def _instances(lay: Layout, inner: str) -> Shape:
+    return (("layer", lay.log_layers), ("step", lay.log_steps), (inner, lay.log_width))
+
+
+def _check_products(
+    party: Party,
+    label: bytes,
+    lay: Layout,
+    layers: range,
+    output_value: Callable[[list[cl.Factor], dict[str, list[int]]], int],
+    left: Callable[[dict[str, list[int]]], np.ndarray],
+    right: Callable[[dict[str, list[int]]], np.ndarray],
+) -> tuple[list[int], dict[str, list[int]], list[int], list[cl.Factor]]:
+    """Draws ρ over the output, has the prover send the masked output's value there, and reduces
+    it by one sumcheck over (layer, step, inner). Returns the sumcheck's point, ρ's parts, the two
+    factor values followed by the output value, and the instance weight."""
+    rho = party.challenges(label + b" point", sum(log for _, log in lay.act))
+    parts = cl.split_point(lay.act, rho)
+    instance_weight = [
+        cl.eq_factor("layer", parts["layer"]),
+        lay.layer_mask(layers),
+        cl.eq_factor("step", parts["step"]),
+        lay.step_mask,
+    ]
+    (value,) = party.send(label + b" value", lambda: [output_value(instance_weight, parts)], 1)
+    shape = _instances(lay, "inner")
+    claim = cl.claim(shape, instance_weight, value)
+    point, values = party.product(label, shape, [claim], lambda: [left(parts), right(parts)], 2)
+    return point, parts, values + [value], instance_weight
+
+
+def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+    """R1 over all real instances; claims go to BZ (the product), A_in and the weight history."""
+    TP = 1 << lay.log_steps
+
+    def value(weight, parts):
+        claim = cl.claim(lay.act, weight + [cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"])], 0)
+        return weighted_sum(lay.act, claim, tables.field("Z"))
+
+    point, parts, (a, w, v), weight = _check_products(
+        party, b"forward", lay, range(lay.layers), value,
+        lambda p: partial(tables.field("A_in"), lay.act, "row", p["row"]),
+        lambda p: partial(_kernels.fr_from_i64(tables.history[:, :TP].reshape(-1)), _steps_prefix(lay), "out", p["col"]),
+    )  # fmt: skip
+    book.add("BZ", cl.claim(lay.bits, weight + [  # Z = Σ_j κ_j·BZ_j at ρ
+        cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), lay.recompose
+    ], v))  # fmt: skip
+    at = cl.split_point(_instances(lay, "inner"), point)
+    book.add("A_in", cl.claim(lay.act, [
+        cl.eq_factor("layer", at["layer"]), cl.eq_factor("step", at["step"]),
+        cl.eq_factor("row", parts["row"]), cl.eq_factor("col", at["inner"]),
+    ], a))  # fmt: skip
+    book.add("history", cl.claim(lay.history, [
+        cl.eq_factor("layer", at["layer"]), cl.padded_factor(cl.eq_factor("step", at["step"]), lay.log_history),
+        cl.eq_factor("in", at["inner"]), cl.eq_factor("out", parts["col"]),
+    ], w))  # fmt: skip
+
+
+def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+    """R2 for hidden layers; claims go to BG, G_Z (of the next layer) and the weight history."""
+    TP = 1 << lay.log_steps
+
+    def value(weight, parts):
+        claim = cl.claim(lay.act, weight + [cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"])], 0)
+        return weighted_sum(lay.act, claim, tables.field("G_A"))
+
+    def next_layer(array: np.ndarray) -> np.ndarray:
+        """out[ℓ] = array[ℓ + 1], zero for the last slot: layer ℓ's gradient reads layer ℓ + 1."""
+        shifted = np.zeros_like(array)
+        shifted[:-1] = array[1:]
+        return _kernels.fr_from_i64(shifted.reshape(-1))
+
+    point, parts, (g, w, v), weight = _check_products(
+        party, b"backward", lay, range(lay.layers - 1), value,
+        lambda p: partial(next_layer(tables.G_Z), lay.act, "row", p["row"]),
+        lambda p: partial(next_layer(tables.history[:, :TP]), _steps_prefix(lay), "in", p["col"]),  # indexed by W's output
+    )  # fmt: skip
+    book.add("BG", cl.claim(lay.bits, weight + [
+        cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), lay.recompose
+    ], v))  # fmt: skip
+    at = cl.split_point(_instances(lay, "inner"), point)
+    from_next = cl.shifted_factor(cl.eq_factor("layer", at["layer"]), -1)  # Σ_ℓ e(ℓ)·X(ℓ+1) = Σ_ℓ' e(ℓ'−1)·X(ℓ')
+    book.add("G_Z", cl.claim(lay.act, [
+        from_next, cl.eq_factor("step", at["step"]), cl.eq_factor("row", parts["row"]), cl.eq_factor("col", at["inner"]),
+    ], g))  # fmt: skip
+    book.add("history", cl.claim(lay.history, [
+        from_next, cl.padded_factor(cl.eq_factor("step", at["step"]), lay.log_history),
+        cl.eq_factor("in", parts["col"]), cl.eq_factor("out", at["inner"]),
+    ], w))  # fmt: skip
+
+
+def _steps_prefix(lay: Layout) -> Shape:
+    """The history restricted to the first T' snapshots: the weights of the real and padded steps."""
+    return (("layer", lay.log_layers), ("step", lay.log_steps), ("in", lay.log_width), ("out", lay.log_width))
+

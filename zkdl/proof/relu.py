@@ -1,0 +1,107 @@
+"""zkReLU: the committed bits of Z and G_A carry the ReLU forward and backward.
+
+Per entry the bits give, linearly: Z (weights κ), the rescaled Z' = round-half-up(Z / 2^s)
+(weights κ') and the sign S = 1 − top bit; likewise G_A and G_A'. The two non-linear relations
+A_out = M ⊙ S ⊙ Z' (hidden layers) and G_Z = M ⊙ S ⊙ G_A' share the sign bit S, which is how one
+committed decomposition serves both passes. Each is reduced by one Hadamard sumcheck over all
+instances to claims on S, Z', G_A', i.e. weighted claims on the bits; a third sumcheck proves
+every committed bit is 0 or 1 (Σ_y eq(u, y)·b(y)·(b(y) − 1) = 0 at a random u).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.field import MODULUS
+from zkdl.proof import claims as cl
+from zkdl.proof.claims import ClaimBook
+from zkdl.proof.layout import Layout
+from zkdl.proof.loss import output_gradient
+from zkdl.proof.matmul import weighted_sum
+from zkdl.proof.party import Party
+from zkdl.proof.selection import select
+from zkdl.proof.witness import ProverTables
+
+
+def _masked(lay: Layout, claim: cl.Claim, layers: range) -> cl.Claim:
+    """The claim's weight times the masks of a ReLU output: real layers, steps and columns."""
+    return cl.claim(lay.act, [*claim.factors, lay.layer_mask(layers), lay.step_mask, lay.output_columns], claim.value)
+
+
+def _hadamard(
+    party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[np.ndarray]]
+) -> tuple[list[cl.Factor], int, int]:
+    """One sumcheck for Σ w·S·V over every claim; returns eq factors of its point and S, V there."""
+    point, (s, v) = party.product(label, lay.act, claims, tables_fn, 2)
+    return list(cl.eq_factors(lay.act, point)), s, v
+
+
+def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+    """Claims on A_in: layer 0 is the scheduled data (lifted to scale 2^R), layer ℓ ≥ 1 is the
+    ReLU output of layer ℓ − 1."""
+    lift = 1 << (lay.frac_bits - lay.data_frac_bits)
+    first_columns = lay.prefix("col", lay.widths[0], lay.log_width)
+    relu_claims = []
+    for claim in book.take("A_in"):
+        f_layer, f_step, f_row, f_col = (cl.factor_on(claim, axis) for axis in ("layer", "step", "row", "col"))
+        data_col = cl.scaled_factor(cl.claim(lay.act, [f_col, first_columns], 0).factors[0], lift)
+        first = cl.claim(lay.act, [cl.onehot_factor("layer", 0, lay.log_layers), f_step, f_row, f_col], 0)
+        piece, rest = _split_layer(party, b"input split", lay, claim, 0, first, lambda: tables.field("A_in"))
+        select(book, "X", lay, f_step, f_row, data_col, piece)
+        relu_claims.append(cl.claim(lay.act, [cl.shifted_factor(f_layer, 1), f_step, f_row, f_col], rest))
+    if relu_claims:
+        masked = [_masked(lay, c, range(lay.layers - 1)) for c in relu_claims]
+        point, s, z = _hadamard(party, b"relu forward", lay, masked, lambda: [tables.field("sign"), tables.field("Z_rescaled")])
+        book.add("BZ", cl.claim(lay.bits, [*point, lay.sign], 1 - s))  # S = 1 − the top bit
+        book.add("BZ", cl.claim(lay.bits, [*point, lay.rescaled], z))
+
+
+def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+    """Claims on G_Z: the last layer's is the loss gradient, the hidden layers' is S ⊙ G_A'."""
+    last = lay.layers - 1
+    hidden_claims = []
+    for claim in book.take("G_Z"):
+        f_step, f_row, f_col = (cl.factor_on(claim, axis) for axis in ("step", "row", "col"))
+        output = cl.claim(lay.act, [cl.onehot_factor("layer", last, lay.log_layers), f_step, f_row, f_col], 0)
+        piece, rest = _split_layer(party, b"gradient split", lay, claim, last, output, lambda: tables.field("G_Z"))
+        output_gradient(party, lay, book, tables, [f_step, f_row, f_col], piece)
+        hidden_claims.append(cl.Claim(claim.factors, rest))
+    if hidden_claims:
+        masked = [_masked(lay, c, range(lay.layers - 1)) for c in hidden_claims]
+        point, s, g = _hadamard(party, b"relu backward", lay, masked, lambda: [tables.field("sign"), tables.field("G_A_rescaled")])
+        book.add("BZ", cl.claim(lay.bits, [*point, lay.sign], 1 - s))  # the forward pass's sign bit
+        book.add("BG", cl.claim(lay.bits, [*point, lay.rescaled], g))
+
+
+def _split_layer(
+    party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], np.ndarray]
+) -> tuple[int, int]:
+    """The prover splits a claim into its slice at `layer` and the rest; the verifier checks
+    f(layer)·slice + rest = claim, with f the claim's layer factor."""
+    f = cl.factor_on(claim, "layer").table[layer]
+
+    def values() -> list[int]:
+        piece = weighted_sum(lay.act, part, table())
+        return [piece, (claim.value - f * piece) % MODULUS]
+
+    piece, rest = party.send(label, values, 2)
+    party.check((f * piece + rest - claim.value) % MODULUS == 0, f"{label.decode()}: the parts do not add up to the claim")
+    return piece, rest
+
+
+def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None, name: str) -> None:
+    """Every committed bit of `name` (BZ or BG) is 0 or 1."""
+    u = party.challenges(b"binarity point " + name.encode(), sum(log for _, log in lay.bits))
+    claim = cl.claim(lay.bits, cl.eq_factors(lay.bits, u), 0)
+
+    def bit_tables() -> list[np.ndarray]:
+        bits = _kernels.bits_to_field(tables.bits("Z" if name == "BZ" else "G_A"), 1 << lay.log_bits)
+        ones = _kernels.fr_from_i64(np.ones(len(bits), np.int64))
+        return [bits, _kernels.fr_sub(bits, ones)]
+
+    point, (b, b_minus_one) = party.product(b"binarity " + name.encode(), lay.bits, [claim], bit_tables, 2)
+    party.check((b - 1 - b_minus_one) % MODULUS == 0, f"binarity {name}: the second factor is not the bit minus one")
+    book.add(name, cl.claim(lay.bits, cl.eq_factors(lay.bits, point), b))

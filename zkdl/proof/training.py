@@ -1,0 +1,169 @@
+"""The proof of a whole training run, composed from the sub-protocols (docs/protocol.md).
+
+Order of the transcript (prover and verifier alike): the statement; the commitments to the bits of
+Z and G_A; the forward and backward matrix products; the final weights; the weight history; the
+ReLU forward (A_in) and backward (G_Z) reductions with the loss gradient and the data selection;
+the binarity of both bit tensors; then, per committed tensor, one merge of all its claims and one
+zero-knowledge opening. The number of sumchecks is fixed: it does not grow with T or L.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.data import Dataset
+from zkdl.proof import commitment as cm
+from zkdl.proof import history, matmul, relu
+from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
+from zkdl.proof.claims import ClaimBook, Shape
+from zkdl.proof.commitment import TensorCommitment, TensorOpening
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.layout import Layout
+from zkdl.proof.party import Party, ProverParty, VerifierParty
+from zkdl.proof.statement import Statement
+from zkdl.proof.transcript import Transcript
+from zkdl.proof.witness import ProverTables
+from zkdl.train import TrainingRun
+
+DOMAIN = b"zkdl/training/v1"
+COMMITTED = ("X", "Y", "W0", "WT", "BZ", "BG")
+
+
+@dataclass(frozen=True)
+class StatementSecrets:
+    """The seller's openings of the statement's commitments (W_T's goes to buyers)."""
+
+    data_x: TensorOpening
+    data_y: TensorOpening
+    w0: TensorOpening
+    wt: TensorOpening
+
+
+@dataclass(frozen=True)
+class StatementCommitments:
+    data_x: TensorCommitment
+    data_y: TensorCommitment
+    w0: TensorCommitment
+    wt: TensorCommitment
+
+    @classmethod
+    def of(cls, statement: Statement, lay: Layout) -> StatementCommitments:
+        """Decodes the statement's commitments and checks they have the shapes the layout needs."""
+        x, y = _unpack_pair(statement.c_data)
+        found = cls(cm.decode(x), cm.decode(y), cm.decode(statement.c_w0), cm.decode(statement.c_wt))
+        for name, commitment, shape in zip(("C_data (X)", "C_data (Y)", "C_W0", "C_WT"), found.all, (lay.data, lay.data, lay.weights, lay.weights)):
+            if commitment.shape != _dims(shape):
+                raise VerificationError(f"{name} has shape {commitment.shape}, the statement needs {_dims(shape)}")
+        return found
+
+    @property
+    def all(self) -> tuple[TensorCommitment, ...]:
+        return (self.data_x, self.data_y, self.w0, self.wt)
+
+
+def commit_statement(run: TrainingRun, data: Dataset) -> tuple[Statement, StatementSecrets, ProverTables]:
+    """Commits the data set, W_0 and W_T (hiding: fresh blinds) and returns the public statement."""
+    draft = Statement.of_run(run.spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
+    lay = Layout.of(draft)
+    tables = ProverTables.of(lay, run, data)
+    tables.check_against_run(run)
+    (cx, ox), (cy, oy) = cm.commit_int64(tables.data_x), cm.commit_int64(tables.data_y)
+    (c0, o0), (cT, oT) = cm.commit_int64(tables.history[:, 0]), cm.commit_int64(tables.history[:, lay.steps])
+    statement = Statement.of_run(
+        run.spec, lay.n_train, lay.data_frac_bits, _pack_pair(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
+    )
+    return statement, StatementSecrets(ox, oy, o0, oT), tables
+
+
+def prove(statement: Statement, secrets: StatementSecrets, tables: ProverTables) -> list[Message]:
+    """The proof of the run behind `tables` for `statement`: the ordered prover messages."""
+    lay = tables.layout
+    channel = ProverChannel(_transcript(statement))
+    bz, bz_secret = cm.commit_bits(tables.bits("Z"), 1 << lay.log_bits)
+    bg, bg_secret = cm.commit_bits(tables.bits("G_A"), 1 << lay.log_bits)
+    channel.send_points(b"BZ commitment", bz.rows)  # the bits are fixed before any challenge
+    channel.send_points(b"BG commitment", bg.rows)
+    commitments = StatementCommitments.of(statement, lay)
+    committed = _committed(lay, commitments, bz, bg, tables)
+    secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bz_secret, bg_secret)))
+    _run(ProverParty(channel), lay, tables, committed, secret_of)
+    return channel.messages
+
+
+def verify(statement: Statement, messages: list[Message]) -> None:
+    """Raises VerificationError unless `messages` prove `statement`."""
+    lay = Layout.of(statement)
+    channel = VerifierChannel(_transcript(statement), messages)
+    rows = lambda shape: cm.Layout.of(_dims(shape)).num_rows  # noqa: E731
+    bit_shape = (int(np.prod(_dims(lay.act))), 1 << lay.log_bits)
+    bz = TensorCommitment(bit_shape, channel.receive_points(b"BZ commitment", rows(lay.bits)))
+    bg = TensorCommitment(bit_shape, channel.receive_points(b"BG commitment", rows(lay.bits)))
+    commitments = StatementCommitments.of(statement, lay)
+    _run(VerifierParty(channel), lay, None, _committed(lay, commitments, bz, bg, None), {})
+    channel.finish()
+
+
+def _run(
+    party: Party,
+    lay: Layout,
+    tables: ProverTables | None,
+    committed: dict[str, tuple[Shape, TensorCommitment, Callable[[], np.ndarray]]],
+    secret_of: dict[str, TensorOpening],
+) -> None:
+    """The protocol, once for both parties (zkdl.proof.party)."""
+    book = ClaimBook()
+    matmul.forward(party, lay, book, tables)
+    matmul.backward(party, lay, book, tables)
+    history.final_weights(party, lay, book, tables)
+    history.weight_history(party, lay, book, tables)
+    relu.activations(party, lay, book, tables)
+    relu.gradients(party, lay, book, tables)
+    relu.binarity(party, lay, book, tables, "BZ")
+    relu.binarity(party, lay, book, tables, "BG")
+    for name in COMMITTED:  # one merge and one opening per committed tensor
+        shape, commitment, table = committed[name]
+        claims = book.take(name)
+        party.check(bool(claims), f"no claim reached the committed tensor {name}")
+        point, (value,) = party.product(b"merge " + name.encode(), shape, claims, lambda: [table()], 1)
+        party.open(b"opening " + name.encode(), commitment, lambda: secret_of[name], point, value)
+    party.check(not book.pending(), f"claims left unreduced: {book.pending()}")
+
+
+def _committed(lay: Layout, c: StatementCommitments, bz: TensorCommitment, bg: TensorCommitment, tables: ProverTables | None):
+    """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
+    ints = lambda array: lambda: _kernels.fr_from_i64(np.ascontiguousarray(array()).reshape(-1))  # noqa: E731
+    bits = lambda name: lambda: _kernels.bits_to_field(tables.bits(name), 1 << lay.log_bits)  # noqa: E731
+    return {
+        "X": (lay.data, c.data_x, ints(lambda: tables.data_x)),
+        "Y": (lay.data, c.data_y, ints(lambda: tables.data_y)),
+        "W0": (lay.weights, c.w0, ints(lambda: tables.history[:, 0])),
+        "WT": (lay.weights, c.wt, ints(lambda: tables.history[:, lay.steps])),
+        "BZ": (lay.bits, bz, bits("Z")),
+        "BG": (lay.bits, bg, bits("G_A")),
+    }
+
+
+def _transcript(statement: Statement) -> Transcript:
+    transcript = Transcript(DOMAIN)
+    transcript.absorb_bytes(b"statement", statement.encode())  # the proof is bound to every public field
+    return transcript
+
+
+def _dims(shape: Shape) -> tuple[int, ...]:
+    return tuple(1 << log for _, log in shape)
+
+
+def _pack_pair(first: bytes, second: bytes) -> bytes:
+    return struct.pack(">I", len(first)) + first + second
+
+
+def _unpack_pair(data: bytes) -> tuple[bytes, bytes]:
+    if len(data) < 4 or struct.unpack(">I", data[:4])[0] > len(data) - 4:
+        raise VerificationError("C_data is not a pair of tensor commitments")
+    n = struct.unpack(">I", data[:4])[0]
+    return data[4 : 4 + n], data[4 + n :]

@@ -1,0 +1,125 @@
+"""The prover's padded tables, built from a training run and its data set.
+
+Everything here is integer (int64) and follows the definitions of docs/protocol.md §3, so that the
+virtual tensors the verifier reasons about are exactly these arrays; `check_against_run` compares
+them with the trainer's own records, which catches any layout mistake before proving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.data import Dataset, one_hot
+from zkdl.proof.layout import Layout
+from zkdl.quant import rescale
+from zkdl.train import TrainingRun
+
+
+@dataclass
+class ProverTables:
+    layout: Layout
+    Z: np.ndarray  # [LP, TP, B, N]: every layer's Z
+    G_A: np.ndarray  # [LP, TP, B, N]: gradient of each hidden layer's output, zero elsewhere
+    history: np.ndarray  # [LP, TH, N, N]: W_0 .. W_T, then W_T repeated
+    data_x: np.ndarray  # [NP, N]
+    data_y: np.ndarray  # [NP, N]: one-hot targets at scale 2^R
+
+    @classmethod
+    def of(cls, layout: Layout, run: TrainingRun, data: Dataset) -> ProverTables:
+        lay, w = layout, run.witness
+        L, T, B, N = lay.layers, lay.steps, lay.batch, 1 << lay.log_width
+        LP, TP, TH = 1 << lay.log_layers, 1 << lay.log_steps, 1 << lay.log_history
+        Z = np.zeros((LP, TP, B, N), np.int64)
+        G_A = np.zeros_like(Z)
+        history = np.zeros((LP, TH, N, N), np.int64)
+        for l in range(L):
+            d_in, d_out = lay.widths[l], lay.widths[l + 1]
+            Z[l, :T, :, :d_out] = w.arrays[f"layer{l}.Z"]
+            if l < L - 1:
+                G_A[l, :T, :, :d_out] = w.arrays[f"layer{l}.G_A"]
+            history[l, :T, :d_in, :d_out] = w.arrays[f"layer{l}.W"]
+            history[l, T:, :d_in, :d_out] = run.final.w[l]  # W_τ = W_T for τ ≥ T: no step after T
+        samples = 1 << lay.log_samples
+        data_x = np.zeros((samples, N), np.int64)
+        data_x[: lay.n_train, : lay.widths[0]] = data.X_train
+        data_y = np.zeros((samples, N), np.int64)
+        data_y[: lay.n_train, : lay.widths[-1]] = one_hot(data.y_train, lay.widths[-1], lay.frac_bits)
+        return cls(lay, Z, G_A, history, data_x, data_y)
+
+    # Virtual tensors, by their definitions (docs/protocol.md §3).
+    @cached_property
+    def masks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hidden layers [LP,1,1,1], real steps [1,TP,1,1], real output columns [LP,1,1,N])."""
+        lay = self.layout
+        LP, TP, N = self.Z.shape[0], self.Z.shape[1], self.Z.shape[3]
+        hidden = (np.arange(LP) < lay.layers - 1).reshape(LP, 1, 1, 1)
+        steps = (np.arange(TP) < lay.steps).reshape(1, TP, 1, 1)
+        widths = np.array([lay.widths[l + 1] if l < lay.layers else 0 for l in range(LP)])
+        columns = (np.arange(N)[None, :] < widths[:, None]).reshape(LP, 1, 1, N)
+        return hidden, steps, columns
+
+    @cached_property
+    def Z_rescaled(self) -> np.ndarray:
+        return rescale(self.Z, self.layout.shift)[0]
+
+    @cached_property
+    def sign(self) -> np.ndarray:
+        return (self.Z >= 0).astype(np.int64)
+
+    @cached_property
+    def G_A_rescaled(self) -> np.ndarray:
+        return rescale(self.G_A, self.layout.shift)[0]
+
+    @cached_property
+    def A_out(self) -> np.ndarray:
+        hidden, steps, columns = self.masks
+        return hidden * steps * columns * self.sign * self.Z_rescaled
+
+    @cached_property
+    def selected(self) -> tuple[np.ndarray, np.ndarray]:
+        """(X_sel, Y_sel) [TP, B, N]: the scheduled rows, zero for padded steps."""
+        lay = self.layout
+        TP = self.Z.shape[1]
+        rows = np.zeros((TP, lay.batch), np.int64)
+        rows[: lay.steps] = lay.schedule
+        real = (np.arange(TP) < lay.steps)[:, None, None]
+        return self.data_x[rows] * real, self.data_y[rows] * real
+
+    @cached_property
+    def A_in(self) -> np.ndarray:
+        lay = self.layout
+        out = np.zeros_like(self.Z)
+        lift = 1 << (lay.frac_bits - lay.data_frac_bits)
+        first_columns = np.arange(self.Z.shape[3]) < lay.widths[0]
+        out[0] = self.selected[0] * first_columns * lift
+        out[1:] = self.A_out[:-1]
+        return out
+
+    @cached_property
+    def G_Z(self) -> np.ndarray:
+        hidden, steps, columns = self.masks
+        out = hidden * steps * columns * self.sign * self.G_A_rescaled
+        last = self.layout.layers - 1
+        out[last] = (steps * columns)[last] * (self.Z_rescaled[last] - self.selected[1])
+        return out
+
+    def check_against_run(self, run: TrainingRun) -> None:
+        """The padded definitions reproduce the trainer's records (a layout bug would show here)."""
+        lay, w = self.layout, run.witness
+        for l in range(lay.layers):
+            d_in, d_out = lay.widths[l], lay.widths[l + 1]
+            for name, table, width in (("A_in", self.A_in, d_in), ("G_Z", self.G_Z, d_out)):
+                if not np.array_equal(table[l, : lay.steps, :, :width], w.arrays[f"layer{l}.{name}"]):
+                    raise AssertionError(f"prover table {name} of layer {l} differs from the recorded witness")
+
+    # Field forms for the sumchecks.
+    def field(self, name: str) -> np.ndarray:
+        return _kernels.fr_from_i64(np.ascontiguousarray(getattr(self, name)).reshape(-1))
+
+    def bits(self, name: str) -> np.ndarray:
+        """The packed two's-complement bits of Z or G_A (docs/kernels.md)."""
+        return _kernels.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
