@@ -183,30 +183,141 @@ def _describe(summary: dict[str, Any], range_bits: int) -> str:
     return "\n".join(lines)
 
 
+def _configure_prove(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", help="run directory written by zkdl train (with its witness)")
+    p.add_argument("-o", "--out", required=True, help="bundle file to write (e.g. run.zkdl)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+@subcommand("prove", "prove every step of a training run; writes the bundle and the buyers' opening", _configure_prove)
+def _run_prove(args: argparse.Namespace) -> int:
+    from zkdl import api
+
+    result = _with_phases(lambda on_phase: api.prove(args.run_dir, args.out, on_phase=on_phase), quiet=args.json)
+    if args.json:
+        print(json.dumps(result.__dict__))
+    else:
+        print(f"proof written to {result.bundle_path} ({result.bundle_bytes} bytes) in {result.seconds:.1f} s")
+        print(f"statement digest {result.statement_digest}\nproof digest     {result.proof_digest}")
+        print(f"opening of the final weights for buyers: {result.opening_path}")
+    return 0
+
+
+def _with_phases(work: Callable[[Callable[[str], None]], Any], quiet: bool) -> Any:
+    """Runs `work` with a progress bar that advances at each proof phase."""
+    from tqdm import tqdm
+
+    from zkdl.proof.training import NUM_PHASES
+
+    with tqdm(total=NUM_PHASES + 1, unit="phase", disable=quiet, file=sys.stderr) as bar:
+
+        def on_phase(name: str) -> None:
+            if bar.n or name != "commit":
+                bar.update(1)
+            bar.set_description(name)
+
+        result = work(on_phase)
+        bar.update(bar.total - bar.n)
+    return result
+
+
+def _configure_bundle(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bundle", help="a .zkdl proof bundle")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+class UnusableInput(ZkdlError, ValueError):
+    """The input cannot be read or decoded at all (exit status 2 of zkdl verify)."""
+
+    code = "unusable-input"
+
+
+def _read_bundle(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UnusableInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+@subcommand("verify", "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)", _configure_bundle)
+def _run_verify(args: argparse.Namespace) -> int:
+    from zkdl import api
+    from zkdl.proof.bundle import BundleFormatError
+
+    try:
+        result = api.verify(_read_bundle(args.bundle))
+    except (BundleFormatError, UnusableInput) as exc:
+        if args.json:
+            print(json.dumps({"valid": False, "usable": False, "reason": exc.user_message}))
+        print(f"zkdl verify: unusable input: {exc.user_message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(result.to_json())
+    else:
+        verdict = "VALID" if result.valid else f"INVALID: {result.reason}"
+        print(f"{verdict}\nstatement digest {result.statement_digest}\nverified in {result.seconds:.2f} s")
+    return 0 if result.valid else 1
+
+
+@subcommand("inspect", "show a bundle's statement, digests and sizes", _configure_bundle)
+def _run_inspect(args: argparse.Namespace) -> int:
+    from zkdl import api
+
+    info = api.inspect(_read_bundle(args.bundle))
+    if args.json:
+        print(json.dumps(info))
+    else:
+        st = info["statement"]
+        print(f"MLP {'-'.join(map(str, st['widths']))}{' with bias' if st['bias'] else ''}, {st['steps']} SGD steps of batch {st['batch']}")
+        print(f"learning rate {st['learning_rate']}, R = {st['frac_bits']}, range {st['range_bits']} bits, loss {st['loss']}")
+        print(f"data: {st['n_train']} training samples, schedule seed {st['schedule_seed']}")
+        print(f"statement digest {info['statement_digest']}\nproof digest     {info['proof_digest']}")
+        for name, digest in info["commitment_digests"].items():
+            print(f"{name:6} {digest}")
+        print(f"bundle {info['bundle_bytes']} bytes, {info['messages']} messages")
+    return 0
+
+
+DEMO_STEPS = 16  # design §6: the digits demo proves T = 16 steps
+
+
 def _configure_demo(p: argparse.ArgumentParser) -> None:
     """Arguments of ``zkdl demo``."""
+    p.add_argument("--out", default="demo-out", help="directory for the run and the bundle (default demo-out)")
+    p.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps to run and prove (default {DEMO_STEPS})")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
 @subcommand(
     "demo",
-    "train the digits MLP (64-128-128-10, batch 64, 10 epochs) and print its accuracy",
+    "train the digits MLP (64-128-128-10, batch 64), prove every step and verify the proof",
     _configure_demo,
 )
 def _run_demo(args: argparse.Namespace) -> int:
-    """``zkdl demo``: the reference digits training, without writing a run directory."""
+    """``zkdl demo``: train, prove and verify the whole run on the embedded defaults."""
+    from zkdl import api
     from zkdl.data import load_digits
     from zkdl.model import resolve_spec
     from zkdl.train import run_summary, train
 
     data = load_digits()
     spec = resolve_spec(
-        {}, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size)
+        {"train": {"steps": args.steps}}, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size)
     )
-    run = train(spec, data, record_witness=False, progress=not args.json)
+    run = train(spec, data, progress=not args.json)
+    run_dir = run.save(Path(args.out) / "run")
     summary = run_summary(run)
-    print(json.dumps(summary) if args.json else _describe(summary, spec.quant.range_bits))
-    return 0
+    if not args.json:
+        print(_describe(summary, spec.quant.range_bits))
+    bundle_path = Path(args.out) / "run.zkdl"
+    proved = _with_phases(lambda on_phase: api.prove(run_dir, bundle_path, data=data, on_phase=on_phase), quiet=args.json)
+    verified = api.verify(bundle_path.read_bytes())
+    if args.json:
+        print(json.dumps({"training": summary, "proof": proved.__dict__, "verification": json.loads(verified.to_json())}))
+    else:
+        print(f"proved {spec.steps} steps in {proved.seconds:.1f} s: {proved.bundle_path} ({proved.bundle_bytes} bytes)")
+        print(f"verification: {'VALID' if verified.valid else 'INVALID: ' + str(verified.reason)} in {verified.seconds:.2f} s")
+    return 0 if verified.valid else 1
 
 
 if __name__ == "__main__":

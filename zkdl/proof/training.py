@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -80,8 +81,11 @@ def commit_statement(run: TrainingRun, data: Dataset) -> tuple[Statement, Statem
     return statement, StatementSecrets(ox, oy, o0, oT), tables
 
 
-def prove(statement: Statement, secrets: StatementSecrets, tables: ProverTables) -> list[Message]:
-    """The proof of the run behind `tables` for `statement`: the ordered prover messages."""
+def prove(
+    statement: Statement, secrets: StatementSecrets, tables: ProverTables, on_phase: Callable[[str], None] = lambda _: None
+) -> list[Message]:
+    """The proof of the run behind `tables` for `statement`: the ordered prover messages.
+    `on_phase` is told the name of each phase as it starts (progress bars)."""
     lay = tables.layout
     channel = ProverChannel(_transcript(statement))
     bz, bz_secret = cm.commit_bits(tables.bits("Z"), 1 << lay.log_bits)
@@ -91,7 +95,7 @@ def prove(statement: Statement, secrets: StatementSecrets, tables: ProverTables)
     commitments = StatementCommitments.of(statement, lay)
     committed = _committed(lay, commitments, bz, bg, tables)
     secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bz_secret, bg_secret)))
-    _run(ProverParty(channel), lay, tables, committed, secret_of)
+    _run(ProverParty(channel), lay, tables, committed, secret_of, on_phase)
     return channel.messages
 
 
@@ -104,8 +108,20 @@ def verify(statement: Statement, messages: list[Message]) -> None:
     bz = TensorCommitment(bit_shape, channel.receive_points(b"BZ commitment", rows(lay.bits)))
     bg = TensorCommitment(bit_shape, channel.receive_points(b"BG commitment", rows(lay.bits)))
     commitments = StatementCommitments.of(statement, lay)
-    _run(VerifierParty(channel), lay, None, _committed(lay, commitments, bz, bg, None), {})
+    _run(VerifierParty(channel), lay, None, _committed(lay, commitments, bz, bg, None), {}, lambda _: None)
     channel.finish()
+
+
+PHASES = (  # (name, sub-protocol): the order is the transcript's
+    ("forward matmul", matmul.forward),
+    ("backward matmul", matmul.backward),
+    ("final weights", history.final_weights),
+    ("weight history", history.weight_history),
+    ("relu forward", relu.activations),
+    ("relu backward", relu.gradients),
+    ("binarity of Z bits", partial(relu.binarity, name="BZ")),
+    ("binarity of G_A bits", partial(relu.binarity, name="BG")),
+)
 
 
 def _run(
@@ -114,24 +130,24 @@ def _run(
     tables: ProverTables | None,
     committed: dict[str, tuple[Shape, TensorCommitment, Callable[[], np.ndarray]]],
     secret_of: dict[str, TensorOpening],
+    on_phase: Callable[[str], None],
 ) -> None:
     """The protocol, once for both parties (zkdl.proof.party)."""
     book = ClaimBook()
-    matmul.forward(party, lay, book, tables)
-    matmul.backward(party, lay, book, tables)
-    history.final_weights(party, lay, book, tables)
-    history.weight_history(party, lay, book, tables)
-    relu.activations(party, lay, book, tables)
-    relu.gradients(party, lay, book, tables)
-    relu.binarity(party, lay, book, tables, "BZ")
-    relu.binarity(party, lay, book, tables, "BG")
+    for name, phase in PHASES:
+        on_phase(name)
+        phase(party, lay, book, tables)
     for name in COMMITTED:  # one merge and one opening per committed tensor
+        on_phase(f"opening {name}")
         shape, commitment, table = committed[name]
         claims = book.take(name)
         party.check(bool(claims), f"no claim reached the committed tensor {name}")
         point, (value,) = party.product(b"merge " + name.encode(), shape, claims, lambda: [table()], 1)
         party.open(b"opening " + name.encode(), commitment, lambda: secret_of[name], point, value)
     party.check(not book.pending(), f"claims left unreduced: {book.pending()}")
+
+
+NUM_PHASES = len(PHASES) + len(COMMITTED)
 
 
 def _committed(lay: Layout, c: StatementCommitments, bz: TensorCommitment, bg: TensorCommitment, tables: ProverTables | None):
