@@ -81,11 +81,12 @@ def test_train_with_csv_data_named_in_the_spec_and_init_weights(tmp_path: Path) 
     assert load_run(tmp_path / "run").initial.w[0][0, 0] == round(0.1 * 2**42)
 
 
-def test_demo_prints_the_digits_accuracy() -> None:
-    out = zkdl("demo", "--json")
+def test_demo_trains_proves_and_verifies(tmp_path: Path) -> None:
+    out = zkdl("demo", "--json", "--steps", "1", "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
-    assert summary["steps"] == 220 and summary["test_accuracy"] >= 0.9 and summary["witness_bytes"] == 0
+    assert summary["training"]["steps"] == 1 and summary["verification"]["valid"]
+    assert (tmp_path / "run.zkdl").stat().st_size == summary["proof"]["bundle_bytes"]
 
 
 @pytest.mark.parametrize(
