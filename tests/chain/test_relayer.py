@@ -1,0 +1,320 @@
+"""The relayer and its outbox on both backends (embedded eth-tester and anvil): idempotency,
+signatures relayed, reverts decoded, crash windows, stuck transactions, taken nonces.
+
+The kill/restart, RPC outage and reorg tests are in test_relayer_faults.py."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from eth_utils import keccak
+from web3 import Web3
+
+from zkdl.chain import AttestationRequest, Status, Verdict
+from zkdl.chain.outbox import (
+    OUTCOME_EXISTING,
+    OUTCOME_INCLUDED,
+    IntentKind,
+    IntentState,
+    OutboxError,
+    SignedTx,
+    SqliteOutbox,
+)
+from zkdl.chain.relayer import Relayer, RelayerError, bundle_request, model_id_for
+from zkdl.store import LocalStore, fetch
+
+VERSION = keccak(text="zkdl-verifier/1")
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    box = SqliteOutbox(tmp_path / "outbox.sqlite")
+    yield box
+    box.close()
+
+
+def make_relayer(env, outbox, **kw) -> Relayer:
+    kw.setdefault("confirmations", 1)
+    kw.setdefault("poll_interval_s", 0.02)
+    return Relayer(env.w3, env.client_as(env.relayer), env.relayer, outbox, **kw)
+
+
+def attestation(model_id: bytes, verdict: Verdict = Verdict.VALID) -> AttestationRequest:
+    return AttestationRequest(model_id, verdict, VERSION, keccak(model_id + bytes([verdict])))
+
+
+def chain_nonce(env) -> int:
+    return env.w3.eth.get_transaction_count(env.relayer.address)
+
+
+def registrations_of(env, model_id: bytes) -> int:
+    return sum(e.model_id == model_id for e in env.client.registered_events())
+
+
+def test_local_model_id_matches_the_contract(env, make_request):
+    req = make_request("id")
+    expected = env.client.compute_model_id(env.owner.address, req.c_wt_digest, req.proof_digest)
+    assert model_id_for(env.client.chain_id, env.client.address, env.owner.address, req) == expected
+
+
+def test_registers_each_model_once_and_duplicates_return_the_same_intent(env, outbox, make_request):
+    relayer = make_relayer(env, outbox)
+    before = chain_nonce(env)
+    intents = [relayer.enqueue_registration(make_request(f"r{i}")) for i in range(3)]
+    assert relayer.enqueue_registration(make_request("r1")).id == intents[1].id
+    assert relayer.run_until_idle(30).idle
+    for intent in intents:
+        done = outbox.get(intent.id)
+        assert (done.state, done.outcome, done.receipt_status) == (IntentState.CONFIRMED, OUTCOME_INCLUDED, 1)
+        assert env.client.get_model(done.model_id).owner == env.relayer.address
+        assert registrations_of(env, done.model_id) == 1
+    assert chain_nonce(env) == before + 3
+    assert sorted(outbox.get(i.id).nonce for i in intents) == list(range(before, before + 3))
+    # Enqueuing a finished registration again changes nothing and sends nothing.
+    assert relayer.enqueue_registration(make_request("r0")).state is IntentState.CONFIRMED
+    assert relayer.process_once().idle and chain_nonce(env) == before + 3
+
+
+def test_relays_signed_registrations_and_attestations(env, outbox, make_request):
+    relayer = make_relayer(env, outbox)
+    signed = env.client.sign_registration(env.owner, make_request("sig"))
+    reg = relayer.enqueue_signed_registration(signed)
+    assert relayer.run_until_idle(30).idle
+    model_id = outbox.get(reg.id).model_id
+    assert env.client.get_model(model_id).owner == env.owner.address
+    atts = [relayer.enqueue_attestation(env.client.sign_attestation(v, attestation(model_id)))
+            for v in env.verifiers[:2]]
+    again = relayer.enqueue_attestation(env.client.sign_attestation(env.verifiers[0], attestation(model_id)))
+    assert again.id == atts[0].id and again.kind is IntentKind.ATTEST_BY_SIG
+    assert relayer.run_until_idle(30).idle
+    assert all(outbox.get(a.id).outcome == OUTCOME_INCLUDED for a in atts)
+    assert env.client.get_status(model_id).status is Status.VERIFIED
+
+
+def test_work_already_on_chain_is_confirmed_without_sending(env, outbox, make_request):
+    req = make_request("pre")
+    env.client_as(env.owner).register_model(req)  # e.g. a previous relayer run that lost its outbox
+    model_id = env.client.compute_model_id(env.owner.address, req.c_wt_digest, req.proof_digest)
+    env.client.attest_by_sig(env.client.sign_attestation(env.verifiers[0], attestation(model_id)), sender=env.owner)
+    relayer = make_relayer(env, outbox)
+    before = chain_nonce(env)
+    reg = relayer.enqueue_signed_registration(env.client.sign_registration(env.owner, req))
+    att = relayer.enqueue_attestation(env.client.sign_attestation(env.verifiers[0], attestation(model_id)))
+    assert relayer.run_until_idle(30).idle
+    for intent in (reg, att):
+        done = outbox.get(intent.id)
+        assert (done.state, done.outcome) == (IntentState.CONFIRMED, OUTCOME_EXISTING)
+        assert outbox.txs(intent.id) == []
+    assert chain_nonce(env) == before
+
+
+def test_a_revert_is_a_terminal_failure_with_the_decoded_reason(env, outbox, make_request):
+    relayer = make_relayer(env, outbox)
+    reg = relayer.enqueue_registration(make_request("rev"))
+    assert relayer.run_until_idle(30).idle
+    model_id = outbox.get(reg.id).model_id
+    bad = relayer.enqueue_attestation(env.client.sign_attestation(env.stranger, attestation(model_id)))
+    expired = relayer.enqueue_signed_registration(
+        env.client.sign_registration(env.owner, make_request("late"), deadline=1))
+    before = chain_nonce(env)
+    assert relayer.run_until_idle(30).idle
+    assert outbox.get(bad.id).state is IntentState.FAILED
+    assert "is not an authorised verifier" in outbox.get(bad.id).error
+    assert "signature expired" in outbox.get(expired.id).error
+    assert chain_nonce(env) == before and outbox.txs(bad.id) == []  # refused before a nonce was spent
+
+
+def test_crash_after_broadcast_before_the_outbox_heard_of_it(env, outbox, make_request):
+    relayer = make_relayer(env, outbox)
+    intent = relayer.enqueue_registration(make_request("crash"))
+    real_send = env.w3.eth.send_raw_transaction
+
+    def send_then_die(raw):
+        real_send(raw)
+        raise SystemExit("killed between broadcast and the outbox write")
+
+    env.w3.eth.send_raw_transaction = send_then_die
+    with pytest.raises(SystemExit):
+        relayer.process_once()
+    del env.w3.eth.send_raw_transaction
+    assert outbox.get(intent.id).state is IntentState.SIGNED
+    before = chain_nonce(env)
+    restarted = make_relayer(env, SqliteOutbox(outbox.path))
+    assert restarted.run_until_idle(30).idle
+    done = outbox.get(intent.id)
+    assert (done.state, done.outcome) == (IntentState.CONFIRMED, OUTCOME_INCLUDED)
+    assert chain_nonce(env) == before and registrations_of(env, done.model_id) == 1
+    assert len(outbox.txs(intent.id)) == 1
+
+
+def test_a_nonce_taken_by_another_transaction_is_given_up_and_resigned(env, outbox, make_request):
+    relayer = make_relayer(env, outbox)
+    intent = relayer.enqueue_registration(make_request("taken"))
+
+    def refuse(raw):
+        raise ConnectionError("node unreachable")
+
+    env.w3.eth.send_raw_transaction = refuse
+    report = relayer.process_once()
+    del env.w3.eth.send_raw_transaction
+    assert "node unreachable" in report.rpc_error and not report.idle
+    first_nonce = outbox.get(intent.id).nonce
+    env.client_as(env.relayer).register_model(make_request("other"))  # same key, outside the relayer
+    assert chain_nonce(env) == first_nonce + 1
+    assert relayer.run_until_idle(30).idle
+    done = outbox.get(intent.id)
+    assert done.state is IntentState.CONFIRMED and done.nonce == first_nonce + 1
+    assert [tx.nonce for tx in outbox.txs(intent.id)] == [first_nonce, first_nonce + 1]
+
+
+def test_store_then_register_a_bundle(env, outbox, tmp_path):
+    relayer = make_relayer(env, outbox)
+    store = LocalStore(tmp_path / "bundles")
+    bundle = b"a proof bundle" * 100
+    digests = dict(c_data_digest=keccak(b"d"), c_w0_digest=keccak(b"w0"), c_wt_digest=keccak(b"wt"),
+                   statement_digest=keccak(b"s"), verifier_version=VERSION)
+    intent = relayer.register_bundle(store, bundle, **digests)
+    assert relayer.enqueue_registration(bundle_request(store, bundle, **digests)).id == intent.id
+    assert relayer.run_until_idle(30).idle
+    model = env.client.get_model(outbox.get(intent.id).model_id)
+    assert fetch(model.bundle_uri, model.proof_digest) == bundle
+
+
+def test_configuration_errors(env, outbox, make_request):
+    with pytest.raises(RelayerError, match="fee_bump"):
+        make_relayer(env, outbox, fee_bump=1.1)
+    with pytest.raises(RelayerError, match="confirmations"):
+        make_relayer(env, outbox, confirmations=-1)
+    # One outbox key is handled by one relayer key: a second relayer does not take it over.
+    make_relayer(env, outbox).enqueue_signed_registration(env.client.sign_registration(env.owner, make_request("k")))
+    other = Relayer(env.w3, env.client_as(env.stranger), env.stranger, outbox, confirmations=0)
+    with pytest.raises(RelayerError, match="already in the outbox"):
+        other.enqueue_signed_registration(env.client.sign_registration(env.owner, make_request("k")))
+
+
+# -- anvil only: a mempool that holds transactions ----------------------------------------------------
+
+@pytest.fixture
+def manual_mining(chain, request):
+    if chain.eth.chain_id != 31337:
+        pytest.skip("needs anvil's mempool (the embedded chain mines every transaction at once)")
+    env = request.getfixturevalue("env")
+    env.w3.provider.make_request("evm_setAutomine", [False])
+    yield env
+    env.w3.provider.make_request("evm_setAutomine", [True])
+
+
+def mine(w3: Web3, blocks: int = 1) -> None:
+    for _ in range(blocks):
+        w3.provider.make_request("evm_mine", [])
+
+
+def test_a_stuck_transaction_is_replaced_with_both_fees_bumped(manual_mining, outbox, make_request):
+    env = manual_mining
+    relayer = make_relayer(env, outbox, stuck_after_s=0)
+    head = relayer.enqueue_registration(make_request("stuck"))
+    behind = relayer.enqueue_registration(make_request("behind"))
+    relayer.process_once()  # signed and broadcast; no block comes
+    relayer.process_once()  # still pending after stuck_after_s: the head is replaced
+    first, second = outbox.txs(head.id)
+    assert first.nonce == second.nonce
+    assert second.max_fee_per_gas >= first.max_fee_per_gas * 9 / 8
+    assert second.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 9 / 8
+    assert len(outbox.txs(behind.id)) == 1  # waits for the head: not underpriced, not bumped
+    mine(env.w3)
+    assert relayer.run_until_idle(30).idle
+    done = outbox.get(head.id)
+    assert done.state is IntentState.CONFIRMED and done.tx_hash == second.tx_hash
+    assert registrations_of(env, done.model_id) == 1 and registrations_of(env, behind.model_id) == 1
+
+
+def test_no_replacement_above_the_fee_cap(manual_mining, outbox, make_request):
+    env = manual_mining
+    # The cap is the market fee itself (no block is mined meanwhile): the first fee hits it.
+    cap = 2 * env.w3.eth.get_block("latest")["baseFeePerGas"] + env.w3.eth.max_priority_fee
+    relayer = make_relayer(env, outbox, stuck_after_s=0, max_fee_cap_wei=cap)
+    intent = relayer.enqueue_registration(make_request("capped"))
+    relayer.process_once()
+    relayer.process_once()
+    (only,) = outbox.txs(intent.id)
+    assert only.max_fee_per_gas == cap
+    assert "fee cap" in outbox.get(intent.id).error
+    mine(env.w3)
+    assert relayer.run_until_idle(30).idle
+
+
+def test_a_mined_revert_is_decoded_at_its_block(manual_mining, outbox, make_request):
+    env = manual_mining
+    owner = env.client_as(env.owner)
+    env.w3.provider.make_request("evm_setAutomine", [True])
+    model_id = owner.register_model(make_request("mrev")).model_id
+    env.w3.provider.make_request("evm_setAutomine", [False])
+    relayer = make_relayer(env, outbox)
+    signed = env.client.sign_attestation(env.verifiers[0], attestation(model_id))
+    intent = relayer.enqueue_attestation(signed)
+    relayer.process_once()  # estimated, signed, broadcast: waiting in the mempool
+    assert outbox.get(intent.id).state is IntentState.SENT
+    # The verifier cancels that very nonce with a higher tip: mined first, ours then reverts.
+    verifier = env.client_as(env.verifiers[0]).contract.functions.cancelNonce(signed.nonce)
+    tx = verifier.build_transaction({"from": env.verifiers[0].address, "nonce": env.w3.eth.get_transaction_count(
+        env.verifiers[0].address), "maxPriorityFeePerGas": 10**11, "maxFeePerGas": 10**12})
+    env.w3.eth.send_raw_transaction(env.verifiers[0].sign_transaction(tx).raw_transaction)
+    mine(env.w3)
+    assert relayer.run_until_idle(30).idle
+    done = outbox.get(intent.id)
+    assert (done.state, done.receipt_status) == (IntentState.FAILED, 0)
+    assert "already used or cancelled" in done.error
+
+
+# -- the outbox on its own ----------------------------------------------------------------------------
+
+def fake_tx(nonce: int) -> SignedTx:
+    return SignedTx(keccak(nonce.to_bytes(8, "big")), nonce, 21_000, 2, 1, b"raw")
+
+
+def test_outbox_connections_never_hand_out_a_nonce_twice(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    SqliteOutbox(path).close()  # create the schema once
+    per_worker, workers = 8, 3
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        box = SqliteOutbox(path)  # one connection per thread, as one per process
+        try:
+            barrier.wait()
+            for i in range(per_worker):
+                intent = box.enqueue(key=f"k{w}-{i}", kind=IntentKind.REGISTER, chain_id=1, registry="0xR",
+                                     sender="0xS", model_id=bytes(32), payload={})
+                box.assign_nonce_and_sign(intent.id, 0, fake_tx)  # every worker thinks the chain is at 0
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            box.close()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    box = SqliteOutbox(path)
+    intents = box.intents()
+    assert sorted(i.nonce for i in intents) == list(range(per_worker * workers))
+    assert box.assign_nonce_and_sign(intents[0].id, 0, fake_tx) is None  # already signed: untouched
+    assert box.enqueue(key="k0-0", kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS",
+                       model_id=bytes(32), payload={"other": 1}).id == box.by_key("k0-0").id
+
+
+def test_outbox_refuses_another_schema_version(tmp_path):
+    path = tmp_path / "old.sqlite"
+    SqliteOutbox(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE name = 'schema'")
+    with pytest.raises(OutboxError, match="schema version 99"):
+        SqliteOutbox(path)
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(OutboxError, match="cannot open the relayer outbox"):
+        SqliteOutbox(tmp_path / "a-file" / "outbox.sqlite")
