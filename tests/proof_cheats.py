@@ -1,0 +1,359 @@
+"""Cheating provers for the soundness suite (tests/test_proof_soundness.py).
+
+A cheat is built the way a cheating prover would build it: it changes the witness (by training
+with a patched trainer, or by editing the padded prover tables) or the statement, commits exactly
+the tables it then uses, and runs the honest prover code (`zkdl.proof.training.prove`) on them.
+The prover must finish: its internal checks (`party.check`, the opening's "value is the committed
+evaluation") only guard self-consistency, so a cheat that stops the prover is not a rejection. The
+verifier (`training.verify`) must then raise `VerificationError`.
+
+Tools, from the outside in:
+
+* `honest(spec, data)`: train, commit the statement, prove (the reference every cheat starts from).
+* `cheating_train(spec, data, ...)`: `zkdl.train.train` with some of its internals replaced
+  (`rescale`, `sign_bits`, `_update`, `schedule`), so the run's witness is internally consistent
+  with the cheat (e.g. a ReLU whose sign was flipped in both passes, a step whose update is dropped).
+* `build_tables(layout, run, data_x, data_y)`: the padded `ProverTables` of a run for a *claimed*
+  layout; unlike `ProverTables.of`, it copies each recorded block by its own shape, so a run of a
+  wider network can be hidden in the padding of a narrower claimed one.
+* `prove_cheat(tables, claimed, reuse=...)`: commits D_X, D_Y, W_0 = history[:, 0] and
+  W_T = history[:, T] of the tables (reusing the honest commitment where a table is unchanged,
+  which keeps the suite fast), puts the commitments into the claimed statement and proves.
+* Non-binary bits (`NonBinaryTables`, `with_bits`): the honest prover commits packed 0/1 words
+  (`ProverTables.bits` → `_kernels.bits_decompose`, committed by `commitment.commit_bits` and read
+  back through `_kernels.bits_to_field`). A prover whose "bits" include a 2 or a −1 cannot use
+  packed words, so `NonBinaryTables.bits` returns a `FieldBits` marker holding the field table of
+  the small integers it wants to commit, and the context manager `field_bits_prover()` (entered by
+  `prove_cheat`) replaces `commitment.commit_bits` by `commit_field` on that table and
+  `_kernels.bits_to_field` by the identity on it. Everything else (sumchecks, merges, openings)
+  is the honest code; the tables' Z, Z', S, G_A, G_A' are recomputed from the committed integers
+  with the public weights κ, κ' and the top bit, i.e. exactly the virtual tensors the verifier
+  reasons about. If the prover starts reading the bits through another kernel (e.g. packed
+  partial evaluation), that call must be routed here too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import zkdl.train as trainer
+from zkdl import _kernels
+from zkdl.data import Dataset, one_hot
+from zkdl.model import TrainSpec
+from zkdl.proof import commitment as cm
+from zkdl.proof import training
+from zkdl.proof.channel import Message
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.layout import Layout
+from zkdl.proof.statement import Statement
+from zkdl.proof.witness import ProverTables
+from zkdl.train import TrainingRun
+
+WORD = 64  # bits per committed entry for range_bits = 64 (2^log_bits)
+
+
+def synthetic(n: int, d: int, classes: int, seed: int = 0, frac_bits: int = 4) -> Dataset:
+    """A small integer data set: pixels 0..16 at scale 2^frac_bits, every class present."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 17, size=(n, d)).astype(np.int64)
+    y = (np.arange(n) % classes).astype(np.int64)
+    rng.shuffle(y)
+    return Dataset(f"synthetic-{seed}", X, y, classes, frac_bits, np.arange(n, dtype=np.int64), np.zeros(0, np.int64))
+
+
+# ---- honest reference ---------------------------------------------------------------------------
+
+
+@dataclass
+class Honest:
+    spec: TrainSpec
+    data: Dataset
+    run: TrainingRun
+    statement: Statement
+    secrets: training.StatementSecrets
+    tables: ProverTables
+    messages: list[Message]
+
+    @property
+    def layout(self) -> Layout:
+        return self.tables.layout
+
+    def bundle(self) -> bytes:
+        from zkdl.proof.bundle import Bundle
+
+        return Bundle(self.statement, tuple(self.messages)).encode()
+
+
+def honest(spec: TrainSpec, data: Dataset, run: TrainingRun | None = None) -> Honest:
+    run = run if run is not None else trainer.train(spec, data)
+    statement, secrets, tables = training.commit_statement(run, data)
+    messages = training.prove(statement, secrets, tables)
+    return Honest(spec, data, run, statement, secrets, tables, messages)
+
+
+def draft(spec: TrainSpec, data: Dataset, **overrides) -> Statement:
+    """The statement a prover claims for `spec` on `data` (commitments still empty), with fields replaced."""
+    statement = Statement.of_run(spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
+    return dataclasses.replace(statement, **overrides)
+
+
+# ---- cheating trainers --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _patched(module, name: str, value) -> Iterator[None]:
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def cheating_train(
+    spec: TrainSpec,
+    data: Dataset,
+    *,
+    rescale: Callable | None = None,
+    sign: Callable | None = None,
+    update: Callable | None = None,
+    batches: Callable[[np.ndarray], np.ndarray] | None = None,
+    targets: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> TrainingRun:
+    """`zkdl.train.train` with hooks on its internals (only during the T training steps):
+
+    * rescale(kind, t, l, value, rescaled, remainder) -> (rescaled, remainder); kind is "Z" or "G_A",
+      l the layer the tensor belongs to;
+    * sign(t, l, z, s) -> s, the ReLU sign of hidden layer l (used by both passes);
+    * update(t, l, tensor, old, grad) -> new weights (or None for the honest update);
+    * batches(schedule) -> the schedule the trainer really uses;
+    * targets(Y) -> the training targets the trainer really uses (Y: one-hot at 2^R, [n_train, C]).
+    """
+    L, T = spec.model.n_layers, spec.steps
+    per_step = 2 * L - 1  # rescale calls per step: Z of layers 0..L-1, then G_A of layers L-2..0
+    counters = {"rescale": 0, "sign": 0}
+    stack = contextlib.ExitStack()
+    if rescale is not None:
+        honest_rescale = trainer.rescale
+
+        def patched_rescale(value, shift):
+            i = counters["rescale"]
+            counters["rescale"] += 1
+            out = honest_rescale(value, shift)
+            if i >= T * per_step:  # accuracy evaluation after training
+                return out
+            t, j = divmod(i, per_step)
+            kind, l = ("Z", j) if j < L else ("G_A", L - 2 - (j - L))
+            return rescale(kind, t, l, value, *out)
+
+        stack.enter_context(_patched(trainer, "rescale", patched_rescale))
+    if sign is not None:
+        honest_sign = trainer.sign_bits
+
+        def patched_sign(z):
+            i = counters["sign"]
+            counters["sign"] += 1
+            s = honest_sign(z)
+            if L < 2 or i >= T * (L - 1):
+                return s
+            t, l = divmod(i, L - 1)
+            return sign(t, l, z, s)
+
+        stack.enter_context(_patched(trainer, "sign_bits", patched_sign))
+    if update is not None:
+        honest_update = trainer._update
+
+        def patched_update(ctx, old, grad, layer, tensor):
+            new = update(ctx.step, layer, tensor, old, grad)
+            return honest_update(ctx, old, grad, layer, tensor) if new is None else new
+
+        stack.enter_context(_patched(trainer, "_update", patched_update))
+    if batches is not None:
+        honest_schedule = trainer.schedule
+        stack.enter_context(_patched(trainer, "schedule", lambda *a: batches(honest_schedule(*a))))
+    if targets is not None:
+        honest_one_hot = trainer.one_hot
+        stack.enter_context(_patched(trainer, "one_hot", lambda *a: targets(honest_one_hot(*a))))
+    with stack:
+        return trainer.train(spec, data)
+
+
+# ---- tables -------------------------------------------------------------------------------------
+
+
+def padded_data(layout: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(D_X, D_Y) as the honest prover pads them (zeros outside the real block)."""
+    N, samples = 1 << layout.log_width, 1 << layout.log_samples
+    data_x = np.zeros((samples, N), np.int64)
+    data_x[: data.X_train.shape[0], : data.X_train.shape[1]] = data.X_train
+    data_y = np.zeros((samples, N), np.int64)
+    data_y[: data.X_train.shape[0], : data.classes] = one_hot(data.y_train, data.classes, layout.frac_bits)
+    return data_x, data_y
+
+
+def build_tables(
+    layout: Layout, run: TrainingRun, data_x: np.ndarray | None = None, data_y: np.ndarray | None = None, data: Dataset | None = None
+) -> ProverTables:
+    """The padded tables of `run` for the claimed `layout`: every recorded block is copied at its own
+    shape into the top-left of its slot (layers and steps beyond the claimed ones are kept while they
+    fit the padded axes), W_τ = the run's final weights for τ ≥ the run's T."""
+    w, model = run.witness, run.spec.model
+    L, T = model.n_layers, run.spec.steps
+    LP, TP, TH, N = 1 << layout.log_layers, 1 << layout.log_steps, 1 << layout.log_history, 1 << layout.log_width
+    assert L <= LP and T <= TP, "the run does not fit the claimed padded shape"
+    Z = np.zeros((LP, TP, layout.batch, N), np.int64)
+    G_A = np.zeros_like(Z)
+    history = np.zeros((LP, TH, N, N), np.int64)
+    for l, (d_in, d_out) in enumerate(model.shapes()):
+        Z[l, :T, :, :d_out] = w.arrays[f"layer{l}.Z"]
+        if l < L - 1:
+            G_A[l, :T, :, :d_out] = w.arrays[f"layer{l}.G_A"]
+        history[l, :T, :d_in, :d_out] = w.arrays[f"layer{l}.W"]
+        history[l, T:, :d_in, :d_out] = run.final.w[l]
+    if data_x is None or data_y is None:
+        assert data is not None
+        dx, dy = padded_data(layout, data)
+        data_x = dx if data_x is None else data_x
+        data_y = dy if data_y is None else data_y
+    return ProverTables(layout, Z, G_A, history, data_x.copy(), data_y.copy())
+
+
+def with_layout(tables: ProverTables, layout: Layout) -> ProverTables:
+    """The same arrays read under another (claimed) layout of the same padded shapes."""
+    return ProverTables(layout, tables.Z.copy(), tables.G_A.copy(), tables.history.copy(), tables.data_x.copy(), tables.data_y.copy())
+
+
+def copy_tables(tables: ProverTables) -> ProverTables:
+    return with_layout(tables, tables.layout)
+
+
+def bit_array(values: np.ndarray, width: int = WORD) -> np.ndarray:
+    """The two's-complement bits of int64 values, as int64 [..., width] (bit index last)."""
+    words = values.astype(np.int64).view(np.uint64)
+    return ((words[..., None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)).astype(np.int64)
+
+
+def recompose(bits: np.ndarray, weights: tuple[int, ...]) -> np.ndarray:
+    """Σ_j weights[j]·bits[..., j] exactly (Python ints), returned as int64 (it must fit)."""
+    total = np.zeros(bits.shape[:-1], dtype=object)
+    for j, wj in enumerate(weights):
+        if wj:
+            total = total + bits[..., j].astype(object) * int(wj)
+    return total.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FieldBits:
+    """Marker for a bit tensor committed as field elements (entries need not be 0 or 1)."""
+
+    field: np.ndarray  # uint64[n·width, 4]
+    width: int
+
+
+@dataclass
+class NonBinaryTables(ProverTables):
+    """Prover tables whose committed "bits" are arbitrary small integers: bits_Z, bits_G_A int64
+    [LP, TP, B, N, width]. Z, Z', S and G_A, G_A' are what the verifier's weights read from them."""
+
+    bits_Z: np.ndarray = field(default=None)
+    bits_G_A: np.ndarray = field(default=None)
+
+    def __post_init__(self) -> None:
+        lay = self.layout
+        kappa = _signed(lay.recompose.table)
+        kappa_r = _signed(lay.rescaled.table)
+        top = lay.sign.table.index(1)
+        self.Z = recompose(self.bits_Z, kappa)
+        self.G_A = recompose(self.bits_G_A, kappa)
+        self.__dict__["Z_rescaled"] = recompose(self.bits_Z, kappa_r)
+        self.__dict__["G_A_rescaled"] = recompose(self.bits_G_A, kappa_r)
+        self.__dict__["sign"] = (1 - self.bits_Z[..., top]).astype(np.int64)
+
+    def bits(self, name: str) -> FieldBits:
+        table = self.bits_Z if name == "Z" else self.bits_G_A
+        return FieldBits(_kernels.fr_from_i64(np.ascontiguousarray(table, np.int64).reshape(-1)), table.shape[-1])
+
+
+def _signed(table: tuple[int, ...]) -> tuple[int, ...]:
+    """Field weights (ints mod r) back to signed integers."""
+    from zkdl.field import MODULUS
+
+    return tuple(v - MODULUS if v > MODULUS // 2 else v for v in table)
+
+
+def with_bits(tables: ProverTables, bits_Z: np.ndarray | None = None, bits_G_A: np.ndarray | None = None) -> NonBinaryTables:
+    """`tables` with explicitly chosen committed bit tensors (default: the honest two's-complement bits)."""
+    width = 1 << tables.layout.log_bits
+    return NonBinaryTables(
+        tables.layout, tables.Z.copy(), tables.G_A.copy(), tables.history.copy(), tables.data_x.copy(), tables.data_y.copy(),
+        bits_Z=bit_array(tables.Z, width) if bits_Z is None else bits_Z,
+        bits_G_A=bit_array(tables.G_A, width) if bits_G_A is None else bits_G_A,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def field_bits_prover() -> Iterator[None]:
+    """Routes `FieldBits` through the two places the prover reads committed bits (module docstring)."""
+    honest_commit, honest_to_field = cm.commit_bits, _kernels.bits_to_field
+
+    def commit_bits(words, width):
+        if isinstance(words, FieldBits):
+            return cm.commit_field(words.field.reshape(-1, words.width, 4))
+        return honest_commit(words, width)
+
+    def bits_to_field(words, width):
+        return words.field if isinstance(words, FieldBits) else honest_to_field(words, width)
+
+    with _patched(cm, "commit_bits", commit_bits), _patched(_kernels, "bits_to_field", bits_to_field):
+        yield
+
+
+# ---- proving a cheat ----------------------------------------------------------------------------
+
+
+def commitments_of(tables: ProverTables, reuse: Honest | None = None):
+    """Commits (D_X, D_Y, W_0, W_T) of the tables; a table equal to the honest one keeps its
+    honest commitment and opening (no re-commitment: faster, and the statement changes only where
+    the cheat does)."""
+    T = tables.layout.steps
+    arrays = (tables.data_x, tables.data_y, tables.history[:, 0], tables.history[:, T])
+    out = []
+    for i, array in enumerate(arrays):
+        if reuse is not None:
+            honest_arrays = (reuse.tables.data_x, reuse.tables.data_y, reuse.tables.history[:, 0], reuse.tables.history[:, reuse.layout.steps])
+            if honest_arrays[i].shape == array.shape and np.array_equal(honest_arrays[i], array):
+                commitment = [
+                    *training.StatementCommitments.of(reuse.statement, reuse.layout).all
+                ][i]
+                opening = (reuse.secrets.data_x, reuse.secrets.data_y, reuse.secrets.w0, reuse.secrets.wt)[i]
+                out.append((commitment, opening))
+                continue
+        out.append(cm.commit_int64(np.ascontiguousarray(array)))
+    return out
+
+
+def prove_cheat(tables: ProverTables, claimed: Statement, reuse: Honest | None = None) -> tuple[Statement, list[Message]]:
+    """Commits what the tables hold, completes the claimed statement and runs the honest prover."""
+    (cx, ox), (cy, oy), (c0, o0), (cT, oT) = commitments_of(tables, reuse)
+    statement = dataclasses.replace(
+        claimed, c_data=training._pack_pair(cm.encode(cx), cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT)
+    )
+    secrets = training.StatementSecrets(ox, oy, o0, oT)
+    with field_bits_prover():
+        messages = training.prove(statement, secrets, tables)
+    return statement, messages
+
+
+def rejection(statement: Statement, messages: list[Message]) -> str:
+    """The verifier's reason for rejecting (fails the test if it accepts or raises anything else)."""
+    try:
+        training.verify(statement, messages)
+    except VerificationError as exc:
+        print(f"rejected: {exc.user_message}")  # shown with pytest -s / -rA
+        return exc.user_message
+    raise AssertionError("the verifier ACCEPTED a cheating proof")

@@ -1,0 +1,709 @@
+"""Soundness of the training proof (issue 3): every cheat a prover can build is rejected.
+
+Each cheat is built twice. First the way a cheating prover would build it (tests/proof_cheats.py):
+change the witness or the statement, commit exactly the tables that are then used, and run the
+honest prover code to the end; the verifier must raise VerificationError. Then by editing the
+finished bundle of the honest proof (`test_bundle_edit_is_rejected`). Cheats that are consistent
+everywhere except one relation also check *which* relation rejects them (the message names the
+sub-protocol), so that a regression in that relation cannot hide behind another one.
+
+Padding: where the masks make padded values provably inert, the test shows the proof still
+verifies *and* the real computation is unchanged (the comment says which mask); where the padded
+values would change the real computation, the verifier rejects.
+
+The run (tests/conftest.py `tiny_spec`): widths 6-8-5-3, batch 4, T = 3, 24 synthetic samples;
+N = 8, 4 layer slots, 4 step slots, 32 sample rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tests import proof_cheats as pc
+from tests.conftest import tiny_spec
+from zkdl import _kernels
+from zkdl.field import MODULUS, from_ints
+from zkdl.model import ModelSpec, TrainSpec, Weights, init_weights
+from zkdl.proof import commitment as cm
+from zkdl.proof import training
+from zkdl.proof.bundle import Bundle
+from zkdl.proof.channel import Message
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.layout import Layout, UnsupportedStatementError
+from zkdl.proof.statement import Statement
+from zkdl.train import train
+
+T = 3
+
+
+@pytest.fixture(scope="module")
+def h(tiny_proof) -> pc.Honest:
+    training.verify(tiny_proof.statement, tiny_proof.messages)  # the reference itself is accepted
+    return tiny_proof
+
+
+def claimed(h: pc.Honest, **overrides) -> Statement:
+    return pc.draft(h.spec, h.data, **overrides)
+
+
+def shift(h: pc.Honest) -> int:
+    return h.layout.shift
+
+
+def used_row(h: pc.Honest, t: int = 1, b: int = 2) -> int:
+    return int(h.layout.schedule[t][b])
+
+
+def entry(h: pc.Honest, layer: int, step: int, where) -> tuple[int, int]:
+    """(row, col) of the first real entry of Z(layer, step) satisfying `where(Z)`."""
+    width = h.layout.widths[layer + 1]
+    rows, cols = np.nonzero(where(h.tables.Z[layer, step, :, :width]))
+    assert rows.size, "no entry of the honest run fits the cheat"
+    return int(rows[0]), int(cols[0])
+
+
+def bump_rescaled(bits: np.ndarray, value: int, s: int) -> np.ndarray:
+    """Bits with the same κ-value `value` but κ'-value (rescaled) one higher: the two's-complement
+    bits of value − 2^s with a 2 added at position s − 1 (2·2^(s−1) = 2^s compensates). The top bit,
+    hence the sign, is unchanged unless 0 ≤ value < 2^s (callers avoid that)."""
+    assert not 0 <= value < 1 << s
+    out = bits.copy()
+    out[:] = pc.bit_array(np.array(value - (1 << s), np.int64), bits.shape[-1])
+    out[s - 1] += 2
+    return out
+
+
+def prove_and_reject(h: pc.Honest, tables, statement: Statement | None = None) -> str:
+    st, messages = pc.prove_cheat(tables, statement if statement is not None else claimed(h), reuse=h)
+    return pc.rejection(st, messages)
+
+
+def test_the_cheat_harness_is_complete(h):
+    """Rebuilding the honest tables with the cheat helpers, including committing the bits as field
+    elements (the non-binary path), gives proofs the verifier accepts: every rejection below is the
+    cheat's doing, not the harness's."""
+    rebuilt = pc.build_tables(h.layout, h.run, data=h.data)
+    for name in ("Z", "G_A", "history", "data_x", "data_y"):
+        assert np.array_equal(getattr(rebuilt, name), getattr(h.tables, name)), name
+    statement, messages = pc.prove_cheat(pc.with_bits(rebuilt), claimed(h), reuse=h)
+    assert statement == h.statement  # every commitment reused
+    training.verify(statement, messages)
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+
+def test_one_data_value_changed_is_rejected(h):
+    """Trained on D, committed D' (one pixel of a scheduled sample changed): R1 at layer 0 fails."""
+    tables = pc.copy_tables(h.tables)
+    tables.data_x[used_row(h), 0] += 1
+    prove_and_reject(h, tables)
+
+
+def test_one_target_changed_is_rejected(h):
+    """Trained on D, committed D' with one scheduled sample's label moved: the loss gradient fails."""
+    tables = pc.copy_tables(h.tables)
+    n = used_row(h)
+    label = int(np.argmax(tables.data_y[n, :3]))
+    tables.data_y[n, label], tables.data_y[n, (label + 1) % 3] = 0, 1 << h.layout.frac_bits
+    prove_and_reject(h, tables)
+
+
+def test_a_row_the_schedule_never_reads_is_not_part_of_the_claim(h):
+    """Control for the two cheats above: a sample the schedule never selects does not take part in
+    the training, so committing a different value there is a *true* statement about another data
+    set and verifies (the selection table c(n) is zero on it); the trained weights are the same."""
+    unused = sorted(set(range(h.layout.n_train)) - set(np.asarray(h.layout.schedule).reshape(-1).tolist()))
+    assert unused
+    tables = pc.copy_tables(h.tables)
+    tables.data_x[unused[0], 0] += 5
+    statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
+    training.verify(statement, messages)
+    assert statement.c_data != h.statement.c_data and statement.c_wt == h.statement.c_wt
+
+
+# ---- weights ------------------------------------------------------------------------------------
+
+
+def test_one_weight_of_w0_changed_is_rejected(h):
+    tables = pc.copy_tables(h.tables)
+    tables.history[1, 0, 2, 3] += 1
+    prove_and_reject(h, tables)
+
+
+def test_one_weight_of_wt_changed_is_rejected(h):
+    tables = pc.copy_tables(h.tables)
+    tables.history[1, T:, 2, 3] += 1  # W_T and its repetitions in the padded snapshots
+    prove_and_reject(h, tables)
+
+
+def test_training_from_other_initial_weights_is_rejected(h):
+    """A genuine run from W_0', committed with the honest W_0: the weight history fails."""
+    other = train(tiny_spec(), h.data, initial=init_weights(h.spec.model, h.spec.quant, 99))
+    tables = pc.build_tables(h.layout, other, data=h.data)
+    tables.history[:, 0] = h.tables.history[:, 0]
+    prove_and_reject(h, tables)
+
+
+# ---- aux bits flipped (binary, value recomputed) ------------------------------------------------
+
+
+@pytest.mark.parametrize("bit", [5, "s-1", "s", 62])
+def test_one_bit_of_z_flipped_is_rejected(h, bit):
+    """One committed bit of a hidden Z flipped, Z recomputed from the bits (Z' and S follow): the bits
+    stay binary, so R1 (Z = A_in·W) must catch it. Below s − 1 only Z moves; at s − 1 and s the
+    rescaled Z' moves too (the next layer's input changes)."""
+    b = {"s-1": shift(h) - 1, "s": shift(h)}.get(bit, bit)
+    tables = pc.copy_tables(h.tables)
+    row, col = entry(h, 0, 1, lambda z: z > 0)
+    tables.Z[0, 1, row, col] ^= np.int64(1) << np.int64(b)
+    assert "forward" in prove_and_reject(h, tables)
+
+
+def test_one_bit_of_g_a_flipped_is_rejected(h):
+    """One committed bit of G_A flipped (G_A recomputed): R2 (G_A = G_Z·Wᵀ) must catch it."""
+    tables = pc.copy_tables(h.tables)
+    tables.G_A[1, 2, 1, 1] ^= np.int64(1) << np.int64(7)
+    assert "backward" in prove_and_reject(h, tables)
+
+
+# ---- a ReLU sign flipped --------------------------------------------------------------------------
+
+
+def test_relu_sign_flipped_with_binary_bits_is_rejected(h):
+    """The sign bit S is the top bit of Z's decomposition: flipping it with binary bits moves Z by
+    2^63 (and Z' by 2^(63−s)), so R1 rejects."""
+    tables = pc.copy_tables(h.tables)
+    row, col = entry(h, 0, 1, lambda z: z > 0)
+    tables.Z[0, 1, row, col] ^= np.int64(np.iinfo(np.int64).min)
+    assert tables.sign[0, 1, row, col] == 0
+    prove_and_reject(h, tables)
+
+
+def test_relu_sign_flipped_consistently_is_rejected_by_binarity(h):
+    """A training run whose ReLU at one entry is switched off (S = 0 for a positive Z, in the forward
+    and the backward pass: zkdl.train with sign_bits patched). Its Z and Z' are the true ones, so the
+    only way to commit S = 0 is a non-binary decomposition: top bit 1 and a 2 at bit 62
+    (−2^63 + 2·2^62 = 0: Z and Z' unchanged). Every other relation holds (the virtual tensors equal
+    the cheating trainer's records), so binarity alone must reject."""
+    row, col = entry(h, 0, 1, lambda z: (z > 0) & (z < 1 << 61))
+
+    def off(t, l, z, s):
+        if (t, l) == (1, 0):
+            s = s.copy()
+            s[row, col] = 0
+        return s
+
+    run = pc.cheating_train(h.spec, h.data, sign=off)
+    tables = pc.build_tables(h.layout, run, data=h.data)
+    bits = pc.bit_array(tables.Z)
+    assert bits[0, 1, row, col, 63] == 0 and bits[0, 1, row, col, 62] == 0
+    bits[0, 1, row, col, 63], bits[0, 1, row, col, 62] = 1, 2
+    cheat = pc.with_bits(tables, bits_Z=bits)
+    assert np.array_equal(cheat.Z, tables.Z) and cheat.sign[0, 1, row, col] == 0
+    cheat.check_against_run(run)  # consistent with the cheating run everywhere
+    assert "binarity BZ" in prove_and_reject(h, cheat)
+
+
+# ---- aux entries that are not 0 or 1 --------------------------------------------------------------
+
+
+def test_a_two_in_the_bits_of_z_is_rejected_by_binarity(h):
+    """A 2 at bit s − 1 with compensating upper bits (value − 2^s): Z unchanged, Z' one higher. The
+    entry is negative in a hidden layer, so S = 0 and neither A_out = S·Z' nor G_Z = S·G_A' sees the
+    change: the cheat satisfies every relation of the honest run except binarity."""
+    row, col = entry(h, 0, 2, lambda z: (z < 0) & ((z >> (shift(h) - 1)) & 1 == 0))
+    tables = pc.copy_tables(h.tables)
+    bits = pc.bit_array(tables.Z)
+    bits[0, 2, row, col] = bump_rescaled(bits[0, 2, row, col], int(tables.Z[0, 2, row, col]), shift(h))
+    assert sorted(set(bits[0, 2, row, col].tolist())) == [0, 1, 2]
+    cheat = pc.with_bits(tables, bits_Z=bits)
+    assert np.array_equal(cheat.Z, h.tables.Z)
+    assert cheat.Z_rescaled[0, 2, row, col] == h.tables.Z_rescaled[0, 2, row, col] + 1
+    cheat.check_against_run(h.run)
+    assert "binarity BZ" in prove_and_reject(h, cheat)
+
+
+def test_a_two_and_a_minus_one_in_the_bits_of_g_a_is_rejected_by_binarity(h):
+    """G_A of a hidden entry whose S = 0: bit 3 lowered by one and bit 2 raised by two (−8 + 8 = 0)
+    and a 2 added at s − 1 over the bits of G_A − 2^s (G_A' one higher). G_Z = S·G_A' hides it: only binarity of BG can reject."""
+    s = shift(h)
+    g_a = h.tables.G_A[0, 0, :, :8]
+    rows, cols = np.nonzero((h.tables.Z[0, 0, :, :8] < 0) & ((g_a < 0) | (g_a >= 1 << s)))
+    row, col = int(rows[0]), int(cols[0])
+    tables = pc.copy_tables(h.tables)
+    value = int(tables.G_A[0, 0, row, col])
+    bits = pc.bit_array(tables.G_A)
+    entry_bits = bump_rescaled(bits[0, 0, row, col], value, s)
+    entry_bits[3] -= 1
+    entry_bits[2] += 2
+    bits[0, 0, row, col] = entry_bits
+    cheat = pc.with_bits(tables, bits_G_A=bits)
+    assert int(cheat.G_A[0, 0, row, col]) == value
+    cheat.check_against_run(h.run)
+    assert "binarity BG" in prove_and_reject(h, cheat)
+
+
+# ---- a remainder out of range ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, layer, step", [("Z", 2, 0), ("Z", 0, 1), ("G_A", 1, 0)])
+def test_remainder_out_of_range_is_rejected_by_binarity(h, kind, layer, step):
+    """A training run that rounds one entry wrongly: Z' = round(Z/2^s) + 1, i.e. Z = 2^s·Z' + R with
+    R = R_true − 2^s below −2^(s−1) (zkdl.train with rescale patched; every later step follows the
+    wrong value, so the run is internally consistent). With binary bits the remainder is implicit and
+    always in range: Z' is a fixed linear function of the bits of Z. The cheater must therefore
+    commit a non-canonical decomposition of Z (a 2 at bit s − 1, `bump_rescaled`), which binarity
+    rejects; nothing else can. Cases: the output layer (the loss gradient changes), a hidden layer
+    (the next layer's input changes), a hidden G_A (the backward pass changes)."""
+    s = shift(h)
+    source = h.tables.Z if kind == "Z" else h.tables.G_A
+    width = h.layout.widths[layer + 1]
+    candidates = np.abs(source[layer, step, :, :width]) * (h.tables.Z[layer, step, :, :width] > 0)
+    row, col = np.unravel_index(int(np.argmax(candidates)), candidates.shape)
+    assert not 0 <= source[layer, step, row, col] < 1 << s
+
+    def off_by_one(k, t, l, value, rescaled, remainder):
+        if (k, t, l) == (kind, step, layer):
+            rescaled, remainder = rescaled.copy(), remainder.copy()
+            rescaled[row, col] += 1
+            remainder[row, col] -= 1 << s
+        return rescaled, remainder
+
+    run = pc.cheating_train(h.spec, h.data, rescale=off_by_one)
+    recorded = run.witness.arrays[f"layer{layer}.{'R_Z' if kind == 'Z' else 'R_GA'}"][step, row, col]
+    assert recorded < -(1 << (s - 1))  # the cheating run's remainder is out of range
+    tables = pc.build_tables(h.layout, run, data=h.data)
+    table = tables.Z if kind == "Z" else tables.G_A
+    bits = pc.bit_array(table)
+    bits[layer, step, row, col] = bump_rescaled(bits[layer, step, row, col], int(table[layer, step, row, col]), s)
+    cheat = pc.with_bits(tables, **{f"bits_{kind}": bits})
+    cheat.check_against_run(run)  # consistent with the cheating run everywhere
+    assert f"binarity B{'Z' if kind == 'Z' else 'G'}" in prove_and_reject(h, cheat)
+
+
+# ---- padding --------------------------------------------------------------------------------------
+
+
+def _random(rng, shape, bound):
+    return rng.integers(-bound, bound, size=shape, dtype=np.int64)
+
+
+def test_non_zero_padding_of_the_stacks_and_the_data_is_inert(h):
+    """Padding that the masks make provably inert. Non-zero values in: Z and G_A at the padded step
+    slot (μ = 0: R1, R2 and the ReLU claims mask the step; the weight history's prefix table is zero
+    there), Z and G_A at the padded layer slot (μ and the hidden-layer mask), G_A of the output layer
+    (R2 covers hidden layers only, G_Z of the output is the loss gradient), D_X and D_Y at the padded
+    sample rows (the schedule never selects them) and at the padded columns (A_in(0) = M_0 ⊙ X_sel
+    and G_Z = M_L ⊙ (Z' − Y_sel) mask them). The values are committed (bits, C_data) and bit-range
+    checked but take no part in the computation: the proof verifies, W_0 and W_T are the honest
+    commitments, and every real activation and gradient is the honest run's."""
+    rng = np.random.default_rng(1)
+    tables = pc.copy_tables(h.tables)
+    LP, TP, B, N = tables.Z.shape
+    tables.Z[:, T] = _random(rng, (LP, B, N), 1 << 60)
+    tables.Z[3] = _random(rng, (TP, B, N), 1 << 60)
+    tables.G_A[2:] = _random(rng, (LP - 2, TP, B, N), 1 << 60)
+    tables.G_A[:, T] = _random(rng, (LP, B, N), 1 << 60)
+    tables.data_x[h.layout.n_train :] = _random(rng, tables.data_x[h.layout.n_train :].shape, 100)
+    tables.data_x[:, 6:] = _random(rng, tables.data_x[:, 6:].shape, 100)
+    tables.data_y[h.layout.n_train :] = _random(rng, tables.data_y[h.layout.n_train :].shape, 1 << 20)
+    tables.data_y[:, 3:] = _random(rng, tables.data_y[:, 3:].shape, 1 << 20)
+    tables.check_against_run(h.run)
+    statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
+    training.verify(statement, messages)
+    assert (statement.c_w0, statement.c_wt) == (h.statement.c_w0, h.statement.c_wt)
+
+
+def _weight_padding(h: pc.Honest, rng) -> np.ndarray:
+    """Non-zero values in every padded region of the weight slots, the same in every snapshot."""
+    history = h.tables.history.copy()
+    pad = np.zeros_like(history[:, 0])
+    pad[0, 6:, :] = _random(rng, (2, 8), 1 << 20)  # layer 0: input rows beyond d_0 = 6
+    pad[1, :, 5:] = _random(rng, (8, 3), 1 << 20)  # layer 1: output columns beyond d_2 = 5
+    pad[2, 5:, :] = _random(rng, (3, 8), 1 << 20)  # layer 2: input rows beyond d_2 = 5
+    pad[2, :5, 3:] = _random(rng, (5, 5), 1 << 20)  # layer 2: output columns beyond d_3 = 3
+    pad[3] = _random(rng, (8, 8), 1 << 20)  # the padded layer slot
+    history += pad[:, None]
+    return history
+
+
+def test_non_zero_weight_padding_with_consistent_products_is_inert(h):
+    """Non-zero W_0 padding (input rows, output columns, the padded layer slot), kept in W_T, with Z
+    and G_A recomputed over the full padded width (R1 and R2 check every column of a real instance).
+    The masks make it inert: padded columns of A_in are zero (M_ℓ), so padded rows of W never reach a
+    real Z; padded output columns of Z never leave their layer (A_out = M ⊙ S ⊙ Z', G_Z masked the
+    same way), so they reach neither the next layer nor the updates, which are therefore zero in the
+    padding (W_T's padding = W_0's). The proof verifies and every real tensor is the honest run's."""
+    rng = np.random.default_rng(2)
+    tables = pc.copy_tables(h.tables)
+    tables.history = _weight_padding(h, rng)
+    A_in, G_Z = h.tables.A_in, h.tables.G_Z
+    for l in range(3):
+        for t in range(T):
+            tables.Z[l, t] = _kernels.matmul_i64(A_in[l, t], tables.history[l, t])[0]
+            if l < 2:
+                tables.G_A[l, t] = _kernels.matmul_i64(G_Z[l + 1, t], np.ascontiguousarray(tables.history[l + 1, t].T))[0]
+    for l, width in enumerate((8, 5, 3)):  # the real blocks did not move
+        assert np.array_equal(tables.Z[l, :T, :, :width], h.tables.Z[l, :T, :, :width])
+        assert np.array_equal(tables.G_A[l, :T, :, :width], h.tables.G_A[l, :T, :, :width])
+    assert not np.array_equal(tables.Z, h.tables.Z) and not np.array_equal(tables.G_A, h.tables.G_A)
+    tables.check_against_run(h.run)
+    statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
+    training.verify(statement, messages)
+    assert statement.c_w0 != h.statement.c_w0  # the padding is committed (and visible to a buyer of W_T)
+
+
+def test_weight_padding_without_its_products_is_rejected(h):
+    """Non-zero W_0 padding (also in W_T) but Z and G_A left as the trainer made them: R1/R2 check the
+    padded columns of every real instance too."""
+    tables = pc.copy_tables(h.tables)
+    tables.history[1, :, :, 5:] += 1 << 20  # layer 1's padded output columns, every snapshot
+    prove_and_reject(h, tables)
+
+
+def test_weight_padding_that_changes_during_training_is_rejected(h):
+    """W_T's padding differs from W_0's although no update reaches the padding."""
+    tables = pc.copy_tables(h.tables)
+    tables.history[0, T:, 6:, :] = 1 << 20  # layer 0's padded input rows, in W_T only
+    prove_and_reject(h, tables)
+
+
+def test_input_features_hidden_in_the_padded_columns_are_rejected(h):
+    """The cheater trains on 8 features (6 real + 2 hidden in D_X's padded columns) with a W_0 whose
+    padded input rows use them, and claims widths 6-8-5-3: A_in(0) = M_0 ⊙ X_sel masks the hidden
+    features, so R1 at layer 0 fails."""
+    rng = np.random.default_rng(3)
+    X = np.hstack([h.data.X, rng.integers(0, 17, size=(h.data.X.shape[0], 2))]).astype(np.int64)
+    wide = dataclasses.replace(h.data, X=X)
+    spec = TrainSpec(ModelSpec((8, 8, 5, 3)), h.spec.quant, h.spec.batch, T, h.spec.schedule_seed, h.spec.init_seed)
+    w0 = list(h.run.initial.w)
+    w0[0] = np.vstack([w0[0], init_weights(spec.model, spec.quant, 7).w[0][6:]])
+    run = train(spec, wide, initial=Weights(tuple(w0)))
+    data_x, data_y = pc.padded_data(h.layout, wide)
+    tables = pc.build_tables(h.layout, run, data_x, data_y)
+    assert np.any(tables.data_x[:, 6:]) and np.any(tables.history[0, 0, 6:])
+    prove_and_reject(h, tables)
+
+
+def test_a_hidden_unit_in_the_padded_columns_is_rejected(h):
+    """The cheater trains 6-8-6-3 and claims 6-8-5-3: unit 5 of layer 1 lives in the padded column
+    5 of N = 8 (W_1's column 5, W_2's row 5). A_out = M ⊙ S ⊙ Z' masks it out of layer 2's input."""
+    spec = dataclasses.replace(h.spec, model=ModelSpec((6, 8, 6, 3)))
+    run = train(spec, h.data)
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+
+
+def test_a_layer_hidden_in_the_padded_layer_slot_is_rejected(h):
+    """The cheater trains 6-8-5-3-3 (layer 3 in the padded slot 3 of 4) and claims 6-8-5-3: the
+    claimed output layer 2 has no ReLU and carries the loss gradient, and slot 3 is masked."""
+    spec = dataclasses.replace(h.spec, model=ModelSpec((6, 8, 5, 3, 3)))
+    run = train(spec, h.data)
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+
+
+def test_an_extra_step_hidden_in_the_padded_step_slot_is_rejected(h):
+    """The cheater trains T + 1 = 4 steps, puts step 3 in the padded step slot and claims W_4 as W_T
+    of a T = 3 statement: the weight history's prefix table stops at T."""
+    run = train(tiny_spec(steps=T + 1), h.data)
+    tables = pc.build_tables(h.layout, run, data=h.data)
+    for l, w in enumerate(run.final.w):
+        tables.history[l, T:, : w.shape[0], : w.shape[1]] = w
+    prove_and_reject(h, tables)
+
+
+# ---- learning rate, steps, batches ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delta", [1, -1])
+def test_a_wrong_learning_rate_is_rejected(h, delta):
+    """Trained with η = 2^−e, the statement says e ± 1 (the prover proves under the claimed layout)."""
+    statement = claimed(h, lr_exp=h.spec.quant.lr_exp + delta)
+    prove_and_reject(h, pc.with_layout(h.tables, Layout.of(statement)), statement)
+
+
+def test_a_step_whose_update_is_missing_from_the_history_is_rejected(h):
+    """W_2 := W_1 in the history (step 1's update not applied), every other tensor as trained."""
+    tables = pc.copy_tables(h.tables)
+    tables.history[:, 2] = tables.history[:, 1]
+    prove_and_reject(h, tables)
+
+
+def test_a_consistently_skipped_update_is_rejected(h):
+    """A run that computes step 1 but does not apply its update (zkdl.train._update patched): every
+    tensor is consistent with the weights actually used, but the history definition includes step 1."""
+    run = pc.cheating_train(h.spec, h.data, update=lambda t, l, tensor, old, grad: old.copy() if t == 1 else None)
+    assert np.array_equal(run.witness.arrays["layer0.W"][1], run.witness.arrays["layer0.W"][2])
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+
+
+def test_a_run_of_t_minus_one_steps_claimed_as_t_is_rejected(h):
+    """T − 1 = 2 steps trained, T = 3 claimed (W_T = W_2, step 2's tensors zero)."""
+    run = train(tiny_spec(steps=T - 1), h.data)
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_two_batches_swapped_is_rejected(h, first):
+    """The trainer used the schedule with steps `first` and `first` + 1 swapped; the statement's seed
+    says otherwise."""
+
+    def swap(schedule):
+        schedule = schedule.copy()
+        schedule[[first, first + 1]] = schedule[[first + 1, first]]
+        return schedule
+
+    run = pc.cheating_train(h.spec, h.data, batches=swap)
+    assert not np.array_equal(run.schedule, h.layout.schedule)
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+
+
+# ---- the statement changed after proving --------------------------------------------------------------
+
+
+def _recommitted(encoded: bytes) -> bytes:
+    """The same tensor shape with fresh row commitments (another tensor, or the same with new blinds)."""
+    commitment = cm.decode(encoded)
+    fresh = _kernels.g1_add(commitment.rows, np.broadcast_to(cm.blinding_generator(), commitment.rows.shape).copy())
+    return cm.encode(cm.TensorCommitment(commitment.shape, fresh))
+
+
+STATEMENT_EDITS = {
+    "widths (same padded layout)": lambda s: dataclasses.replace(s, widths=(7,) + s.widths[1:]),
+    "widths (other layout)": lambda s: dataclasses.replace(s, widths=s.widths[:-1] + (9,)),
+    "frac_bits": lambda s: dataclasses.replace(s, frac_bits=s.frac_bits - 1),
+    "lr_exp": lambda s: dataclasses.replace(s, lr_exp=s.lr_exp + 1),
+    "range_bits": lambda s: dataclasses.replace(s, range_bits=63),
+    "batch": lambda s: dataclasses.replace(s, batch=8),
+    "steps +1": lambda s: dataclasses.replace(s, steps=s.steps + 1),
+    "steps -1": lambda s: dataclasses.replace(s, steps=s.steps - 1),
+    "schedule_seed": lambda s: dataclasses.replace(s, schedule_seed=s.schedule_seed + 1),
+    "n_train": lambda s: dataclasses.replace(s, n_train=s.n_train - 1),
+    "data_frac_bits": lambda s: dataclasses.replace(s, data_frac_bits=s.data_frac_bits + 1),
+    "C_W0 and C_WT swapped": lambda s: dataclasses.replace(s, c_w0=s.c_wt, c_wt=s.c_w0),
+    "C_W0 recommitted": lambda s: dataclasses.replace(s, c_w0=_recommitted(s.c_w0)),
+    "C_WT recommitted": lambda s: dataclasses.replace(s, c_wt=_recommitted(s.c_wt)),
+    "C_data (X) recommitted": lambda s: dataclasses.replace(
+        s, c_data=training._pack_pair(_recommitted(training._unpack_pair(s.c_data)[0]), training._unpack_pair(s.c_data)[1])
+    ),
+    "C_data (Y) recommitted": lambda s: dataclasses.replace(
+        s, c_data=training._pack_pair(training._unpack_pair(s.c_data)[0], _recommitted(training._unpack_pair(s.c_data)[1]))
+    ),
+    "C_data truncated": lambda s: dataclasses.replace(s, c_data=s.c_data[:3]),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(STATEMENT_EDITS))
+def test_the_statement_changed_after_proving_is_rejected(h, edit):
+    statement = STATEMENT_EDITS[edit](h.statement)
+    assert statement != h.statement
+    with pytest.raises(VerificationError):
+        training.verify(statement, h.messages)
+
+
+def test_the_bias_flag_set_after_proving_is_rejected(h):
+    """Bias runs are not proven yet: the verifier refuses the statement before reading the proof
+    (UnsupportedStatementError, which zkdl.api.verify reports as invalid); once bias support lands,
+    a bias flag on a no-bias proof must fail verification."""
+    with pytest.raises((VerificationError, UnsupportedStatementError)):
+        training.verify(dataclasses.replace(h.statement, bias=True), h.messages)
+
+
+# ---- the same cheats made by editing the finished bundle --------------------------------------------
+
+
+def _with_statement(bundle: Bundle, **fields) -> Bundle:
+    return Bundle(dataclasses.replace(bundle.statement, **fields), bundle.messages)
+
+
+def _replace_message(bundle: Bundle, index: int, message: Message) -> Bundle:
+    messages = list(bundle.messages)
+    messages[index] = message
+    return Bundle(bundle.statement, tuple(messages))
+
+
+def _index(bundle: Bundle, label: bytes, nth: int = 0) -> int:
+    return [i for i, m in enumerate(bundle.messages) if m.label == label][nth]
+
+
+def _bit_commitment_edit(bundle: Bundle, label: bytes, table: np.ndarray, bit_of, delta: int) -> Bundle:
+    """Adds delta·G_j to the row commitment holding the committed bit at flat position `bit_of`: the
+    commitment of the bit tensor with that one bit changed by delta, under the honest blinds (0 → 1
+    or 1 → 0 is a flipped bit; 1 + 1 = 2 or 0 − 1 = −1 is a non-binary entry)."""
+    i = _index(bundle, label)
+    rows = bundle.messages[i].points.copy()
+    n_entries = int(np.prod(table.shape))
+    layout = cm.Layout.of((n_entries, pc.WORD))
+    row, col = divmod(bit_of, layout.row_length)  # bit_of indexes the [n_entries, 64] bit tensor, row-major
+    generator = cm.commit_key(layout.row_length).generators()[col]
+    rows[row] = _kernels.msm(np.stack([rows[row], generator]), from_ints([1, delta % MODULUS]))
+    return _replace_message(bundle, i, Message(label, points=rows))
+
+
+def _bit_position(h: pc.Honest, layer: int, step: int, row: int, col: int, bit: int) -> int:
+    LP, TP, B, N = h.tables.Z.shape
+    return (((layer * TP + step) * B + row) * N + col) * pc.WORD + bit
+
+
+def _scalar_edit(bundle: Bundle, label: bytes, position: int, delta: int) -> Bundle:
+    i = _index(bundle, label)
+    scalars = list(bundle.messages[i].scalars)
+    scalars[position] = (scalars[position] + delta) % MODULUS
+    return _replace_message(bundle, i, Message(label, scalars=tuple(scalars)))
+
+
+def _data_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
+    x = h.tables.data_x.copy()
+    x[used_row(h), 0] += 1
+    cx, _ = cm.commit_int64(x)
+    return _with_statement(bundle, c_data=training._pack_pair(cm.encode(cx), training._unpack_pair(bundle.statement.c_data)[1]))
+
+
+def _weights_edit(h: pc.Honest, bundle: Bundle, snapshot: int) -> Bundle:
+    w = h.tables.history[:, snapshot].copy()
+    w[1, 2, 3] += 1
+    c, _ = cm.commit_int64(w)
+    return _with_statement(bundle, **{"c_w0" if snapshot == 0 else "c_wt": cm.encode(c)})
+
+
+def _padding_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
+    w = h.tables.history[:, 0].copy()
+    w[0, 6:, :] = 1 << 20
+    c, _ = cm.commit_int64(w)
+    return _with_statement(bundle, c_w0=cm.encode(c))
+
+
+def _swap_messages(bundle: Bundle, label: bytes, first: int, second: int) -> Bundle:
+    i, j = _index(bundle, label, first), _index(bundle, label, second)
+    messages = list(bundle.messages)
+    messages[i], messages[j] = messages[j], messages[i]
+    return Bundle(bundle.statement, tuple(messages))
+
+
+def _after(bundle: Bundle, label: bytes, anchor: bytes) -> int:
+    """The first message `label` after the last message `anchor`."""
+    last = max(i for i, m in enumerate(bundle.messages) if m.label == anchor)
+    return next(i for i in range(last + 1, len(bundle.messages)) if bundle.messages[i].label == label)
+
+
+def _relu_forward_value_edit(bundle: Bundle, position: int) -> Bundle:
+    """The ReLU-forward Hadamard sumcheck's claimed (S, Z') at its point, one of them plus one."""
+    i = _after(bundle, b"factor values", b"input split")
+    scalars = list(bundle.messages[i].scalars)
+    scalars[position] = (scalars[position] + 1) % MODULUS
+    return _replace_message(bundle, i, Message(bundle.messages[i].label, scalars=tuple(scalars)))
+
+
+def _openings_swapped(bundle: Bundle) -> Bundle:
+    """The openings of W_0 and W_T exchanged (each under the other's label)."""
+    i, j = _index(bundle, b"opening W0"), _index(bundle, b"opening WT")
+    messages = list(bundle.messages)
+    messages[i] = Message(b"opening W0", opening=bundle.messages[j].opening)
+    messages[j] = Message(b"opening WT", opening=bundle.messages[i].opening)
+    return Bundle(bundle.statement, tuple(messages))
+
+
+def _z_bit(h: pc.Honest, value: int, delta: int, bit: int | None = None):
+    """Edit of BZ at bit `bit` (or the lowest bit equal to `value`) of a positive hidden Z entry."""
+    row, col = entry(h, 0, 1, lambda z: z > 0)
+    if bit is None:
+        bits = pc.bit_array(h.tables.Z[0, 1, row, col])
+        bit = int(np.nonzero(bits[:60] == value)[0][0])
+    return _bit_commitment_edit_of(b"BZ commitment", h.tables.Z, _bit_position(h, 0, 1, row, col, bit), delta)
+
+
+def _bit_commitment_edit_of(label, table, position, delta):
+    return lambda bundle: _bit_commitment_edit(bundle, label, table, position, delta)
+
+
+BUNDLE_EDITS = {
+    "one data value changed (C_data)": lambda h: lambda b: _data_edit(h, b),
+    "one weight of W_0 changed (C_W0)": lambda h: lambda b: _weights_edit(h, b, 0),
+    "one weight of W_T changed (C_WT)": lambda h: lambda b: _weights_edit(h, b, T),
+    "one bit of BZ flipped 0 to 1": lambda h: _z_bit(h, 0, 1),
+    "one bit of BZ flipped 1 to 0": lambda h: _z_bit(h, 1, -1),
+    "one bit of BG flipped": lambda h: _bit_commitment_edit_of(b"BG commitment", h.tables.G_A, _bit_position(h, 0, 1, 0, 0, 0), 1),
+    "a ReLU sign flipped (top bit of BZ)": lambda h: _z_bit(h, 0, 1, bit=63),
+    "a ReLU sign flipped (claimed S)": lambda h: lambda b: _relu_forward_value_edit(b, 0),
+    "an aux entry equal to 2 (BZ)": lambda h: _z_bit(h, 1, 1),
+    "an aux entry equal to -1 (BZ)": lambda h: _z_bit(h, 0, -1),
+    "a remainder out of range (claimed Z' + 1)": lambda h: lambda b: _relu_forward_value_edit(b, 1),
+    "non-zero padding of W_0 (C_W0)": lambda h: lambda b: _padding_edit(h, b),
+    "a wrong learning rate": lambda h: lambda b: _with_statement(b, lr_exp=b.statement.lr_exp + 1),
+    "a step skipped (T - 1 claimed)": lambda h: lambda b: _with_statement(b, steps=T - 1),
+    "a step added (T + 1 claimed)": lambda h: lambda b: _with_statement(b, steps=T + 1),
+    "two batches swapped (schedule seed)": lambda h: lambda b: _with_statement(b, schedule_seed=b.statement.schedule_seed + 1),
+    "two sumcheck rounds swapped": lambda h: lambda b: _swap_messages(b, b"sumcheck round", 0, 1),
+    "the openings of W_0 and W_T swapped": lambda h: _openings_swapped,
+    "a message dropped": lambda h: lambda b: Bundle(b.statement, b.messages[:5] + b.messages[6:]),
+    "a message repeated": lambda h: lambda b: Bundle(b.statement, b.messages[:6] + b.messages[5:]),
+    "the last opening dropped": lambda h: lambda b: Bundle(b.statement, b.messages[:-1]),
+    "the statement of another run": lambda h: lambda b: _with_statement(b, c_wt=b.statement.c_w0),
+}
+
+
+@pytest.mark.parametrize("edit", list(BUNDLE_EDITS))
+def test_bundle_edit_is_rejected(h, edit):
+    """Each cheat as an edit of the finished bundle, re-encoded canonically so that decoding succeeds
+    and the verifier itself has to find it."""
+    edited = BUNDLE_EDITS[edit](h)(Bundle.decode(h.bundle())).encode()
+    assert edited != h.bundle()
+    decoded = Bundle.decode(edited)
+    with pytest.raises(VerificationError):
+        training.verify(decoded.statement, list(decoded.messages))
+
+
+# ---- what the statement promises beyond the relations ---------------------------------------------
+# The two cheats below are ACCEPTED by the verifier at the time of writing (reported to the lead):
+# the verifier proves the relations of docs/protocol.md §4 for whatever parameters and data the
+# statement carries, but does not check that the statement is one a trainer can produce.
+
+
+def _sign_extended_bits(values: np.ndarray, width: int) -> np.ndarray:
+    bits = pc.bit_array(values, pc.WORD)
+    return np.concatenate([bits, np.repeat(bits[..., -1:], width - pc.WORD, axis=-1)], axis=-1)
+
+
+def test_a_statement_with_range_bits_above_64_is_refused(h):
+    """No trainer produces range_bits > 64 (QuantParams: s + 2 ≤ range_bits ≤ 64), and the soundness
+    argument needs it (docs/protocol.md §6: the bit decompositions bound Z and G_A, hence every W_t,
+    so that the field computation is the integer one; with 128-bit Z and G_A the products
+    A_in·W_t reach ~2^260 > r and can wrap). The cheating prover commits 128 sign-extended bits per
+    entry (log_bits = 7) of the honest run and proves the statement with range_bits = 128."""
+    statement = claimed(h, range_bits=128)
+    layout = Layout.of(statement)
+    tables = pc.with_layout(h.tables, layout)
+    width = 1 << layout.log_bits
+    cheat = pc.NonBinaryTables(
+        layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y,
+        bits_Z=_sign_extended_bits(tables.Z, width), bits_G_A=_sign_extended_bits(tables.G_A, width),
+    )  # fmt: skip
+    assert np.array_equal(cheat.Z_rescaled, h.tables.Z_rescaled)  # an honest 128-bit decomposition
+    st, messages = pc.prove_cheat(cheat, statement, reuse=h)
+    with pytest.raises((VerificationError, UnsupportedStatementError)):
+        training.verify(st, messages)
+
+
+def test_targets_that_are_not_one_hot_are_refused(h):
+    """The statement's loss code says "square loss, one-hot targets" (zkdl.proof.statement), but D_Y
+    is committed data that nothing checks: a run trained on a scheduled sample whose target row is
+    5·e_y − 7 (not one-hot) proves like an honest one. The seller steers that sample's gradient
+    freely (any target vector, any magnitude), beyond mislabelling within one-hot targets."""
+    n = used_row(h, 0, 0)
+
+    def soft(Y):
+        Y = Y.copy()
+        Y[n] = Y[n] * 5 - 7
+        return Y
+
+    run = pc.cheating_train(h.spec, h.data, targets=soft)
+    data_x, data_y = pc.padded_data(h.layout, h.data)
+    data_y[: h.layout.n_train, :3] = soft(data_y[: h.layout.n_train, :3])
+    tables = pc.build_tables(h.layout, run, data_x, data_y)
+    tables.check_against_run(run)
+    st, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
+    with pytest.raises(VerificationError):
+        training.verify(st, messages)
