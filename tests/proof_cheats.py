@@ -50,7 +50,7 @@ from zkdl.proof import training
 from zkdl.proof.channel import Message
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
-from zkdl.proof.statement import Statement
+from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.witness import ProverTables
 from zkdl.train import TrainingRun
 
@@ -341,7 +341,7 @@ def prove_cheat(tables: ProverTables, claimed: Statement, reuse: Honest | None =
     """Commits what the tables hold, completes the claimed statement and runs the honest prover."""
     (cx, ox), (cy, oy), (c0, o0), (cT, oT) = commitments_of(tables, reuse)
     statement = dataclasses.replace(
-        claimed, c_data=training._pack_pair(cm.encode(cx), cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT)
+        claimed, c_data=pack_data_commitments(cm.encode(cx), cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT)
     )
     secrets = training.StatementSecrets(ox, oy, o0, oT)
     with field_bits_prover():

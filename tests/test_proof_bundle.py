@@ -147,12 +147,16 @@ def test_one_byte_changed_in_any_section_is_refused(bundle):
         for name, start, end in chosen
         for _ in range(min(FLIPS_PER_SECTION, end - start))
     ]
-    outcomes = _fuzz(bundle, edits)
-    # the proof's own message kinds reach the verifier at least sometimes (not only format errors)
+    # the last byte of each opening is its response z2: a flip there decodes and must fail the check
+    responses = [(name, end - 1, 0x01) for name, _, end in sections(bundle) if "payload kind 3" in name]
+    outcomes = _fuzz(bundle, edits + responses)
+    # the proof's own message kinds reach the verifier (not only format errors)
     assert any("verification" in v for k, v in outcomes.items() if "payload kind 1" in k)
     assert any("verification" in v for k, v in outcomes.items() if "payload kind 3" in k)
+    # a statement no honest trainer produces is refused by the layout before it is used
     unsupported = {k for k, v in outcomes.items() if "unsupported statement" in v}
-    assert unsupported <= {"statement bias", "statement batch"}, unsupported
+    refusable = {"bias", "batch", "frac_bits", "lr_exp", "range_bits", "data_frac_bits", "steps", "n_train"}
+    assert unsupported <= {f"statement {f}" for f in refusable}, unsupported
 
 
 def test_each_statement_field_is_bound(bundle):

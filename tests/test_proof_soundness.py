@@ -33,7 +33,7 @@ from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout, UnsupportedStatementError
-from zkdl.proof.statement import Statement
+from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
 from zkdl.train import train
 
 T = 3
@@ -298,7 +298,8 @@ def test_non_zero_padding_of_the_stacks_and_the_data_is_inert(h):
     there), Z and G_A at the padded layer slot (μ and the hidden-layer mask), G_A of the output layer
     (R2 covers hidden layers only, G_Z of the output is the loss gradient), D_X and D_Y at the padded
     sample rows (the schedule never selects them) and at the padded columns (A_in(0) = M_0 ⊙ X_sel
-    and G_Z = M_L ⊙ (Z' − Y_sel) mask them). The values are committed (bits, C_data) and bit-range
+    masks them). D_Y's padding is not free: the one-hot check of the targets (zkdl/proof/targets.py)
+    forces every entry into {0, 2^R} and padded rows to sum to zero (see the test below). The values are committed (bits, C_data) and bit-range
     checked but take no part in the computation: the proof verifies, W_0 and W_T are the honest
     commitments, and every real activation and gradient is the honest run's."""
     rng = np.random.default_rng(1)
@@ -310,12 +311,20 @@ def test_non_zero_padding_of_the_stacks_and_the_data_is_inert(h):
     tables.G_A[:, T] = _random(rng, (LP, B, N), 1 << 60)
     tables.data_x[h.layout.n_train :] = _random(rng, tables.data_x[h.layout.n_train :].shape, 100)
     tables.data_x[:, 6:] = _random(rng, tables.data_x[:, 6:].shape, 100)
-    tables.data_y[h.layout.n_train :] = _random(rng, tables.data_y[h.layout.n_train :].shape, 1 << 20)
-    tables.data_y[:, 3:] = _random(rng, tables.data_y[:, 3:].shape, 1 << 20)
     tables.check_against_run(h.run)
     statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
     training.verify(statement, messages)
     assert (statement.c_w0, statement.c_wt) == (h.statement.c_w0, h.statement.c_wt)
+
+
+def test_non_zero_padding_of_the_targets_is_refused(h):
+    """Values other than 0 and 2^R in D_Y's padded rows or columns fail the one-hot check."""
+    rng = np.random.default_rng(2)
+    tables = pc.copy_tables(h.tables)
+    tables.data_y[h.layout.n_train :] = _random(rng, tables.data_y[h.layout.n_train :].shape, 1 << 20)
+    statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
+    with pytest.raises(VerificationError, match="targets entries"):
+        training.verify(statement, messages)
 
 
 def _weight_padding(h: pc.Honest, rng) -> np.ndarray:
@@ -487,10 +496,10 @@ STATEMENT_EDITS = {
     "C_W0 recommitted": lambda s: dataclasses.replace(s, c_w0=_recommitted(s.c_w0)),
     "C_WT recommitted": lambda s: dataclasses.replace(s, c_wt=_recommitted(s.c_wt)),
     "C_data (X) recommitted": lambda s: dataclasses.replace(
-        s, c_data=training._pack_pair(_recommitted(training._unpack_pair(s.c_data)[0]), training._unpack_pair(s.c_data)[1])
+        s, c_data=pack_data_commitments(_recommitted(unpack_data_commitments(s.c_data)[0]), unpack_data_commitments(s.c_data)[1])
     ),
     "C_data (Y) recommitted": lambda s: dataclasses.replace(
-        s, c_data=training._pack_pair(training._unpack_pair(s.c_data)[0], _recommitted(training._unpack_pair(s.c_data)[1]))
+        s, c_data=pack_data_commitments(unpack_data_commitments(s.c_data)[0], _recommitted(unpack_data_commitments(s.c_data)[1]))
     ),
     "C_data truncated": lambda s: dataclasses.replace(s, c_data=s.c_data[:3]),
 }
@@ -559,7 +568,7 @@ def _data_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
     x = h.tables.data_x.copy()
     x[used_row(h), 0] += 1
     cx, _ = cm.commit_int64(x)
-    return _with_statement(bundle, c_data=training._pack_pair(cm.encode(cx), training._unpack_pair(bundle.statement.c_data)[1]))
+    return _with_statement(bundle, c_data=pack_data_commitments(cm.encode(cx), unpack_data_commitments(bundle.statement.c_data)[1]))
 
 
 def _weights_edit(h: pc.Honest, bundle: Bundle, snapshot: int) -> Bundle:
@@ -657,34 +666,20 @@ def test_bundle_edit_is_rejected(h, edit):
 
 
 # ---- what the statement promises beyond the relations ---------------------------------------------
-# The two cheats below are ACCEPTED by the verifier at the time of writing (reported to the lead):
-# the verifier proves the relations of docs/protocol.md §4 for whatever parameters and data the
-# statement carries, but does not check that the statement is one a trainer can produce.
-
-
-def _sign_extended_bits(values: np.ndarray, width: int) -> np.ndarray:
-    bits = pc.bit_array(values, pc.WORD)
-    return np.concatenate([bits, np.repeat(bits[..., -1:], width - pc.WORD, axis=-1)], axis=-1)
+# The statement must be one a trainer can produce (its quantisation bounds), and its targets must
+# be one-hot as its loss code says: both are checked (zkdl/proof/layout.py, zkdl/proof/targets.py).
 
 
 def test_a_statement_with_range_bits_above_64_is_refused(h):
     """No trainer produces range_bits > 64 (QuantParams: s + 2 ≤ range_bits ≤ 64), and the soundness
-    argument needs it (docs/protocol.md §6: the bit decompositions bound Z and G_A, hence every W_t,
+    argument needs it (docs/protocol.md §7: the bit decompositions bound Z and G_A, hence every W_t,
     so that the field computation is the integer one; with 128-bit Z and G_A the products
-    A_in·W_t reach ~2^260 > r and can wrap). The cheating prover commits 128 sign-extended bits per
-    entry (log_bits = 7) of the honest run and proves the statement with range_bits = 128."""
-    statement = claimed(h, range_bits=128)
-    layout = Layout.of(statement)
-    tables = pc.with_layout(h.tables, layout)
-    width = 1 << layout.log_bits
-    cheat = pc.NonBinaryTables(
-        layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y,
-        bits_Z=_sign_extended_bits(tables.Z, width), bits_G_A=_sign_extended_bits(tables.G_A, width),
-    )  # fmt: skip
-    assert np.array_equal(cheat.Z_rescaled, h.tables.Z_rescaled)  # an honest 128-bit decomposition
-    st, messages = pc.prove_cheat(cheat, statement, reuse=h)
-    with pytest.raises((VerificationError, UnsupportedStatementError)):
-        training.verify(st, messages)
+    A_in·W_t reach ~2^260 > r and can wrap). The verifier refuses such a statement before reading
+    any message, whatever the proof."""
+    with pytest.raises(UnsupportedStatementError, match="range_bits"):
+        training.verify(claimed(h, range_bits=128), h.messages)
+    with pytest.raises(UnsupportedStatementError, match="data_frac_bits"):
+        training.verify(claimed(h, data_frac_bits=h.statement.frac_bits + 1), h.messages)
 
 
 def test_targets_that_are_not_one_hot_are_refused(h):

@@ -28,8 +28,9 @@ from zkdl.errors import ZkdlError
 from zkdl.field import to_ints
 from zkdl.proof import opening
 from zkdl.proof.channel import Message
-from zkdl.proof.commitment import decode_points
-from zkdl.proof.statement import Statement, StatementFormatError
+from zkdl.proof.commitment import CommitmentFormatError, decode_points
+from zkdl.proof.commitment import decode as decode_commitment
+from zkdl.proof.statement import Statement, StatementFormatError, unpack_data_commitments
 
 MAGIC = b"ZKDL-BUNDLE"
 VERSION = 1
@@ -68,13 +69,20 @@ class Bundle:
         (length,) = reader.unpack(">I", "statement length")
         try:
             statement = Statement.decode(reader.take(length, "statement"))
-        except StatementFormatError as exc:
+            _check_commitments(statement)
+        except (StatementFormatError, CommitmentFormatError) as exc:
             raise BundleFormatError(f"statement: {exc.user_message}") from None
         (count,) = reader.unpack(">I", "message count")
         messages = tuple(_decode_message(reader, i) for i in range(count))
         if reader.left:
             raise BundleFormatError(f"{reader.left} unexpected bytes after the last message")
         return cls(statement, messages)
+
+
+def _check_commitments(statement: Statement) -> None:
+    """The statement's commitments must decode: canonical, on the curve, in the subgroup."""
+    for encoding in (*unpack_data_commitments(statement.c_data), statement.c_w0, statement.c_wt):
+        decode_commitment(encoding)
 
 
 def _encode_message(message: Message) -> bytes:

@@ -66,7 +66,8 @@ class VerifierChannel:
             raise VerificationError(f"the proof ends before the message {label.decode()!r}")
         message = self._messages[self._next]
         if message.label != label:
-            raise VerificationError(f"message {self._next} is {message.label.decode()!r}, expected {label.decode()!r}")
+            found = message.label.decode(errors="replace")  # the label comes from an untrusted bundle
+            raise VerificationError(f"message {self._next} is {found!r}, expected {label.decode()!r}")
         self._next += 1
         return message
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from zkdl.data import schedule
-from zkdl.errors import ZkdlError
+from zkdl.errors import SpecError, ZkdlError
 from zkdl.proof.claims import Factor, Shape
 from zkdl.proof.statement import Statement
+from zkdl.quant import QuantParams
 
 
 class UnsupportedStatementError(ZkdlError, ValueError):
@@ -40,6 +41,16 @@ class Layout:
 
     @classmethod
     def of(cls, st: Statement) -> Layout:
+        """The layout of a statement; a statement no honest trainer could produce is refused here,
+        before any of its numbers are used (the soundness argument needs these bounds)."""
+        try:
+            QuantParams(st.frac_bits, st.lr_exp, st.range_bits)  # s + 2 ≤ range_bits ≤ 64, R ≥ 1
+        except SpecError as exc:
+            raise UnsupportedStatementError(f"the statement's quantisation is invalid: {exc.user_message}") from None
+        if not 0 <= st.data_frac_bits <= st.frac_bits:
+            raise UnsupportedStatementError(f"data_frac_bits {st.data_frac_bits} must lie in [0, R = {st.frac_bits}]")
+        if st.steps < 1 or not 1 <= st.batch <= st.n_train:
+            raise UnsupportedStatementError(f"{st.steps} steps of batch {st.batch} on {st.n_train} samples: nothing to prove")
         if st.batch & (st.batch - 1):
             raise UnsupportedStatementError(f"batch {st.batch} is not a power of two: train with a batch of 2^k")
         if st.bias:

@@ -107,6 +107,18 @@ class Statement:
         return statement
 
 
+def pack_data_commitments(inputs: bytes, targets: bytes) -> bytes:
+    """C_data: the encodings of the inputs' and the targets' commitments, the first length-prefixed."""
+    return struct.pack(">I", len(inputs)) + inputs + targets
+
+
+def unpack_data_commitments(c_data: bytes) -> tuple[bytes, bytes]:
+    if len(c_data) < 4 or struct.unpack(">I", c_data[:4])[0] > len(c_data) - 4:
+        raise StatementFormatError("C_data is not a pair of tensor commitments")
+    n = struct.unpack(">I", c_data[:4])[0]
+    return c_data[4 : 4 + n], c_data[4 + n :]
+
+
 class _Reader:
     """Bounds-checked sequential reads: a truncated input is an error, never an exception elsewhere."""
 

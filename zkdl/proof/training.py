@@ -9,7 +9,6 @@ zero-knowledge opening. The number of sumchecks is fixed: it does not grow with 
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,14 +18,14 @@ import numpy as np
 from zkdl import _kernels
 from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
-from zkdl.proof import history, matmul, relu
+from zkdl.proof import history, matmul, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.claims import ClaimBook, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.party import Party, ProverParty, VerifierParty
-from zkdl.proof.statement import Statement
+from zkdl.proof.statement import Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.transcript import Transcript
 from zkdl.proof.witness import ProverTables
 from zkdl.train import TrainingRun
@@ -55,8 +54,11 @@ class StatementCommitments:
     @classmethod
     def of(cls, statement: Statement, lay: Layout) -> StatementCommitments:
         """Decodes the statement's commitments and checks they have the shapes the layout needs."""
-        x, y = _unpack_pair(statement.c_data)
-        found = cls(cm.decode(x), cm.decode(y), cm.decode(statement.c_w0), cm.decode(statement.c_wt))
+        try:
+            x, y = unpack_data_commitments(statement.c_data)
+            found = cls(cm.decode(x), cm.decode(y), cm.decode(statement.c_w0), cm.decode(statement.c_wt))
+        except (cm.CommitmentFormatError, StatementFormatError) as exc:
+            raise VerificationError(f"the statement's commitments are malformed: {exc.user_message}") from None
         for name, commitment, shape in zip(("C_data (X)", "C_data (Y)", "C_W0", "C_WT"), found.all, (lay.data, lay.data, lay.weights, lay.weights)):
             if commitment.shape != _dims(shape):
                 raise VerificationError(f"{name} has shape {commitment.shape}, the statement needs {_dims(shape)}")
@@ -76,7 +78,7 @@ def commit_statement(run: TrainingRun, data: Dataset) -> tuple[Statement, Statem
     (cx, ox), (cy, oy) = cm.commit_int64(tables.data_x), cm.commit_int64(tables.data_y)
     (c0, o0), (cT, oT) = cm.commit_int64(tables.history[:, 0]), cm.commit_int64(tables.history[:, lay.steps])
     statement = Statement.of_run(
-        run.spec, lay.n_train, lay.data_frac_bits, _pack_pair(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
+        run.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
     )
     return statement, StatementSecrets(ox, oy, o0, oT), tables
 
@@ -121,6 +123,7 @@ PHASES = (  # (name, sub-protocol): the order is the transcript's
     ("relu backward", relu.gradients),
     ("binarity of Z bits", partial(relu.binarity, name="BZ")),
     ("binarity of G_A bits", partial(relu.binarity, name="BG")),
+    ("one-hot targets", targets.one_hot),
 )
 
 
@@ -172,14 +175,3 @@ def _transcript(statement: Statement) -> Transcript:
 
 def _dims(shape: Shape) -> tuple[int, ...]:
     return tuple(1 << log for _, log in shape)
-
-
-def _pack_pair(first: bytes, second: bytes) -> bytes:
-    return struct.pack(">I", len(first)) + first + second
-
-
-def _unpack_pair(data: bytes) -> tuple[bytes, bytes]:
-    if len(data) < 4 or struct.unpack(">I", data[:4])[0] > len(data) - 4:
-        raise VerificationError("C_data is not a pair of tensor commitments")
-    n = struct.unpack(">I", data[:4])[0]
-    return data[4 : 4 + n], data[4 + n :]

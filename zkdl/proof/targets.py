@@ -1,0 +1,39 @@
+"""One-hot targets: the statement's loss is the square loss on one-hot targets, so the committed
+targets D_Y must be one-hot at scale 2^R. Without this check a seller could commit any target
+vector for a sample and steer its gradient freely.
+
+Two checks at random points: every entry is 0 or 2^R (Σ_y eq(u, y)·Y(y)·(Y(y) − 2^R) = 0), and
+every real row sums to 2^R over the real classes (a random combination of the rows). Entries in
+{0, 2^R} summing to 2^R over a handful of classes leave exactly one 2^R per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkdl import _kernels
+from zkdl.field import MODULUS, from_ints, to_ints
+from zkdl.proof import claims as cl
+from zkdl.proof.claims import ClaimBook
+from zkdl.proof.layout import Layout
+from zkdl.proof.party import Party
+from zkdl.proof.witness import ProverTables
+
+
+def one_hot(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+    scale = 1 << lay.frac_bits
+    u = party.challenges(b"targets entries point", sum(log for _, log in lay.data))
+    entries = cl.claim(lay.data, cl.eq_factors(lay.data, u), 0)
+
+    def value_tables() -> list[np.ndarray]:
+        y = _kernels.fr_from_i64(tables.data_y.reshape(-1))
+        return [y, _kernels.fr_sub(y, _kernels.fr_from_i64(np.full(len(y), scale, np.int64)))]
+
+    point, (y, y_minus_scale) = party.product(b"targets entries", lay.data, [entries], value_tables, 2)
+    party.check((y - scale - y_minus_scale) % MODULUS == 0, "targets: the second factor is not the entry minus 2^R")
+    book.add("Y", cl.claim(lay.data, cl.eq_factors(lay.data, point), y))
+    v = party.challenges(b"targets rows point", lay.log_samples)
+    rows = to_ints(_kernels.eq_vector(from_ints(v)))
+    expected = scale * sum(rows[: lay.n_train]) % MODULUS  # padded rows must sum to zero
+    classes = lay.prefix("col", lay.widths[-1], lay.log_width)
+    book.add("Y", cl.claim(lay.data, [cl.Factor(("sample",), tuple(rows)), classes], expected))
