@@ -33,6 +33,12 @@ $(STAMPS)/npm: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	mkdir -p $(STAMPS) && touch $@
 
+# Headless Chromium for the provenance-page test (Debian's package; root or sudo installs it).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(STAMPS)/chromium:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
+	mkdir -p $(STAMPS) && touch $@
+
 demo: setup
 	$(VENV)/bin/zkdl demo
 
@@ -44,7 +50,7 @@ test-rust:
 test-contracts: $(STAMPS)/npm
 	npx hardhat test
 
-test-python: setup $(STAMPS)/npm
+test-python: setup $(STAMPS)/npm $(STAMPS)/chromium
 	$(PY) -m pytest
 
 bench: setup

@@ -259,10 +259,27 @@ def _run_verify(args: argparse.Namespace) -> int:
     return 0 if result.valid else 1
 
 
-@subcommand("inspect", "show a bundle's statement, digests and sizes", _configure_bundle)
+def _configure_inspect(p: argparse.ArgumentParser) -> None:
+    from zkdl.market.connect import add_chain_arguments  # light: web3 is imported only when used
+
+    p.add_argument("bundle", help="a .zkdl proof bundle, or a registered model id (0x + 64 hex digits)")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_chain_arguments(p)
+
+
+@subcommand(
+    "inspect", "show a bundle's statement, digests and sizes, or a registered model's provenance", _configure_inspect
+)
 def _run_inspect(args: argparse.Namespace) -> int:
     from zkdl import api
+    from zkdl.market.ids import looks_like_model_id
 
+    if looks_like_model_id(args.bundle) and not Path(args.bundle).exists():
+        from zkdl.market.command import describe_model
+
+        return describe_model(
+            args.bundle, rpc=args.rpc, registry=args.registry, deployments_dir=args.deployments_dir, json_output=args.json
+        )
     info = api.inspect(_read_bundle(args.bundle))
     if args.json:
         print(json.dumps(info))
@@ -320,5 +337,13 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0 if verified.valid else 1
 
 
+# Subcommands defined in other modules register themselves on import (after `subcommand` exists).
+import zkdl.market.command  # noqa: E402,F401 - register, provenance, check-weights
+import zkdl.service.command  # noqa: E402,F401 - serve
+
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m zkdl.cli` runs this file as __main__, a second copy of the module; the subcommands
+    # registered by other modules live in zkdl.cli's registry, so run that module's main.
+    from zkdl.cli import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,42 @@
+"""Fixtures of the service tests: one tiny proven training run per session (proving takes seconds),
+and named signing accounts (eth-tester's default keys, funded on anvil by the tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+sys.path.insert(0, str(Path(__file__).parent))  # svc_support, serve_process
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A proof bundle of a 2-step 64-8-10 run: bytes, path and every digest the registry stores."""
+    from zkdl import api
+    from zkdl.cli import main
+
+    work = tmp_path_factory.mktemp("bundle")
+    assert main(["train", "--out", str(work / "run"), "--hidden", "8", "--batch", "4", "--steps", "2",
+                 "--no-progress"]) == 0
+    result = api.prove(work / "run", work / "run.zkdl")
+    data = Path(result.bundle_path).read_bytes()
+    info = api.inspect(data)
+    digests = info["commitment_digests"]
+    return {
+        "path": Path(result.bundle_path), "bytes": data, "info": info,
+        "statement_digest": bytes.fromhex(info["statement_digest"][2:]),
+        "proof_digest": bytes.fromhex(info["proof_digest"][2:]),
+        "c_data": bytes.fromhex(digests["c_data"][2:]), "c_w0": bytes.fromhex(digests["c_w0"][2:]),
+        "c_wt": bytes.fromhex(digests["c_wt"][2:]),
+    }
+
+
+@pytest.fixture(scope="session")
+def accounts() -> list[LocalAccount]:
+    from zkdl.chain import embedded_accounts
+
+    return embedded_accounts()

@@ -1,0 +1,194 @@
+"""The watcher, worker and relayer in process on the embedded chain: every verdict and reason,
+the report digest, and the provenance page's escaping. (The HTTP process on anvil is in
+test_service_anvil.py.)"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from svc_support import free_port, request_for
+from zkdl.chain import RegistryClient, Status, Verdict, deploy_registry, embedded_chain
+from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.relayer import Relayer
+from zkdl.service.config import ServiceConfig
+from zkdl.service.jobs import JobState, JobStore
+from zkdl.service.page import model_view, render_provenance_page, snapshot_view
+from zkdl.service.report import canonical_json
+from zkdl.service.service import status_json
+from zkdl.service.watcher import Watcher
+from zkdl.service.worker import Worker, sync_attestations
+from zkdl.store import LocalStore
+
+
+class Pipeline:
+    def __init__(self, tmp: Path, accounts: list, **config: Any) -> None:
+        self.w3 = embedded_chain()
+        self.admin, self.verifier, self.owner = accounts[0], accounts[1], accounts[4]
+        record = deploy_registry(self.w3, self.admin, quorum=1)
+        self.client = RegistryClient(self.w3, record.address, self.admin)
+        self.client.grant_verifier(self.verifier.address)
+        self.store = LocalStore(tmp / "bundles")
+        self.config = ServiceConfig(db=str(tmp / "s.sqlite"), confirmations=1, retry_base_s=0.01,
+                                    **config).validate()
+        self.jobs = JobStore(self.config.db)
+        self.relayer = Relayer(self.w3, RegistryClient(self.w3, record.address), self.verifier,
+                               SqliteOutbox(self.config.outbox_path))
+        self.watcher = Watcher(self.client, self.jobs, confirmations=1)
+        self.worker = Worker("w", self.config, self.jobs, self.client, self.relayer, self.verifier,
+                             file_roots=[self.store.root])
+
+    def register(self, request, owner=None) -> str:
+        return "0x" + self.client.register_model(request, sender=owner or self.owner).model_id.hex()
+
+    def run(self, passes: int = 20):
+        for _ in range(passes):
+            self.watcher.poll()
+            while self.worker.run_once() is not None:
+                pass
+            self.relayer.process_once()
+            sync_attestations(self.jobs, self.relayer, self.client, self.verifier.address)
+
+    def job(self, mid: str):
+        return self.jobs.get(mid)
+
+
+@pytest.fixture
+def pipe(tmp_path, accounts) -> Pipeline:
+    return Pipeline(tmp_path, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2)
+
+
+def test_a_valid_bundle_is_verified_and_attested_once_with_its_report(pipe, bundle):
+    _, uri = pipe.store.put(bundle["bytes"])
+    mid = pipe.register(request_for(bundle, uri))
+    pipe.run(3)
+    job = pipe.job(mid)
+    assert (job.state, job.verdict, job.reason) == (JobState.ATTESTED, "valid", None), job
+    assert job.proof_bytes == len(bundle["bytes"]) and job.verify_seconds > 0
+    att = pipe.client.get_attestation(mid, pipe.verifier.address)
+    assert att.verdict is Verdict.VALID
+    assert "0x" + att.report_digest.hex() == job.report_digest == "0x" + keccak(canonical_json(job.report)).hex()
+    assert job.report["statement"]["widths"] == [64, 8, 10]
+    assert pipe.client.get_status(mid).status is Status.VERIFIED
+    pipe.run(2)  # nothing more happens
+    assert len(pipe.client.attested_events()) == 1 and len(pipe.relayer.outbox.intents()) == 1
+
+
+def _bad_cases(pipe: Pipeline, bundle: dict, tmp: Path) -> dict[str, tuple[Any, str | None]]:
+    data = bundle["bytes"]
+    _, good_uri = pipe.store.put(data)
+    truncated = data[: len(data) // 2]
+    t_digest, t_uri = pipe.store.put(truncated)
+    big = b"\0" * 300_000
+    big_digest, big_uri = pipe.store.put(big)
+    other_digest, other_uri = pipe.store.put(b"some other bytes")
+    outside = tmp / "outside.zkdl"
+    outside.write_bytes(data)
+    dead = f"http://127.0.0.1:{free_port()}/bundles/{bundle['proof_digest'].hex()}.zkdl"
+    k = lambda t: keccak(text=t)  # noqa: E731
+    return {
+        # name: (request, expected verdict / None for no verdict)
+        "digest-mismatch": (request_for(bundle, other_uri, c_wt_digest=k("a")), "invalid"),
+        "malformed-bundle": (request_for(bundle, t_uri, proof_digest=t_digest, c_wt_digest=k("b")), "invalid"),
+        "bundle-too-large": (request_for(bundle, big_uri, proof_digest=big_digest, c_wt_digest=k("c")), "invalid"),
+        "statement-mismatch": (request_for(bundle, good_uri, statement_digest=k("other statement")), "invalid"),
+        "commitment-mismatch": (request_for(bundle, good_uri, c_data_digest=k("other data"),
+                                            c_wt_digest=k("d")), "invalid"),
+        "unreachable": (request_for(bundle, dead, c_wt_digest=k("e")), None),
+        "outside-file-roots": (request_for(bundle, outside.as_uri(), c_wt_digest=k("f")), None),
+        "other-version": (request_for(bundle, good_uri, verifier_version=k("zkdl-verifier/99"),
+                                      c_wt_digest=k("g")), None),
+    }
+
+
+def test_every_bad_input_gets_its_verdict_or_error_and_the_pipeline_goes_on(pipe, bundle, tmp_path, accounts):
+    cases = _bad_cases(pipe, bundle, tmp_path)
+    ids = {name: pipe.register(req) for name, (req, _) in cases.items()}
+    _, good_uri = pipe.store.put(bundle["bytes"])
+    good = pipe.register(request_for(bundle, good_uri), owner=accounts[6])  # another owner: another model id
+    pipe.run(12)
+    seen = {}
+    for name, (_, verdict) in cases.items():
+        job = pipe.job(ids[name])
+        seen[name] = (job.state.value, job.verdict, job.reason or job.error)
+        if verdict is None:
+            assert job.verdict is None, seen[name]
+            assert pipe.client.get_attestation(ids[name], pipe.verifier.address).verdict is Verdict.NONE
+        else:
+            assert job.state is JobState.ATTESTED and job.verdict == verdict, seen[name]
+            assert job.report["code"] == name, seen[name]
+            assert pipe.client.get_attestation(ids[name], pipe.verifier.address).verdict is Verdict.INVALID
+    assert seen["unreachable"][0] == "unavailable" and "gave up after 2 attempts" in seen["unreachable"][2]
+    assert seen["outside-file-roots"][0] == "unavailable" and "file roots" in seen["outside-file-roots"][2]
+    assert seen["other-version"][0] == "skipped" and "verifier version" in seen["other-version"][2]
+    assert "another statement" in seen["statement-mismatch"][2]
+    assert "limit of 200000 bytes" in seen["bundle-too-large"][2]
+    assert "malformed" in seen["malformed-bundle"][2]
+    # ...and the honest model registered last is still verified.
+    assert pipe.job(good).state is JobState.ATTESTED and pipe.job(good).verdict == "valid"
+    assert pipe.client.get_status(ids["statement-mismatch"]).status is Status.DISPUTED
+
+
+def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):
+    _, uri = pipe.store.put(bundle["bytes"])
+    mid = pipe.register(request_for(bundle, uri))
+    pipe.watcher.poll()
+
+    class Crash(BaseException):
+        pass
+
+    def crash() -> None:
+        raise Crash
+    short = ServiceConfig(db=pipe.config.db, lease_s=0.5, confirmations=1)
+    pipe.worker = Worker("w1", short, pipe.jobs, pipe.client, pipe.relayer, pipe.verifier,
+                         file_roots=[pipe.store.root], hooks={"enqueued": crash})  # dies after the enqueue
+    with pytest.raises(Crash):
+        pipe.worker.run_once()
+    assert pipe.job(mid).state is JobState.LEASED and len(pipe.relayer.outbox.intents()) == 1
+    pipe.relayer.process_once()  # the attestation goes out before the restart
+    pipe.worker = Worker("w2", short, pipe.jobs, pipe.client, pipe.relayer, pipe.verifier,
+                         file_roots=[pipe.store.root])
+    time.sleep(max(0.0, pipe.job(mid).lease_expires - time.time()) + 0.05)  # the crashed worker's lease expires
+    pipe.run(3)
+    job = pipe.job(mid)
+    assert job.state is JobState.ATTESTED and job.verdict == "valid" and job.report_digest
+    assert len(pipe.client.attested_events()) == 1 and len(pipe.relayer.outbox.intents()) == 1
+
+
+def test_the_page_escapes_every_value_and_shows_what_a_buyer_needs(pipe, bundle):
+    _, uri = pipe.store.put(bundle["bytes"])
+    evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    mid = pipe.register(request_for(bundle, uri + "?" + evil, metadata_uri="javascript:" + evil))
+    pipe.run(2)
+    job = pipe.job(mid)
+    page = render_provenance_page(model_view(job, status_json(pipe.client.get_status(mid)), live=True),
+                                  verifier=pipe.verifier.address)
+    assert "<script" not in page and "<img" not in page and "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")
+    assert html.escape(evil, quote=True) in page
+    for text in ("Verified", "MLP 64-8-10", "2 SGD steps, batch 4", "1 valid of quorum 1",
+                 bundle["info"]["statement_digest"], bundle["info"]["commitment_digests"]["c_wt"], "KiB"):
+        assert text in page, text
+    snap = render_provenance_page(snapshot_view(pipe.client, mid, bundle["bytes"], verify_seconds=0.5))
+    assert "Verified" in snap and "0.50 s" in snap and "MLP 64-8-10" in snap
+
+
+def test_a_reorg_deeper_than_the_confirmations_rewinds_the_cursor_and_drops_the_job(pipe, bundle, accounts):
+    _, uri = pipe.store.put(bundle["bytes"])
+    snapshot = pipe.w3.testing.snapshot()
+    mid = pipe.register(request_for(bundle, uri))
+    pipe.w3.testing.mine(1)
+    assert pipe.watcher.poll().added == 1  # 1 confirmation: seen at once
+    pipe.w3.testing.revert(snapshot)  # the registration's block is gone
+    pipe.w3.testing.mine(3)
+    poll = pipe.watcher.poll()
+    assert poll.rewound and pipe.job(mid).state is JobState.GONE
+    assert pipe.worker.run_once() is None  # nothing to verify, nothing attested
+    again = pipe.register(request_for(bundle, uri))  # the same registration is mined again
+    assert again == mid
+    pipe.run(3)
+    assert pipe.job(mid).state is JobState.ATTESTED and len(pipe.client.attested_events()) == 1

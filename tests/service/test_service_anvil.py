@@ -1,0 +1,242 @@
+"""The verifier service as real processes (`zkdl serve`, uvicorn) on a real node (anvil), with the
+registering relayer and the buyer as separate clients: quorum of two verifiers, the provenance page
+in headless Chromium, bad inputs, a restart mid-job, a node outage, a shallow reorg."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from svc_support import (ServiceProcess, anvil, free_port, mine, model_hex, request_for, services, setup_registry,
+                         wait_until, write_toml)
+from zkdl.chain import RegistryClient, Status, Verdict
+from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.relayer import Relayer
+from zkdl.store import LocalStore
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def register(w3, client: RegistryClient, relayer_account, owner, request, outbox: Path) -> bytes:
+    """The registering side: the owner signs, a relayer (its own outbox) submits."""
+    relayer = Relayer(w3, RegistryClient(w3, client.address), relayer_account, SqliteOutbox(outbox))
+    intent = relayer.enqueue_signed_registration(client.sign_registration(owner, request))
+    report = relayer.run_until_idle(30)
+    assert report.idle, report
+    return intent.model_id
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium")
+    if not path:
+        pytest.fail("headless Chromium is missing: install it with `apt-get install -y chromium` (the Makefile's "
+                    "setup does); the provenance page test needs a real browser", pytrace=False)
+    return path
+
+
+def dump_dom(url: str, profile: Path) -> str:
+    out = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def visible_text(dom: str) -> str:
+    text = re.sub(r"<style.*?</style>", " ", dom, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bundle, accounts):
+    admin, v1, v2, owner, relayer = accounts[0], accounts[1], accounts[2], accounts[4], accounts[5]
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [v1, v2], [owner, relayer], quorum=2)
+        store_dir = tmp_path / "store"
+        one = ServiceProcess(tmp_path, "verifier-1", rpc_url=w3.provider.endpoint_uri, registry=client.address,
+                             verifier=v1, args=["--bundle-dir", str(store_dir)])
+        two = ServiceProcess(tmp_path, "verifier-2", rpc_url=w3.provider.endpoint_uri, registry=client.address,
+                             verifier=v2)
+        with services(one, two):
+            one.start()
+            two.start()
+            # The bundle is published in verifier 1's store and fetched by both over HTTP.
+            digest, _ = LocalStore(store_dir, base_url=one.url + "/bundles").put(bundle["bytes"])
+            uri = f"{one.url}/bundles/{digest.hex()}.zkdl"
+            assert one.get(f"/bundles/{digest.hex()}.zkdl").content == bundle["bytes"]
+            mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
+            for svc in (one, two):
+                job = svc.wait_job(mid, ("attested",))
+                assert job["verdict"] == "valid" and job["proof_bytes"] == len(bundle["bytes"])
+            # The buyer is one more independent client of the chain.
+            buyer = RegistryClient(w3, client.address)
+            status = wait_until("status Verified", lambda: (s := buyer.get_status(mid)).status is Status.VERIFIED
+                                and s)
+            assert (status.valid_count, status.invalid_count, status.quorum) == (2, 0, 2)
+            assert {a.verifier for a in status.attestations} == {v1.address, v2.address}
+            assert [e.verifier for e in buyer.attested_events()].count(v1.address) == 1
+
+            view = one.json(f"/models/{model_hex(mid)}")
+            assert view["chain"]["status"] == "verified" and view["chain_live"] is True
+            assert view["statement"]["statement"]["widths"] == [64, 8, 10]
+            assert one.get(f"/models/{model_hex(mid)}/report").content  # the report behind the digest
+            models = one.json("/models")["models"]
+            assert [m["model_id"] for m in models] == [model_hex(mid)]
+
+            dom = dump_dom(f"{one.url}/models/{model_hex(mid)}/page", tmp_path / "chromium-profile")
+            text = visible_text(dom)
+            assert 'id="status">Verified<' in dom
+            for expected in ("Model provenance", "2 valid of quorum 2, 0 invalid", "MLP 64-8-10",
+                             "2 SGD steps, batch 4, learning rate 2^-10", bundle["info"]["statement_digest"],
+                             bundle["info"]["commitment_digests"]["c_data"],
+                             bundle["info"]["commitment_digests"]["c_w0"],
+                             bundle["info"]["commitment_digests"]["c_wt"], v1.address, v2.address,
+                             owner.address, "Proof size", f"{len(bundle['bytes']):,} bytes", "Verification time"):
+                assert expected in text, (expected, text[:3000])
+            assert re.search(r"Verification time \d+\.\d\d s", text), text
+
+
+def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, bundle, accounts):
+    admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [v1], [owner, relayer])
+        store = LocalStore(tmp_path / "store")
+        data = bundle["bytes"]
+        _, good_uri = store.put(data)
+        t_digest, t_uri = store.put(data[: len(data) // 3])
+        big_digest, big_uri = store.put(b"\x01" * (len(data) + 10_000))
+        _, other_uri = store.put(b"not the registered bundle")
+        dead = f"http://127.0.0.1:{free_port()}/bundles/x.zkdl"
+        k = lambda t: keccak(text=t)  # noqa: E731
+        cases = {
+            "unreachable": request_for(bundle, dead, c_wt_digest=k("1")),
+            "oversized": request_for(bundle, big_uri, proof_digest=big_digest, c_wt_digest=k("2")),
+            "digest-mismatch": request_for(bundle, other_uri, c_wt_digest=k("3")),
+            "truncated": request_for(bundle, t_uri, proof_digest=t_digest, c_wt_digest=k("4")),
+            "another-statement": request_for(bundle, good_uri, statement_digest=k("another statement")),
+        }
+        config = write_toml(tmp_path / "service.toml", {"max_bundle_bytes": len(data) + 100, "max_attempts": 2,
+                                                         "retry_base_s": 0.2, "fetch_timeout_s": 3})
+        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
+                             verifier=v1, args=["--config", str(config), "--file-root", str(store.root)])
+        with services(svc):
+            svc.start()
+            ids = {name: register(w3, client, relayer, owner, req, tmp_path / "reg.sqlite")
+                   for name, req in cases.items()}
+            good = register(w3, client, relayer, accounts[6], request_for(bundle, good_uri), tmp_path / "reg.sqlite")
+            assert svc.wait_job(good, ("attested",))["verdict"] == "valid"
+            expect = {"oversized": "bundle-too-large", "digest-mismatch": "digest-mismatch",
+                      "truncated": "malformed-bundle", "another-statement": "statement-mismatch"}
+            for name, code in expect.items():
+                job = svc.wait_job(ids[name], ("attested",))
+                view = svc.json(f"/models/{model_hex(ids[name])}")
+                assert job["verdict"] == "invalid" and view["report"]["code"] == code, (name, job)
+                assert client.get_attestation(ids[name], v1.address).verdict is Verdict.INVALID
+            job = svc.wait_job(ids["unreachable"], ("unavailable",))
+            assert "gave up after 2 attempts" in job["error"] and job["verdict"] is None
+            assert client.get_attestation(ids["unreachable"], v1.address).verdict is Verdict.NONE
+            health = svc.json("/health")
+            assert health["status"] == "ok" and health["jobs"]["attested"] == 5 and health["jobs"]["unavailable"] == 1
+            metrics = svc.get("/metrics").text
+            assert 'zkdl_verdicts_total{code="digest-mismatch",verdict="invalid"} 1.0' in metrics
+            assert 'zkdl_jobs{state="attested"} 5.0' in metrics
+            assert svc.get("/models/0x1234").status_code == 422
+            assert svc.get("/models/0x" + "00" * 32).status_code == 404
+            page = svc.get(f"/models/{model_hex(ids['another-statement'])}/page").text
+            assert "Disputed" in page and "another statement" in page
+            assert svc.proc.poll() is None
+
+
+@pytest.mark.parametrize("crash_at", ["fetched", "enqueued"])
+def test_a_restart_mid_job_never_attests_twice(tmp_path, bundle, accounts, crash_at):
+    admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [v1], [owner, relayer])
+        store = LocalStore(tmp_path / "store")
+        _, uri = store.put(bundle["bytes"])
+        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
+                             verifier=v1, args=["--bundle-dir", str(store.root), "--lease", "3"])
+        with services(svc):
+            svc.start(extra_env={"ZKDL_TEST_CRASH_AT": crash_at})
+            mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
+            assert svc.wait_exit(90) == -9, svc.tail()  # SIGKILLed itself mid-job
+            outbox = SqliteOutbox(tmp_path / "verifier" / "service.outbox.sqlite")
+            assert len(outbox.intents()) == (1 if crash_at == "enqueued" else 0)
+            svc.start()  # the same database and outbox; the lease expires, the job is taken again
+            job = svc.wait_job(mid, ("attested",))
+            assert job["verdict"] == "valid" and job["attempts"] == 2
+            assert [e.verifier for e in client.attested_events()] == [v1.address]
+            intents = outbox.intents()
+            assert len(intents) == 1 and intents[0].state.value == "confirmed" and intents[0].outcome == "included"
+            assert w3.eth.get_transaction_count(v1.address) == 1  # one attestation transaction, ever
+            assert svc.terminate() == 0  # SIGTERM: clean exit
+
+
+def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, accounts):
+    admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
+    port, state = free_port(), tmp_path / "anvil-state.json"
+    store = LocalStore(tmp_path / "store")
+    _, uri = store.put(bundle["bytes"])
+    rpc = f"http://127.0.0.1:{port}"
+    with anvil(port, "--dump-state", str(state)) as w3:
+        client = setup_registry(w3, admin, [v1], [owner, relayer])
+        svc = ServiceProcess(tmp_path, "verifier", rpc_url=rpc, registry=client.address, verifier=v1,
+                             args=["--bundle-dir", str(store.root)])
+        svc.start()
+        first = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
+        svc.wait_job(first, ("attested",))
+        wait_until("the cached status", lambda: svc.json(f"/models/{model_hex(first)}")["chain"]["status"]
+                   == "verified")
+    with services(svc):
+        # The node is gone: the service stays up, says so, and serves what it knows.
+        health = wait_until("health to report the outage", lambda: (h := svc.json("/health"))["rpc_ok"] is False
+                            and h)
+        assert health["status"] == "degraded" and health["threads_alive"]
+        view = svc.json(f"/models/{model_hex(first)}")
+        assert view["chain_live"] is False and view["chain"]["status"] == "verified"
+        assert "the last status this service read" in svc.get(f"/models/{model_hex(first)}/page").text
+        assert svc.proc.poll() is None
+        with anvil(port, "--load-state", str(state)) as w3:
+            wait_until("health to recover", lambda: svc.json("/health")["rpc_ok"] is True)
+            client = RegistryClient(w3, client.address, admin)
+            second = register(w3, client, relayer, accounts[6], request_for(bundle, uri), tmp_path / "reg2.sqlite")
+            assert svc.wait_job(second, ("attested",))["verdict"] == "valid"
+            assert client.get_status(second).status is Status.VERIFIED
+            assert sorted(e.model_id for e in client.attested_events()) == sorted([first, second])
+
+
+def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, bundle, accounts):
+    admin, v1, owner = accounts[0], accounts[1], accounts[4]
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [v1], [owner, accounts[6]])
+        store = LocalStore(tmp_path / "store")
+        _, uri = store.put(bundle["bytes"])
+        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
+                             verifier=v1, args=["--bundle-dir", str(store.root)],
+                             env={"ZKDL_CONFIRMATIONS": "3"})
+        with services(svc):
+            svc.start()
+            snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+            dropped = client.register_model(request_for(bundle, uri, metadata_uri="dropped"), sender=owner).model_id
+            mine(w3)  # 2 deep, confirmations 3: not seen yet
+            head = w3.eth.block_number
+            wait_until("the watcher to reach the head", lambda: svc.json("/health")["head"] == head)
+            assert svc.job(dropped) is None
+            w3.provider.make_request("evm_revert", [snapshot])  # a 2-block reorg removes the registration
+            mine(w3, 4)
+            assert not client.model_exists(dropped)
+            head = w3.eth.block_number
+            wait_until("the watcher to pass the reorg", lambda: svc.json("/health")["safe_head"] == head - 2)
+            assert svc.json("/jobs")["total"] == 0
+            kept = client.register_model(request_for(bundle, uri, metadata_uri="kept"), sender=accounts[6]).model_id
+            mine(w3, 2)
+            assert svc.wait_job(kept, ("verified", "attested"))["verdict"] == "valid"
+            mine(w3, 3)
+            svc.wait_job(kept, ("attested",))
+            assert [j["model_id"] for j in svc.json("/jobs")["jobs"]] == [model_hex(kept)]
+            assert [e.model_id for e in client.attested_events()] == [kept]

@@ -1,0 +1,258 @@
+"""The seller's registration flow: a proof bundle in, a registered model id out, exactly once.
+
+`register_bundle` decodes the bundle, stores it (content-addressed, so its URI names its digest),
+builds the `RegistrationRequest` from it (statement digest, the three commitment digests, the proof
+digest = Keccak-256 of the bundle bytes, the bundle URI and the verifier-version id), enqueues it in
+the relayer's durable outbox, either as a direct `registerModel` from the owner's key or as an
+owner-signed `registerModelBySig` that the relayer's key pays for, and runs the relayer until
+nothing is left in flight.
+
+The model id is deterministic (chain id, registry, owner, C_WT digest, proof digest), so the call is
+idempotent: a second call with the same bundle and owner sends nothing and returns the same id, and
+so does a call after a crash (the outbox resumes where it stopped). See docs/market.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from ..errors import ZkdlError
+from ..store import BundleStore
+from .client import RegistryClient
+from .outbox import OUTCOME_EXISTING, IntentState
+from .relayer import Relayer, RelayerError, bundle_request, model_id_for, model_key
+from .structs import Model, RegistrationRequest
+from ..proof.training import DOMAIN as TRAINING_PROOF_DOMAIN
+
+# The one place that names the proof protocol a registration claims, and so the verifier (circuit)
+# version attestations must carry: Keccak-256 of this tag. Bump the tag when the statement, the
+# bundle or the proof system changes incompatibly.
+VERIFIER_VERSION_TAG = TRAINING_PROOF_DOMAIN
+VERIFIER_VERSION = keccak(VERIFIER_VERSION_TAG)
+KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: VERIFIER_VERSION_TAG.decode()}
+
+OWNER_KEY_ENV = "ZKDL_OWNER_KEY"
+OWNER_KEYSTORE_ENV = "ZKDL_OWNER_KEYSTORE"
+OWNER_KEYSTORE_PASSWORD_ENV = "ZKDL_OWNER_KEYSTORE_PASSWORD"
+RELAYER_KEY_ENV = "ZKDL_RELAYER_KEY"
+DEFAULT_SIGNATURE_TTL_S = 24 * 3600   # chain time an owner's signature stays submittable
+
+
+class RegistrationError(ZkdlError, ValueError):
+    """A registration could not be made: it was refused (decoded revert), or a key or input is unusable."""
+
+    code = "registration"
+
+
+class RegistrationIncompleteError(ZkdlError, OSError):
+    """The registration is queued but not final yet (node unreachable, confirmations pending).
+    Nothing is lost: running the same registration again resumes it."""
+
+    code = "registration-incomplete"
+
+
+class AccountKeyError(ZkdlError, ValueError):
+    """A private key is missing or unusable (never echoes the key)."""
+
+    code = "key"
+
+
+class Outcome(str, Enum):
+    REGISTERED = "registered"                    # our transaction registered the model now
+    ALREADY_REGISTERED = "already-registered"    # the chain had it (an earlier call, or another relayer)
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """What `register_bundle` did: the model id, whether this call registered it, and the record."""
+
+    model_id: bytes
+    outcome: Outcome
+    chain_id: int
+    registry: str
+    owner: str
+    submitter: str                 # the key that sent (or would have sent) the transaction
+    by_signature: bool
+    request: RegistrationRequest   # what this call asked for
+    model: Model                   # what the chain holds (its URIs win if an earlier call used others)
+    tx_hash: bytes | None          # our mined transaction (None if nothing of ours was sent)
+    block_number: int | None
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        h = _hex
+        return {
+            "model_id": h(self.model_id), "outcome": self.outcome.value, "chain_id": self.chain_id,
+            "registry": self.registry, "owner": self.owner, "submitter": self.submitter,
+            "by_signature": self.by_signature,
+            "proof_digest": h(self.model.proof_digest), "statement_digest": h(self.model.statement_digest),
+            "c_data_digest": h(self.model.c_data_digest), "c_w0_digest": h(self.model.c_w0_digest),
+            "c_wt_digest": h(self.model.c_wt_digest), "verifier_version": h(self.model.verifier_version),
+            "bundle_uri": self.model.bundle_uri, "metadata_uri": self.model.metadata_uri,
+            "registered_at": self.model.registered_at,
+            "tx_hash": None if self.tx_hash is None else h(self.tx_hash), "block_number": self.block_number,
+            "warnings": list(self.warnings),
+        }
+
+
+def request_for_bundle(bundle: bytes, store: BundleStore, *, metadata_uri: str = "",
+                       verifier_version: bytes = VERIFIER_VERSION) -> RegistrationRequest:
+    """Decode `bundle` (`BundleFormatError` if it is not one), store it, and build its registration."""
+    from zkdl.api import commitment_digests  # the proof stack loads the native kernels: only when needed
+    from zkdl.proof.bundle import Bundle
+
+    statement = Bundle.decode(bundle).statement
+    digests = commitment_digests(statement)
+    return bundle_request(store, bundle, c_data_digest=_raw(digests["c_data"]), c_w0_digest=_raw(digests["c_w0"]),
+                          c_wt_digest=_raw(digests["c_wt"]), statement_digest=statement.digest(),
+                          verifier_version=verifier_version, metadata_uri=metadata_uri)
+
+
+def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, store: BundleStore,
+                    owner_account: LocalAccount, by_signature: bool, metadata_uri: str = "",
+                    verifier_version: bytes = VERIFIER_VERSION, timeout_s: float = 600.0,
+                    signature_ttl_s: int = DEFAULT_SIGNATURE_TTL_S) -> RegistrationResult:
+    """Store `bundle` and register it on `client`'s registry, owned by `owner_account`; idempotent.
+
+    Direct (`by_signature=False`): the owner sends `registerModel`, so `relayer` must run on the
+    owner's key. By signature: the owner signs the EIP-712 registration (valid `signature_ttl_s` of
+    chain time) and `relayer`, on its own key, sends `registerModelBySig` and pays the gas.
+
+    Returns once the registration is final (confirmed to the relayer's depth). Raises
+    `RegistrationError` when the registry refuses it (the decoded revert), `BundleFormatError` for a
+    malformed bundle, `RegistrationIncompleteError` when it is not final within `timeout_s` (the
+    node is down, or confirmations are still coming): calling again with the same arguments resumes.
+    """
+    owner = to_checksum_address(owner_account.address)
+    if relayer.client.address != client.address:
+        raise RegistrationError(f"the relayer sends to registry {relayer.client.address}, not {client.address}")
+    if not by_signature and relayer.sender != owner:
+        raise RegistrationError(f"a direct registration is sent by its owner {owner}, but the relayer's key is "
+                                f"{relayer.sender}: run the relayer on the owner's key, or register by signature")
+    request = request_for_bundle(bundle, store, metadata_uri=metadata_uri, verifier_version=verifier_version)
+    chain_id = client.chain_id
+    model_id = model_id_for(chain_id, client.address, owner, request)
+    key = model_key(model_id)
+
+    before = relayer.outbox.by_key(key)
+    if before is None and client.model_exists(model_id):
+        # Already on chain (an earlier call with another outbox, or another relayer): nothing to send.
+        return _result(client, model_id, Outcome.ALREADY_REGISTERED, owner, relayer, by_signature, request, None)
+    if before is not None and before.state is IntentState.FAILED:
+        raise _failed(model_id, before.error, key, relayer)
+    if before is not None and not before.state.terminal and before.sender != relayer.sender:
+        # A relayer only moves its own sender's intents: this one would wait forever.
+        raise RegistrationError(
+            f"model 0x{model_id.hex()} is already queued in this outbox to be sent by {before.sender} "
+            f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)")
+    if (before is None or not before.state.terminal) and client.w3.eth.get_balance(relayer.sender) == 0:
+        # Fail fast: the relayer would otherwise retry the node's "insufficient funds" until the timeout.
+        raise RegistrationError(f"the sending account {relayer.sender} has no ether on chain {chain_id} to pay for "
+                                "the registration: fund it, or have a funded relayer key relay the owner's signature")
+    if before is None:
+        try:
+            if by_signature:
+                signed = client.sign_registration(owner_account, request, deadline=client.deadline_in(signature_ttl_s))
+                relayer.enqueue_signed_registration(signed)
+            else:
+                relayer.enqueue_registration(request)
+        except RelayerError as exc:
+            raise RegistrationError(exc.user_message) from None
+
+    report = relayer.run_until_idle(timeout_s)
+    intent = relayer.outbox.by_key(key)
+    assert intent is not None  # enqueued above or earlier; intents are never deleted
+    if intent.state is IntentState.FAILED:
+        raise _failed(model_id, intent.error, key, relayer)
+    if intent.state is not IntentState.CONFIRMED:
+        why = (f"the node is unreachable ({report.rpc_error})" if report.rpc_error
+               else f"it is {intent.state.value}" + (f" ({intent.error})" if intent.error else "")
+               + f", waiting for {relayer.confirmations} confirmation(s)")
+        raise RegistrationIncompleteError(
+            f"model 0x{model_id.hex()} is queued but not registered yet: {why}; run the same registration "
+            "again to resume (the outbox keeps its state; nothing is sent twice)")
+    fresh = before is None or not before.state.terminal
+    ours = intent.outcome != OUTCOME_EXISTING and fresh
+    outcome = Outcome.REGISTERED if ours else Outcome.ALREADY_REGISTERED
+    tx = (intent.tx_hash, intent.block_number) if intent.outcome != OUTCOME_EXISTING else (None, None)
+    return _result(client, model_id, outcome, owner, relayer, by_signature, request, tx)
+
+
+def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: str, relayer: Relayer,
+            by_signature: bool, request: RegistrationRequest,
+            tx: tuple[bytes | None, int | None] | None) -> RegistrationResult:
+    model = client.get_model(model_id)
+    warnings = []
+    for name in ("c_data_digest", "c_w0_digest", "c_wt_digest", "statement_digest", "proof_digest",
+                 "verifier_version"):
+        if getattr(model, name) != getattr(request, name):
+            warnings.append(f"the registered {name} 0x{getattr(model, name).hex()} differs from this bundle's "
+                            f"0x{getattr(request, name).hex()}")
+    if model.bundle_uri != request.bundle_uri:
+        warnings.append(f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
+                        f"{request.bundle_uri}); buyers fetch the registered one")
+    tx_hash, block = tx if tx is not None else (None, None)
+    return RegistrationResult(model_id, outcome, client.chain_id, client.address, owner, relayer.sender,
+                              by_signature, request, model, tx_hash, block, tuple(warnings))
+
+
+def _failed(model_id: bytes, error: str | None, key: str, relayer: Relayer) -> RegistrationError:
+    return RegistrationError(
+        f"the registry refused model 0x{model_id.hex()}: {error or 'no reason recorded'} (intent {key} in outbox "
+        f"{getattr(relayer.outbox, 'path', '?')} is final; fix the cause, then register with a new outbox file)")
+
+
+# -- keys ------------------------------------------------------------------------------------------------
+
+def load_account(env: Mapping[str, str] | None = None, *, key_env: str = OWNER_KEY_ENV,
+                 keystore_env: str | None = OWNER_KEYSTORE_ENV,
+                 password_env: str | None = OWNER_KEYSTORE_PASSWORD_ENV, keystore: str | Path | None = None,
+                 required: bool = True) -> LocalAccount | None:
+    """A signing account from `$key_env` (0x-hex), else from an encrypted keystore (`keystore`, else
+    `$keystore_env`) whose password is in `$password_env`. Keys never come from arguments (shell
+    history, ps). Returns None when nothing is configured and `required` is False."""
+    env = os.environ if env is None else env
+    if env.get(key_env):
+        try:
+            return Account.from_key(env[key_env].strip())
+        except Exception:  # noqa: BLE001 - never echo the key itself
+            raise AccountKeyError(f"${key_env} is not a valid private key: set it to a 0x-hex 32-byte key") from None
+    path = keystore or (env.get(keystore_env) if keystore_env else None)
+    if not path:
+        if not required:
+            return None
+        alt = f", or ${keystore_env} and ${password_env} (an encrypted keystore)" if keystore_env else ""
+        raise AccountKeyError(f"no key: set ${key_env} (0x-hex private key){alt}")
+    if not password_env or password_env not in env:
+        raise AccountKeyError(f"keystore {path} needs a password: set ${password_env}")
+    try:
+        key = Account.decrypt(json.loads(Path(path).read_text("utf-8")), env[password_env])
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise AccountKeyError(f"cannot decrypt keystore {path}: {type(exc).__name__}: check the file and the password") \
+            from None
+    return Account.from_key(key)
+
+
+def _raw(hex_digest: str) -> bytes:
+    return bytes.fromhex(hex_digest[2:])
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + bytes(data).hex()
+
+
+__all__ = [
+    "AccountKeyError", "KNOWN_VERIFIER_VERSIONS", "Outcome", "RegistrationError", "RegistrationIncompleteError", "RegistrationResult",
+    "VERIFIER_VERSION", "VERIFIER_VERSION_TAG", "load_account", "register_bundle",
+    "request_for_bundle",
+]

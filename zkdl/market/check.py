@@ -1,0 +1,113 @@
+"""Does a delivered model match a verified registration? The buyer's weight check.
+
+The seller delivers the final weights (`.npz`) and the opening file written by `zkdl prove` (the
+blinding factors of C_WT). `check_weights` fetches the registered bundle (its Keccak-256 must be the
+registered proof digest), checks that the bundle's C_WT hashes to the registered C_WT digest,
+recomputes the commitment from the delivered weights and blinds (`zkdl.api.check_weights`), and
+says yes only if the recomputed commitment is the registered one *and* the model is verified.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zkdl.chain.client import RegistryClient
+from zkdl.chain.errors import UnknownModelError
+from zkdl.chain.structs import Status
+from zkdl.errors import ZkdlError
+from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
+
+from .ids import parse_model_id
+from .query import bundle_claims, fetch_registered_bundle
+
+
+class UnusableWeightsError(ZkdlError, ValueError):
+    """The weights file cannot be read at all (the check cannot run)."""
+
+    code = "unusable-weights"
+
+
+@dataclass(frozen=True)
+class WeightCheck:
+    """The answer: `ok` only if the weights recompute the registered C_WT and the model is verified."""
+
+    ok: bool
+    model_id: bytes
+    weights_match: bool | None     # None: the check did not get as far as recomputing
+    status: Status | None          # None: the model is not registered
+    reason: str | None             # why not ok (None when ok)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "model_id": "0x" + self.model_id.hex(), "weights_match": self.weights_match,
+                "status": None if self.status is None else self.status.name.lower(), "reason": self.reason}
+
+
+def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: str | Path,
+                  opening_path: str | Path, *, store: BundleStore | None = None,
+                  max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S) -> WeightCheck:
+    """Check delivered weights against the registered final-weights commitment of `model_id`.
+
+    Returns a `WeightCheck` whose `reason` says what failed: an unknown model, a bundle that does not
+    match its registration, weights of another shape, weights that do not recompute C_WT, or a model
+    that is not verified. Raises (the check cannot run) for an unreadable weights or opening file
+    (`UnusableWeightsError`, `zkdl.api.OpeningFormatError`), an unreachable bundle (`StoreError`), a
+    bundle whose bytes are not the registered ones (`IntegrityError`) or an unreachable node.
+    """
+    from zkdl import api
+    from zkdl.model import ModelSpec, load_weights
+    from zkdl.quant import QuantParams
+
+    mid = parse_model_id(model_id)
+
+    def no(reason: str, status: Status | None, match: bool | None = None) -> WeightCheck:
+        return WeightCheck(False, mid, match, status, reason)
+
+    try:
+        model = client.get_model(mid)
+    except UnknownModelError:
+        return no(f"model 0x{mid.hex()} is not registered on registry {client.address} (chain {client.chain_id})",
+                  None)
+    status = client.get_status(mid)
+    bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
+    claims, mismatches = bundle_claims(model, bundle)
+    if mismatches:
+        return no("the registered bundle does not match its registration: " + "; ".join(mismatches), status.status)
+    statement = claims.statement
+    _check_opening_names(opening_path, model.statement_digest)
+    try:
+        weights = load_weights(weights_path, QuantParams(statement.frac_bits, statement.lr_exp, statement.range_bits))
+    except ZkdlError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - numpy/zipfile raise many kinds for a file that is not an npz
+        raise UnusableWeightsError(f"cannot read weights {weights_path}: {type(exc).__name__}: {exc}") from None
+    try:
+        weights.check(ModelSpec(tuple(statement.widths), statement.bias))
+    except ZkdlError as exc:
+        return no(f"the weights do not have the registered architecture (MLP "
+                  f"{'-'.join(map(str, statement.widths))}): {exc.user_message}", status.status, False)
+    if not api.check_weights(statement, weights, opening_path):
+        return no("the delivered weights, with the blinds of the opening file, do not recompute the registered "
+                  f"final-weights commitment C_WT (digest 0x{model.c_wt_digest.hex()}): they are not the weights "
+                  "of the proven run", status.status, False)
+    if status.status is not Status.VERIFIED:
+        return no(f"the weights match C_WT but the model is not verified: status {status.status.name.lower()} "
+                  f"({status.valid_count} valid, {status.invalid_count} invalid attestations; quorum "
+                  f"{status.quorum})", status.status, True)
+    return WeightCheck(True, mid, True, status.status, None)
+
+
+def _check_opening_names(opening_path: str | Path, statement_digest: bytes) -> None:
+    """A clearer failure than "does not recompute" when the opening says it is for another statement."""
+    from zkdl.api import OpeningFormatError
+
+    try:
+        meta = json.loads(Path(opening_path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OpeningFormatError(f"{opening_path}: not a readable weights opening ({exc})") from None
+    named = meta.get("statement_digest") if isinstance(meta, dict) else None
+    if isinstance(named, str) and named.lower() != "0x" + statement_digest.hex():
+        raise OpeningFormatError(f"{opening_path} is the opening of statement {named}, but the model's statement is "
+                                 f"0x{statement_digest.hex()}: ask the seller for this model's opening file")

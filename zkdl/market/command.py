@@ -1,0 +1,242 @@
+"""The market commands: `zkdl register` (seller), `zkdl provenance` and `zkdl check-weights` (buyer).
+
+Registered into `zkdl.cli.SUBCOMMANDS` on import (zkdl/cli.py imports this module). Heavy imports
+(web3, the proof stack) happen inside the run functions so that `zkdl --help` stays fast.
+
+Exit status:
+
+* `register`: 0 registered (or already registered: same model id), 1 refused by the registry (the
+  decoded revert) or not final yet, 2 unusable input (bundle, key, node, registry).
+* `provenance`: 0 shown, 1 unknown model, 2 unusable input.
+* `check-weights`: 0 only if the weights recompute the registered C_WT *and* the model is verified,
+  1 otherwise (with the reason), 2 when the check cannot run (unreadable files, no node, the bundle
+  cannot be fetched or is not the registered one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from zkdl.cli import subcommand
+from zkdl.errors import ZkdlError
+
+EXIT_OK, EXIT_NO, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _unusable_types() -> tuple[type[BaseException], ...]:
+    """Errors that mean "cannot run with this input/configuration" (exit 2)."""
+    from web3.exceptions import ProviderConnectionError, RequestTimedOut, TooManyRequests
+
+    from zkdl.api import OpeningFormatError
+    from zkdl.chain.errors import DeploymentError
+    from zkdl.chain.register import AccountKeyError
+    from zkdl.errors import SpecError
+    from zkdl.proof.bundle import BundleFormatError
+
+    from .connect import ChainConfigError
+    from .ids import ModelIdError
+
+    return (ChainConfigError, AccountKeyError, BundleFormatError, OpeningFormatError, ModelIdError, DeploymentError,
+            SpecError, _UnusableInput, ProviderConnectionError, RequestTimedOut, TooManyRequests, OSError)
+
+
+class _UnusableInput(ZkdlError, ValueError):
+    code = "unusable-input"
+
+
+def _guard(name: str, as_json: bool, work: Callable[[], int],
+           unusable_extra: tuple[type[BaseException], ...] = ()) -> int:
+    """Run `work`; map errors to exit 2 (unusable) or 1 (refused), printing the reason."""
+    from zkdl.chain.register import RegistrationIncompleteError
+
+    try:
+        return work()
+    except Exception as exc:  # noqa: BLE001 - classified below, the rest re-raised
+        # Not final yet is an answer ("not done, run again"), although it is an OSError.
+        unusable = (not isinstance(exc, RegistrationIncompleteError)
+                    and isinstance(exc, _unusable_types() + unusable_extra))
+        if not unusable and not isinstance(exc, ZkdlError):
+            raise
+        message = exc.user_message if isinstance(exc, ZkdlError) else f"{type(exc).__name__}: {exc}"
+        if unusable and not isinstance(exc, ZkdlError):
+            message = f"lost the node or a file: {message}"
+        code = EXIT_UNUSABLE if unusable else EXIT_NO
+        if as_json:
+            print(json.dumps({"ok": False, "usable": not unusable, "error": getattr(exc, "code", type(exc).__name__),
+                              "reason": message}))
+        kind = "unusable input" if unusable else "error"
+        print(f"zkdl {name}: {kind}: {message}", file=sys.stderr)
+        return code
+
+
+# -- zkdl register ---------------------------------------------------------------------------------------
+
+def _configure_register(p: argparse.ArgumentParser) -> None:
+    from .connect import DEFAULT_OUTBOX, DEFAULT_STORE, STORE_ENV, add_chain_arguments
+
+    p.add_argument("bundle", help="the proof bundle written by zkdl prove (RUN.zkdl)")
+    add_chain_arguments(p)
+    p.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
+    p.add_argument("--store-url", help="http(s) URL under which the store directory is served: the registered "
+                   "bundle URI is then an http(s) URI (default: a file:// URI)")
+    p.add_argument("--outbox", default=DEFAULT_OUTBOX, help=f"relayer outbox, SQLite (default {DEFAULT_OUTBOX})")
+    p.add_argument("--confirmations", type=int, default=1,
+                   help="blocks (own block counted) before the registration is final (default 1; >= 3 on real "
+                   "networks)")
+    p.add_argument("--metadata-uri", default="", help="URI of the model's metadata (optional)")
+    p.add_argument("--keystore", help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
+                   "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE")
+    p.add_argument("--verify", action="store_true", help="verify the proof locally before registering it")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the registration (default 600)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+@subcommand("register", "store a proof bundle and register the model on the registry (idempotent: same "
+            "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)", _configure_register)
+def run_register(args: argparse.Namespace) -> int:
+    return _guard("register", args.json, lambda: _register(args))
+
+
+def _register(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from zkdl.chain.outbox import SqliteOutbox
+    from zkdl.chain.register import RELAYER_KEY_ENV, load_account, register_bundle
+    from zkdl.chain.relayer import Relayer
+    from zkdl.store import LocalStore
+
+    from .connect import open_client, store_dir
+
+    if args.confirmations < 0:
+        raise _UnusableInput(f"--confirmations must be 0 or more, got {args.confirmations}")
+    try:
+        bundle = Path(args.bundle).read_bytes()
+    except OSError as exc:
+        raise _UnusableInput(f"cannot read {args.bundle}: {exc.strerror}") from None
+    owner = load_account(keystore=args.keystore)
+    relayer_account = load_account(key_env=RELAYER_KEY_ENV, keystore_env=None, password_env=None, required=False)
+    if args.verify:
+        from zkdl import api
+
+        checked = api.verify(bundle)
+        if not checked.valid:
+            raise _Refused(f"the proof in {args.bundle} does not verify ({checked.reason}); not registering it")
+    client = open_client(args.rpc, args.registry, args.deployments_dir)
+    store = LocalStore(store_dir(args.store), base_url=args.store_url)
+    outbox = SqliteOutbox(Path(args.outbox).expanduser())
+    try:
+        by_signature = relayer_account is not None and relayer_account.address != owner.address
+        relayer = Relayer(client.w3, client, relayer_account if by_signature else owner, outbox,
+                          confirmations=args.confirmations)
+        result = register_bundle(bundle, client=client, relayer=relayer, store=store, owner_account=owner,
+                                 by_signature=by_signature, metadata_uri=args.metadata_uri, timeout_s=args.timeout)
+    finally:
+        outbox.close()
+    if args.json:
+        print(json.dumps({"ok": True, **result.to_json()}))
+    else:
+        verb = "registered" if result.outcome.value == "registered" else "already registered"
+        how = f"relayed by {result.submitter}" if result.by_signature else "sent by the owner"
+        print(f"model {_hex(result.model_id)} {verb} on chain {result.chain_id}, registry {result.registry}")
+        print(f"owner {result.owner} ({'signed, ' + how if result.by_signature else how})")
+        if result.tx_hash is not None:
+            print(f"transaction {_hex(result.tx_hash)} in block {result.block_number}")
+        print(f"bundle {result.model.bundle_uri}\nproof digest {_hex(result.model.proof_digest)}")
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+class _Refused(ZkdlError, ValueError):
+    code = "refused"
+
+
+# -- zkdl provenance (and zkdl inspect MODEL_ID) -------------------------------------------------------
+
+def _configure_provenance(p: argparse.ArgumentParser) -> None:
+    from .connect import add_chain_arguments
+
+    p.add_argument("model_id", help="the model id (0x + 64 hex digits)")
+    add_chain_arguments(p)
+    p.add_argument("--no-fetch", action="store_true", help="do not fetch the bundle (chain record only)")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+@subcommand("provenance", "show a registered model's provenance: record, status, attestations and the proven "
+            "statement (exit 0 shown, 1 unknown model, 2 unusable input)", _configure_provenance)
+def run_provenance(args: argparse.Namespace) -> int:
+    return describe_model(args.model_id, rpc=args.rpc, registry=args.registry, deployments_dir=args.deployments_dir,
+                          json_output=args.json, fetch_bundle=not args.no_fetch, command="provenance")
+
+
+def describe_model(model_id: str, *, rpc: str | None = None, registry: str | None = None,
+                   deployments_dir: str | None = None, json_output: bool = False, fetch_bundle: bool = True,
+                   command: str = "inspect") -> int:
+    """Print a model's provenance (human or JSON) and return the exit status; for `zkdl provenance`
+    and for `zkdl inspect MODEL_ID`. The node and registry default to $ZKDL_RPC_URL, $ZKDL_REGISTRY
+    and the deployment record."""
+
+    def work() -> int:
+        from .connect import open_client
+        from .ids import parse_model_id
+        from .query import provenance
+
+        mid = parse_model_id(model_id)
+        client = open_client(rpc, registry, deployments_dir)
+        info = provenance(client, mid, fetch_bundle=fetch_bundle)
+        print(json.dumps(info.to_json()) if json_output else info.describe())
+        return EXIT_OK
+
+    return _guard(command, json_output, work)
+
+
+# -- zkdl check-weights ------------------------------------------------------------------------------------
+
+def _configure_check_weights(p: argparse.ArgumentParser) -> None:
+    from .connect import add_chain_arguments
+
+    p.add_argument("model_id", help="the model id (0x + 64 hex digits)")
+    p.add_argument("weights", help="the delivered final weights (.npz: W0, W1, ..)")
+    p.add_argument("--opening", required=True, help="the opening file delivered with them (<bundle>.opening.json)")
+    add_chain_arguments(p)
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+@subcommand("check-weights", "check delivered weights against a model's registered final-weights commitment "
+            "(exit 0 only if they match and the model is verified, 1 otherwise, 2 unusable input)",
+            _configure_check_weights)
+def run_check_weights(args: argparse.Namespace) -> int:
+    from zkdl.store import BundleTooLargeError, IntegrityError, StoreError, UnsupportedUriError
+
+    def work() -> int:
+        from .check import check_weights
+        from .connect import open_client
+        from .ids import parse_model_id
+
+        mid = parse_model_id(args.model_id)
+        client = open_client(args.rpc, args.registry, args.deployments_dir)
+        result = check_weights(client, mid, args.weights, args.opening)
+        if args.json:
+            print(json.dumps(result.to_json()))
+        elif result.ok:
+            print(f"OK: the weights are the committed final weights of verified model {_hex(result.model_id)}")
+        else:
+            print(f"NOT OK: {result.reason}")
+        return EXIT_OK if result.ok else EXIT_NO
+
+    # A bundle that cannot be fetched, or is not the registered one, leaves nothing to check against.
+    return _guard("check-weights", args.json, work,
+                  (StoreError, IntegrityError, BundleTooLargeError, UnsupportedUriError, _weights_error()))
+
+
+def _weights_error() -> type[BaseException]:
+    from .check import UnusableWeightsError
+
+    return UnusableWeightsError
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + bytes(data).hex()

@@ -1,0 +1,193 @@
+"""A model's provenance for buyers: what the registry says, and what its proof bundle claims.
+
+The chain is the authority: the record (owner, digests, URIs, times), the status with its counts and
+the attestations all come from the registry. The bundle is fetched from its registered URI only to
+decode the public statement (architecture, hyper-parameters, steps); its bytes are accepted only if
+they hash to the registered proof digest, and every digest the bundle implies (statement, C_data,
+C_W0, C_WT) is compared with the registered one. A disagreement is reported in `mismatches`, never
+resolved in the bundle's favour.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+from zkdl.chain.client import RegistryClient
+from zkdl.chain.register import KNOWN_VERIFIER_VERSIONS
+from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
+from zkdl.errors import ZkdlError
+from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
+
+from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
+
+@dataclass(frozen=True)
+class AttestationView:
+    """One attestation, with whether it counts (its verifier still holds the verifier role)."""
+
+    attestation: Attestation
+    counted: bool
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.attestation
+        return {"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
+                "verifier_version": _hex(a.verifier_version), "report_digest": _hex(a.report_digest),
+                "counted": self.counted}
+
+
+@dataclass(frozen=True)
+class BundleClaims:
+    """What the fetched (digest-checked) bundle states."""
+
+    statement: Any                 # zkdl.proof.statement.Statement
+    bundle_bytes: int
+    messages: int
+
+    def statement_json(self) -> dict[str, Any]:
+        st = self.statement
+        return {"widths": list(st.widths), "bias": st.bias, "frac_bits": st.frac_bits, "lr_exp": st.lr_exp,
+                "learning_rate": f"2^-{st.lr_exp}", "range_bits": st.range_bits, "batch": st.batch,
+                "steps": st.steps, "schedule_seed": st.schedule_seed, "n_train": st.n_train,
+                "data_frac_bits": st.data_frac_bits, "loss": "square, one-hot targets"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Everything a buyer needs to judge a registered model."""
+
+    model_id: bytes
+    chain_id: int
+    registry: str
+    model: Model
+    status: ModelStatus
+    attestations: tuple[AttestationView, ...]
+    claims: BundleClaims | None    # None when the bundle could not be fetched or decoded
+    bundle_error: str | None       # why `claims` is None
+    mismatches: tuple[str, ...]    # where the bundle disagrees with the chain (the chain wins)
+
+    @property
+    def verified(self) -> bool:
+        return self.status.status is Status.VERIFIED
+
+    @property
+    def verifier_version_name(self) -> str | None:
+        return KNOWN_VERIFIER_VERSIONS.get(self.model.verifier_version)
+
+    def to_json(self) -> dict[str, Any]:
+        m, s = self.model, self.status
+        return {
+            "model_id": _hex(self.model_id), "chain_id": self.chain_id, "registry": self.registry,
+            "status": s.status.name.lower(),
+            "counts": {"valid": s.valid_count, "invalid": s.invalid_count, "ignored": s.ignored_count,
+                       "quorum": s.quorum},
+            "revoked_at": s.revoked_at or None,
+            "owner": m.owner, "registered_at": m.registered_at,
+            "verifier_version": _hex(m.verifier_version), "verifier_version_name": self.verifier_version_name,
+            "statement_digest": _hex(m.statement_digest), "proof_digest": _hex(m.proof_digest),
+            "commitment_digests": {"c_data": _hex(m.c_data_digest), "c_w0": _hex(m.c_w0_digest),
+                                   "c_wt": _hex(m.c_wt_digest)},
+            "bundle_uri": m.bundle_uri, "metadata_uri": m.metadata_uri,
+            "attestations": [a.to_json() for a in self.attestations],
+            "bundle": None if self.claims is None else {
+                "fetched": True, "digest_checked": True, "bytes": self.claims.bundle_bytes,
+                "messages": self.claims.messages, "statement": self.claims.statement_json()},
+            "bundle_error": self.bundle_error,
+            "mismatches": list(self.mismatches),
+        }
+
+    def describe(self) -> str:
+        """Human-readable lines."""
+        m, s = self.model, self.status
+        lines = [f"model {_hex(self.model_id)}", f"  registry {self.registry} on chain {self.chain_id}"]
+        status = s.status.name
+        if s.status is Status.REVOKED:
+            status += f" at {_time(s.revoked_at)}"
+        lines.append(f"status {status}: {s.valid_count} valid, {s.invalid_count} invalid of quorum {s.quorum}"
+                     + (f" ({s.ignored_count} from removed verifiers, not counted)" if s.ignored_count else ""))
+        lines.append(f"owner {m.owner}, registered {_time(m.registered_at)}")
+        name = self.verifier_version_name
+        lines.append(f"verifier version {_hex(m.verifier_version)} ({name if name else 'unknown to this zkdl'})")
+        if self.claims is not None:
+            st = self.claims.statement
+            lines.append(f"training run: MLP {'-'.join(map(str, st.widths))}{' with bias' if st.bias else ''}, "
+                         f"{st.steps} SGD steps of batch {st.batch}, learning rate 2^-{st.lr_exp}")
+            lines.append(f"  R = {st.frac_bits}, range {st.range_bits} bits, square loss on one-hot targets, "
+                         f"{st.n_train} training samples (input scale 2^{st.data_frac_bits}), "
+                         f"schedule seed {st.schedule_seed}")
+        else:
+            lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
+        lines += [f"statement digest {_hex(m.statement_digest)}", f"proof digest     {_hex(m.proof_digest)}",
+                  f"C_data {_hex(m.c_data_digest)}", f"C_W0   {_hex(m.c_w0_digest)}", f"C_WT   {_hex(m.c_wt_digest)}",
+                  f"bundle {m.bundle_uri}" + (" (fetched, digest checked)" if self.claims is not None else "")]
+        if m.metadata_uri:
+            lines.append(f"metadata {m.metadata_uri}")
+        lines.append(f"attestations: {len(self.attestations) or 'none'}")
+        for a in self.attestations:
+            att = a.attestation
+            lines.append(f"  {att.verifier} {att.verdict.name} at {_time(att.attested_at)}, report "
+                         f"{_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}")
+        for problem in self.mismatches:
+            lines.append(f"WARNING: {problem}")
+        return "\n".join(lines)
+
+
+def provenance(client: RegistryClient, model_id: bytes | str, *, store: BundleStore | None = None,
+               fetch_bundle: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
+               timeout_s: float = DEFAULT_TIMEOUT_S) -> Provenance:
+    """The registered record, status, attestations and (if fetchable) the bundle's statement.
+
+    Raises `UnknownModelError` (a `RegistryError`) for an id the registry does not know.
+    """
+    mid = parse_model_id(model_id)
+    model = client.get_model(mid)
+    status = client.get_status(mid)
+    views: tuple[AttestationView, ...] = ()
+    if status.attestations:
+        role = client.verifier_role()
+        views = tuple(AttestationView(a, client.has_role(role, a.verifier)) for a in status.attestations)
+    claims, error, mismatches = None, None, ()
+    if fetch_bundle:
+        try:
+            data = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
+            claims, mismatches = bundle_claims(model, data)
+        except ZkdlError as exc:
+            error = exc.user_message
+    return Provenance(mid, client.chain_id, client.address, model, status, views, claims, error, tuple(mismatches))
+
+
+def fetch_registered_bundle(model: Model, *, store: BundleStore | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                            timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
+    """The bundle at the registered URI; its Keccak-256 must be the registered proof digest
+    (`IntegrityError` otherwise). A local store's own copy is used when it has one."""
+    if store is not None:
+        return store.get(model.bundle_uri, model.proof_digest, max_bytes, timeout_s)
+    return fetch(model.bundle_uri, model.proof_digest, max_bytes, timeout_s)
+
+
+def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
+    """Decode a digest-checked bundle and list where it disagrees with the registered record."""
+    from zkdl.api import commitment_digests
+    from zkdl.proof.bundle import Bundle
+
+    decoded = Bundle.decode(data)
+    st = decoded.statement
+    digests = commitment_digests(st)
+    mismatches = []
+    checks = (("statement digest", "0x" + st.digest().hex(), model.statement_digest),
+              ("C_data digest", digests["c_data"], model.c_data_digest),
+              ("C_W0 digest", digests["c_w0"], model.c_w0_digest),
+              ("C_WT digest", digests["c_wt"], model.c_wt_digest))
+    for name, from_bundle, registered in checks:
+        if from_bundle != _hex(registered):
+            mismatches.append(f"the bundle's {name} {from_bundle} differs from the registered {_hex(registered)}: "
+                              "the registration does not describe this proof; do not trust the statement shown")
+    return BundleClaims(st, len(data), len(decoded.messages)), mismatches
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + bytes(data).hex()
+
+
+def _time(ts: int) -> str:
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "never"

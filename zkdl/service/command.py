@@ -1,0 +1,98 @@
+"""`zkdl serve`: run the verifier service (watcher, workers, relayer, HTTP API) until SIGTERM/SIGINT.
+
+Settings: defaults < TOML file (--config or $ZKDL_SERVICE_CONFIG) < environment < these flags.
+The verifier key comes from $ZKDL_VERIFIER_KEY or an encrypted keystore, never from a flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from zkdl.cli import subcommand
+
+
+def _configure_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML settings file (top level or a [service] table)")
+    p.add_argument("--rpc-url", help="JSON-RPC URL (default $ZKDL_RPC_URL or http://127.0.0.1:8545)")
+    p.add_argument("--registry", help="ModelRegistry address (default: the deployment record of the chain)")
+    p.add_argument("--db", help="service database (SQLite; default zkdl-service.sqlite)")
+    p.add_argument("--outbox", help="relayer outbox (SQLite; default beside the database)")
+    p.add_argument("--confirmations", type=int, help="blocks deep (own block counted) before a registration is seen")
+    p.add_argument("--start-block", type=int, help="first block to scan (default: the deployment block, else 0)")
+    p.add_argument("--host", help="HTTP address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="HTTP port (default 8080)")
+    p.add_argument("--workers", type=int, help="verification threads (default 1)")
+    p.add_argument("--bundle-dir", help="bundle store directory: served at /bundles and readable as file://")
+    p.add_argument("--file-root", action="append", default=[],
+                   help="directory whose file:// bundle URIs may be read (repeatable)")
+    p.add_argument("--max-bundle-bytes", type=int, help="size limit of a fetched bundle")
+    p.add_argument("--fetch-timeout", type=float, help="time limit of a bundle fetch, seconds")
+    p.add_argument("--poll-interval", type=float, help="seconds between passes")
+    p.add_argument("--lease", type=float, help="job lease, seconds (a crashed worker's job is retaken after it)")
+    p.add_argument("--max-attempts", type=int, help="fetch attempts before a bundle is given up as unavailable")
+    p.add_argument("--relayer-confirmations", type=int, help="depth before an attestation counts as done")
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+
+@subcommand("serve", "run the verifier service: follow the registry, verify bundles, attest, serve the API",
+            _configure_serve)
+def _run_serve(args: argparse.Namespace) -> int:
+    from .config import load_config, load_keys
+
+    config = load_config(args.config, overrides={
+        "rpc_url": args.rpc_url, "registry": args.registry, "db": args.db, "outbox": args.outbox,
+        "confirmations": args.confirmations, "start_block": args.start_block, "host": args.host, "port": args.port,
+        "workers": args.workers, "bundle_dir": args.bundle_dir, "max_bundle_bytes": args.max_bundle_bytes,
+        "fetch_timeout_s": args.fetch_timeout, "poll_interval_s": args.poll_interval, "lease_s": args.lease,
+        "max_attempts": args.max_attempts, "relayer_confirmations": args.relayer_confirmations,
+        "log_level": args.log_level})
+    verifier, relayer = load_keys(config)
+    return serve(config, verifier, relayer, file_roots=args.file_root)
+
+
+def serve(config: Any, verifier: Any, relayer: Any = None, *, file_roots: list[str] | None = None,
+          hooks: dict | None = None) -> int:
+    """Run the service in this process until SIGTERM/SIGINT (uvicorn's handlers), then stop the
+    background threads cleanly. Returns the exit status."""
+    import uvicorn
+
+    from .app import create_app
+    from .service import VerifierService
+
+    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = VerifierService(config, verifier, relayer, file_roots=file_roots, hooks=hooks)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        service.start()
+        logging.getLogger("zkdl.service").info(
+            "verifier %s serving on http://%s:%s (chain %s, registry %s, %s confirmations)", verifier.address,
+            config.host, config.port, service.chain_id, service.registry, config.confirmations)
+        try:
+            yield
+        finally:
+            service.stop()
+            logging.getLogger("zkdl.service").info("stopped")
+
+    app = create_app(service, lifespan=lifespan)
+    server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level,
+                                           lifespan="on", access_log=False))
+    # uvicorn handles SIGTERM/SIGINT (graceful shutdown, lifespan stop) and then re-raises the signal
+    # to the handler it found; this one turns that into a normal exit (status 0 after a clean stop).
+    def on_signal(_signum: int, _frame: Any) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if server.started else 1

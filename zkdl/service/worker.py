@@ -1,0 +1,211 @@
+"""The worker: takes a leased job, fetches and checks the bundle, verifies, attests through the relayer.
+
+For each job:
+
+1. read the model from the chain (gone after a reorg: the job stops; another verifier version or a
+   revoked model: skipped; this verifier already attested on chain: done);
+2. fetch the bundle with the service's size and time limits, its digest checked against the
+   registered proof digest (`zkdl.store.fetch`); an unreachable bundle is retried with backoff and
+   given up as `unavailable` after `max_attempts` (nothing is attested: the owner's server may only
+   be down, and a verdict is final on chain);
+3. decode it and compare the statement digest and the three commitment digests with the
+   registered ones, then verify (`zkdl.report.check_bundle`);
+4. sign the EIP-712 attestation (verdict, report digest) and enqueue it in the relayer's outbox
+   under the key (model id, verifier), then record the verdict. Enqueue-then-record means a crash
+   in between re-runs the (deterministic) check and finds the intent already there: one
+   attestation per model and verifier, whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from .. import store
+from ..chain.client import RegistryClient
+from ..chain.errors import UnknownModelError
+from ..chain.relayer import RPC_UNAVAILABLE, Relayer, attestation_key
+from ..chain.structs import AttestationRequest, Model, Verdict
+from .config import ServiceConfig
+from .jobs import Job, JobState, JobStore
+from .report import INVALID, VALID, Outcome, build_report, check_bundle, invalid, report_digest
+
+log = logging.getLogger("zkdl.service.worker")
+
+
+def fetch_bundle(uri: str, digest: bytes, config: ServiceConfig, file_roots: list[Path]) -> bytes:
+    """`zkdl.store.fetch` with the service's limits; `file://` only below the configured roots
+    (a registrant must not make the service read arbitrary local files)."""
+    if urllib.parse.urlsplit(uri).scheme.lower() == "file":
+        path = store.file_path(uri).resolve()
+        if not any(path.is_relative_to(root) for root in file_roots):
+            raise store.UnsupportedUriError(f"file:// bundle URIs are read only below the service's file roots "
+                                            f"({', '.join(map(str, file_roots)) or 'none configured'})")
+    return store.fetch(uri, digest, max_bytes=config.max_bundle_bytes, timeout=config.fetch_timeout_s)
+
+
+class Worker:
+    def __init__(self, name: str, config: ServiceConfig, jobs: JobStore, client: RegistryClient, relayer: Relayer,
+                 verifier: LocalAccount, *, metrics: Any = None, file_roots: list[Path] | None = None,
+                 hooks: dict[str, Callable[[], None]] | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.jobs = jobs
+        self.client = client
+        self.relayer = relayer
+        self.verifier = verifier
+        self.metrics = metrics
+        self.file_roots = [Path(p).resolve() for p in (file_roots or [])]
+        self.version = config.verifier_version_bytes
+        self.hooks = hooks or {}  # test seams: called at named points ("leased", "enqueued", ...)
+
+    def _hook(self, name: str) -> None:
+        if name in self.hooks:
+            self.hooks[name]()
+
+    def run_once(self) -> Job | None:
+        """Lease one due job and work it; None when nothing is due. Never raises for the job's
+        contents; an unreachable node puts the job back (not counted as an attempt) and re-raises."""
+        job = self.jobs.claim(self.name, self.config.lease_s)
+        if job is None:
+            return None
+        self._hook("leased")
+        stop = threading.Event()
+        heartbeat = threading.Thread(target=self._heartbeat, args=(job.model_id, stop), daemon=True,
+                                     name=f"lease-{self.name}")
+        heartbeat.start()
+        try:
+            self._work(job)
+        except RPC_UNAVAILABLE as exc:
+            self.jobs.retry_later(job.model_id, self.name, f"node unreachable: {exc}", self.config.poll_interval_s,
+                                  release_attempt=True)
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the service nor attest anything
+            log.exception("job %s: internal error", job.model_id)
+            self._retry_or_give_up(job, f"internal verifier error: {type(exc).__name__}: {exc}", JobState.FAILED)
+        finally:
+            stop.set()
+            heartbeat.join()
+        return self.jobs.get(job.model_id)
+
+    def _heartbeat(self, model_id: str, stop: threading.Event) -> None:
+        # Keeps the lease while a long verification runs; a crashed process stops renewing it.
+        while not stop.wait(self.config.lease_s / 3):
+            if not self.jobs.renew(model_id, self.name, self.config.lease_s):
+                return
+
+    def _work(self, job: Job) -> None:
+        mid = job.model_id
+        try:
+            model = self.client.get_model(mid)
+        except UnknownModelError:
+            self.jobs.mark_gone(mid, "the model is not on the canonical chain (removed by a reorganisation)")
+            return
+        if model.verifier_version != self.version:
+            self.jobs.finish_leased(mid, self.name, JobState.SKIPPED,
+                                    error=f"registered for verifier version 0x{model.verifier_version.hex()}, this "
+                                          f"service verifies 0x{self.version.hex()}")
+            return
+        if model.revoked:
+            self.jobs.finish_leased(mid, self.name, JobState.SKIPPED, error="revoked by its owner before verification")
+            return
+        key = attestation_key(model.model_id, self.verifier.address)
+        existing = self.client.get_attestation(mid, self.verifier.address)
+        if existing.verdict is not Verdict.NONE and self.relayer.outbox.by_key(key) is None:
+            # Attested by this key outside this database (a lost database, another instance):
+            # nothing to submit. (With our own intent the check below re-runs to record the report.)
+            verdict = VALID if existing.verdict is Verdict.VALID else INVALID
+            self.jobs.finish_leased(mid, self.name, JobState.ATTESTED, verdict=verdict,
+                                    reason=None, error="this verifier's attestation was already on chain")
+            return
+        try:
+            data = fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots)
+        except store.IntegrityError as exc:
+            self._attest(job, model, invalid("digest-mismatch", "the bundle at the registered URI is not the "
+                                             f"registered one (its Keccak-256 differs from the proof digest): "
+                                             f"{_short(exc.user_message)}"))
+            return
+        except store.BundleTooLargeError:
+            self._attest(job, model, invalid("bundle-too-large", f"the bundle is larger than this verifier's limit "
+                                             f"of {self.config.max_bundle_bytes} bytes"))
+            return
+        except store.UnsupportedUriError as exc:
+            self._count_fetch_error("unsupported")
+            self.jobs.finish_leased(mid, self.name, JobState.UNAVAILABLE, error=f"bundle URI not readable: "
+                                    f"{exc.user_message}")
+            return
+        except store.StoreError as exc:
+            self._count_fetch_error("unreachable")
+            self._retry_or_give_up(job, f"bundle unreachable: {exc.user_message}", JobState.UNAVAILABLE)
+            return
+        self._hook("fetched")
+        outcome = check_bundle(model, data)
+        if outcome.verify_seconds is not None and self.metrics is not None:
+            self.metrics.verify_seconds.observe(outcome.verify_seconds)
+        self._attest(job, model, outcome)
+
+    def _attest(self, job: Job, model: Model, outcome: Outcome) -> None:
+        report = build_report(model, self.verifier.address, self.version, outcome)
+        digest = report_digest(report)
+        verdict = Verdict.VALID if outcome.verdict == VALID else Verdict.INVALID
+        request = AttestationRequest(model.model_id, verdict, self.version, digest)
+        key = attestation_key(model.model_id, self.verifier.address)
+        if self.relayer.outbox.by_key(key) is None:  # else the first signed payload stands (same report)
+            deadline = self.client.deadline_in(self.config.attestation_ttl_s)
+            signed = self.client.sign_attestation(self.verifier, request, deadline=deadline)
+            self.relayer.enqueue_attestation(signed)
+        self._hook("enqueued")
+        recorded = self.jobs.record_verdict(
+            job.model_id, self.name, verdict=outcome.verdict, reason=outcome.reason, report=report,
+            report_digest="0x" + digest.hex(), statement=outcome.statement, proof_bytes=outcome.proof_bytes,
+            verify_seconds=outcome.verify_seconds, intent_key=key)
+        if self.metrics is not None:
+            self.metrics.verdicts.labels(outcome.verdict, outcome.code).inc()
+        log.info("job %s: %s%s%s", job.model_id, outcome.verdict, f" ({outcome.reason})" if outcome.reason else "",
+                 "" if recorded else " (lease lost: another worker finishes it)")
+
+    def _retry_or_give_up(self, job: Job, error: str, final: JobState) -> None:
+        current = self.jobs.get(job.model_id)
+        attempts = current.attempts if current else job.attempts
+        if attempts >= self.config.max_attempts:
+            self.jobs.finish_leased(job.model_id, self.name, final, error=f"{error} (gave up after {attempts} attempts)")
+            log.warning("job %s: gave up after %s attempts: %s", job.model_id, attempts, error)
+            return
+        delay = min(self.config.retry_base_s * 2 ** (attempts - 1), self.config.retry_max_s)
+        self.jobs.retry_later(job.model_id, self.name, error, delay)
+        log.warning("job %s: %s; retry in %.0f s (attempt %s of %s)", job.model_id, error, delay, attempts,
+                    self.config.max_attempts)
+
+    def _count_fetch_error(self, kind: str) -> None:
+        if self.metrics is not None:
+            self.metrics.fetch_errors.labels(kind).inc()
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sync_attestations(jobs: JobStore, relayer: Relayer, client: RegistryClient, verifier: str) -> int:
+    """Move verified/invalid jobs to attested (or failed) as their outbox intents become final."""
+    changed = 0
+    for job in jobs.list((JobState.VERIFIED, JobState.INVALID), limit=1000):
+        intent = relayer.outbox.by_key(job.intent_key) if job.intent_key else None
+        if intent is None:
+            continue
+        if intent.state.value == "confirmed":
+            changed += jobs.mark_attested(job.model_id, note=None if intent.outcome == "included" else
+                                          "the chain already held this verifier's attestation")
+        elif intent.state.value == "failed":
+            if client.model_exists(job.model_id) and \
+                    client.get_attestation(job.model_id, verifier).verdict is not Verdict.NONE:
+                changed += jobs.mark_attested(job.model_id, note="attested outside this service's outbox")
+            else:
+                changed += jobs.mark_failed(job.model_id, f"attestation transaction failed: {intent.error}")
+    return changed
