@@ -300,41 +300,34 @@ DEMO_STEPS = 16  # design §6: the digits demo proves T = 16 steps
 
 def _configure_demo(p: argparse.ArgumentParser) -> None:
     """Arguments of ``zkdl demo``."""
-    p.add_argument("--out", default="demo-out", help="directory for the run and the bundle (default demo-out)")
+    p.add_argument("--out", default="demo-out", help="directory for every artefact (default demo-out)")
     p.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps to run and prove (default {DEMO_STEPS})")
+    p.add_argument("--rpc", help="run the chain part against this JSON-RPC URL (keys from ZKDL_*_KEY) instead of the embedded chain")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
 @subcommand(
     "demo",
-    "train the digits MLP (64-128-128-10, batch 64), prove every step and verify the proof",
+    "the whole flow: train the digits MLP, prove every step, register, verify and attest, check as a buyer",
     _configure_demo,
 )
 def _run_demo(args: argparse.Namespace) -> int:
-    """``zkdl demo``: train, prove and verify the whole run on the embedded defaults."""
-    from zkdl import api
-    from zkdl.data import load_digits
-    from zkdl.model import resolve_spec
-    from zkdl.train import run_summary, train
+    """``zkdl demo``: train → prove → register → verifier attests → buyer checks, in one process."""
+    from zkdl import demo
 
-    data = load_digits()
-    spec = resolve_spec(
-        {"train": {"steps": args.steps}}, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size)
-    )
-    run = train(spec, data, progress=not args.json)
-    run_dir = run.save(Path(args.out) / "run")
-    summary = run_summary(run)
-    if not args.json:
-        print(_describe(summary, spec.quant.range_bits))
-    bundle_path = Path(args.out) / "run.zkdl"
-    proved = _with_phases(lambda on_phase: api.prove(run_dir, bundle_path, data=data, on_phase=on_phase), quiet=args.json)
-    verified = api.verify(bundle_path.read_bytes())
+    say = (lambda _: None) if args.json else (lambda line: print(line, flush=True))
+    report = demo.run(Path(args.out), args.steps, args.rpc, say)
     if args.json:
-        print(json.dumps({"training": summary, "proof": proved.__dict__, "verification": json.loads(verified.to_json())}))
+        summary = {"training": report.training, "proof": report.proof.__dict__, "model_id": report.model_id,
+                   "weights_ok": report.weights_ok, "page": report.page_path}  # fmt: skip
+        print(json.dumps(summary))
     else:
-        print(f"proved {spec.steps} steps in {proved.seconds:.1f} s: {proved.bundle_path} ({proved.bundle_bytes} bytes)")
-        print(f"verification: {'VALID' if verified.valid else 'INVALID: ' + str(verified.reason)} in {verified.seconds:.2f} s")
-    return 0 if verified.valid else 1
+        print(_describe(report.training, 64))
+        print(f"proof: {report.proof.bundle_path} ({report.proof.bundle_bytes} bytes, {report.proof.seconds:.1f} s)")
+        print(report.provenance)
+        print(f"buyer's weight check: {'the delivered weights are the committed final weights' if report.weights_ok else 'FAILED'}")
+        print(f"provenance page snapshot: {report.page_path}")
+    return 0 if report.weights_ok else 1
 
 
 # Subcommands defined in other modules register themselves on import (after `subcommand` exists).
