@@ -363,11 +363,28 @@ def test_commit_rows_bits_matches_the_expanded_tensor(g, width, n):
     rng = np.random.default_rng(g * width + n)
     key = k.CommitKey(b"zkdl/test/bits", g)
     words = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64, endpoint=True)
+    if width < 64:
+        words &= np.uint64((1 << width) - 1)  # clean above the width (anything else is refused)
     m = n * width // g
     blinds = k.fr_random(m)
     # Entry (i, j) = bit j of word i, bit index fastest.
     expanded = ((words[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)).reshape(-1).astype(np.int64)
     assert np.array_equal(key.commit_rows_bits(words, width, blinds), key.commit_rows_i64(expanded, blinds))
+
+
+def test_commit_rows_bits_refuses_bits_above_the_width():
+    """Words that agree below the width used to commit alike; now the dirty one is refused."""
+    key = k.CommitKey(b"zkdl/test/bits", 4)
+    blinds = k.fr_random(1)
+    clean = np.array([0b01, 0b11], dtype=np.uint64)
+    key.commit_rows_bits(clean, 2, blinds)
+    with pytest.raises(k.KernelError, match="above width"):
+        key.commit_rows_bits(clean | np.uint64(0b100), 2, blinds)
+    big = k.CommitKey(b"zkdl/test/bits", 64)  # the byte-table path (many rows) checks too
+    words = np.zeros(64 * 16, dtype=np.uint64)
+    words[-1] = np.uint64(1 << 8)
+    with pytest.raises(k.KernelError, match="above width"):
+        big.commit_rows_bits(words, 4, k.fr_random(64))
 
 
 def test_commit_vector_is_a_padded_row():

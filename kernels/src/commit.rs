@@ -14,11 +14,22 @@ use crate::curve::{self, subset_sum};
 use crate::error::{KernelError, Result};
 use crate::{Fr, G1Affine, G1Projective};
 use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::Zero;
 use ark_ff::PrimeField;
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// The largest row length accepted: beyond it the key alone would not fit in memory sensibly.
 pub const MAX_ROW_LENGTH: usize = 1 << 24;
+
+/// Bits [flat, flat + 8) of the flat bit tensor as a byte (flat is a multiple of 8).
+fn byte_at(bits: &[u64], width: usize, flat: usize) -> usize {
+    if width >= 8 {
+        ((bits[flat / width] >> (flat % width)) & 0xff) as usize
+    } else {
+        (0..8).fold(0, |acc, k| acc | ((((bits[(flat + k) / width] >> ((flat + k) % width)) & 1) as usize) << k))
+    }
+}
 
 /// The message hashed to the j-th generator.
 pub fn generator_message(j: u64) -> Vec<u8> {
@@ -33,7 +44,15 @@ pub const BLINDING_MESSAGE: &[u8] = b"zkdl/H";
 pub struct CommitKey {
     generators: Vec<G1Affine>,
     blinding: G1Affine,
+    /// Subset sums of each group of 8 consecutive generators (256 per group), built on first use
+    /// by `commit_rows_bits`: one mixed addition per 8 bits instead of one per set bit.
+    byte_tables: OnceLock<Vec<G1Affine>>,
 }
+
+/// Bit rows use the byte tables from this many rows on (the tables cost ~32 additions per generator).
+const BYTE_TABLE_MIN_ROWS: usize = 16;
+/// Byte tables are built for keys up to this row length (2^16 generators: 200 MB of tables).
+const BYTE_TABLE_MAX_ROW_LENGTH: usize = 1 << 16;
 
 impl CommitKey {
     /// Derives the key; `row_length` must be a power of two in 1..=`MAX_ROW_LENGTH`.
@@ -47,7 +66,7 @@ impl CommitKey {
         let messages: Vec<Vec<u8>> = (0..row_length as u64).map(generator_message).collect();
         let generators = curve::hash_to_g1_many(domain_tag, &messages)?;
         let blinding = curve::hash_to_g1(domain_tag, BLINDING_MESSAGE)?;
-        Ok(Self { generators, blinding })
+        Ok(Self { generators, blinding, byte_tables: OnceLock::new() })
     }
 
     pub fn row_length(&self) -> usize {
@@ -107,17 +126,50 @@ impl CommitKey {
     }
 
     /// Hyrax row commitments of the 0/1 tensor whose flat entry i·width + j is bit j of `bits[i]`:
-    /// subset sums of the generators, no scalar multiplication except the blinding term.
+    /// subset sums of the generators, no scalar multiplication except the blinding term. A word
+    /// with a bit set at or above `width` is an error (each tensor has exactly one encoding).
     pub fn commit_rows_bits(&self, bits: &[u64], width: usize, blinds: &[Fr]) -> Result<Vec<G1Affine>> {
         if !width.is_power_of_two() || width > 64 {
             return Err(KernelError::InvalidArgument(format!("bit width {width} is not a power of two ≤ 64")));
         }
+        crate::bits::check_words(bits, width as u32)?;
         let len = bits.len().checked_mul(width).ok_or_else(|| KernelError::InvalidArgument("bit tensor too large".into()))?;
         let m = self.rows(len, blinds.len())?;
         let g = self.row_length();
-        let bit = |flat: usize| (bits[flat / width] >> (flat % width)) & 1 == 1;
-        let rows = (0..m).into_par_iter().map(|i| subset_sum(&self.generators, |j| bit(i * g + j))).collect();
+        let rows = if g >= 8 && m >= BYTE_TABLE_MIN_ROWS && g <= BYTE_TABLE_MAX_ROW_LENGTH {
+            let tables = self.byte_tables();
+            (0..m)
+                .into_par_iter()
+                .map(|i| {
+                    (0..g / 8).fold(G1Projective::zero(), |acc, group| {
+                        let byte = byte_at(bits, width, i * g + 8 * group);
+                        if byte == 0 { acc } else { acc + tables[group * 256 + byte] }
+                    })
+                })
+                .collect()
+        } else {
+            let bit = |flat: usize| (bits[flat / width] >> (flat % width)) & 1 == 1;
+            (0..m).into_par_iter().map(|i| subset_sum(&self.generators, |j| bit(i * g + j))).collect()
+        };
         Ok(self.finish(rows, blinds))
+    }
+
+    fn byte_tables(&self) -> &[G1Affine] {
+        self.byte_tables.get_or_init(|| {
+            let projective: Vec<G1Projective> = self
+                .generators
+                .par_chunks(8)
+                .flat_map_iter(|group| {
+                    let mut table = vec![G1Projective::zero(); 256];
+                    for byte in 1..256usize {
+                        let low = byte.trailing_zeros() as usize;
+                        table[byte] = table[byte & (byte - 1)] + group[low];
+                    }
+                    table
+                })
+                .collect();
+            G1Projective::normalize_batch(&projective)
+        })
     }
 
     /// Σ_j v_j·G_j + ρ·H for a vector of at most g entries (it uses the first k generators).
@@ -202,9 +254,10 @@ mod tests {
     #[test]
     fn bit_rows_agree_with_the_field_path() {
         let mut rng = rng();
-        for (g, width, n) in [(1usize, 1usize, 3usize), (8, 4, 6), (16, 64, 3), (64, 8, 24), (4, 16, 1)] {
+        for (g, width, n) in [(1usize, 1usize, 3usize), (8, 4, 6), (16, 64, 3), (64, 8, 24), (4, 16, 1), (8, 2, 64), (16, 64, 32), (64, 64, 64)] {
             let key = CommitKey::new(b"test/bits", g).unwrap();
-            let words: Vec<u64> = (0..n).map(|_| rng.gen()).collect();
+            let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+            let words: Vec<u64> = (0..n).map(|i| if i % 5 == 1 { 0 } else { rng.gen::<u64>() & mask }).collect();
             let flat: Vec<Fr> = (0..n * width).map(|f| Fr::from((words[f / width] >> (f % width)) & 1)).collect();
             let blinds = randoms(n * width / g, &mut rng);
             assert_eq!(
@@ -213,6 +266,16 @@ mod tests {
                 "g = {g}, width = {width}"
             );
         }
+    }
+
+    #[test]
+    fn bit_rows_refuse_bits_above_the_width() {
+        let key = CommitKey::new(b"test/bits", 4).unwrap();
+        let one = Fr::from(1u64);
+        // Two word arrays that agree below the width must not give the same commitment silently.
+        assert!(key.commit_rows_bits(&[0b0101, 0b0011], 2, &[one]).is_err());
+        assert!(key.commit_rows_bits(&[0b01, 0b11], 2, &[one]).is_ok());
+        assert!(key.commit_rows_bits(&[1 << 63; 64], 4, &[one; 64]).is_err());
     }
 
     #[test]

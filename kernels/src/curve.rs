@@ -17,7 +17,7 @@ use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
 use ark_ec::hashing::HashToCurve;
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::field_hashers::DefaultFieldHasher;
-use ark_ff::{BigInt, PrimeField, Zero};
+use ark_ff::{BigInt, One, PrimeField, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
@@ -176,6 +176,19 @@ pub fn scale_each(points: &[G1Affine], scalars: &[Fr]) -> Result<Vec<G1Affine>> 
     Ok(G1Projective::normalize_batch(&out))
 }
 
+/// The fold of a point vector: out[j] = w_lo·P[j] + w_hi·P[j + n/2] (n even), normalised with one
+/// shared inversion. A weight of one costs no scalar multiplication (the inner-product argument's
+/// generator fold, with its common factor kept aside, is P_lo + c²·P_hi).
+pub fn fold(points: &[G1Affine], w_lo: Fr, w_hi: Fr) -> Result<Vec<G1Affine>> {
+    if points.len() % 2 != 0 {
+        return Err(KernelError::InvalidArgument(format!("{} points do not split into two halves", points.len())));
+    }
+    let (lo, hi) = points.split_at(points.len() / 2);
+    let times = |p: &G1Affine, w: &Fr| if w.is_one() { G1Projective::from(*p) } else { *p * w };
+    let out: Vec<G1Projective> = lo.par_iter().zip(hi).map(|(a, b)| times(a, &w_lo) + times(b, &w_hi)).collect();
+    Ok(G1Projective::normalize_batch(&out))
+}
+
 pub fn identity() -> G1Affine {
     G1Affine::identity()
 }
@@ -260,6 +273,19 @@ mod tests {
 
     /// RFC 9380 Appendix J.9.1 (BLS12381G1_XMD:SHA-256_SSWU_RO_); the file states its source.
     const RFC9380_J91: &str = include_str!("../../tests/vectors/hash_to_g1_rfc9380_j91.txt");
+
+    #[test]
+    fn fold_agrees_with_scale_and_add() {
+        let mut rng = rng();
+        let points = random_points(16, &mut rng);
+        let (a, b) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let expected = add(&scale(&points[..8], a), &scale(&points[8..], b)).unwrap();
+        assert_eq!(fold(&points, a, b).unwrap(), expected);
+        let expected = add(&points[..8], &scale(&points[8..], b)).unwrap();
+        assert_eq!(fold(&points, Fr::one(), b).unwrap(), expected);
+        assert!(fold(&points[..3], a, b).is_err());
+        assert!(fold(&[], a, b).unwrap().is_empty());
+    }
 
     #[test]
     fn hash_to_g1_matches_rfc9380_vectors() {

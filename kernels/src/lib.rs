@@ -14,6 +14,7 @@ pub mod field;
 pub mod matmul;
 pub mod mle;
 pub mod sumcheck;
+pub mod tensor;
 pub mod transcript;
 
 #[cfg(feature = "python")]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_int, to_ints
+from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
 from zkdl.proof import sumcheck
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.channel import ProverChannel, VerifierChannel
@@ -159,32 +159,177 @@ def evaluate_weight(shape: Shape, claim: Claim, point: Sequence[int]) -> int:
 
 def weight_table(shape: Shape, claim: Claim) -> np.ndarray:
     """The prover's full weight table (kernel vector over the whole shape)."""
-    sizes = {name: 1 << log_size for name, log_size in shape}
-    full = np.broadcast_to(from_ints([1]).reshape((1,) * len(shape) + (4,)), tuple(sizes.values()) + (4,))
-    total = np.ascontiguousarray(full).reshape(-1, 4)
-    for factor in claim.factors:
-        total = _kernels.fr_mul(total, _broadcast(shape, factor))
-    return total
-
-
-def _broadcast(shape: Shape, factor: Factor) -> np.ndarray:
-    """The factor's table repeated over the axes it does not cover."""
-    names = [name for name, _ in shape]
-    order = sorted(factor.axes, key=names.index)
-    sizes = [1 << dict(shape)[a] for a in factor.axes]
-    table = from_ints(factor.table).reshape(*sizes, 4)
-    table = np.transpose(table, [factor.axes.index(a) for a in order] + [len(sizes)])
-    expanded = table.reshape([(1 << dict(shape)[n]) if n in factor.axes else 1 for n in names] + [4])
-    full = np.broadcast_to(expanded, [1 << log for _, log in shape] + [4])
-    return np.ascontiguousarray(full).reshape(-1, 4)
+    return combined_weight(shape, [claim], [1])
 
 
 def combined_weight(shape: Shape, claims: Sequence[Claim], coefficients: Sequence[int]) -> np.ndarray:
-    total = None
-    for claim, alpha in zip(claims, coefficients, strict=True):
-        term = _kernels.fr_scale(weight_table(shape, claim), from_ints([alpha])[0])
-        total = term if total is None else _kernels.fr_add(total, term)
-    return total
+    """Σ_k α_k·w_k as one kernel vector: each weight is a tensor product of its factor tables."""
+    return _kernels.fr_tensor_combination([log for _, log in shape], _terms(shape, claims, coefficients))
+
+
+def _terms(shape: Shape, claims: Sequence[Claim], coefficients: Sequence[int]) -> list:
+    names = [name for name, _ in shape]
+    return [
+        (from_int(alpha), [([names.index(a) for a in f.axes], _factor_vector(f)) for f in claim.factors])
+        for claim, alpha in zip(claims, coefficients, strict=True)
+    ]
+
+
+_FACTOR_VECTORS: dict[int, tuple[Factor, np.ndarray]] = {}
+
+
+def _factor_vector(factor: Factor) -> np.ndarray:
+    """The factor's table as a kernel vector, remembered for the factor object's lifetime."""
+    hit = _FACTOR_VECTORS.get(id(factor))
+    if hit is not None and hit[0] is factor:
+        return hit[1]
+    if len(_FACTOR_VECTORS) > 4096:
+        _FACTOR_VECTORS.clear()
+    vector = from_ints(factor.table)
+    _FACTOR_VECTORS[id(factor)] = (factor, vector)
+    return vector
+
+
+@dataclass(frozen=True, eq=False)
+class BitTable:
+    """A table over a shape whose last axis is a bit index, kept packed: entry (i, j) is
+    bit j of words[i] plus `offset` (b − 1 is the BitTable of b with offset −1)."""
+
+    words: np.ndarray
+    width: int
+    offset: int = 0
+
+    def field(self) -> np.ndarray:
+        bits = _kernels.bits_to_field(self.words, self.width)
+        if self.offset % MODULUS == 0:
+            return bits
+        return _kernels.fr_add(bits, _constant(self.offset, len(bits)))
+
+
+def _constant(value: int, n: int) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(from_int(value), (n, 4)))
+
+
+class _BitProver:
+    """The batched sumcheck Σ_y (Σ_k α_k w_k(y))·Π_m (b(y) + c_m), m ≤ 2, for one packed bit tensor b
+    whose bit axis holds the lowest variables, when each weight is f_k(bit)·R_k(rest).
+
+    The bit variables are bound first. Until then the round polynomial needs only small tables:
+    Σ_y w_k·(b + c) = Σ_j f_k(j)·(P_k(j) + c·S_k) with P_k(j) = Σ_e R_k(e)·bit_j(e), S_k = Σ_e R_k(e),
+    and for two factors the Gram matrix M_k[j1][j2] = Σ_e R_k(e)·bit_j1(e)·bit_j2(e) gives
+    Σ_e R_k(e)·b(x, e)² = Σ eq(x, j1)·eq(x, j2)·M_k[j1][j2]. After the bit rounds the tables are
+    element-sized (the bits bound by a look-up kernel, the weight rebuilt as one combination), and
+    an ordinary dense sumcheck runs the rest. The round polynomials are the dense prover's exactly."""
+
+    def __init__(self, shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], bits: BitTable, offsets: list[int]) -> None:
+        self.shape, self.rest = shape, shape[:-1]
+        self.bit_axis, self.bit_vars = shape[-1][0], shape[-1][1]
+        self.words, self.width, self.offsets = bits.words, bits.width, offsets
+        self.num_vars, self.degree = sum(log for _, log in shape), len(offsets) + 1
+        self.alphas = [a % MODULUS for a in alphas]
+        self.claims = [Claim(tuple(f for f in c.factors if f.axes != (self.bit_axis,)), c.value) for c in claims]
+        ones = (1,) * (1 << self.bit_vars)
+        self.f = [list(next((f.table for f in c.factors if f.axes == (self.bit_axis,)), ones)) for c in claims]
+        rest = [combined_weight(self.rest, [c], [1]) for c in self.claims]
+        sums = to_ints(_kernels.bits_weighted_sums(self.words, self.width, rest))
+        self.P = [sums[k * self.width : (k + 1) * self.width] for k in range(len(rest))]
+        self.S = [to_int(_kernels.fr_sum(r)) for r in rest]
+        self.M = None
+        if len(offsets) == 2:
+            self.M = []
+            for r in rest:
+                flat = to_ints(_kernels.bits_gram(self.words, self.width, r))
+                self.M.append([flat[i * self.width : (i + 1) * self.width] for i in range(self.width)])
+        del rest
+        self.bound: list[int] = []
+        self.dense: sumcheck.DenseProver | None = None
+        self.finals: list[int] | None = None
+
+    def round_values(self) -> list[int]:
+        if self.dense is not None:
+            return self.dense.round_values()
+        c = self.offsets
+        out = []
+        for t in range(self.degree + 1):
+            total = 0
+            for k, alpha in enumerate(self.alphas):
+                f, P, S = self.f[k], self.P[k], self.S[k]
+                acc = 0
+                for j in range(len(f) // 2):
+                    ft = f[2 * j] + t * (f[2 * j + 1] - f[2 * j])
+                    lin = P[2 * j] + t * (P[2 * j + 1] - P[2 * j])
+                    if len(c) == 1:
+                        value = lin + c[0] * S
+                    else:
+                        M, e = self.M[k], (1 - t, t)
+                        quad = sum(e[a] * e[b] * M[2 * j + a][2 * j + b] for a in (0, 1) for b in (0, 1))
+                        value = quad + (c[0] + c[1]) * lin + c[0] * c[1] * S
+                    acc += ft * value
+                total += alpha * (acc % MODULUS)
+            out.append(total % MODULUS)
+        return out
+
+    def bind(self, r: int) -> None:
+        if self.dense is not None:
+            self.dense.bind(r)
+            return
+        fold = lambda v: [(v[2 * j] + r * (v[2 * j + 1] - v[2 * j])) % MODULUS for j in range(len(v) // 2)]  # noqa: E731
+        self.f = [fold(f) for f in self.f]
+        self.P = [fold(P) for P in self.P]
+        if self.M is not None:
+            e = (1 - r, r)
+            half = len(self.M[0]) // 2
+            self.M = [
+                [[sum(e[a] * e[b] * M[2 * i + a][2 * j + b] for a in (0, 1) for b in (0, 1)) % MODULUS for j in range(half)] for i in range(half)]
+                for M in self.M
+            ]
+        self.bound.append(r)
+        if len(self.bound) == self.bit_vars:
+            self._to_dense()
+
+    def _to_dense(self) -> None:
+        """Every bit variable is bound: element-sized tables for the remaining rounds."""
+        coefficients = [a * f[0] for a, f in zip(self.alphas, self.f)]
+        weight = combined_weight(self.rest, self.claims, coefficients)
+        bound = _kernels.bits_bind_low(self.words, self.width, from_ints(self.bound))
+        tables = [weight] + [bound if c % MODULUS == 0 else _kernels.fr_add(bound, _constant(c, len(bound))) for c in self.offsets]
+        if len(bound) == 1:
+            self.finals = [to_int(t[0]) for t in tables]
+        else:
+            self.dense = sumcheck.DenseProver(tables)
+
+    def final_values(self) -> list[int]:
+        return self.finals if self.dense is None else self.dense.final_values()
+
+
+def _bit_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], tables: Sequence) -> _BitProver | None:
+    """The packed-bit prover when the tables are one bit tensor (plus constants) and every weight
+    separates its bit factor; None otherwise (the dense prover then runs)."""
+    if not shape or not 1 <= len(tables) <= 2:
+        return None
+    bit_axis, bit_vars = shape[-1]
+    if any(bit_axis in f.axes and f.axes != (bit_axis,) for c in claims for f in c.factors):
+        return None
+    packed = []
+    for table in tables:
+        if isinstance(table, BitTable):
+            words = table.words
+            if not (isinstance(words, np.ndarray) and words.dtype == np.uint64 and words.ndim == 1):
+                return None  # not packed words (the dense path reads it through bits_to_field)
+            packed.append(table)
+        elif isinstance(table, np.ndarray) and bit_vars > 0 and len(table) == 1 << sum(log for _, log in shape):
+            try:
+                packed.append(BitTable(_kernels.bits_from_field(table, 1 << bit_vars), 1 << bit_vars))
+            except _kernels.KernelError:  # not a 0/1 table
+                return None
+        else:
+            return None
+    first = packed[0]
+    if first.width != 1 << bit_vars or any(p.width != first.width or not np.array_equal(p.words, first.words) for p in packed[1:]):
+        return None
+    if len(first.words) << bit_vars != 1 << sum(log for _, log in shape):
+        return None
+    return _BitProver(shape, claims, alphas, first, [p.offset % MODULUS for p in packed])
 
 
 def _coefficients(channel: ProverChannel | VerifierChannel, claims: Sequence[Claim]) -> list[int]:
@@ -194,12 +339,17 @@ def _coefficients(channel: ProverChannel | VerifierChannel, claims: Sequence[Cla
 
 
 def prove_product(
-    channel: ProverChannel, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence[np.ndarray]
+    channel: ProverChannel, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence
 ) -> tuple[list[int], list[int]]:
-    """Reduces claims on Π tables to the tables' values at one point; returns point and values."""
+    """Reduces claims on Π tables to the tables' values at one point; returns point and values.
+    A table is a kernel field vector or a `BitTable`; 0/1 tables over a shape ending in a bit axis
+    are proven packed (`_BitProver`), with the same messages as the dense prover."""
     alphas = _coefficients(channel, claims)
-    weight = combined_weight(shape, claims, alphas)
-    point, finals = sumcheck.prove(channel, label, [weight, *tables])
+    prover = _bit_prover(shape, claims, alphas, tables)
+    if prover is None:
+        dense = [t.field() if isinstance(t, BitTable) else t for t in tables]
+        prover = sumcheck.DenseProver([combined_weight(shape, claims, alphas), *dense])
+    point, finals = sumcheck.prove_rounds(channel, label, prover)
     channel.send_scalars(b"factor values", finals[1:])  # the verifier computes the weight's value itself
     return list(point), finals[1:]
 

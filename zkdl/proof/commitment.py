@@ -201,8 +201,12 @@ def fold_rows(opening: TensorOpening, row_point: Sequence[int]) -> tuple[np.ndar
     layout = opening.layout
     _check_row_point(layout, row_point)
     point = from_ints(row_point).reshape(-1, 4)
-    table = opening.padded_field_entries()
-    folded = _kernels.mle_partial_evaluate(table, [layout.row_vars, layout.col_vars], 0, point)
+    if opening.kind is EntryKind.BITS:  # straight from the packed words: no field table of every bit
+        words = _pad(opening.entries, (1 << layout.num_vars) // opening.width)
+        folded = _kernels.bits_fold_high(words, opening.width, point)
+    else:
+        table = opening.padded_field_entries()
+        folded = _kernels.mle_partial_evaluate(table, [layout.row_vars, layout.col_vars], 0, point)
     return folded, to_int(_kernels.fr_inner(_kernels.eq_vector(point), opening.blinds))
 
 

@@ -118,29 +118,36 @@ def prove(
     x = _absorb_statement(transcript, layout, point, C_star, commit_value(value, value_blind))
     Q = _kernels.g1_scale(value_generator()[None], from_int(x))  # x-scaled, so C_v enters P with weight x
     G = commit_key(layout.row_length).generators()
+    scale = 1  # the folded generators are scale·G (the common factor of each fold is kept aside)
     alpha = (rho_star + x * value_blind) % MODULUS  # the blind of P = C* + x·C_v
     Ls: list[np.ndarray] = []
     Rs: list[np.ndarray] = []
     while len(a) > 1:
         (a_lo, a_hi), (b_lo, b_hi), (G_lo, G_hi) = _halves(a), _halves(b), _halves(G)
         l_k, r_k = (to_int(blind) for blind in _kernels.fr_random(2))  # fresh: L and R are uniform points
-        Ls.append(_cross_term(a_lo, b_hi, G_hi, Q, l_k))
-        Rs.append(_cross_term(a_hi, b_lo, G_lo, Q, r_k))
+        s = from_int(scale)  # ⟨a_half, scale·G_other⟩ = ⟨scale·a_half, G_other⟩
+        Ls.append(_cross_term(a_lo, b_hi, G_hi, Q, l_k, s))
+        Rs.append(_cross_term(a_hi, b_lo, G_lo, Q, r_k, s))
         c = _absorb_round(transcript, len(Ls) - 1, Ls[-1], Rs[-1])
         c_inv = pow(c, -1, MODULUS)
         a = _fold_scalars(a_lo, a_hi, c, c_inv)  # a ← c·a_lo + c⁻¹·a_hi
         b = _fold_scalars(b_lo, b_hi, c_inv, c)  # b ← c⁻¹·b_lo + c·b_hi: ⟨a, b⟩ keeps its cross terms in L, R
-        G = _kernels.g1_add(_kernels.g1_scale(G_lo, from_int(c_inv)), _kernels.g1_scale(G_hi, from_int(c)))
+        # G ← c⁻¹·G_lo + c·G_hi = c⁻¹·(G_lo + c²·G_hi): one scalar multiplication per point.
+        G = _kernels.g1_fold(G, from_int(1), from_int(c * c % MODULUS))
+        scale = scale * c_inv % MODULUS
         alpha = (alpha + c * c * l_k + c_inv * c_inv * r_k) % MODULUS  # the blind of c²·L + P + c⁻²·R
+    G = _kernels.g1_scale(G, from_int(scale))
     base = _kernels.g1_add(G, _kernels.g1_scale(Q, b[0]))  # G_f + b_f·Q: P = a_f·base + α·H
     A, z1, z2 = _schnorr(transcript, base[0], to_int(a[0]), alpha)
     return OpeningProof(_stack(Ls), _stack(Rs), A, z1, z2)
 
 
-def _cross_term(a_half: np.ndarray, b_other: np.ndarray, G_other: np.ndarray, Q: np.ndarray, blind: int) -> np.ndarray:
-    """⟨a_half, G_other⟩ + ⟨a_half, b_other⟩·Q + blind·H: L (lo against hi) or R (hi against lo)."""
+def _cross_term(
+    a_half: np.ndarray, b_other: np.ndarray, G_other: np.ndarray, Q: np.ndarray, blind: int, scale: np.ndarray
+) -> np.ndarray:
+    """⟨a_half, scale·G_other⟩ + ⟨a_half, b_other⟩·Q + blind·H: L (lo against hi) or R (hi against lo)."""
     bases = np.concatenate([G_other, Q, blinding_generator()[None]])
-    scalars = np.concatenate([a_half, _kernels.fr_inner(a_half, b_other)[None], from_ints([blind])])
+    scalars = np.concatenate([_kernels.fr_scale(a_half, scale), _kernels.fr_inner(a_half, b_other)[None], from_ints([blind])])
     return _kernels.msm(bases, scalars)
 
 

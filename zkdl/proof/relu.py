@@ -97,10 +97,9 @@ def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     u = party.challenges(b"binarity point " + name.encode(), sum(log for _, log in lay.bits))
     claim = cl.claim(lay.bits, cl.eq_factors(lay.bits, u), 0)
 
-    def bit_tables() -> list[np.ndarray]:
-        bits = _kernels.bits_to_field(tables.bits("Z" if name == "BZ" else "G_A"), 1 << lay.log_bits)
-        ones = _kernels.fr_from_i64(np.ones(len(bits), np.int64))
-        return [bits, _kernels.fr_sub(bits, ones)]
+    def bit_tables() -> list[cl.BitTable]:
+        words = tables.bits("Z" if name == "BZ" else "G_A")  # kept packed: b and b − 1
+        return [cl.BitTable(words, 1 << lay.log_bits), cl.BitTable(words, 1 << lay.log_bits, -1)]
 
     point, (b, b_minus_one) = party.product(b"binarity " + name.encode(), lay.bits, [claim], bit_tables, 2)
     party.check((b - 1 - b_minus_one) % MODULUS == 0, f"binarity {name}: the second factor is not the bit minus one")

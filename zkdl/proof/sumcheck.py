@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -40,23 +41,58 @@ def interpolate(values: Sequence[int], x: int) -> int:
     return total % MODULUS
 
 
+class RoundProver(Protocol):
+    """The prover's side of one sumcheck, however its tables are held: the round polynomial's
+    values at 0, 1, …, degree, the fold at a challenge, and each factor's final value."""
+
+    num_vars: int
+    degree: int
+
+    def round_values(self) -> list[int]: ...
+
+    def bind(self, r: int) -> None: ...
+
+    def final_values(self) -> list[int]: ...
+
+
+class DenseProver:
+    """A RoundProver over full field tables (the kernels' ProductSumcheck)."""
+
+    def __init__(self, factors: Sequence[np.ndarray], eq_point: Sequence[int] | None = None) -> None:
+        eq = None if eq_point is None else from_ints(eq_point)
+        self._inner = _kernels.ProductSumcheck(list(factors), eq)
+        self.num_vars, self.degree = self._inner.num_vars, self._inner.degree
+
+    def round_values(self) -> list[int]:
+        return to_ints(self._inner.round_evaluations())
+
+    def bind(self, r: int) -> None:
+        self._inner.bind(from_int(r))
+
+    def final_values(self) -> list[int]:
+        return to_ints(self._inner.final_values())
+
+
 def prove(
     channel: ProverChannel, label: bytes, factors: Sequence[np.ndarray], eq_point: Sequence[int] | None = None
 ) -> tuple[tuple[int, ...], list[int]]:
     """Proves the sum of the product of `factors` (kernel field vectors of one power-of-two
     length), eq-weighted when `eq_point` is given. Returns the bound point and each factor's
     value there."""
-    eq = None if eq_point is None else from_ints(eq_point)
-    prover = _kernels.ProductSumcheck(list(factors), eq)
+    return prove_rounds(channel, label, DenseProver(factors, eq_point))
+
+
+def prove_rounds(channel: ProverChannel, label: bytes, prover: RoundProver) -> tuple[tuple[int, ...], list[int]]:
+    """The Fiat–Shamir rounds over any RoundProver: the messages depend only on the polynomial."""
     _absorb_shape(channel.transcript, label, prover.num_vars, prover.degree)
     point = []
     for _ in range(prover.num_vars):
-        values = to_ints(prover.round_evaluations())
+        values = prover.round_values()
         channel.send_scalars(b"sumcheck round", (values[0], *values[2:]))  # bound before its challenge
         r = channel.challenge(b"sumcheck challenge")
-        prover.bind(from_int(r))
+        prover.bind(r)
         point.append(r)
-    return tuple(point), to_ints(prover.final_values())
+    return tuple(point), prover.final_values()
 
 
 def verify(channel: VerifierChannel, label: bytes, claim: int, num_vars: int, degree: int) -> Subclaim:

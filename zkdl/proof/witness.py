@@ -116,10 +116,17 @@ class ProverTables:
                 if not np.array_equal(table[l, : lay.steps, :, :width], w.arrays[f"layer{l}.{name}"]):
                     raise AssertionError(f"prover table {name} of layer {l} differs from the recorded witness")
 
-    # Field forms for the sumchecks.
+    # Field forms for the sumchecks, converted once per table (several sub-protocols read them).
     def field(self, name: str) -> np.ndarray:
-        return _kernels.fr_from_i64(np.ascontiguousarray(getattr(self, name)).reshape(-1))
+        cache = self.__dict__.setdefault("_field_cache", {})
+        if name not in cache:
+            cache[name] = _kernels.fr_from_i64(np.ascontiguousarray(getattr(self, name)).reshape(-1))
+        return cache[name]
 
     def bits(self, name: str) -> np.ndarray:
         """The packed two's-complement bits of Z or G_A (docs/kernels.md)."""
-        return _kernels.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
+        cache = self.__dict__.setdefault("_bits_cache", {})
+        if name not in cache:
+            cache[name] = _kernels.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
+            cache[name].setflags(write=False)
+        return cache[name]

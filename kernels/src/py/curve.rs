@@ -103,6 +103,15 @@ fn g1_scale_each<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>, scalar
     Ok(points_out(py, &out))
 }
 
+/// w_lo·P[j] + w_hi·P[j + n/2] for each j < n/2 (a weight of one costs no multiplication).
+#[pyfunction]
+fn g1_fold<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>, w_lo: PyReadonlyArray1<'py, u64>, w_hi: PyReadonlyArray1<'py, u64>) -> PyResult<Points<'py>> {
+    let points = points_in(py, &points)?;
+    let (w_lo, w_hi) = (fr_scalar(&w_lo)?, fr_scalar(&w_hi)?);
+    let out = py.allow_threads(|| curve::fold(&points, w_lo, w_hi))?;
+    Ok(points_out(py, &out))
+}
+
 #[pyfunction]
 fn g1_identity(py: Python<'_>) -> Point<'_> {
     point_out(py, curve::identity())
@@ -147,6 +156,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(g1_sub, m)?)?;
     m.add_function(wrap_pyfunction!(g1_neg, m)?)?;
     m.add_function(wrap_pyfunction!(g1_scale, m)?)?;
+    m.add_function(wrap_pyfunction!(g1_fold, m)?)?;
     m.add_function(wrap_pyfunction!(g1_scale_each, m)?)?;
     m.add_function(wrap_pyfunction!(g1_identity, m)?)?;
     m.add_function(wrap_pyfunction!(g1_sum, m)?)?;

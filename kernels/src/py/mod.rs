@@ -9,6 +9,7 @@ mod field;
 mod matmul;
 mod mle;
 mod sumcheck;
+mod tensor;
 mod transcript;
 
 use pyo3::prelude::*;
@@ -28,6 +29,7 @@ fn _kernels(m: &Bound<'_, PyModule>) -> PyResult<()> {
     field::register(m)?;
     mle::register(m)?;
     sumcheck::register(m)?;
+    tensor::register(m)?;
     matmul::register(m)?;
     bits::register(m)?;
     curve::register(m)?;

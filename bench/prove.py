@@ -1,0 +1,261 @@
+"""Prover benchmark: prove and verify a whole training run, with a per-phase breakdown.
+
+    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH]
+
+Workloads (docs/performance.md, design §6):
+
+* `digits`: scikit-learn digits, MLP 64-128-128-10, batch 64, T = 16 (the demo run).
+* `paper`: 8 hidden layers × 1024, batch 64, input 3072, random data (the zkDL paper's shape).
+  Its bit tensors alone are T'·L'·B·N·64 bits; the benchmark estimates time and memory from the
+  measured scaling first and refuses (with the reason) when the machine cannot hold the run.
+* `ezkl-mlp`: a 784-128-128-10 MLP trained on random data (the proof of its training; the
+  side-by-side ezkl inference comparison needs ezkl, see `ezkl_status`).
+* `tiny`: 64-16-16-10, batch 8, T = 3 (a smoke run).
+
+Printed and written to bench/results/prove-<workload>.json: prover seconds (total, per step, per
+phase), verifier seconds, proof bytes (the encoded bundle), peak RSS, and each phase's ratio to the
+kernel figures of bench/results/kernels.json (how far the phase is from this machine's limit for the
+dense work that phase stands for; below 1 means the phase does less work than the dense reference).
+
+Phases are timed from outside the protocol: the sub-protocol functions `training._run` calls are
+wrapped (the wrappers only time; the protocol and its transcript are untouched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORKLOADS = {
+    "tiny": dict(widths=(64, 16, 16, 10), batch=8, steps=3, data="digits"),
+    "digits": dict(widths=(64, 128, 128, 10), batch=64, steps=16, data="digits"),
+    "ezkl-mlp": dict(widths=(784, 128, 128, 10), batch=64, steps=16, data="random"),
+    "paper": dict(widths=(3072,) + (1024,) * 8 + (10,), batch=64, steps=2, data="random"),
+}
+BITS_PER_WORD = 64
+
+
+class PhaseClock:
+    """Wall time per phase (training.prove's `on_phase` marks where each starts) and per product /
+    opening call inside them (timed by wrapping the prover party's methods)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self.steps: dict[str, float] = {}
+        self.reference: dict[str, float] = {}  # dense-reference kernel seconds per phase
+        self._current = "commit bits"
+        self._since = time.perf_counter()
+
+    def on_phase(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[self._current] = self.phases.get(self._current, 0.0) + now - self._since
+        self._current, self._since = name, now
+
+    def finish(self) -> None:
+        self.on_phase("")
+        self.phases.pop("", None)
+
+    def wrap(self, cls, attribute: str, reference_of) -> None:
+        original = getattr(cls, attribute)
+
+        def timed(party, label, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(party, label, *args, **kwargs)
+            finally:
+                name = label.decode()
+                self.steps[name] = self.steps.get(name, 0.0) + time.perf_counter() - start
+                self.reference[self._current] = self.reference.get(self._current, 0.0) + reference_of(party, label, *args, **kwargs)
+
+        setattr(cls, attribute, timed)
+
+
+def kernel_figures() -> dict | None:
+    path = ROOT / "bench" / "results" / "kernels.json"
+    if not path.exists():
+        return None
+    figures = json.loads(path.read_text())
+    threads = str(max(int(t) for t in figures["threads"]))
+    api = figures["threads"][threads]["api"]
+    msm = api["msm_points_per_s"]
+    largest = max(msm, key=int)
+    return {
+        "threads": int(threads),
+        "sumcheck_elements_per_s": api["vector"]["sumcheck_round_elements_per_s"],
+        "msm_full_points_per_s": msm[largest]["full"],
+        "msm_bits_points_per_s": msm[largest]["bits"],
+    }
+
+
+def install_clock(clock: PhaseClock, figures: dict | None) -> None:
+    """Times the prover party's products and openings (the protocol itself is untouched)."""
+    from zkdl.proof import party
+
+    vars_of = lambda shape: sum(log for _, log in shape)  # noqa: E731
+
+    def product_reference(self, label, shape, claims, tables, n):
+        # A dense sumcheck over the shape with n + 1 tables: about twice its first round.
+        return 0.0 if figures is None else 2 * (1 << vars_of(shape)) * (n + 1) / 2 / figures["sumcheck_elements_per_s"]
+
+    def open_reference(self, label, commitment_, secret, point, value):
+        # The IPA's cross terms: about 2·g full-scalar MSM points over the rounds.
+        return 0.0 if figures is None else 2 * commitment_.row_length / figures["msm_full_points_per_s"]
+
+    clock.wrap(party.ProverParty, "product", product_reference)
+    clock.wrap(party.ProverParty, "open", open_reference)
+
+
+def ezkl_status() -> str:
+    if importlib.util.find_spec("ezkl") is None:
+        return "ezkl is not installed (pip install ezkl needs network access and a locally generated SRS): inference comparison skipped"
+    return "ezkl is importable, but the side-by-side inference comparison is out of scope of this benchmark: skipped"
+
+
+def dataset(kind: str, widths: tuple[int, ...], samples: int = 2048):
+    from zkdl.data import DIGITS_FRAC_BITS, Dataset, load_digits
+
+    if kind == "digits":
+        return load_digits()
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 1 << DIGITS_FRAC_BITS, size=(samples, widths[0]), dtype=np.int64)
+    y = rng.integers(0, widths[-1], size=samples, dtype=np.int64)
+    train_idx = np.arange(samples - samples // 8, dtype=np.int64)
+    test_idx = np.arange(samples - samples // 8, samples, dtype=np.int64)
+    return Dataset("random", X, y, widths[-1], DIGITS_FRAC_BITS, train_idx, test_idx)
+
+
+def sizes(widths: tuple[int, ...], batch: int, steps: int) -> dict[str, int]:
+    log2 = lambda n: max(n - 1, 0).bit_length()  # noqa: E731
+    layers, width = 1 << log2(len(widths) - 1), 1 << log2(max(widths))
+    elements = (1 << log2(steps)) * layers * batch * width
+    return {"bit_entries": elements * BITS_PER_WORD, "elements": elements, "history_entries": layers * (1 << log2(steps + 1)) * width * width}
+
+
+def paper_feasibility(args, cfg) -> str | None:
+    """None when the paper run fits; else why not (from the measured per-entry costs of digits)."""
+    s = sizes(cfg["widths"], cfg["batch"], args.steps)
+    mem = psutil_total()
+    # The dominating tables: the bit tensors (packed, 8 B per element, two of them), the field tables of
+    # the activation-shaped tensors (32 B per element, ~12 live), and the history (int64 + 32 B field).
+    need = 2 * 8 * s["elements"] + 12 * 32 * s["elements"] + 48 * s["history_entries"]
+    if need > 0.8 * mem:
+        return (
+            f"T = {args.steps}: the prover holds about {need / 2**30:.1f} GiB of tables "
+            f"({s['elements']:,} activation entries, {s['history_entries']:,} weight-history entries, "
+            f"{s['bit_entries']:,} committed bits), more than 80 % of this machine's {mem / 2**30:.1f} GiB"
+        )
+    return None
+
+
+def psutil_total() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 16 << 30
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="digits")
+    parser.add_argument("--steps", type=int, help="training steps T (default: the workload's)")
+    parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>.json)")
+    parser.add_argument("--force", action="store_true", help="run even when the estimate says the machine cannot")
+    args = parser.parse_args()
+    cfg = WORKLOADS[args.workload]
+    args.steps = args.steps or cfg["steps"]
+    out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}.json"
+    result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "batch": cfg["batch"], "steps": args.steps}
+    result["cores"] = os.cpu_count()
+    result["sizes"] = sizes(cfg["widths"], cfg["batch"], args.steps)
+    if args.workload == "ezkl-mlp":
+        result["ezkl"] = ezkl_status()
+        print(result["ezkl"])
+    if args.workload == "paper" and not args.force:
+        reason = paper_feasibility(args, cfg)
+        if reason is not None:
+            result["refused"] = reason
+            print(f"paper workload refused: {reason}")
+            _write(out_path, result)
+            return
+
+    from zkdl.model import ModelSpec, TrainSpec
+    from zkdl.proof import training
+    from zkdl.proof.bundle import Bundle
+    from zkdl.quant import QuantParams
+    from zkdl.train import train
+
+    data = dataset(cfg["data"], cfg["widths"])
+    spec = TrainSpec(ModelSpec(cfg["widths"]), QuantParams(), batch=cfg["batch"], steps=args.steps, schedule_seed=1, init_seed=2)
+    start = time.perf_counter()
+    run = train(spec, data)
+    result["train_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    statement, secrets, tables = training.commit_statement(run, data)
+    result["commit_statement_s"] = time.perf_counter() - start
+
+    figures = kernel_figures()
+    clock = PhaseClock()
+    install_clock(clock, figures)
+    start = time.perf_counter()
+    clock._since = start
+    messages = training.prove(statement, secrets, tables, clock.on_phase)
+    clock.finish()
+    prove_s = time.perf_counter() - start
+    if figures is not None:  # the bit commitments: 0/1-scalar MSM points
+        clock.reference["commit bits"] = 2 * result["sizes"]["bit_entries"] / figures["msm_bits_points_per_s"]
+    rss_prove = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    training.verify(statement, messages)
+    verify_s = time.perf_counter() - start
+    proof_bytes = len(Bundle(statement, tuple(messages)).encode())
+
+    phases = {}
+    for name, seconds in clock.phases.items():
+        ref = clock.reference.get(name, 0.0)
+        phases[name] = {"s": round(seconds, 4), "reference_s": round(ref, 4), "ratio": round(seconds / ref, 3) if ref else None}
+    result.update(
+        prove_s=round(prove_s, 3),
+        prove_per_step_s=round(prove_s / max(args.steps, 1), 3),
+        verify_s=round(verify_s, 3),
+        proof_bytes=proof_bytes,
+        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        peak_rss_after_prove_bytes=rss_prove,
+        phases=phases,
+        products_and_openings_s={k: round(v, 4) for k, v in clock.steps.items()},
+        kernel_figures=figures,
+    )
+    print(f"workload {args.workload}: widths {cfg['widths']}, batch {cfg['batch']}, T = {args.steps}, {os.cpu_count()} cores")
+    print(f"prove   {prove_s:9.2f} s  ({prove_s / max(args.steps, 1):.3f} s per step)")
+    print(f"verify  {verify_s:9.2f} s")
+    print(f"proof   {proof_bytes:9d} bytes")
+    print(f"peak RSS {result['peak_rss_bytes'] / 2**20:8.0f} MiB (after proving: {rss_prove / 2**20:.0f} MiB)")
+    print(f"\n{'phase':26}{'seconds':>10}{'dense ref s':>13}{'ratio':>8}")
+    for name, p in sorted(phases.items(), key=lambda kv: -kv[1]["s"]):
+        ratio = f"{p['ratio']:8.2f}" if p["ratio"] is not None else f"{'-':>8}"
+        print(f"{name:26}{p['s']:10.3f}{p['reference_s']:13.3f}{ratio}")
+    print(f"\n{'product / opening call':26}{'seconds':>10}")
+    for name, seconds in sorted(clock.steps.items(), key=lambda kv: -kv[1]):
+        print(f"{name:26}{seconds:10.3f}")
+    _write(out_path, result)
+
+
+def _write(path: Path, result: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
