@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import small_spec
+from tests.conftest import small_spec
 
 from zkdl.data import Dataset
 from zkdl.errors import RunFormatError, SpecError, TrainingOverflowError, ZkdlError

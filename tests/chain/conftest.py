@@ -8,10 +8,6 @@ eth-tester/py-evm (in process) and anvil (JSON-RPC over HTTP). anvil comes from 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,52 +18,19 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
+from tests.localnode import anvil
 from zkdl.chain import RegistrationRequest, RegistryClient, deploy_registry, embedded_accounts, embedded_chain
 
 ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 VERSION = keccak(text="zkdl-verifier/1")
 BACKENDS = ["embedded", "anvil"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
 def anvil_node(timeout: float = 30.0) -> Iterator[str]:
     """Start anvil on 127.0.0.1 with a free port, wait until it answers, stop it afterwards."""
-    if not ANVIL.exists():
-        pytest.fail(f"{ANVIL} is missing: run `npm ci` in {ROOT} (anvil comes from package.json)", pytrace=False)
-    port = _free_port()
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty node can never block on a full pipe
-    proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5})), proc, log, timeout)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _wait_ready(w3: Web3, proc: subprocess.Popen, log, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not w3.is_connected():
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"anvil exited with {proc.returncode}: {log.read().decode()[-2000:]}", pytrace=False)
-        if time.monotonic() > deadline:
-            pytest.fail(f"anvil did not answer within {timeout} s", pytrace=False)
-        time.sleep(0.05)
+    with anvil(timeout=timeout) as w3:
+        yield w3.provider.endpoint_uri
 
 
 @pytest.fixture(scope="session")

@@ -14,18 +14,15 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from conftest import ANVIL, ROOT, _free_port, request_for
+from tests.chain.conftest import ROOT, request_for
+from tests.localnode import anvil, free_port
 from zkdl.chain import RegistryClient, deploy_registry
 from zkdl.chain.outbox import OUTCOME_INCLUDED, IntentState, SqliteOutbox
 from zkdl.chain.relayer import Relayer
@@ -36,33 +33,6 @@ BATCHES, COUNT = 2, 5
 # A worker passes 12 crash points per registration of a fresh batch: 6 outbox changes or broadcasts
 # (enqueue, sign, broadcast, sent, mined, confirmed), each with a point before and one after.
 POINTS_PER_REGISTRATION = 12
-
-
-@contextmanager
-def anvil(port: int, *args: str) -> Iterator[Web3]:
-    """anvil on 127.0.0.1:`port` (extra CLI `args`), stopped with SIGTERM (so --dump-state writes)."""
-    if not ANVIL.exists():
-        pytest.fail(f"{ANVIL} is missing: run `npm ci` in {ROOT}", pytrace=False)
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *args],
-                            stdout=log, stderr=subprocess.STDOUT)
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 10}))
-    try:
-        deadline = time.monotonic() + 30
-        while not w3.is_connected():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"anvil did not start: {log.read().decode()[-2000:]}", pytrace=False)
-            time.sleep(0.05)
-        yield w3
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def setup_registry(w3: Web3, accounts: list[LocalAccount]) -> tuple[RegistryClient, LocalAccount]:
@@ -117,7 +87,7 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(tmp_path, account
     rng = random.Random(SEED)
     outbox_path = tmp_path / "outbox.sqlite"
     # Interval mining: transactions wait in the mempool, so kills also hit the sent/mined states.
-    with anvil(_free_port(), "--block-time", "0.5") as w3:
+    with anvil(free_port(), "--block-time", "0.5") as w3:
         client, relayer = setup_registry(w3, accounts)
         url = w3.provider.endpoint_uri
         kills = []
@@ -138,7 +108,7 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(tmp_path, account
 
 
 def test_rpc_node_disappears_and_returns(tmp_path, accounts):
-    port, state = _free_port(), tmp_path / "anvil-state.json"
+    port, state = free_port(), tmp_path / "anvil-state.json"
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite")
     with anvil(port, "--dump-state", str(state)) as w3:
         client, key = setup_registry(w3, accounts)
@@ -170,7 +140,7 @@ def test_rpc_node_disappears_and_returns(tmp_path, accounts):
 
 
 def test_reorg_drops_the_transaction_and_it_is_included_again_once(tmp_path, accounts):
-    with anvil(_free_port()) as w3:
+    with anvil(free_port()) as w3:
         client, key = setup_registry(w3, accounts)
         outbox = SqliteOutbox(tmp_path / "outbox.sqlite")
         relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=3)
@@ -199,7 +169,7 @@ def test_reorg_drops_the_transaction_and_it_is_included_again_once(tmp_path, acc
 
 
 def test_reorg_moving_the_transaction_to_another_block_is_followed(tmp_path, accounts):
-    with anvil(_free_port()) as w3:
+    with anvil(free_port()) as w3:
         client, key = setup_registry(w3, accounts)
         outbox = SqliteOutbox(tmp_path / "outbox.sqlite")
         relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=2)

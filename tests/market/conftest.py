@@ -4,11 +4,8 @@ and on anvil, and a runner for the `zkdl` commands as subprocesses."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,10 +16,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from tests.localnode import anvil, free_port
 from zkdl.chain import RegistryClient, deploy_registry, embedded_accounts, embedded_chain
 
 ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 # The market commands register themselves on import; cli.py imports them once the lead wires them in,
 # so this works before and after that.
 _ZKDL = "import sys, zkdl.market.command; from zkdl.cli import main; sys.exit(main())"
@@ -103,41 +100,11 @@ def env() -> Env:
     return make_env(embedded_chain())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def anvil_node(timeout: float = 30.0) -> Iterator[str]:
     """anvil on 127.0.0.1 with a free port; stopped (this process only) afterwards."""
-    if not ANVIL.exists():
-        pytest.fail(f"{ANVIL} is missing: run `npm ci` in {ROOT} (anvil comes from package.json)", pytrace=False)
-    port = _free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 5}))
-        deadline = time.monotonic() + timeout
-        while not w3.is_connected():
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"anvil exited with {proc.returncode}: {log.read().decode()[-2000:]}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"anvil did not answer within {timeout} s", pytrace=False)
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with anvil(timeout=timeout) as w3:
+        yield w3.provider.endpoint_uri
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +125,7 @@ def anvil_env(anvil_url) -> Env:
 @pytest.fixture
 def free_url() -> str:
     """An http URL where nothing listens."""
-    return f"http://127.0.0.1:{_free_port()}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="session")

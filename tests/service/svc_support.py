@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,46 +19,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
+from tests.localnode import anvil, free_port  # noqa: F401 - re-exported to the service tests
 from zkdl.chain import RegistrationRequest, RegistryClient, deploy_registry
 from zkdl.service.config import VERIFIER_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 SERVE = Path(__file__).with_name("serve_process.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def anvil(port: int | None = None, *args: str) -> Iterator[Web3]:
-    """anvil on 127.0.0.1 (extra CLI `args`), stopped with SIGTERM so --dump-state writes its file."""
-    if not ANVIL.exists():
-        pytest.fail(f"{ANVIL} is missing: run `npm ci` in {ROOT} (anvil comes from package.json)", pytrace=False)
-    port = port or free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *args],
-                            stdout=log, stderr=subprocess.STDOUT)
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 10}))
-    try:
-        deadline = time.monotonic() + 30
-        while not w3.is_connected():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"anvil did not start: {log.read().decode()[-2000:]}", pytrace=False)
-            time.sleep(0.05)
-        yield w3
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def mine(w3: Web3, blocks: int = 1) -> None:
