@@ -3,23 +3,23 @@ bundle too, and the transcript is deterministic (the proof depends on the witnes
 and the prover's blinding randomness only).
 
 Runs cover depths 1 to 4, T from 1 to 32 (T a power of two and not), batch 1, widths that pad and
-widths that fill N, non-default fixed-point parameters and the shipped digits data; each is small
-enough to prove in about a second or two.
+widths that fill N, non-default fixed-point parameters, runs with a bias (depths 1 to 3, T 1 to 5)
+and the shipped digits data; each is small enough to prove in about a second or two.
 """
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from tests import proof_cheats as pc
-from zkdl import _kernels
+from zkdl import _kernels, api
 from zkdl.field import MODULUS, from_ints
-from zkdl.model import ModelSpec, TrainSpec
+from zkdl.model import ModelSpec, TrainSpec, Weights
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
-from zkdl.proof.layout import UnsupportedStatementError
 from zkdl.proof.transcript import Transcript
 from zkdl.quant import QuantParams
 from zkdl.train import train
@@ -74,13 +74,53 @@ def test_the_proof_size_does_not_grow_with_the_steps_beyond_log():
     assert counts[2] == counts[8]
 
 
-def test_bias_runs_are_refused_with_a_clear_error():
-    """Bias runs are not proven yet (zkdl.proof.layout): the refusal names the bias and the remedy.
-    When bias support lands this test must become a completeness test."""
+# name: (widths, batch, steps, n_train); every layer has a bias (a constant input column d_ℓ of N)
+BIAS_RUNS = {
+    "bias depth1 8-4 T1": ((8, 4), 4, 1, 16),
+    "bias depth1 7-4 T2 (d_0 + 1 = N)": ((7, 4), 2, 2, 16),
+    "bias depth2 8-8-4 T3": ((8, 8, 4), 4, 3, 16),
+    "bias depth2 6-7-3 T4 (no padding column left)": ((6, 7, 3), 2, 4, 16),
+    "bias depth3 6-8-5-3 T5": ((6, 8, 5, 3), 4, 5, 24),
+    "bias depth3 5-6-3-3 batch1 T2": ((5, 6, 3, 3), 1, 2, 8),
+}
+
+
+@pytest.mark.parametrize("name", list(BIAS_RUNS))
+def test_bias_runs_prove_and_verify(name):
+    """Runs with a bias: the bias is the weight (row d_ℓ, 2^R·b) of the constant input column d_ℓ
+    (2^R), so R1, R2, the weight history and R4 prove it with the weights."""
+    widths, batch, steps, n = BIAS_RUNS[name]
+    data = pc.synthetic(n, widths[0], widths[-1], seed=len(name))
+    run = train(_spec(widths, batch, steps, QuantParams(), bias=True), data)
+    assert any(np.any(b) for b in run.final.b)  # the biases moved: the proof covers their updates
+    statement, secrets, tables = training.commit_statement(run, data)  # checks the tables against the run
+    lay = tables.layout
+    assert lay.bias and 1 << lay.log_width >= max(widths[:-1]) + 1
+    for l, (w, b) in enumerate(zip(run.final.w, run.final.b)):
+        assert np.array_equal(tables.history[l, steps, widths[l], : widths[l + 1]], b << lay.frac_bits)
+        assert np.array_equal(tables.history[l, steps, : widths[l], : widths[l + 1]], w)
+    messages = training.prove(statement, secrets, tables)
+    training.verify(statement, messages)
+    decoded = Bundle.decode(Bundle(statement, tuple(messages)).encode())
+    training.verify(decoded.statement, list(decoded.messages))
+
+
+def test_a_buyer_checks_the_final_weights_and_biases(tmp_path):
+    """check_weights places 2^R·b at row d_ℓ of the committed layout: the true final weights and
+    biases recompute C_WT; one bias changed, or the biases left out, do not."""
     data = pc.synthetic(16, 8, 4)
-    run = train(_spec((8, 8, 4), 4, 2, QuantParams(), bias=True), data)
-    with pytest.raises(UnsupportedStatementError, match="bias"):
-        training.commit_statement(run, data)
+    run = train(_spec((8, 6, 4), 4, 3, QuantParams(), bias=True), data)
+    statement, secrets, _ = training.commit_statement(run, data)
+    opening = tmp_path / "weights.opening.json"
+    opening.write_text(api._weights_opening(statement, run, secrets))
+    final = run.final
+    assert api.check_weights(statement, final, opening)
+    changed = list(final.b)
+    changed[1] = changed[1].copy()
+    changed[1][2] += 1
+    assert not api.check_weights(statement, Weights(final.w, tuple(changed)), opening)
+    assert not api.check_weights(statement, Weights(final.w, None), opening)
+    assert not api.check_weights(statement, run.initial, opening)
 
 
 # ---- determinism -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ N = 8, 4 layer slots, 4 step slots, 32 sample rows.
 from __future__ import annotations
 
 import dataclasses
+from functools import cached_property
 
 import numpy as np
 import pytest
@@ -33,6 +34,7 @@ from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout, UnsupportedStatementError
+from zkdl.proof.witness import ProverTables
 from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
 from zkdl.train import train
 
@@ -514,11 +516,119 @@ def test_the_statement_changed_after_proving_is_rejected(h, edit):
 
 
 def test_the_bias_flag_set_after_proving_is_rejected(h):
-    """Bias runs are not proven yet: the verifier refuses the statement before reading the proof
-    (UnsupportedStatementError, which zkdl.api.verify reports as invalid); once bias support lands,
-    a bias flag on a no-bias proof must fail verification."""
-    with pytest.raises((VerificationError, UnsupportedStatementError)):
+    """A bias flag on a no-bias proof: here N grows from 8 to 16 (d_1 + 1 = 9), so the commitments
+    no longer fit the statement's layout."""
+    with pytest.raises(VerificationError):
         training.verify(dataclasses.replace(h.statement, bias=True), h.messages)
+
+
+# ---- bias ---------------------------------------------------------------------------------------------
+
+
+BIAS_WIDTHS = (6, 7, 5, 3)  # N = 8 with and without a bias: constant columns 6, 7 and 5
+
+
+def bias_spec(bias: bool = True) -> TrainSpec:
+    return dataclasses.replace(tiny_spec(widths=BIAS_WIDTHS), model=ModelSpec(BIAS_WIDTHS, bias=bias))
+
+
+@pytest.fixture(scope="module")
+def hb(tiny_data) -> pc.Honest:
+    honest = pc.honest(bias_spec(), tiny_data)
+    training.verify(honest.statement, honest.messages)
+    assert all(np.any(b) for b in honest.run.final.b)
+    return honest
+
+
+def bias_row(hb: pc.Honest, layer: int) -> int:
+    return hb.layout.constant_column(layer)
+
+
+@pytest.mark.parametrize("layer", [0, 1, 2])
+def test_one_bias_of_w0_changed_is_rejected(hb, layer):
+    """W_0's bias row d_ℓ changed by one (in the first snapshot only: the run used the honest one)."""
+    tables = pc.copy_tables(hb.tables)
+    tables.history[layer, 0, bias_row(hb, layer), 1] += 1
+    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+
+
+@pytest.mark.parametrize("layer", [0, 2])
+def test_one_bias_of_wt_changed_is_rejected(hb, layer):
+    """W_T's bias row changed by 2^R (one unit of the trainer's bias b): R4 / the history fail."""
+    tables = pc.copy_tables(hb.tables)
+    tables.history[layer, T:, bias_row(hb, layer), 0] += 1 << hb.layout.frac_bits
+    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+
+
+def test_a_bias_used_but_never_committed_is_rejected(hb):
+    """The run trains with biases, the prover leaves the bias rows out of every snapshot (W_0 and
+    W_T without biases): R1 no longer reproduces Z."""
+    tables = pc.copy_tables(hb.tables)
+    for l in range(3):
+        tables.history[l, :, bias_row(hb, l)] = 0
+    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+
+
+@pytest.mark.parametrize("layer", [0, 2])
+def test_a_skipped_bias_update_is_rejected(hb, layer):
+    """A run that computes step 1 but does not apply its bias update b ← b − G_b at one layer
+    (zkdl.train._update patched for the tensor b): every tensor is consistent with the biases
+    actually used, but the history's update of row d_ℓ is 2^R·G_b at every real step."""
+    skip = lambda t, l, tensor, old, grad: old.copy() if (t, l, tensor) == (1, layer, "b") else None  # noqa: E731
+    run = pc.cheating_train(hb.spec, hb.data, update=skip)
+    assert np.array_equal(run.witness.arrays[f"layer{layer}.b"][1], run.witness.arrays[f"layer{layer}.b"][2])
+    tables = ProverTables.of(hb.layout, run, hb.data)
+    tables.check_against_run(run)  # the tables are the cheating run's, consistently
+    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+
+
+class _ConstantColumn(ProverTables):
+    """A prover whose constant input column is not 2^R at one (layer, step)."""
+
+    cheat: tuple[int, int, int] = (0, 0, 0)  # (layer, step, value)
+
+    @cached_property
+    def A_in(self) -> np.ndarray:
+        out = super().A_in.copy()
+        layer, step, value = self.cheat
+        out[layer, step, :, self.layout.constant_column(layer)] = value
+        return out
+
+
+@pytest.mark.parametrize("layer, step, value", [(0, 1, "2^R+1"), (1, 2, "2^R+1"), (2, 2, "0"), (1, 0, "2^(R+1)")])
+def test_a_constant_column_other_than_2_to_the_r_is_rejected(hb, layer, step, value):
+    """The prover's A_in (used in R1 and the history) carries another constant than 2^R; the
+    verifier's definition of A_in fixes the constant column, whatever the prover's tables hold."""
+    one = hb.layout.constant
+    tables = pc.copy_tables(hb.tables)
+    cheat = _ConstantColumn(tables.layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y)
+    cheat.cheat = (layer, step, {"2^R+1": one + 1, "0": 0, "2^(R+1)": 2 * one}[value])
+    assert not np.array_equal(cheat.A_in, hb.tables.A_in)
+    prove_and_reject(hb, cheat, pc.draft(hb.spec, hb.data))
+
+
+def test_a_constant_column_with_consistent_products_is_rejected(hb):
+    """The prover doubles the constant of layer 2 at step 2 (its bias is non-zero there: it starts at
+    zero and moved at steps 0 and 1) and recomputes that Z as A_in'·W_t, so R1 holds for its
+    tables; the verifier's definition of A_in still has 2^R there, so the claims on A_in fail."""
+    tables = pc.copy_tables(hb.tables)
+    cheat = _ConstantColumn(tables.layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y)
+    cheat.cheat = (2, 2, 2 * hb.layout.constant)
+    assert np.any(cheat.history[2, 2, bias_row(hb, 2)])
+    cheat.Z[2, 2] = _kernels.matmul_i64(np.ascontiguousarray(cheat.A_in[2, 2]), np.ascontiguousarray(cheat.history[2, 2]))[0]
+    assert not np.array_equal(cheat.Z, hb.tables.Z)
+    prove_and_reject(hb, cheat, pc.draft(hb.spec, hb.data))
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_the_bias_flag_flipped_with_the_same_layout_is_rejected(hb, tiny_data, flag):
+    """N = 8 with and without a bias for these widths: a no-bias proof read as a bias statement, and
+    a bias proof read as a no-bias one, are both rejected (the constant column is in A_in's
+    definition, not in the prover's messages)."""
+    source = hb if not flag else pc.honest(bias_spec(False), tiny_data)
+    assert Layout.of(dataclasses.replace(source.statement, bias=flag)).log_width == source.layout.log_width
+    with pytest.raises(VerificationError):
+        training.verify(dataclasses.replace(source.statement, bias=flag), source.messages)
 
 
 # ---- the same cheats made by editing the finished bundle --------------------------------------------

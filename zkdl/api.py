@@ -26,6 +26,7 @@ from zkdl.proof.bundle import Bundle
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.statement import Statement
+from zkdl.proof.witness import bias_row
 from zkdl.train import TrainingRun, load_run
 
 OPENING_FORMAT = "zkdl-weights-opening"
@@ -132,7 +133,13 @@ def check_weights(statement: Statement, weights: Weights, opening_file: str | Pa
         raise OpeningFormatError(f"{opening_file}: not a readable weights opening ({exc})") from None
     if meta.get("format") != OPENING_FORMAT:
         raise OpeningFormatError(f"{opening_file}: not a {OPENING_FORMAT} file")
-    padded = _padded_weights(Layout.of(statement), weights)
+    lay = Layout.of(statement)
+    if (weights.b is not None) != lay.bias:
+        return False  # not the statement's model (a bias where none was proven, or none where one was)
+    try:
+        padded = _padded_weights(lay, weights)
+    except ZkdlError:
+        return False  # a bias 2^R·b outside int64 was never committed
     try:
         opening = cm.TensorOpening(cm.EntryKind.INT64, padded, blinds)
     except ValueError as exc:
@@ -147,11 +154,14 @@ def _weights_opening(statement: Statement, run: TrainingRun, secrets: training.S
 
 
 def _padded_weights(lay: Layout, weights: Weights) -> np.ndarray:
-    """The final weights in the committed layout: layer slots of N × N, zero padding."""
+    """The final weights in the committed layout: layer slots of N × N, zero padding; with a bias,
+    2^R·b (the bias at the weight scale) in row d_ℓ, the weight of the constant input column."""
     n = 1 << lay.log_width
     out = np.zeros((1 << lay.log_layers, n, n), np.int64)
     for l, w in enumerate(weights.w):
         out[l, : w.shape[0], : w.shape[1]] = w
+        if lay.bias:
+            out[l, w.shape[0], : w.shape[1]] = bias_row(weights.b[l], lay.frac_bits, l)
     return out
 
 

@@ -4,7 +4,9 @@ W_τ(ℓ) = W_0(ℓ) − Σ_(τ' < τ) A_in(ℓ, τ')ᵀ·G_Z(ℓ, τ') (exact: 
 update an integer subtraction). Claims on the history at several points are merged into one
 point (τ*, …) by a sumcheck over the history table; there the definition becomes a claim on W_0
 plus one sumcheck over (layer, step, row) of the public prefix weight P(τ') = Σ_τ eq(τ*, τ)·[τ' < τ]
-times the two partially evaluated factors. The final weights are the snapshot τ = T.
+times the two partially evaluated factors. The final weights are the snapshot τ = T. With a bias,
+row d_ℓ of each snapshot is 2^R·b and A_in's constant column d_ℓ is 2^R, so the same formula
+updates it by 2^R·Σ_batch G_Z = 2^R·G_b (docs/protocol.md §1.1).
 """
 
 from __future__ import annotations

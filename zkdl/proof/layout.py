@@ -1,8 +1,14 @@
 """Shapes, padding and public tables of the training proof (docs/protocol.md §1, §3).
 
 Every (step, layer) instance has the same padded shape: B rows and N columns (N, a power of two,
-covers every layer width); weight slots are N × N; steps and layers are padded to powers of two
-and masked. The tables here are public: the verifier computes them from the statement alone.
+covers every layer width, and with a bias every layer's input width plus its constant column);
+weight slots are N × N; steps and layers are padded to powers of two and masked. The tables here
+are public: the verifier computes them from the statement alone.
+
+Bias (docs/protocol.md §1): a bias is the weight of a constant input. Layer ℓ's input A_in gets
+the public constant column d_ℓ, of value 2^R (1.0 at the activation scale) on every real step,
+and the bias is row d_ℓ of the weight slot at the weight scale, 2^R·b; then A_in·W = A·W + 2^(2R)·b
+and the history's update of row d_ℓ is 2^R·Σ_batch G_Z = 2^R·G_b, the trainer's b ← b − G_b.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ class Layout:
     data_frac_bits: int
     n_train: int
     schedule_seed: int
+    bias: bool = False
 
     @classmethod
     def of(cls, st: Statement) -> Layout:
@@ -53,11 +60,9 @@ class Layout:
             raise UnsupportedStatementError(f"{st.steps} steps of batch {st.batch} on {st.n_train} samples: nothing to prove")
         if st.batch & (st.batch - 1):
             raise UnsupportedStatementError(f"batch {st.batch} is not a power of two: train with a batch of 2^k")
-        if st.bias:
-            raise UnsupportedStatementError("runs with a bias are not proven yet: train without --bias")
         return cls(
             tuple(st.widths), st.batch, st.steps, st.range_bits, st.frac_bits, st.lr_exp,
-            st.data_frac_bits, st.n_train, st.schedule_seed,
+            st.data_frac_bits, st.n_train, st.schedule_seed, bool(st.bias),
         )  # fmt: skip
 
     # Sizes (log2) of the padded axes.
@@ -84,7 +89,18 @@ class Layout:
 
     @property
     def log_width(self) -> int:
-        return log2_ceil(max(self.widths))
+        """N covers every width d_ℓ and, with a bias, every input width plus its constant column."""
+        inputs = [d + int(self.bias) for d in self.widths[:-1]]
+        return log2_ceil(max(*inputs, self.widths[-1]))
+
+    def constant_column(self, layer: int) -> int:
+        """The index d_ℓ of layer ℓ's constant input column (bias only)."""
+        return self.widths[layer]
+
+    @property
+    def constant(self) -> int:
+        """The constant column's value, 2^R (1.0 at the activation scale)."""
+        return 1 << self.frac_bits
 
     @property
     def log_bits(self) -> int:

@@ -1,7 +1,8 @@
 """The aggregated matrix-product relations (FAC4DNN): every (step, layer) instance at once.
 
-Forward (R1): Z(ℓ, t) = A_in(ℓ, t)·W_t(ℓ). Backward (R2): G_A(ℓ, t) = G_Z(ℓ+1, t)·W_t(ℓ+1)ᵀ for
-hidden ℓ. Both are checked at a random point ρ of the output: a random linear combination of all
+Forward (R1): Z(ℓ, t) = A_in(ℓ, t)·W_t(ℓ) (with a bias, A_in's constant column d_ℓ times W's bias
+row d_ℓ adds 2^(2R)·b). Backward (R2): G_A(ℓ, t) = G_Z(ℓ+1, t)·W_t(ℓ+1)ᵀ on the real columns
+k < d_(ℓ+1) of hidden ℓ. Both are checked at a random point ρ of the output: a random linear combination of all
 entries of all real instances (μ masks padded steps and layers), which one sumcheck over
 (layer, step, inner index) reduces to one claim on each factor. The instance variables are
 summed in the same sumcheck as the inner index, so the number of rounds is log(T·L) + log N.
@@ -95,32 +96,48 @@ def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     """R2 for hidden layers; claims go to BG, G_Z (of the next layer) and the weight history."""
     TP = 1 << lay.log_steps
 
+    # R2 is checked on the real columns k < d_(ℓ+1) of G_A only: the mask M_(ℓ+1) over (layer, col)
+    # is part of the weight. With a bias, G_Z(ℓ+1)·W(ℓ+1)ᵀ has a non-zero column d_(ℓ+1) (the bias
+    # row times G_Z), which the trainer never computes or range-checks: committing it could exceed
+    # range_bits for a run the trainer accepted, and it is useless, since G_Z(ℓ) = M ⊙ S ⊙ G_A' masks
+    # every column ≥ d_(ℓ+1) (so G_A's padded columns are inert, with or without a bias). The mask
+    # goes into W's side as a factor over (layer, in): Σ_k eq(ρ_col, k)·M(ℓ, k)·W(ℓ+1, k, ·).
+    columns = lay.output_columns
+    mask = np.array(columns.table, np.int64).reshape(1 << lay.log_layers, 1, 1 << lay.log_width, 1)
+
     def value(weight, parts):
-        claim = cl.claim(lay.act, weight + [cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"])], 0)
+        claim = cl.claim(lay.act, weight + [cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), columns], 0)
         return weighted_sum(lay.act, claim, tables.field("G_A"))
 
-    def next_layer(array: np.ndarray) -> np.ndarray:
-        """out[ℓ] = array[ℓ + 1], zero for the last slot: layer ℓ's gradient reads layer ℓ + 1."""
+    def next_layer(array: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """out[ℓ] = array[ℓ + 1] (times `rows`), zero for the last slot: layer ℓ's gradient reads
+        layer ℓ + 1."""
         shifted = np.zeros_like(array)
         shifted[:-1] = array[1:]
-        return _kernels.fr_from_i64(shifted.reshape(-1))
+        if rows is not None:
+            shifted *= rows
+        return shifted
 
     point, parts, (g, w, v), weight = _check_products(
         party, b"backward", lay, range(lay.layers - 1), value,
-        lambda p: partial(next_layer(tables.G_Z), lay.act, "row", p["row"]),
-        lambda p: partial(next_layer(tables.history[:, :TP]), _steps_prefix(lay), "in", p["col"]),  # indexed by W's output
+        lambda p: partial(_kernels.fr_from_i64(next_layer(tables.G_Z).reshape(-1)), lay.act, "row", p["row"]),
+        lambda p: partial(  # indexed by W's output; W's input rows masked to the real columns of G_A
+            _kernels.fr_from_i64(next_layer(tables.history[:, :TP], mask).reshape(-1)), _steps_prefix(lay), "in", p["col"]
+        ),
     )  # fmt: skip
     book.add("BG", cl.claim(lay.bits, weight + [
-        cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), lay.recompose
+        cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), columns, lay.recompose
     ], v))  # fmt: skip
     at = cl.split_point(_instances(lay, "inner"), point)
     from_next = cl.shifted_factor(cl.eq_factor("layer", at["layer"]), -1)  # Σ_ℓ e(ℓ)·X(ℓ+1) = Σ_ℓ' e(ℓ'−1)·X(ℓ')
+    n = 1 << lay.log_width  # the mask re-indexed by W's layer ℓ' = ℓ + 1: M(ℓ'−1, k), zero for ℓ' = 0
+    input_rows = cl.Factor(("layer", "in"), (0,) * n + columns.table[: len(columns.table) - n])
     book.add("G_Z", cl.claim(lay.act, [
         from_next, cl.eq_factor("step", at["step"]), cl.eq_factor("row", parts["row"]), cl.eq_factor("col", at["inner"]),
     ], g))  # fmt: skip
     book.add("history", cl.claim(lay.history, [
         from_next, cl.padded_factor(cl.eq_factor("step", at["step"]), lay.log_history),
-        cl.eq_factor("in", parts["col"]), cl.eq_factor("out", at["inner"]),
+        cl.eq_factor("in", parts["col"]), input_rows, cl.eq_factor("out", at["inner"]),
     ], w))  # fmt: skip
 
 

@@ -41,15 +41,18 @@ def _hadamard(
 
 def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
     """Claims on A_in: layer 0 is the scheduled data (lifted to scale 2^R), layer ℓ ≥ 1 is the
-    ReLU output of layer ℓ − 1."""
+    ReLU output of layer ℓ − 1; with a bias, plus the public constant column 2^R·[k = d_ℓ]·μ(t, ℓ),
+    whose share of the claim the verifier computes and subtracts itself before the split."""
     lift = 1 << (lay.frac_bits - lay.data_frac_bits)
     first_columns = lay.prefix("col", lay.widths[0], lay.log_width)
     relu_claims = []
     for claim in book.take("A_in"):
         f_layer, f_step, f_row, f_col = (cl.factor_on(claim, axis) for axis in ("layer", "step", "row", "col"))
+        if lay.bias:
+            claim = cl.Claim(claim.factors, (claim.value - _constant_part(lay, f_layer, f_step, f_row, f_col)) % MODULUS)
         data_col = cl.scaled_factor(cl.claim(lay.act, [f_col, first_columns], 0).factors[0], lift)
         first = cl.claim(lay.act, [cl.onehot_factor("layer", 0, lay.log_layers), f_step, f_row, f_col], 0)
-        piece, rest = _split_layer(party, b"input split", lay, claim, 0, first, lambda: tables.field("A_in"))
+        piece, rest = _split_layer(party, b"input split", lay, claim, 0, first, lambda: tables.field("A_in_variable"))
         select(book, "X", lay, f_step, f_row, data_col, piece)
         relu_claims.append(cl.claim(lay.act, [cl.shifted_factor(f_layer, 1), f_step, f_row, f_col], rest))
     if relu_claims:
@@ -57,6 +60,15 @@ def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables
         point, s, z = _hadamard(party, b"relu forward", lay, masked, lambda: [tables.field("sign"), tables.field("Z_rescaled")])
         book.add("BZ", cl.claim(lay.bits, [*point, lay.sign], 1 - s))  # S = 1 − the top bit
         book.add("BZ", cl.claim(lay.bits, [*point, lay.rescaled], z))
+
+
+def _constant_part(lay: Layout, f_layer: cl.Factor, f_step: cl.Factor, f_row: cl.Factor, f_col: cl.Factor) -> int:
+    """Σ_(ℓ,t,b,k) f(ℓ)·f(t)·f(b)·f(k)·2^R·[k = d_ℓ]·[t < T]·[ℓ < L]: the constant column's share of a
+    claim on A_in, from the claim's public factors (O(T' + B + L') work)."""
+    steps = sum(f_step.table[: lay.steps])
+    rows = sum(f_row.table)
+    layers = sum(f_layer.table[l] * f_col.table[lay.constant_column(l)] for l in range(lay.layers))
+    return lay.constant * steps * rows * layers % MODULUS
 
 
 def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from zkdl import _kernels
 from zkdl.data import Dataset, one_hot
-from zkdl.proof.layout import Layout
+from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.quant import rescale
 from zkdl.train import TrainingRun
 
@@ -24,7 +24,7 @@ class ProverTables:
     layout: Layout
     Z: np.ndarray  # [LP, TP, B, N]: every layer's Z
     G_A: np.ndarray  # [LP, TP, B, N]: gradient of each hidden layer's output, zero elsewhere
-    history: np.ndarray  # [LP, TH, N, N]: W_0 .. W_T, then W_T repeated
+    history: np.ndarray  # [LP, TH, N, N]: W_0 .. W_T, then W_T repeated; bias 2^R·b in row d_ℓ
     data_x: np.ndarray  # [NP, N]
     data_y: np.ndarray  # [NP, N]: one-hot targets at scale 2^R
 
@@ -43,6 +43,9 @@ class ProverTables:
                 G_A[l, :T, :, :d_out] = w.arrays[f"layer{l}.G_A"]
             history[l, :T, :d_in, :d_out] = w.arrays[f"layer{l}.W"]
             history[l, T:, :d_in, :d_out] = run.final.w[l]  # W_τ = W_T for τ ≥ T: no step after T
+            if lay.bias:  # the weight of the constant column d_ℓ: 2^R·b at the weight scale 2^(2R+e)
+                history[l, :T, d_in, :d_out] = bias_row(w.arrays[f"layer{l}.b"], lay.frac_bits, l)
+                history[l, T:, d_in, :d_out] = bias_row(run.final.b[l], lay.frac_bits, l)
         samples = 1 << lay.log_samples
         data_x = np.zeros((samples, N), np.int64)
         data_x[: lay.n_train, : lay.widths[0]] = data.X_train
@@ -90,13 +93,25 @@ class ProverTables:
         return self.data_x[rows] * real, self.data_y[rows] * real
 
     @cached_property
-    def A_in(self) -> np.ndarray:
+    def A_in_variable(self) -> np.ndarray:
+        """A_in without the constant column: the lifted data at layer 0, the ReLU output above."""
         lay = self.layout
         out = np.zeros_like(self.Z)
         lift = 1 << (lay.frac_bits - lay.data_frac_bits)
         first_columns = np.arange(self.Z.shape[3]) < lay.widths[0]
         out[0] = self.selected[0] * first_columns * lift
         out[1:] = self.A_out[:-1]
+        return out
+
+    @cached_property
+    def A_in(self) -> np.ndarray:
+        """A_in_variable + 2^R·[k = d_ℓ]·[t < T]·[ℓ < L] with a bias (the public constant column)."""
+        lay = self.layout
+        if not lay.bias:
+            return self.A_in_variable  # the same array: no copy without a bias
+        out = self.A_in_variable.copy()
+        for l in range(lay.layers):
+            out[l, : lay.steps, :, lay.constant_column(l)] += lay.constant
         return out
 
     @cached_property
@@ -115,6 +130,11 @@ class ProverTables:
             for name, table, width in (("A_in", self.A_in, d_in), ("G_Z", self.G_Z, d_out)):
                 if not np.array_equal(table[l, : lay.steps, :, :width], w.arrays[f"layer{l}.{name}"]):
                     raise AssertionError(f"prover table {name} of layer {l} differs from the recorded witness")
+            if lay.bias:  # the constant column: 2^R on the real steps; W_t's row d_ℓ: 2^R·b_t
+                if not np.all(self.A_in[l, : lay.steps, :, d_in] == lay.constant):
+                    raise AssertionError(f"the constant column of layer {l}'s input is not 2^R")
+                if not np.array_equal(self.history[l, : lay.steps, d_in, :d_out], w.arrays[f"layer{l}.b"] << lay.frac_bits):
+                    raise AssertionError(f"the bias row of layer {l}'s weights differs from the recorded bias")
 
     # Field forms for the sumchecks, converted once per table (several sub-protocols read them).
     def field(self, name: str) -> np.ndarray:
@@ -130,3 +150,13 @@ class ProverTables:
             cache[name] = _kernels.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
             cache[name].setflags(write=False)
         return cache[name]
+
+
+def bias_row(b: np.ndarray, frac_bits: int, layer: int) -> np.ndarray:
+    """2^R·b (the bias at the weight scale), refused if it leaves int64 (W_0 and W_T are committed
+    as int64 entries)."""
+    b = np.asarray(b, dtype=np.int64)
+    row = b << frac_bits
+    if not np.array_equal(row >> frac_bits, b):
+        raise UnsupportedStatementError(f"layer {layer}'s bias does not fit int64 at the weight scale (2^R·b)")
+    return row
