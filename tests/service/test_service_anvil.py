@@ -225,13 +225,15 @@ def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, b
             dropped = client.register_model(request_for(bundle, uri, metadata_uri="dropped"), sender=owner).model_id
             mine(w3)  # 2 deep, confirmations 3: not seen yet
             head = w3.eth.block_number
-            wait_until("the watcher to reach the head", lambda: svc.json("/health")["head"] == head)
+            diagnose = lambda: f"node head {w3.eth.block_number}, health {svc.json('/health')}\n{svc.tail()}"  # noqa: E731
+            wait_until("the watcher to reach the head", lambda: svc.json("/health")["head"] == head, on_timeout=diagnose)
             assert svc.job(dropped) is None
             w3.provider.make_request("evm_revert", [snapshot])  # a 2-block reorg removes the registration
             mine(w3, 4)
             assert not client.model_exists(dropped)
             head = w3.eth.block_number
-            wait_until("the watcher to pass the reorg", lambda: svc.json("/health")["safe_head"] == head - 2)
+            wait_until("the watcher to pass the reorg", lambda: svc.json("/health")["safe_head"] == head - 2,
+                       on_timeout=diagnose)
             assert svc.json("/jobs")["total"] == 0
             kept = client.register_model(request_for(bundle, uri, metadata_uri="kept"), sender=accounts[6]).model_id
             mine(w3, 2)
