@@ -45,7 +45,9 @@ demo: setup
 test: test-rust test-contracts test-python
 
 test-rust:
-	cargo test --release --manifest-path kernels/Cargo.toml
+	# Its own target dir: the extension build (other features) would otherwise overwrite the cdylib
+	# and make every second run recompile the crate.
+	cargo test --release --manifest-path kernels/Cargo.toml --target-dir kernels/target/tests
 
 test-contracts: $(STAMPS)/npm
 	npx hardhat test
