@@ -53,6 +53,7 @@ class DemoReport:
 
 
 def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) -> DemoReport:
+    w3, admin, owner, verifier = _chain(rpc_url)  # first: a bad URL or a missing key fails before any work
     out.mkdir(parents=True, exist_ok=True)
     data = load_digits()
     spec = resolve_spec({"train": {"steps": steps}}, n_features=data.n_features, classes=data.classes,
@@ -63,7 +64,6 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
     say("2/6 proving every step")
     proof = api.prove(run_dir, out / "run.zkdl", data=data)
     bundle = Path(proof.bundle_path).read_bytes()
-    w3, admin, owner, verifier = _chain(rpc_url)
     say(f"3/6 deploying the registry on chain {w3.eth.chain_id}")
     record = deploy_registry(w3, admin, quorum=1)
     client = RegistryClient(w3, record.address, admin)
