@@ -812,3 +812,10 @@ def test_targets_that_are_not_one_hot_are_refused(h):
     st, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
     with pytest.raises(VerificationError):
         training.verify(st, messages)
+
+
+@pytest.mark.parametrize("change", [{"widths": (6, 1 << 20, 3)}, {"steps": 1 << 30}, {"n_train": 1 << 30}])
+def test_a_statement_too_large_to_check_is_refused_before_any_table_is_built(h, change):
+    """An untrusted bundle must not make the verifier allocate without bound."""
+    with pytest.raises(UnsupportedStatementError, match="larger than this verifier handles"):
+        training.verify(dataclasses.replace(h.statement, **change), h.messages)

@@ -23,6 +23,14 @@ from zkdl.proof.statement import Statement
 from zkdl.quant import QuantParams
 
 
+# Size limits a verifier enforces before building any public table from a statement's numbers, so
+# that an untrusted bundle cannot make it allocate without bound (the proof itself scales as log).
+MAX_WIDTH = 1 << 16
+MAX_LAYERS = 64
+MAX_STEPS = 1 << 20
+MAX_SAMPLES = 1 << 24
+
+
 class UnsupportedStatementError(ZkdlError, ValueError):
     """The statement asks for something this prover does not prove yet."""
 
@@ -56,6 +64,11 @@ class Layout:
             raise UnsupportedStatementError(f"the statement's quantisation is invalid: {exc.user_message}") from None
         if not 0 <= st.data_frac_bits <= st.frac_bits:
             raise UnsupportedStatementError(f"data_frac_bits {st.data_frac_bits} must lie in [0, R = {st.frac_bits}]")
+        if max(st.widths) > MAX_WIDTH or st.steps > MAX_STEPS or st.n_train > MAX_SAMPLES or len(st.widths) > MAX_LAYERS + 1:
+            raise UnsupportedStatementError(
+                f"the statement is larger than this verifier handles (widths ≤ {MAX_WIDTH}, ≤ {MAX_LAYERS} layers, "
+                f"≤ {MAX_STEPS} steps, ≤ {MAX_SAMPLES} samples): every public table is built from these sizes"
+            )
         if st.steps < 1 or not 1 <= st.batch <= st.n_train:
             raise UnsupportedStatementError(f"{st.steps} steps of batch {st.batch} on {st.n_train} samples: nothing to prove")
         if st.batch & (st.batch - 1):
