@@ -196,10 +196,13 @@ def test_configuration_errors(env, outbox, make_request):
 
 # -- anvil only: a mempool that holds transactions ----------------------------------------------------
 
+# These tests run on anvil only: the embedded chain mines every transaction at once, so it has no
+# mempool in which a transaction can wait (they override the chain fixture's backends).
+anvil_only = pytest.mark.parametrize("chain", ["anvil"], indirect=True)
+
+
 @pytest.fixture
 def manual_mining(chain, request):
-    if chain.eth.chain_id != 31337:
-        pytest.skip("needs anvil's mempool (the embedded chain mines every transaction at once)")
     env = request.getfixturevalue("env")
     env.w3.provider.make_request("evm_setAutomine", [False])
     yield env
@@ -211,6 +214,7 @@ def mine(w3: Web3, blocks: int = 1) -> None:
         w3.provider.make_request("evm_mine", [])
 
 
+@anvil_only
 def test_a_stuck_transaction_is_replaced_with_both_fees_bumped(manual_mining, outbox, make_request):
     env = manual_mining
     relayer = make_relayer(env, outbox, stuck_after_s=0)
@@ -230,6 +234,7 @@ def test_a_stuck_transaction_is_replaced_with_both_fees_bumped(manual_mining, ou
     assert registrations_of(env, done.model_id) == 1 and registrations_of(env, behind.model_id) == 1
 
 
+@anvil_only
 def test_no_replacement_above_the_fee_cap(manual_mining, outbox, make_request):
     env = manual_mining
     # The cap is the market fee itself (no block is mined meanwhile): the first fee hits it.
@@ -245,6 +250,7 @@ def test_no_replacement_above_the_fee_cap(manual_mining, outbox, make_request):
     assert relayer.run_until_idle(30).idle
 
 
+@anvil_only
 def test_a_mined_revert_is_decoded_at_its_block(manual_mining, outbox, make_request):
     env = manual_mining
     owner = env.client_as(env.owner)
