@@ -322,7 +322,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                    "weights_ok": report.weights_ok, "page": report.page_path}  # fmt: skip
         print(json.dumps(summary))
     else:
-        print(_describe(report.training, 64))
+        print(_describe(report.training, report.range_bits))
         print(f"proof: {report.proof.bundle_path} ({report.proof.bundle_bytes} bytes, {report.proof.seconds:.1f} s)")
         print(report.provenance)
         print(f"buyer's weight check: {'the delivered weights are the committed final weights' if report.weights_ok else 'FAILED'}")

@@ -45,6 +45,7 @@ class DemoError(ZkdlError, RuntimeError):
 @dataclass(frozen=True)
 class DemoReport:
     training: dict
+    range_bits: int
     proof: api.ProveResult
     model_id: str
     provenance: str
@@ -80,7 +81,7 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
     weights = check_weights(client, model_id, run_dir / "weights_final.npz", proof.opening_path, store=store)
     page = out / "provenance.html"
     page.write_text(render_provenance_page(snapshot_view(client, model_id, bundle), verifier=verifier.address))
-    return DemoReport(run_summary(trained), proof, model_id, view.describe(), weights.ok, str(page))
+    return DemoReport(run_summary(trained), spec.quant.range_bits, proof, model_id, view.describe(), weights.ok, str(page))
 
 
 def _verify_and_attest(w3: Web3, registry: str, verifier: LocalAccount, out: Path, store: LocalStore) -> None:
