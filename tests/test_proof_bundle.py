@@ -156,7 +156,8 @@ def test_one_byte_changed_in_any_section_is_refused(bundle):
     # a statement no honest trainer produces is refused by the layout before it is used
     unsupported = {k for k, v in outcomes.items() if "unsupported statement" in v}
     refusable = {"bias", "batch", "frac_bits", "lr_exp", "range_bits", "data_frac_bits", "steps", "n_train"}
-    assert unsupported <= {f"statement {f}" for f in refusable}, unsupported
+    widths = {k for k in unsupported if k.startswith("statement width ")}  # too wide to check: refused by size
+    assert unsupported - widths <= {f"statement {f}" for f in refusable}, unsupported
 
 
 def test_each_statement_field_is_bound(bundle):
