@@ -8,7 +8,6 @@ eth-tester/py-evm (in process) and anvil (JSON-RPC over HTTP). anvil comes from 
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -26,17 +25,11 @@ VERSION = keccak(text="zkdl-verifier/1")
 BACKENDS = ["embedded", "anvil"]
 
 
-@contextmanager
-def anvil_node(timeout: float = 30.0) -> Iterator[str]:
-    """Start anvil on 127.0.0.1 with a free port, wait until it answers, stop it afterwards."""
-    with anvil(timeout=timeout) as w3:
-        yield w3.provider.endpoint_uri
-
-
 @pytest.fixture(scope="session")
 def anvil_url() -> Iterator[str]:
-    with anvil_node() as url:
-        yield url
+    """Start anvil on 127.0.0.1 with a free port, wait until it answers, stop it afterwards."""
+    with anvil() as w3:
+        yield w3.provider.endpoint_uri
 
 
 @pytest.fixture(scope="session")

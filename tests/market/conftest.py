@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,17 +99,11 @@ def env() -> Env:
     return make_env(embedded_chain())
 
 
-@contextmanager
-def anvil_node(timeout: float = 30.0) -> Iterator[str]:
-    """anvil on 127.0.0.1 with a free port; stopped (this process only) afterwards."""
-    with anvil(timeout=timeout) as w3:
-        yield w3.provider.endpoint_uri
-
-
 @pytest.fixture(scope="module")
 def anvil_url() -> Iterator[str]:
-    with anvil_node() as url:
-        yield url
+    """anvil on 127.0.0.1 with a free port; stopped (this process only) afterwards."""
+    with anvil() as w3:
+        yield w3.provider.endpoint_uri
 
 
 @pytest.fixture(scope="module")
