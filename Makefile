@@ -39,6 +39,13 @@ $(STAMPS)/chromium:
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 	mkdir -p $(STAMPS) && touch $@
 
+# The PostgreSQL server (initdb, pg_ctl) for the PostgreSQL store tests, unless it is already there
+# (on PATH or in Debian's /usr/lib/postgresql/<version>/bin). Debian's package; root or sudo installs it.
+$(STAMPS)/postgresql:
+	(PATH="$$PATH$$(printf ':%s' /usr/lib/postgresql/*/bin)"; command -v initdb && command -v pg_ctl) >/dev/null \
+		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql)
+	mkdir -p $(STAMPS) && touch $@
+
 demo: setup
 	$(VENV)/bin/zkdl demo
 
@@ -52,7 +59,7 @@ test-rust:
 test-contracts: $(STAMPS)/npm
 	npx hardhat test
 
-test-python: setup $(STAMPS)/npm $(STAMPS)/chromium
+test-python: setup $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/postgresql
 	$(PY) -m pytest
 
 bench: setup

@@ -20,7 +20,7 @@ from web3 import Web3
 
 from zkdl import api
 from zkdl.chain import RegistryClient, deploy_registry, embedded_accounts, embedded_chain
-from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.register import register_bundle
 from zkdl.chain.relayer import Relayer
 from zkdl.data import load_digits
@@ -71,7 +71,7 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
     client.grant_verifier(verifier.address)
     say("4/6 registering the model through the relayer")
     store = LocalStore(out / "bundles")
-    relayer = Relayer(w3, RegistryClient(w3, record.address), admin, SqliteOutbox(str(out / "relayer.sqlite")))
+    relayer = Relayer(w3, RegistryClient(w3, record.address), admin, SqlOutbox(str(out / "relayer.sqlite")))
     registered = register_bundle(bundle, client=client, relayer=relayer, store=store, owner_account=owner, by_signature=True)
     model_id = "0x" + registered.model_id.hex()
     say("5/6 the verifier service verifies and attests")
@@ -89,7 +89,7 @@ def _verify_and_attest(w3: Web3, registry: str, verifier: LocalAccount, out: Pat
     config = ServiceConfig(db=str(out / "service.sqlite"), confirmations=1).validate()
     jobs = JobStore(config.db)
     client = RegistryClient(w3, registry, verifier)
-    relayer = Relayer(w3, RegistryClient(w3, registry), verifier, SqliteOutbox(config.outbox_path))
+    relayer = Relayer(w3, RegistryClient(w3, registry), verifier, SqlOutbox(config.outbox_path))
     watcher = Watcher(client, jobs, confirmations=1)
     worker = Worker("demo", config, jobs, client, relayer, verifier, file_roots=[store.root])
     for _ in range(10):

@@ -2,7 +2,8 @@
 
 Every test that takes `chain` (or `env`) runs once per backend, so the client is checked against both
 eth-tester/py-evm (in process) and anvil (JSON-RPC over HTTP). anvil comes from npm
-(`node_modules/.bin/anvil`); without it those tests FAIL, telling you to run `npm ci`.
+(`node_modules/.bin/anvil`); without it those tests FAIL, telling you to run `npm ci`. A test that
+takes `db_location` (tests/pgserver.py) runs once per outbox backend, SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from tests.localnode import anvil
+from tests.pgserver import db_location, pg_server, pg_url  # noqa: F401 - fixtures
 from zkdl.chain import RegistrationRequest, RegistryClient, deploy_registry, embedded_accounts, embedded_chain
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from zkdl.chain import RegistrationRequest, RegistryClient
-from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 
 OUTBOX_CHANGES = ("enqueue", "assign_nonce_and_sign", "add_replacement", "mark_broadcast", "mark_mined",
@@ -75,7 +75,7 @@ def main() -> int:
 
     account = Account.from_key(os.environ["ZKDL_TEST_RELAYER_KEY"])
     w3 = Web3(Web3.HTTPProvider(args.url, request_kwargs={"timeout": 10}))
-    outbox = SqliteOutbox(args.outbox)
+    outbox = SqlOutbox(args.outbox)
     crash = CrashPoints(args.crash_at)
     for name in OUTBOX_CHANGES:
         setattr(outbox, name, crash.wrap(getattr(outbox, name)))

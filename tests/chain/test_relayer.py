@@ -1,12 +1,14 @@
-"""The relayer and its outbox on both backends (embedded eth-tester and anvil): idempotency,
-signatures relayed, reverts decoded, crash windows, stuck transactions, taken nonces.
+"""The relayer and its outbox on both chain backends (embedded eth-tester and anvil) and both outbox
+backends (SQLite and PostgreSQL): idempotency, signatures relayed, reverts decoded, crash windows,
+stuck transactions, taken nonces, nonce allocation under concurrency.
 
-The kill/restart, RPC outage and reorg tests are in test_relayer_faults.py."""
+The kill/restart, RPC outage and reorg tests are in test_relayer_faults.py; connection losses and
+open errors of the PostgreSQL outbox in test_outbox_postgres.py."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
+import random
+import time
 
 import pytest
 from eth_utils import keccak
@@ -20,17 +22,19 @@ from zkdl.chain.outbox import (
     IntentState,
     OutboxError,
     SignedTx,
-    SqliteOutbox,
+    SqlOutbox,
 )
 from zkdl.chain.relayer import Relayer, RelayerError, bundle_request, model_id_for
 from zkdl.store import LocalStore, fetch
+
+from tests.pgserver import run_concurrently, run_sql
 
 VERSION = keccak(text="zkdl-verifier/1")
 
 
 @pytest.fixture
-def outbox(tmp_path):
-    box = SqliteOutbox(tmp_path / "outbox.sqlite")
+def outbox(db_location):
+    box = SqlOutbox(db_location)
     yield box
     box.close()
 
@@ -140,9 +144,10 @@ def test_crash_after_broadcast_before_the_outbox_heard_of_it(env, outbox, make_r
         relayer.process_once()
     del env.w3.eth.send_raw_transaction
     assert outbox.get(intent.id).state is IntentState.SIGNED
-    before = chain_nonce(env)
-    restarted = make_relayer(env, SqliteOutbox(outbox.path))
+    before = env.w3.eth.get_transaction_count(env.relayer.address, "pending")  # anvil may not have mined it yet
+    restarted = make_relayer(env, SqlOutbox(outbox.location))
     assert restarted.run_until_idle(30).idle
+    restarted.outbox.close()
     done = outbox.get(intent.id)
     assert (done.state, done.outcome) == (IntentState.CONFIRMED, OUTCOME_INCLUDED)
     assert chain_nonce(env) == before and registrations_of(env, done.model_id) == 1
@@ -280,47 +285,74 @@ def fake_tx(nonce: int) -> SignedTx:
     return SignedTx(keccak(nonce.to_bytes(8, "big")), nonce, 21_000, 2, 1, b"raw")
 
 
-def test_outbox_connections_never_hand_out_a_nonce_twice(tmp_path):
-    path = tmp_path / "shared.sqlite"
-    SqliteOutbox(path).close()  # create the schema once
-    per_worker, workers = 8, 3
-    barrier = threading.Barrier(workers)
-    errors: list[BaseException] = []
+def enqueue(box: SqlOutbox, key: str, payload: dict | None = None):
+    return box.enqueue(key=key, kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS",
+                       model_id=bytes(32), payload=payload or {})
 
-    def worker(w: int) -> None:
-        box = SqliteOutbox(path)  # one connection per thread, as one per process
+
+def test_outbox_connections_never_hand_out_a_nonce_twice(db_location):
+    SqlOutbox(db_location).close()  # create the schema once
+    per_worker, workers = 8, 3
+
+    def work(w: int) -> None:
+        box = SqlOutbox(db_location)  # one connection per thread, as one per process
         try:
-            barrier.wait()
             for i in range(per_worker):
-                intent = box.enqueue(key=f"k{w}-{i}", kind=IntentKind.REGISTER, chain_id=1, registry="0xR",
-                                     sender="0xS", model_id=bytes(32), payload={})
+                intent = enqueue(box, f"k{w}-{i}")
                 box.assign_nonce_and_sign(intent.id, 0, fake_tx)  # every worker thinks the chain is at 0
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
         finally:
             box.close()
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
-    box = SqliteOutbox(path)
+    run_concurrently(workers, work)
+    box = SqlOutbox(db_location)
     intents = box.intents()
     assert sorted(i.nonce for i in intents) == list(range(per_worker * workers))
     assert box.assign_nonce_and_sign(intents[0].id, 0, fake_tx) is None  # already signed: untouched
-    assert box.enqueue(key="k0-0", kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS",
-                       model_id=bytes(32), payload={"other": 1}).id == box.by_key("k0-0").id
+    assert enqueue(box, "k0-0", {"other": 1}).id == box.by_key("k0-0").id
+    box.close()
 
 
-def test_outbox_refuses_another_schema_version(tmp_path):
-    path = tmp_path / "old.sqlite"
-    SqliteOutbox(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = '99' WHERE name = 'schema'")
-    with pytest.raises(OutboxError, match="schema version 99"):
-        SqliteOutbox(path)
+def test_relayers_sharing_a_key_sign_each_intent_once(db_location):
+    """Every process of the key works on every intent at once: each is signed by exactly one of
+    them (no double send), and no nonce is handed out twice."""
+    SqlOutbox(db_location).close()
+    keys, workers = [f"shared-{i}" for i in range(12)], 4
+    signed: list[tuple[int, str, int]] = []
+
+    def work(w: int) -> None:
+        box = SqlOutbox(db_location)
+        order = random.Random(w).sample(keys, len(keys))
+        try:
+            for key in order:
+                def sign(nonce: int, key: str = key) -> SignedTx:
+                    time.sleep(0.002)  # widen the window between the pending check and the commit
+                    signed.append((w, key, nonce))
+                    return SignedTx(keccak(f"{w}/{key}/{nonce}".encode()), nonce, 21_000, 2, 1, b"raw")
+                box.assign_nonce_and_sign(enqueue(box, key).id, 0, sign)
+        finally:
+            box.close()
+
+    run_concurrently(workers, work)
+    box = SqlOutbox(db_location)
+    assert sorted(key for _, key, _ in signed) == sorted(keys), signed
+    intents = box.intents()
+    assert all(i.state is IntentState.SIGNED and len(box.txs(i.id)) == 1 for i in intents)
+    assert sorted(i.nonce for i in intents) == list(range(len(keys)))
+    box.close()
+
+
+def test_outbox_refuses_another_schema_version(db_location):
+    SqlOutbox(db_location).close()
+    run_sql(db_location, "zkdl_outbox", "UPDATE meta SET value = '99' WHERE name = 'schema'")
+    with pytest.raises(OutboxError, match="schema version 99, this zkdl expects 1; upgrade zkdl"):
+        SqlOutbox(db_location)
+    run_sql(db_location, "zkdl_outbox", "UPDATE meta SET value = '0' WHERE name = 'schema'")
+    with pytest.raises(OutboxError, match="schema version 0, .* or use a new database"):
+        SqlOutbox(db_location)
+
+
+def test_outbox_file_that_cannot_be_opened(tmp_path):
     (tmp_path / "a-file").write_text("not a directory")
-    with pytest.raises(OutboxError, match="cannot open the relayer outbox"):
-        SqliteOutbox(tmp_path / "a-file" / "outbox.sqlite")
+    with pytest.raises(OutboxError, match="cannot open the relayer outbox .*directory exists and is writable"):
+        SqlOutbox(tmp_path / "a-file" / "outbox.sqlite")
+    assert SqlOutbox(f"sqlite:///{tmp_path}/url.sqlite").path == f"{tmp_path}/url.sqlite"

@@ -1,7 +1,7 @@
 """Faults a relayer must survive, on real anvil nodes started per test:
 
 * SIGKILL at seeded random points of a batch of registrations, then restart: none lost, none
-  duplicated, no nonce gap;
+  duplicated, no nonce gap (with a SQLite and with a PostgreSQL outbox);
 * the RPC node disappears (state dumped) and comes back (state loaded) on the same port;
 * reorgs shallower than the confirmation depth: the dropped transaction is included again exactly
   once, a transaction moved to another block is followed.
@@ -24,7 +24,7 @@ from web3 import Web3
 from tests.chain.conftest import ROOT, request_for
 from tests.localnode import anvil, free_port
 from zkdl.chain import RegistryClient, deploy_registry
-from zkdl.chain.outbox import OUTCOME_INCLUDED, IntentState, SqliteOutbox
+from zkdl.chain.outbox import OUTCOME_INCLUDED, IntentState, SqlOutbox
 from zkdl.chain.relayer import Relayer
 
 WORKER = Path(__file__).with_name("relayer_worker.py")
@@ -48,7 +48,7 @@ def mine(w3: Web3, blocks: int = 1) -> None:
         w3.provider.make_request("evm_mine", [])
 
 
-def assert_each_registered_once(w3: Web3, client: RegistryClient, outbox: SqliteOutbox, relayer: LocalAccount,
+def assert_each_registered_once(w3: Web3, client: RegistryClient, outbox: SqlOutbox, relayer: LocalAccount,
                                 count: int) -> None:
     intents = outbox.intents()
     assert len(intents) == count and len({i.key for i in intents}) == count
@@ -62,10 +62,10 @@ def assert_each_registered_once(w3: Web3, client: RegistryClient, outbox: Sqlite
     assert sorted(i.nonce for i in intents) == list(range(count))
 
 
-def run_worker(url: str, registry: str, outbox: Path, key: bytes, batch: int, crash_at: int | None = None,
+def run_worker(url: str, registry: str, outbox: str, key: bytes, batch: int, crash_at: int | None = None,
                kill_after_s: float | None = None) -> int:
     """Run the worker to its end, or SIGKILL it `kill_after_s` after it enqueued its batch."""
-    cmd = [sys.executable, str(WORKER), url, registry, str(outbox), str(batch), str(COUNT), "--timeout", "60"]
+    cmd = [sys.executable, str(WORKER), url, registry, outbox, str(batch), str(COUNT), "--timeout", "60"]
     if crash_at is not None:
         cmd += ["--crash-at", str(crash_at)]
     env = dict(os.environ, ZKDL_TEST_RELAYER_KEY="0x" + bytes(key).hex(), PYTHONPATH=str(ROOT))
@@ -83,9 +83,8 @@ def run_worker(url: str, registry: str, outbox: Path, key: bytes, batch: int, cr
             proc.wait()
 
 
-def test_sigkill_at_random_points_neither_loses_nor_duplicates(tmp_path, accounts):
+def test_sigkill_at_random_points_neither_loses_nor_duplicates(db_location, accounts):
     rng = random.Random(SEED)
-    outbox_path = tmp_path / "outbox.sqlite"
     # Interval mining: transactions wait in the mempool, so kills also hit the sent/mined states.
     with anvil(free_port(), "--block-time", "0.5") as w3:
         client, relayer = setup_registry(w3, accounts)
@@ -98,18 +97,18 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(tmp_path, account
                     dict(crash_at=rng.randrange(POINTS_PER_REGISTRATION * COUNT // 2)),
                     dict(kill_after_s=rng.uniform(0.0, 1.0)), {}]
             for run in runs:
-                code = run_worker(url, client.address, outbox_path, relayer.key, batch, **run)
+                code = run_worker(url, client.address, db_location, relayer.key, batch, **run)
                 assert code in (0, -signal.SIGKILL), (batch, run, code)
                 kills.append((batch, run)) if code else None
             assert code == 0, f"batch {batch} did not finish"
         # The first kill of a batch always lands (it is within a fresh batch's points).
         assert len(kills) >= BATCHES, kills
-        assert_each_registered_once(w3, client, SqliteOutbox(outbox_path), relayer, BATCHES * COUNT)
+        assert_each_registered_once(w3, client, SqlOutbox(db_location), relayer, BATCHES * COUNT)
 
 
 def test_rpc_node_disappears_and_returns(tmp_path, accounts):
     port, state = free_port(), tmp_path / "anvil-state.json"
-    outbox = SqliteOutbox(tmp_path / "outbox.sqlite")
+    outbox = SqlOutbox(tmp_path / "outbox.sqlite")
     with anvil(port, "--dump-state", str(state)) as w3:
         client, key = setup_registry(w3, accounts)
         relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=3,
@@ -142,7 +141,7 @@ def test_rpc_node_disappears_and_returns(tmp_path, accounts):
 def test_reorg_drops_the_transaction_and_it_is_included_again_once(tmp_path, accounts):
     with anvil(free_port()) as w3:
         client, key = setup_registry(w3, accounts)
-        outbox = SqliteOutbox(tmp_path / "outbox.sqlite")
+        outbox = SqlOutbox(tmp_path / "outbox.sqlite")
         relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=3)
         snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
         intent = relayer.enqueue_registration(request_for("reorg"))
@@ -171,7 +170,7 @@ def test_reorg_drops_the_transaction_and_it_is_included_again_once(tmp_path, acc
 def test_reorg_moving_the_transaction_to_another_block_is_followed(tmp_path, accounts):
     with anvil(free_port()) as w3:
         client, key = setup_registry(w3, accounts)
-        outbox = SqliteOutbox(tmp_path / "outbox.sqlite")
+        outbox = SqlOutbox(tmp_path / "outbox.sqlite")
         relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=2)
         intent = relayer.enqueue_registration(request_for("moved"))
         relayer.process_once()

@@ -9,7 +9,7 @@ from eth_utils import keccak
 
 from zkdl.api import OpeningFormatError
 from zkdl.chain.errors import UnknownModelError
-from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.register import VERIFIER_VERSION, register_bundle
 from zkdl.chain.relayer import Relayer
 from zkdl.chain.structs import AttestationRequest, RegistrationRequest, Status, Verdict
@@ -18,7 +18,7 @@ from zkdl.store import IntegrityError, LocalStore
 
 
 def _register(env, proved, tmp_path, owner=None, store="store") -> bytes:
-    box = SqliteOutbox(tmp_path / "outbox.sqlite")
+    box = SqlOutbox(tmp_path / "outbox.sqlite")
     try:
         relayer = Relayer(env.w3, env.client, env.relayer, box, poll_interval_s=0.01)
         return register_bundle(proved.bundle, client=env.client, relayer=relayer, store=LocalStore(tmp_path / store),

@@ -6,7 +6,7 @@ import pytest
 from eth_utils import keccak
 
 from zkdl import api
-from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.register import (
     VERIFIER_VERSION,
     VERIFIER_VERSION_TAG,
@@ -25,7 +25,7 @@ def _register(env, proved, tmp_path, *, by_signature: bool, owner=None, outbox: 
               store: str = "store", bundle: bytes | None = None, **kw):
     owner = owner or env.owner
     sender = env.relayer if by_signature else owner
-    box = SqliteOutbox(tmp_path / outbox)
+    box = SqlOutbox(tmp_path / outbox)
     try:
         relayer = Relayer(env.w3, env.client, sender, box, poll_interval_s=0.01)
         return register_bundle(proved.bundle if bundle is None else bundle, client=env.client, relayer=relayer,
@@ -73,7 +73,7 @@ def test_registering_twice_is_a_no_op_with_the_same_model_id(env, proved, tmp_pa
     assert again.outcome is Outcome.ALREADY_REGISTERED and fresh.outcome is Outcome.ALREADY_REGISTERED
     assert env.w3.eth.get_transaction_count(first.submitter) == nonce        # nothing sent
     assert _registrations(env, first.model_id) == 1
-    other = SqliteOutbox(tmp_path / "other.sqlite")
+    other = SqlOutbox(tmp_path / "other.sqlite")
     assert other.intents() == []           # the chain said "done" first: nothing was queued
     other.close()
 
@@ -97,7 +97,7 @@ def test_a_refused_registration_raises_the_decoded_revert(env, proved, tmp_path)
 
 
 def test_a_direct_registration_needs_the_relayer_on_the_owner_key(env, proved, tmp_path):
-    box = SqliteOutbox(tmp_path / "o.sqlite")
+    box = SqlOutbox(tmp_path / "o.sqlite")
     relayer = Relayer(env.w3, env.client, env.relayer, box)
     with pytest.raises(RegistrationError, match="sent by its owner"):
         register_bundle(proved.bundle, client=env.client, relayer=relayer, store=LocalStore(tmp_path / "s"),
@@ -140,7 +140,7 @@ def test_an_unfunded_sender_fails_fast(env, proved, tmp_path):
 def test_a_queued_registration_is_finished_with_the_keys_that_queued_it(env, proved, tmp_path):
     from zkdl.chain.register import request_for_bundle
 
-    box = SqliteOutbox(tmp_path / "outbox.sqlite")
+    box = SqlOutbox(tmp_path / "outbox.sqlite")
     Relayer(env.w3, env.client, env.owner, box).enqueue_registration(
         request_for_bundle(proved.bundle, LocalStore(tmp_path / "store")))   # queued, then "crashed"
     box.close()

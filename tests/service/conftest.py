@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from tests.pgserver import db_location, pg_server, pg_url  # noqa: F401 - fixtures
+
 sys.path.insert(0, str(Path(__file__).parent))  # svc_support, serve_process
 
 

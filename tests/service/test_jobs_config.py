@@ -1,15 +1,20 @@
-"""The job table (leases, idempotency, compare-and-set) and the service settings; no chain."""
+"""The job table (leases, idempotency, compare-and-set, concurrent workers) on SQLite and PostgreSQL,
+and the service settings; no chain."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 import pytest
 from eth_account import Account
 
 from zkdl.service.config import ConfigError, load_config, load_keys
 from zkdl.service.jobs import JobState, JobStore, JobStoreError
+
+from tests.pgserver import run_concurrently, run_sql
 
 MID = "0x" + "ab" * 32
 
@@ -19,8 +24,22 @@ def add(jobs: JobStore, mid: str = MID, block: int = 5) -> bool:
                     tx_hash="0x" + "33" * 32, registration={"bundle_uri": "file:///x"})
 
 
-def test_add_is_idempotent_and_a_gone_job_comes_back(tmp_path):
-    jobs = JobStore(tmp_path / "s.sqlite")
+@pytest.fixture
+def open_jobs(db_location) -> Iterator[Callable[[], JobStore]]:
+    """`open_jobs()`: one more connection to this test's job store, as another process has one."""
+    opened: list[JobStore] = []
+
+    def open_jobs() -> JobStore:
+        opened.append(JobStore(db_location))
+        return opened[-1]
+
+    yield open_jobs
+    for jobs in opened:
+        jobs.close()
+
+
+def test_add_is_idempotent_and_a_gone_job_comes_back(open_jobs):
+    jobs = open_jobs()
     assert add(jobs) and not add(jobs)
     assert jobs.count() == 1 and jobs.get(MID).state is JobState.QUEUED
     job = jobs.claim("w1", 60)
@@ -31,9 +50,8 @@ def test_add_is_idempotent_and_a_gone_job_comes_back(tmp_path):
     assert job.attempts == 1
 
 
-def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_write(tmp_path):
-    path = tmp_path / "s.sqlite"
-    a, b = JobStore(path), JobStore(path)  # two processes' connections
+def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_write(open_jobs):
+    a, b = open_jobs(), open_jobs()
     add(a)
     assert a.claim("w1", 0.2).lease_owner == "w1"
     assert b.claim("w2", 60) is None  # still leased
@@ -50,8 +68,8 @@ def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_write(tmp_path
     assert a.mark_attested(MID) and a.get(MID).state is JobState.ATTESTED
 
 
-def test_retry_later_waits_and_a_node_outage_does_not_count(tmp_path):
-    jobs = JobStore(tmp_path / "s.sqlite")
+def test_retry_later_waits_and_a_node_outage_does_not_count(open_jobs):
+    jobs = open_jobs()
     add(jobs)
     jobs.claim("w", 60)
     assert jobs.retry_later(MID, "w", "down", 0.3, release_attempt=True)
@@ -60,14 +78,63 @@ def test_retry_later_waits_and_a_node_outage_does_not_count(tmp_path):
     assert jobs.claim("w", 60).attempts == 1
 
 
-def test_the_database_belongs_to_one_chain_registry_and_verifier(tmp_path):
-    jobs = JobStore(tmp_path / "s.sqlite")
+def test_the_database_belongs_to_one_chain_registry_and_verifier(db_location, open_jobs):
+    jobs = open_jobs()
     jobs.bind(1, "0xR", "0xV")
     jobs.bind(1, "0xR", "0xV")
     with pytest.raises(JobStoreError, match="registry"):
         jobs.bind(1, "0xOther", "0xV")
     jobs.set_cursor(10, "0xh")
-    assert JobStore(tmp_path / "s.sqlite").cursor() == (10, "0xh")
+    assert open_jobs().cursor() == (10, "0xh")
+    run_sql(db_location, "zkdl_service", "UPDATE meta SET value = '2' WHERE name = 'schema'")
+    with pytest.raises(JobStoreError, match="has schema version 2, this zkdl expects 1; upgrade zkdl"):
+        JobStore(db_location)
+
+
+def test_many_workers_claim_every_job_exactly_once(open_jobs):
+    stores = [open_jobs() for _ in range(8)]  # a connection per worker, as a process each
+    mids = [f"0x{i:064x}" for i in range(120)]
+    for i, mid in enumerate(mids):
+        add(stores[0], mid, block=i % 7)
+    claims: list[tuple[str, str]] = []
+
+    def work(w: int) -> None:
+        jobs, worker = stores[w], f"w{w}"
+        while (job := jobs.claim(worker, 60)) is not None:
+            claims.append((job.model_id, worker))
+            assert job.lease_owner == worker and job.attempts == 1
+            assert jobs.finish_leased(job.model_id, worker, JobState.SKIPPED)
+
+    run_concurrently(len(stores), work)
+    assert Counter(mid for mid, _ in claims) == Counter(mids)  # each once, none left out
+    assert stores[0].counts()["skipped"] == len(mids)
+    assert len({worker for _, worker in claims}) > 1  # they did work side by side
+
+
+def test_a_connection_lost_inside_a_claim_loses_no_job(pg_server, pg_url):
+    jobs = JobStore(pg_url)
+    first, second = "0x" + "01" * 32, "0x" + "02" * 32
+    add(jobs, first, block=1)
+    add(jobs, second, block=2)
+    assert jobs.claim("w1", 60).model_id == first
+    claim_sql = jobs._db.execute
+
+    def execute_then_drop(sql: str, args=()):
+        cursor = claim_sql(sql, args)
+        if "SKIP LOCKED" in sql:  # the job is selected and locked, not yet leased
+            pg_server.drop_connections(pg_url.rsplit("/", 1)[1])
+        return cursor
+
+    jobs._db.execute = execute_then_drop
+    with pytest.raises(JobStoreError, match="verifier service database .* failed"):
+        jobs.claim("w2", 60)
+    del jobs._db.execute
+    seen = JobStore(pg_url)  # as another process sees it
+    assert (seen.get(first).state, seen.get(first).lease_owner) == (JobState.LEASED, "w1")  # accepted: kept
+    assert (seen.get(second).state, seen.get(second).attempts) == (JobState.QUEUED, 0)  # not lost, not leased
+    assert seen.claim("w3", 60).model_id == second
+    seen.close()
+    jobs.close()
 
 
 def test_config_precedence_defaults_file_env_flags(tmp_path):
@@ -77,6 +144,19 @@ def test_config_precedence_defaults_file_env_flags(tmp_path):
     assert (config.confirmations, config.port, config.max_bundle_bytes, config.db) == (7, 9100, 1000, "x.sqlite")
     assert config.outbox_path.endswith("x.outbox.sqlite")
     assert load_config(None, env={}).confirmations == 3
+
+
+def test_config_takes_database_urls():
+    url = "postgresql://zkdl:secret@db.example:5432/zkdl"
+    config = load_config(None, env={"ZKDL_DB": url})
+    assert config.outbox_path == url  # the outbox's own schema in the same database
+    public = config.public_json()
+    assert "secret" not in json.dumps(public) and public["db"].startswith("postgresql://zkdl:***@")
+    assert load_config(None, env={"ZKDL_DB": "sqlite:///var/s.sqlite"}).outbox_path == "var/s.outbox.sqlite"
+    split = load_config(None, env={"ZKDL_DB": "s.sqlite", "ZKDL_OUTBOX": url})
+    assert (split.db, split.outbox_path) == ("s.sqlite", url)
+    with pytest.raises(ConfigError, match="is not a database location"):
+        load_config(None, env={"ZKDL_OUTBOX": "mysql://h/db"})
 
 
 def test_config_refuses_keys_in_files_and_bad_values(tmp_path):

@@ -1,11 +1,13 @@
-"""The watcher, worker and relayer in process on the embedded chain: every verdict and reason,
-the report digest, and the provenance page's escaping. (The HTTP process on anvil is in
+"""The watcher, worker and relayer in process on the embedded chain, with the service database
+and outbox on SQLite and on PostgreSQL: every verdict and reason, the report digest, and the
+provenance page's escaping. (The HTTP process on anvil is in
 test_service_anvil.py.)"""
 
 from __future__ import annotations
 
 import html
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from eth_utils import keccak
 
 from svc_support import free_port, request_for
 from zkdl.chain import RegistryClient, Status, Verdict, deploy_registry, embedded_chain
-from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
 from zkdl.service.jobs import JobState, JobStore
@@ -27,18 +29,18 @@ from zkdl.store import LocalStore
 
 
 class Pipeline:
-    def __init__(self, tmp: Path, accounts: list, **config: Any) -> None:
+    def __init__(self, tmp: Path, db: str, accounts: list, **config: Any) -> None:
         self.w3 = embedded_chain()
         self.admin, self.verifier, self.owner = accounts[0], accounts[1], accounts[4]
         record = deploy_registry(self.w3, self.admin, quorum=1)
         self.client = RegistryClient(self.w3, record.address, self.admin)
         self.client.grant_verifier(self.verifier.address)
         self.store = LocalStore(tmp / "bundles")
-        self.config = ServiceConfig(db=str(tmp / "s.sqlite"), confirmations=1, retry_base_s=0.01,
+        self.config = ServiceConfig(db=db, confirmations=1, retry_base_s=0.01,
                                     **config).validate()
         self.jobs = JobStore(self.config.db)
         self.relayer = Relayer(self.w3, RegistryClient(self.w3, record.address), self.verifier,
-                               SqliteOutbox(self.config.outbox_path))
+                               SqlOutbox(self.config.outbox_path))
         self.watcher = Watcher(self.client, self.jobs, confirmations=1)
         self.worker = Worker("w", self.config, self.jobs, self.client, self.relayer, self.verifier,
                              file_roots=[self.store.root])
@@ -57,10 +59,16 @@ class Pipeline:
     def job(self, mid: str):
         return self.jobs.get(mid)
 
+    def close(self) -> None:
+        self.jobs.close()
+        self.relayer.outbox.close()
+
 
 @pytest.fixture
-def pipe(tmp_path, accounts) -> Pipeline:
-    return Pipeline(tmp_path, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2)
+def pipe(tmp_path, db_location, accounts) -> Iterator[Pipeline]:
+    pipe = Pipeline(tmp_path, db_location, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2)
+    yield pipe
+    pipe.close()
 
 
 def test_a_valid_bundle_is_verified_and_attested_once_with_its_report(pipe, bundle):

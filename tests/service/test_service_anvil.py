@@ -1,6 +1,7 @@
 """The verifier service as real processes (`zkdl serve`, uvicorn) on a real node (anvil), with the
 registering relayer and the buyer as separate clients: quorum of two verifiers, the provenance page
-in headless Chromium, bad inputs, a restart mid-job, a node outage, a shallow reorg."""
+in headless Chromium, bad inputs, a restart mid-job (with the database on SQLite and on PostgreSQL), a
+node outage, a shallow reorg."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from eth_utils import keccak
 from svc_support import (ServiceProcess, anvil, free_port, mine, model_hex, request_for, services, setup_registry,
                          wait_until, write_toml)
 from zkdl.chain import RegistryClient, Status, Verdict
-from zkdl.chain.outbox import SqliteOutbox
+from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
+from zkdl.service.config import ServiceConfig
 from zkdl.store import LocalStore
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,7 +27,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 def register(w3, client: RegistryClient, relayer_account, owner, request, outbox: Path) -> bytes:
     """The registering side: the owner signs, a relayer (its own outbox) submits."""
-    relayer = Relayer(w3, RegistryClient(w3, client.address), relayer_account, SqliteOutbox(outbox))
+    relayer = Relayer(w3, RegistryClient(w3, client.address), relayer_account, SqlOutbox(outbox))
     intent = relayer.enqueue_signed_registration(client.sign_registration(owner, request))
     report = relayer.run_until_idle(30)
     assert report.idle, report
@@ -153,19 +155,20 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
 
 
 @pytest.mark.parametrize("crash_at", ["fetched", "enqueued"])
-def test_a_restart_mid_job_never_attests_twice(tmp_path, bundle, accounts, crash_at):
+def test_a_restart_mid_job_never_attests_twice(tmp_path, db_location, bundle, accounts, crash_at):
     admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
     with anvil() as w3:
         client = setup_registry(w3, admin, [v1], [owner, relayer])
         store = LocalStore(tmp_path / "store")
         _, uri = store.put(bundle["bytes"])
         svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                             verifier=v1, args=["--bundle-dir", str(store.root), "--lease", "3"])
+                             verifier=v1, args=["--bundle-dir", str(store.root), "--lease", "3"],
+                             env={"ZKDL_DB": db_location})
         with services(svc):
             svc.start(extra_env={"ZKDL_TEST_CRASH_AT": crash_at})
             mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
             assert svc.wait_exit(90) == -9, svc.tail()  # SIGKILLed itself mid-job
-            outbox = SqliteOutbox(tmp_path / "verifier" / "service.outbox.sqlite")
+            outbox = SqlOutbox(ServiceConfig(db=db_location).outbox_path)
             assert len(outbox.intents()) == (1 if crash_at == "enqueued" else 0)
             svc.start()  # the same database and outbox; the lease expires, the job is taken again
             job = svc.wait_job(mid, ("attested",))
@@ -175,6 +178,7 @@ def test_a_restart_mid_job_never_attests_twice(tmp_path, bundle, accounts, crash
             assert len(intents) == 1 and intents[0].state.value == "confirmed" and intents[0].outcome == "included"
             assert w3.eth.get_transaction_count(v1.address) == 1  # one attestation transaction, ever
             assert svc.terminate() == 0  # SIGTERM: clean exit
+            outbox.close()
 
 
 def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, accounts):

@@ -10,25 +10,24 @@ transaction. Every signed transaction (the first one and each fee-bumped replace
 intent's nonce) is stored *before* it is broadcast, so a crash can never leave a transaction on the
 network that the outbox does not know.
 
-`Outbox` is the backend-neutral interface the relayer uses; `SqliteOutbox` implements it (WAL, one
-transaction per state change, `synchronous=FULL`). Nonce allocation runs inside one write
-transaction (`BEGIN IMMEDIATE` locks the database), so processes sharing a SQLite file on one host
-never hand out a nonce twice. A PostgreSQL backend implements the same methods with a per-sender
-advisory lock around nonce allocation (see docs/relayer.md).
+`Outbox` is the backend-neutral interface the relayer uses; `SqlOutbox` implements it on SQLite (one
+file, the default) or PostgreSQL (several hosts sharing a key), one transaction per state change
+(`zkdl.db`). Nonce allocation runs under a lock per (chain, sender): SQLite's write transaction
+locks the whole file, PostgreSQL takes a transaction-scoped advisory lock on the sender, so
+processes sharing one outbox never hand out a nonce twice. See docs/relayer.md.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..db import Database, Schema
 from ..errors import ZkdlError
 
 SCHEMA_VERSION = 1
@@ -144,8 +143,7 @@ class Outbox(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+_DDL = """
 CREATE TABLE IF NOT EXISTS intents (
     id             INTEGER PRIMARY KEY,
     key            TEXT NOT NULL UNIQUE,
@@ -186,46 +184,17 @@ CREATE INDEX IF NOT EXISTS txs_sender_nonce ON txs (chain_id, sender, nonce);
 """
 
 
-class SqliteOutbox:
-    """The outbox in one SQLite file (the default; fine for one host)."""
+_SCHEMA = Schema("relayer outbox", _DDL, SCHEMA_VERSION, "zkdl_outbox", OutboxError)
 
-    def __init__(self, path: str | Path, *, busy_timeout_s: float = 30.0) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per state change.
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a committed signed tx survives a power loss
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript commits on its own
-            with self._write():
-                self._check_version()
-        except (OSError, sqlite3.Error) as exc:
-            if isinstance(exc, OutboxError):
-                raise
-            raise OutboxError(f"cannot open the relayer outbox {self.path}: {exc}; "
-                              "check that the directory exists and is writable, and the file is a zkdl outbox") from exc
 
-    def _check_version(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise OutboxError(f"outbox {self.path} has schema version {row[0]}, this zkdl expects {SCHEMA_VERSION}; "
-                              "finish its intents with the zkdl version that wrote it, or use a new file")
+class SqlOutbox:
+    """The outbox in a SQLite file or a PostgreSQL database (`location`: a path or URL, see
+    `zkdl.db`). One connection, shared safely by the threads of a process."""
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock at once: read-then-write sequences (nonce allocation,
-        # compare-and-set transitions) cannot interleave with another process.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def __init__(self, location: str | Path, *, busy_timeout_s: float = 30.0) -> None:
+        self._db = Database(location, _SCHEMA, busy_timeout_s=busy_timeout_s)
+        self.location = location
+        self.path = self._db.label  # where it is, for messages (a URL without its password)
 
     def close(self) -> None:
         self._db.close()
@@ -233,14 +202,14 @@ class SqliteOutbox:
     # -- reads -------------------------------------------------------------------------------------
 
     def get(self, intent_id: int) -> Intent:
-        row = self._db.execute(f"SELECT {_INTENT_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
-        if row is None:
+        rows = self._db.query(f"SELECT {_INTENT_COLUMNS} FROM intents WHERE id = ?", (intent_id,))
+        if not rows:
             raise KeyError(f"no intent {intent_id} in outbox {self.path}")
-        return _intent(row)
+        return _intent(rows[0])
 
     def by_key(self, key: str) -> Intent | None:
-        row = self._db.execute(f"SELECT {_INTENT_COLUMNS} FROM intents WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _intent(row)
+        rows = self._db.query(f"SELECT {_INTENT_COLUMNS} FROM intents WHERE key = ?", (key,))
+        return _intent(rows[0]) if rows else None
 
     def intents(self, *, chain_id: int | None = None, registry: str | None = None, sender: str | None = None,
                 states: Sequence[IntentState] | None = None) -> list[Intent]:
@@ -255,22 +224,21 @@ class SqliteOutbox:
         sql = f"SELECT {_INTENT_COLUMNS} FROM intents"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return [_intent(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+        return [_intent(r) for r in self._db.query(sql + " ORDER BY id", args)]
 
     def counts(self, *, chain_id: int, registry: str, sender: str) -> dict[IntentState, int]:
-        rows = self._db.execute("SELECT state, COUNT(*) FROM intents WHERE chain_id = ? AND registry = ? "
+        rows = self._db.query("SELECT state, COUNT(*) FROM intents WHERE chain_id = ? AND registry = ? "
                                 "AND sender = ? GROUP BY state", (chain_id, registry, sender))
         return {IntentState(state): n for state, n in rows}
 
     def txs(self, intent_id: int) -> list[SignedTx]:
-        rows = self._db.execute(
+        rows = self._db.query(
             "SELECT tx_hash, nonce, gas, max_fee, priority_fee, raw, created_at, broadcast_at FROM txs "
-            "WHERE intent_id = ? ORDER BY rowid", (intent_id,))
+            "WHERE intent_id = ? ORDER BY rowid", (intent_id,))  # insertion order
         return [SignedTx(bytes(h), n, g, int(mf), int(pf), bytes(raw), c, b) for h, n, g, mf, pf, raw, c, b in rows]
 
     def max_nonce(self, chain_id: int, sender: str) -> int | None:
-        return self._db.execute("SELECT MAX(nonce) FROM txs WHERE chain_id = ? AND sender = ?",
-                                (chain_id, sender)).fetchone()[0]
+        return self._db.query("SELECT MAX(nonce) FROM txs WHERE chain_id = ? AND sender = ?", (chain_id, sender))[0][0]
 
     # -- state changes (one transaction each) ------------------------------------------------------
 
@@ -278,7 +246,7 @@ class SqliteOutbox:
                 model_id: bytes, payload: dict[str, Any]) -> Intent:
         """Add an intent, or return the existing one with this key (the first payload wins)."""
         now = time.time()
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "INSERT INTO intents (key, kind, chain_id, registry, sender, model_id, payload, state, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING",
@@ -296,8 +264,10 @@ class SqliteOutbox:
         never reuses one of our own (even if the node forgot it) and skips what others used. Returns
         None if the intent is no longer pending (another process signed it first).
         """
-        with self._write() as db:
+        with self._db.write() as db:
             intent = self.get(intent_id)
+            db.lock(f"nonce:{intent.chain_id}:{intent.sender}")
+            intent = self.get(intent_id)  # as left by whoever held the lock before us
             if intent.state is not IntentState.PENDING:
                 return None
             ours = self.max_nonce(intent.chain_id, intent.sender)
@@ -310,13 +280,13 @@ class SqliteOutbox:
 
     def add_replacement(self, intent_id: int, tx: SignedTx) -> None:
         """Store a fee-bumped version (same nonce) before it is broadcast."""
-        with self._write() as db:
+        with self._db.write() as db:
             intent = self.get(intent_id)
             if tx.nonce != intent.nonce:
                 raise ValueError(f"replacement nonce {tx.nonce} differs from intent {intent_id}'s nonce {intent.nonce}")
             self._insert_tx(db, intent, tx)
 
-    def _insert_tx(self, db: sqlite3.Connection, intent: Intent, tx: SignedTx) -> None:
+    def _insert_tx(self, db: Database, intent: Intent, tx: SignedTx) -> None:
         db.execute(
             "INSERT INTO txs (tx_hash, intent_id, chain_id, sender, nonce, gas, max_fee, priority_fee, raw, "
             "created_at) "
@@ -328,7 +298,7 @@ class SqliteOutbox:
     def mark_broadcast(self, intent_id: int, tx_hash: bytes) -> None:
         """The node accepted (or already had) this version: signed -> sent."""
         now = time.time()
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE txs SET broadcast_at = COALESCE(broadcast_at, ?) WHERE tx_hash = ?", (now, tx_hash))
             db.execute("UPDATE intents SET state = 'sent', error = NULL, updated_at = ? "
                        "WHERE id = ? AND state = 'signed'", (now, intent_id))
@@ -336,8 +306,9 @@ class SqliteOutbox:
     def mark_mined(self, intent_id: int, tx_hash: bytes, block_number: int, block_hash: bytes,
                    status: int) -> Intent:
         """A version has a receipt: first time, or in another block after a reorg (counted)."""
-        with self._write() as db:
-            db.execute("UPDATE intents SET reorgs = reorgs + (state = 'mined' AND block_hash IS NOT ?), "
+        with self._db.write() as db:
+            db.execute("UPDATE intents SET "
+                       "reorgs = reorgs + CASE WHEN state = 'mined' AND block_hash <> ? THEN 1 ELSE 0 END, "
                        "state = 'mined', tx_hash = ?, block_number = ?, block_hash = ?, receipt_status = ?, "
                        "error = NULL, updated_at = ? WHERE id = ? AND state IN ('signed', 'sent', 'mined')",
                        (block_hash, tx_hash, block_number, block_hash, status, time.time(), intent_id))
@@ -345,7 +316,7 @@ class SqliteOutbox:
 
     def mark_unmined(self, intent_id: int) -> None:
         """A reorg removed the mined transaction: back to sent (it gets re-broadcast)."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE intents SET state = 'sent', tx_hash = NULL, block_number = NULL, block_hash = NULL, "
                        "receipt_status = NULL, reorgs = reorgs + 1, updated_at = ? WHERE id = ? AND state = 'mined'",
                        (time.time(), intent_id))
@@ -353,7 +324,7 @@ class SqliteOutbox:
     def release_nonce(self, intent_id: int, reason: str) -> None:
         """Another transaction took this intent's nonce: back to pending, to be re-checked and re-signed.
         The old versions stay in `txs` (their nonce is used, so max_nonce still moves past it)."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE intents SET state = 'pending', nonce = NULL, tx_hash = NULL, block_number = NULL, "
                        "block_hash = NULL, receipt_status = NULL, error = ?, updated_at = ? "
                        "WHERE id = ? AND state IN ('signed', 'sent', 'mined')", (reason, time.time(), intent_id))
@@ -362,7 +333,7 @@ class SqliteOutbox:
                error: str | None = None) -> Intent:
         if not state.terminal:
             raise ValueError(f"finish() takes a terminal state, not {state.value}")
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE intents SET state = ?, outcome = ?, error = ?, updated_at = ? "
                        "WHERE id = ? AND state NOT IN ('confirmed', 'failed')",
                        (state.value, outcome, error, time.time(), intent_id))
@@ -370,7 +341,7 @@ class SqliteOutbox:
 
     def note_error(self, intent_id: int, error: str) -> None:
         """Record a transient problem (the intent stays where it is and is retried)."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE intents SET error = ?, updated_at = ? WHERE id = ?", (error, time.time(), intent_id))
 
 

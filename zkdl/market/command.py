@@ -82,7 +82,7 @@ def _configure_register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
     p.add_argument("--store-url", help="http(s) URL under which the store directory is served: the registered "
                    "bundle URI is then an http(s) URI (default: a file:// URI)")
-    p.add_argument("--outbox", default=DEFAULT_OUTBOX, help=f"relayer outbox, SQLite (default {DEFAULT_OUTBOX})")
+    p.add_argument("--outbox", default=DEFAULT_OUTBOX, help=f"relayer outbox: a SQLite file or a postgresql:// URL (default {DEFAULT_OUTBOX})")
     p.add_argument("--confirmations", type=int, default=1,
                    help="blocks (own block counted) before the registration is final (default 1; >= 3 on real "
                    "networks)")
@@ -103,7 +103,7 @@ def run_register(args: argparse.Namespace) -> int:
 def _register(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from zkdl.chain.outbox import SqliteOutbox
+    from zkdl.chain.outbox import SqlOutbox
     from zkdl.chain.register import RELAYER_KEY_ENV, load_account, register_bundle
     from zkdl.chain.relayer import Relayer
     from zkdl.store import LocalStore
@@ -126,7 +126,7 @@ def _register(args: argparse.Namespace) -> int:
             raise _Refused(f"the proof in {args.bundle} does not verify ({checked.reason}); not registering it")
     client = open_client(args.rpc, args.registry, args.deployments_dir)
     store = LocalStore(store_dir(args.store), base_url=args.store_url)
-    outbox = SqliteOutbox(Path(args.outbox).expanduser())
+    outbox = SqlOutbox(args.outbox if "://" in args.outbox else Path(args.outbox).expanduser())  # a URL keeps its '//'
     try:
         by_signature = relayer_account is not None and relayer_account.address != owner.address
         relayer = Relayer(client.w3, client, relayer_account if by_signature else owner, outbox,

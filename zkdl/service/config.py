@@ -20,6 +20,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ..chain.register import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
+from ..db import SQLITE, parse_location, redact
 from ..errors import ZkdlError
 from ..store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
 
@@ -43,8 +44,8 @@ class ServiceConfig:
 
     rpc_url: str = "http://127.0.0.1:8545"
     registry: str | None = None            # None: the deployment record of the node's chain
-    db: str = "zkdl-service.sqlite"        # jobs and cursor; the relayer outbox goes beside it
-    outbox: str | None = None              # default: <db stem>.outbox.sqlite
+    db: str = "zkdl-service.sqlite"        # jobs and cursor: a SQLite path or a postgresql:// URL (zkdl.db)
+    outbox: str | None = None              # default: <db stem>.outbox.sqlite, or the same PostgreSQL database
     confirmations: int = 3                 # a block is scanned once this deep (own block counted)
     start_block: int | None = None         # first block to scan (default: the deployment block, else 0)
     reorg_rewind: int = 64                 # blocks rescanned when the cursor's block was reorged away
@@ -72,10 +73,14 @@ class ServiceConfig:
 
     @property
     def outbox_path(self) -> str:
+        """The outbox's location. On PostgreSQL the default is the service's own database (the
+        outbox keeps its tables in a schema of its own)."""
         if self.outbox:
             return self.outbox
-        db = Path(self.db)
-        return str(db.with_name(db.stem + ".outbox.sqlite"))
+        kind, db = parse_location(self.db, ConfigError)
+        if kind != SQLITE:
+            return self.db
+        return str(Path(db).with_name(Path(db).stem + ".outbox.sqlite"))
 
     @property
     def verifier_version_bytes(self) -> bytes:
@@ -100,11 +105,14 @@ class ServiceConfig:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         self.verifier_version_bytes  # noqa: B018 - validates
+        for location in (self.db, self.outbox_path):
+            parse_location(location, ConfigError)
         return self
 
     def public_json(self) -> dict[str, Any]:
-        """The settings without secrets (there are none in here) for logs and /health."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        """The settings without secrets (a database URL's password is masked) for logs and /health."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return {**out, "db": redact(self.db), "outbox": self.outbox and redact(self.outbox)}
 
 
 _ENV = {

@@ -1,4 +1,4 @@
-"""The verifier service's durable state: the event cursor and the job table (SQLite).
+"""The verifier service's durable state: the event cursor and the job table (SQLite or PostgreSQL).
 
 One job per model id. States:
 
@@ -12,24 +12,23 @@ One job per model id. States:
 relayer's outbox under the key (model id, verifier), so it is submitted at most once whatever
 happens; `attested` means the outbox confirmed it (or the chain already had this verifier's verdict).
 
-Every change is one `BEGIN IMMEDIATE` transaction and every transition is compare-and-set on the
-expected state and lease owner, so several worker threads or processes can share one file: a
-worker whose lease expired cannot overwrite the work of the one that took the job over.
+Every change is one transaction (`zkdl.db`) and every transition is compare-and-set on the
+expected state and lease owner, so several worker threads or processes can share one store: a
+worker whose lease expired cannot overwrite the work of the one that took the job over. Workers
+claim with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite's write transaction locks the
+whole file), so many workers never take one job twice nor wait on each other.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from ..db import Database, Schema
 from ..errors import ZkdlError
 
 SCHEMA_VERSION = 1
@@ -92,8 +91,7 @@ class Job:
         return out
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+_DDL = """
 CREATE TABLE IF NOT EXISTS jobs (
     model_id       TEXT PRIMARY KEY,
     owner          TEXT NOT NULL,
@@ -129,71 +127,36 @@ _COLUMNS = ("model_id, owner, block_number, block_hash, tx_hash, registration, s
 _JSON = ("registration", "report", "statement", "chain_status")
 
 
+_SCHEMA = Schema("verifier service database", _DDL, SCHEMA_VERSION, "zkdl_service", JobStoreError)
+
+
 class JobStore:
-    """The job table and cursor in one SQLite file (WAL). Safe to share between threads (one lock
-    per object) and between processes (SQLite's locking; every write is `BEGIN IMMEDIATE`)."""
+    """The job table and cursor in a SQLite file or a PostgreSQL database (`location`: a path or
+    URL, see `zkdl.db`). Safe to share between threads and between processes."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_s: float = 30.0) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            with self._write():
-                self._check_version()
-        except (OSError, sqlite3.Error) as exc:
-            if isinstance(exc, JobStoreError):
-                raise
-            raise JobStoreError(f"cannot open the verifier service database {self.path}: {exc}; check that the "
-                                "directory is writable and the file is a zkdl service database") from exc
-
-    def _check_version(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise JobStoreError(f"service database {self.path} has schema {row[0]}, this zkdl expects "
-                                f"{SCHEMA_VERSION}; use a new file")
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _read(self, sql: str, args: tuple | list = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+    def __init__(self, location: str | Path, *, busy_timeout_s: float = 30.0) -> None:
+        self._db = Database(location, _SCHEMA, busy_timeout_s=busy_timeout_s)
+        self.path = self._db.label  # where it is, for messages (a URL without its password)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     # -- binding and cursor --------------------------------------------------------------------------
 
     def bind(self, chain_id: int, registry: str, verifier: str) -> None:
-        """Tie the file to one (chain, registry, verifier) the first time; refuse any other later."""
+        """Tie the store to one (chain, registry, verifier) the first time; refuse any other later."""
         want = {"chain_id": str(chain_id), "registry": registry, "verifier": verifier}
-        with self._write() as db:
+        with self._db.write() as db:
             for name, value in want.items():
-                row = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-                if row is None:
-                    db.execute("INSERT INTO meta VALUES (?, ?)", (name, value))
-                elif row[0] != value:
-                    raise JobStoreError(f"service database {self.path} belongs to {name} {row[0]}, not {value}; "
+                # Insert-if-absent, then compare: two first binds at once cannot both insert.
+                db.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, value))
+                bound = db.query("SELECT value FROM meta WHERE name = ?", (name,))[0][0]
+                if bound != value:
+                    raise JobStoreError(f"service database {self.path} belongs to {name} {bound}, not {value}; "
                                         "use one database per chain, registry and verifier key")
 
     def meta(self, name: str) -> str | None:
-        rows = self._read("SELECT value FROM meta WHERE name = ?", (name,))
+        rows = self._db.query("SELECT value FROM meta WHERE name = ?", (name,))
         return rows[0][0] if rows else None
 
     def cursor(self) -> tuple[int, str | None] | None:
@@ -205,8 +168,9 @@ class JobStore:
         return int(data["next_block"]), data.get("prev_hash")
 
     def set_cursor(self, next_block: int, prev_hash: str | None) -> None:
-        with self._write() as db:
-            db.execute("INSERT INTO meta VALUES ('cursor', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        with self._db.write() as db:
+            db.execute("INSERT INTO meta (name, value) VALUES ('cursor', ?) "
+                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                        (json.dumps({"next_block": next_block, "prev_hash": prev_hash}),))
 
     # -- jobs ------------------------------------------------------------------------------------------
@@ -216,7 +180,7 @@ class JobStore:
         """Insert the job of a registration once (keyed by model id). A job marked `gone` by a reorg
         comes back to `queued` when the registration is seen again. True when something changed."""
         now = time.time()
-        with self._write() as db:
+        with self._db.write() as db:
             cur = db.execute(
                 "INSERT INTO jobs (model_id, owner, block_number, block_hash, tx_hash, registration, state, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (model_id) DO NOTHING",
@@ -230,7 +194,7 @@ class JobStore:
             return bool(cur.rowcount)
 
     def get(self, model_id: str) -> Job | None:
-        rows = self._read(f"SELECT {_COLUMNS} FROM jobs WHERE model_id = ?", (model_id.lower(),))
+        rows = self._db.query(f"SELECT {_COLUMNS} FROM jobs WHERE model_id = ?", (model_id.lower(),))
         return _job(rows[0]) if rows else None
 
     def list(self, states: tuple[JobState, ...] | None = None, limit: int = 100, offset: int = 0) -> list[Job]:
@@ -239,24 +203,25 @@ class JobStore:
             sql += f" WHERE state IN ({','.join('?' * len(states))})"
             args += [s.value for s in states]
         sql += " ORDER BY block_number, created_at LIMIT ? OFFSET ?"
-        return [_job(r) for r in self._read(sql, args + [limit, offset])]
+        return [_job(r) for r in self._db.query(sql, args + [limit, offset])]
 
     def count(self) -> int:
-        return self._read("SELECT COUNT(*) FROM jobs")[0][0]
+        return self._db.query("SELECT COUNT(*) FROM jobs")[0][0]
 
     def counts(self) -> dict[str, int]:
-        found = dict(self._read("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+        found = dict(self._db.query("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
         return {s.value: int(found.get(s.value, 0)) for s in JobState}
 
     def claim(self, worker: str, lease_s: float) -> Job | None:
         """Lease the oldest job that is due: queued and past its retry time, or leased by a worker
         whose lease expired (it crashed or hung). Attempts count every lease."""
         now = time.time()
-        with self._write() as db:
+        with self._db.write() as db:
+            # PostgreSQL: a row another worker is claiming right now is skipped, not waited for.
             row = db.execute(
                 "SELECT model_id FROM jobs WHERE (state = 'queued' AND not_before <= ?) "
-                "OR (state = 'leased' AND lease_expires < ?) ORDER BY block_number, created_at LIMIT 1",
-                (now, now)).fetchone()
+                "OR (state = 'leased' AND lease_expires < ?) ORDER BY block_number, created_at LIMIT 1"
+                + db.skip_locked, (now, now)).fetchone()
             if row is None:
                 return None
             db.execute("UPDATE jobs SET state = 'leased', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
@@ -266,7 +231,7 @@ class JobStore:
     def renew(self, model_id: str, worker: str, lease_s: float) -> bool:
         """Extend a lease this worker still holds; False when it lost it."""
         now = time.time()
-        with self._write() as db:
+        with self._db.write() as db:
             cur = db.execute("UPDATE jobs SET lease_expires = ?, updated_at = ? WHERE model_id = ? AND state = 'leased' "
                              "AND lease_owner = ?", (now + lease_s, now, model_id, worker))
             return bool(cur.rowcount)
@@ -275,7 +240,7 @@ class JobStore:
         sets = {**sets, "lease_owner": None, "lease_expires": None, "updated_at": time.time()}
         cols = ", ".join(f"{k} = ?" for k in sets)
         vals = [json.dumps(v, sort_keys=True) if k in _JSON and v is not None else v for k, v in sets.items()]
-        with self._write() as db:
+        with self._db.write() as db:
             cur = db.execute(f"UPDATE jobs SET {cols} WHERE model_id = ? AND state = 'leased' AND lease_owner = ?",
                              vals + [model_id, worker])
             return bool(cur.rowcount)
@@ -296,8 +261,9 @@ class JobStore:
         sets: dict[str, Any] = {"state": JobState.QUEUED.value, "error": error, "not_before": time.time() + delay_s}
         ok = self._leased_update(model_id, worker, sets)
         if ok and release_attempt:
-            with self._write() as db:
-                db.execute("UPDATE jobs SET attempts = MAX(attempts - 1, 0) WHERE model_id = ?", (model_id,))
+            with self._db.write() as db:
+                db.execute("UPDATE jobs SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
+                           "WHERE model_id = ?", (model_id,))
         return ok
 
     def finish_leased(self, model_id: str, worker: str, state: JobState, *, error: str | None = None,
@@ -308,27 +274,27 @@ class JobStore:
         return self._leased_update(model_id, worker, sets)
 
     def mark_attested(self, model_id: str, *, note: str | None = None) -> bool:
-        with self._write() as db:
+        with self._db.write() as db:
             cur = db.execute("UPDATE jobs SET state = 'attested', error = ?, updated_at = ? WHERE model_id = ? "
                              "AND state IN ('verified', 'invalid', 'failed')", (note, time.time(), model_id))
             return bool(cur.rowcount)
 
     def mark_failed(self, model_id: str, error: str) -> bool:
-        with self._write() as db:
+        with self._db.write() as db:
             cur = db.execute("UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE model_id = ? "
                              "AND state IN ('verified', 'invalid')", (error, time.time(), model_id))
             return bool(cur.rowcount)
 
     def mark_gone(self, model_id: str, reason: str) -> bool:
         """The model is not on the canonical chain any more (a reorg deeper than the confirmations)."""
-        with self._write() as db:
+        with self._db.write() as db:
             cur = db.execute("UPDATE jobs SET state = 'gone', error = ?, lease_owner = NULL, lease_expires = NULL, "
                              "updated_at = ? WHERE model_id = ? AND state IN ('queued', 'leased')",
                              (reason, time.time(), model_id))
             return bool(cur.rowcount)
 
     def set_chain_status(self, model_id: str, status: dict[str, Any]) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE jobs SET chain_status = ? WHERE model_id = ?",
                        (json.dumps(status, sort_keys=True), model_id))
 

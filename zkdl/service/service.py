@@ -17,7 +17,7 @@ from web3 import Web3
 
 from ..chain.client import RegistryClient
 from ..chain.deploy import read_deployment
-from ..chain.outbox import SqliteOutbox
+from ..chain.outbox import SqlOutbox
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer
 from ..chain.structs import ModelStatus
 from ..errors import ZkdlError
@@ -161,7 +161,7 @@ class VerifierService:
                     watcher = Watcher(client, self.jobs, confirmations=self.config.confirmations,
                                       start_block=self.start_block, reorg_rewind=self.config.reorg_rewind,
                                       max_blocks_per_poll=self.config.max_blocks_per_poll)
-                    relayer = Relayer(w3, client, self.relayer_account, SqliteOutbox(self.config.outbox_path),
+                    relayer = Relayer(w3, client, self.relayer_account, SqlOutbox(self.config.outbox_path),
                                       confirmations=self.config.relayer_confirmations,
                                       max_fee_cap_wei=self.config.relayer_max_fee_cap_wei)
                 poll = watcher.poll()
@@ -220,7 +220,7 @@ class VerifierService:
                 if worker is None:
                     w3 = self.new_w3()
                     client = self.client(w3)
-                    relayer = Relayer(w3, client, self.relayer_account, SqliteOutbox(self.config.outbox_path))
+                    relayer = Relayer(w3, client, self.relayer_account, SqlOutbox(self.config.outbox_path))
                     worker = Worker(f"{_host_pid()}:{index}", self.config, self.jobs, client, relayer, self.verifier,
                                     metrics=self.metrics, file_roots=self.file_roots, hooks=self.hooks)
                 job = worker.run_once()
