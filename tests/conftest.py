@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,10 @@ import pytest
 from zkdl.data import Dataset, load_digits
 from zkdl.model import ModelSpec, TrainSpec
 from zkdl.quant import QuantParams
+
+# The generator cache of the test session (and of the processes it starts): tests never write to
+# the user's cache directory.
+os.environ.setdefault("ZKDL_CACHE_DIR", tempfile.mkdtemp(prefix="zkdl-test-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -304,6 +304,126 @@ def test_generators_are_deterministic_distinct_and_tag_bound():
     k.g1_decompress(k.g1_compress(everything))
 
 
+def test_a_long_key_is_the_hash_to_curve_of_each_message():
+    # CommitKey derives in one batch (its own SSWU and isogeny evaluation): it must give arkworks'
+    # single-message hash (and py_ecc's) for every index, across the parallel chunks.
+    tag = b"zkdl/test-batch"
+    gens = k.CommitKey(tag, 512).generators()
+    for j in range(512):
+        assert np.array_equal(gens[j], k.hash_to_g1(tag, gen_message(j))), j
+    for j in (0, 257, 511):
+        assert same_point(gens[j], hash_to_G1(gen_message(j), tag, hashlib.sha256))
+
+
+def test_scaling_many_points_by_one_scalar_agrees_with_scaling_each():
+    # g1_scale and g1_fold share one GLV/wNAF recoding across the points: compare with per-point
+    # multiplication over more points than one normalisation chunk, with the identity and ±P inside.
+    points = kernel_points(700, 7)
+    points[10] = k.g1_identity()
+    points[400] = k.g1_neg(points[399:400])[0]
+    rng = random.Random(7)
+    for s in [0, 1, R - 1, 2, 2**128 + 5, rng.randrange(R)]:
+        scaled = k.g1_scale(points, from_int(s))
+        assert np.array_equal(scaled, k.g1_scale_each(points, from_ints([s] * len(points)))), s
+        half = len(points) // 2
+        w = rng.randrange(R)
+        expected = k.g1_add(k.g1_scale(points[:half], from_int(s)), k.g1_scale_each(points[half:], from_ints([w] * half)))
+        assert np.array_equal(k.g1_fold(points, from_int(s), from_int(w)), expected), s
+    assert same_point(k.g1_scale(points[:2], from_int(12345))[1], ecc.multiply(to_ecc(points[1]), 12345))
+
+
+# ---- the generator cache (kernels/src/commit.rs `cache`, docs/opening.md §1) ------------------------
+
+PROTOCOL_TAG = b"zkdl/v1"  # the one tag with pinned digests
+
+
+def cache_file(root: Path) -> Path:
+    return root / "generators" / (hashlib.sha256(PROTOCOL_TAG).hexdigest()[:16] + ".g1")
+
+
+def fresh_generators(n: int) -> np.ndarray:
+    return np.stack([k.hash_to_g1(PROTOCOL_TAG, gen_message(j)) for j in range(n)])
+
+
+def test_cached_generators_equal_freshly_derived_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZKDL_CACHE_DIR", str(tmp_path))
+    fresh = fresh_generators(64)
+    assert np.array_equal(k.CommitKey(PROTOCOL_TAG, 16).generators(), fresh[:16])  # derived, then written
+    path = cache_file(tmp_path)
+    assert path.read_bytes() == b"zkdlG1v1" + (16).to_bytes(8, "big") + fresh[:16].tobytes()
+    assert np.array_equal(k.CommitKey(PROTOCOL_TAG, 64).generators(), fresh)  # extends the file
+    assert path.stat().st_size == 16 + 64 * 96
+    inode = path.stat().st_ino
+    for n in (64, 8, 1):  # read back (whole or a prefix): the verified file is not rewritten
+        assert np.array_equal(k.CommitKey(PROTOCOL_TAG, n).generators(), fresh[:n])
+        assert path.stat().st_ino == inode
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left over
+    monkeypatch.setenv("ZKDL_CACHE_DIR", "")  # empty: no disk cache at all
+    assert np.array_equal(k.CommitKey(PROTOCOL_TAG, 64).generators(), fresh)
+    # Other tags have no pinned digest and never touch the disk.
+    monkeypatch.setenv("ZKDL_CACHE_DIR", str(tmp_path / "other"))
+    k.CommitKey(b"zkdl/another-tag", 8)
+    assert not (tmp_path / "other").exists()
+
+
+def test_the_cache_lives_in_the_user_cache_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZKDL_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    k.CommitKey(PROTOCOL_TAG, 2)
+    assert cache_file(tmp_path / "xdg" / "zkdl").exists()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    k.CommitKey(PROTOCOL_TAG, 2)
+    assert cache_file(tmp_path / "home" / ".cache" / "zkdl").exists()
+
+
+def _swap_points(data: bytes, i: int, j: int) -> bytes:
+    out = bytearray(data)
+    a, b = slice(16 + 96 * i, 16 + 96 * (i + 1)), slice(16 + 96 * j, 16 + 96 * (j + 1))
+    out[a], out[b] = data[b], data[a]
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda d: d[:40] + bytes([d[40] ^ 1]) + d[41:],  # a flipped bit in G_0
+        lambda d: _swap_points(d, 3, 4),  # valid points in the wrong order
+        lambda d: d[:16] + k.hash_to_g1(b"attacker", b"x").tobytes() + d[16 + 96 :],  # a valid point of another tag
+        lambda d: d[:-1],  # truncated
+        lambda d: d[:8] + (2**40).to_bytes(8, "big") + d[16:],  # a count the body does not hold
+        lambda d: b"zkdlG1v0" + d[8:],  # another format
+        lambda d: b"",
+    ],
+    ids=["flipped-bit", "swapped", "foreign-point", "truncated", "huge-count", "magic", "empty"],
+)
+def test_a_corrupted_cache_file_is_detected_and_not_used(tmp_path, monkeypatch, corrupt):
+    monkeypatch.setenv("ZKDL_CACHE_DIR", str(tmp_path))
+    fresh = fresh_generators(32)
+    k.CommitKey(PROTOCOL_TAG, 32)
+    path = cache_file(tmp_path)
+    good = path.read_bytes()
+    path.write_bytes(corrupt(good))
+    assert np.array_equal(k.CommitKey(PROTOCOL_TAG, 32).generators(), fresh)
+    assert path.read_bytes() == good  # recomputed and written back
+
+
+def test_an_unwritable_cache_directory_still_works(tmp_path, monkeypatch):
+    fresh = fresh_generators(16)
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"not a directory")
+    monkeypatch.setenv("ZKDL_CACHE_DIR", str(blocker))  # generators/ cannot be created under a file
+    assert np.array_equal(k.CommitKey(PROTOCOL_TAG, 16).generators(), fresh)
+    readonly = tmp_path / "readonly"
+    (readonly / "generators").mkdir(parents=True)
+    (readonly / "generators").chmod(0o500)
+    try:
+        monkeypatch.setenv("ZKDL_CACHE_DIR", str(readonly))
+        assert np.array_equal(k.CommitKey(PROTOCOL_TAG, 16).generators(), fresh)
+    finally:
+        (readonly / "generators").chmod(0o700)
+
+
 def test_commit_key_arguments():
     for bad in [0, 3, 12]:
         with pytest.raises(k.KernelError, match="power of two"):

@@ -45,6 +45,49 @@ def test_matrix_shape(n, rows, row_length):
     assert layout.num_rows <= layout.row_length and layout.num_rows * layout.row_length == 1 << layout.num_vars
 
 
+@pytest.mark.parametrize(
+    "shape,row_vars,col_vars",
+    [
+        ((1,), 0, 0),
+        ((3,), 1, 1),
+        ((100,), 3, 4),
+        ((1 << 14,), 7, 7),  # square up to 2^7 × 2^7
+        ((1 << 15,), 7, 8),
+        ((4, 128, 128), 7, 9),  # digits: W_0, W_T (2^16 entries): 128 rows of 512, not 256 × 256
+        ((2048, 128), 7, 11),  # digits: X, Y (2^18 entries): 128 rows of 2048, not 512 × 512
+        ((3000, 100), 7, 12),  # 300,000 entries pad to 2^19
+        ((1 << 22,), 7, 15),  # the last size with 2^7 rows
+        ((1 << 23,), 8, 15),  # beyond it the row length stays at 2^15 and rows grow
+        ((1 << 19, 64), 10, 15),  # digits: the bit tensors BZ, BG (2^25 bits)
+        ((1 << 20, 1 << 20), 25, 15),  # 2^40, the largest a commitment may claim
+    ],
+)
+def test_layout_rule(shape, row_vars, col_vars):
+    layout = cm.Layout.of(shape)
+    assert (layout.row_vars, layout.col_vars) == (row_vars, col_vars)
+    assert layout.num_rows * layout.row_length == 1 << layout.num_vars
+
+
+def test_layout_rule_bounds():
+    from zkdl.proof import opening
+
+    for num_vars in range(cm.MAX_NUM_VARS + 1):
+        layout = cm.Layout.of((1 << num_vars,))
+        assert layout.row_vars + layout.col_vars == num_vars
+        assert layout.col_vars <= cm.MAX_COL_VARS <= opening.MAX_ROUNDS  # one IPA round per column variable
+        if num_vars <= 2 * cm.MAX_ROW_VARS:  # small tensors keep the square split (fewest rows + columns)
+            assert (layout.row_vars, layout.col_vars) == (num_vars // 2, num_vars - num_vars // 2)
+        elif num_vars <= cm.MAX_ROW_VARS + cm.MAX_COL_VARS:
+            assert layout.row_vars == cm.MAX_ROW_VARS
+        else:
+            assert layout.col_vars == cm.MAX_COL_VARS
+        # Only the padded size matters: the axes are not padded one by one.
+        if num_vars >= 2:
+            assert cm.Layout.of((3, 1 << (num_vars - 2))) == layout
+    # Every row length the rule can ask for has its generators pinned for the disk cache (k ≤ 16).
+    assert cm.MAX_COL_VARS <= 16
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 6, 16, 37, 256])
 def test_rows_are_consecutive_chunks_and_the_mle_splits_low_columns_high_rows(n):
     values, field = _field_tensor(n, n)

@@ -9,6 +9,9 @@
 //! A flat vector t of length m·g is m rows of g consecutive entries; row i commits to
 //! `C_i = Σ_j t[i·g + j]·G_j + ρ_i·H`. The blinding term is one scalar multiplication per row
 //! (GLV), kept out of the row's MSM so that small-scalar rows stay on their short windows.
+//!
+//! Hash-to-curve costs about one scalar multiplication per generator, so the generators of the
+//! protocol's tag are kept in an on-disk cache (`cache`), checked against digests pinned here.
 
 use crate::curve::{self, subset_sum};
 use crate::error::{KernelError, Result};
@@ -34,6 +37,12 @@ fn byte_at(bits: &[u64], width: usize, flat: usize) -> usize {
 /// The message hashed to the j-th generator.
 pub fn generator_message(j: u64) -> Vec<u8> {
     [b"zkdl/G".as_slice(), &j.to_be_bytes()].concat()
+}
+
+/// G_j for j in `range`, freshly derived by hash-to-curve (in parallel).
+pub fn derive_generators(domain_tag: &[u8], range: std::ops::Range<usize>) -> Result<Vec<G1Affine>> {
+    let messages: Vec<Vec<u8>> = range.map(|j| generator_message(j as u64)).collect();
+    curve::hash_to_g1_many(domain_tag, &messages)
 }
 
 /// The message hashed to the blinding generator.
@@ -63,8 +72,7 @@ impl CommitKey {
         if row_length > MAX_ROW_LENGTH {
             return Err(KernelError::InvalidArgument(format!("row_length {row_length} exceeds {MAX_ROW_LENGTH}")));
         }
-        let messages: Vec<Vec<u8>> = (0..row_length as u64).map(generator_message).collect();
-        let generators = curve::hash_to_g1_many(domain_tag, &messages)?;
+        let generators = cache::generators(cache::dir_from_env().as_deref(), domain_tag, row_length)?;
         let blinding = curve::hash_to_g1(domain_tag, BLINDING_MESSAGE)?;
         Ok(Self { generators, blinding, byte_tables: OnceLock::new() })
     }
@@ -187,10 +195,155 @@ impl CommitKey {
     }
 }
 
+/// The on-disk cache of the generators G_0, G_1, … of the protocol's domain tag.
+///
+/// Safety: a cached file is used only if the SHA-256 of its points' internal encodings equals a
+/// digest pinned in this source (`PINNED`), computed once from a fresh derivation (the ignored test
+/// `all_pinned_digests` recomputes them all, `pinned_digests_match_a_fresh_derivation` the first 11). Equal digests mean equal points (collision resistance), so a
+/// corrupted, truncated or deliberately altered file, even one of valid points with known discrete
+/// logarithms, is never used: it is recomputed and overwritten. The check costs one SHA-256 pass
+/// (3 MB for 2^15 generators, milliseconds), not the hash-to-curve of every point. Tags without
+/// pins (tests, other versions) are always derived.
+///
+/// File `<dir>/<first 16 hex digits of SHA-256(tag)>.g1`: `MAGIC` ‖ be64(count) ‖ count internal
+/// 96-byte encodings; count is a power of two and shorter keys read a prefix (G_j does not depend
+/// on the row length). Writes go to a temporary file in the same directory and are renamed over
+/// the old one, so readers see a whole file or none; every I/O error falls back to deriving.
+pub mod cache {
+    use super::{derive_generators, Result};
+    use crate::{curve, G1Affine};
+    use sha2::{Digest, Sha256};
+    use std::fs;
+    use std::io::{Read, Write};
+    use std::path::{Path, PathBuf};
+
+    const MAGIC: &[u8; 8] = b"zkdlG1v1";
+    const HEADER: usize = MAGIC.len() + 8;
+
+    /// The tag whose generators are pinned (the protocol's, `zkdl.proof.commitment.DOMAIN_TAG`).
+    pub const PINNED_TAG: &[u8] = b"zkdl/v1";
+
+    /// PINNED[k] = SHA-256(encode(G_0 … G_{2^k − 1})) under `PINNED_TAG`, for k ≤ 16: every row
+    /// length the layout rule allows (at most 2^15, docs/opening.md §1) with one doubling to spare.
+    pub const PINNED: [&str; 17] = [
+        "d20adaa78a7edf32d26af00370db366ba86dc20d1d7675470d6ba0d8a83213cb",
+        "8605fa69212c33ab2f2d3da14dff11edf434c6ae208964d47fe986198eb52d62",
+        "56eedc0189a33ed7c108916c19d5d838f517167a3830d1db4ede80c19dae5ec9",
+        "6cad26aef7aff6c0025a7d46907b7f375d2d8f27df95b09c0e5520e57b5ae957",
+        "0bf2b395f4b29472bd8aee5d34a38bf1ffe3eef629c136d761bfa7938f4e063d",
+        "ec8d2906b5161d751a101a0c953bf46e77ebabe839dafcd1c41c7b984393e26e",
+        "a71ca676b54670a486163ede85c1a9449d5848ac8ab662c6d79cfe1e6e821a82",
+        "2d4e89f9a69f61bcf257288943501ff16a08e321d8bb8fe8553872b076a9496c",
+        "9ff50cf31eb201ca7e3eecd03e905e133f8260c337c511b6e6a6b85387675125",
+        "f59089ca093dc365984f3c0d3ab9dfc70649c1112743f17d9a435cfde494b9ef",
+        "ae2214efe1e1d6a5f2fb021ab31275515574f4c0336890539252978a59151e62",
+        "73979383e54330b72853e1a5982b52ac0804102dbbc133d460ad5efd80b560cb",
+        "11e5dae71f35d9b2c575e10a7be977a1e251186b01d88d5de55cac7cbc84c537",
+        "d4efe1c9d76309b234c809dd0a1f4bd6d96af8afef78a3f40953457cdcfbaecf",
+        "5abfd7039c09c9d7a61ab6933ec9214dbfdf56486e81aa709bc7afdec7fdc6cd",
+        "e038c6a32009e5f5cb76aa61db24a9fd7be31e4bd792bc8c06fb66889b2710ae",
+        "835f0723b21ba70f5bd0c08d4a26ef29ced47ddf2824aa661fce6b8fb3c404d9",
+    ];
+
+    /// The cache directory: `$ZKDL_CACHE_DIR/generators` (none when that is set but empty), else
+    /// `$XDG_CACHE_HOME/zkdl/generators` (an absolute XDG_CACHE_HOME only, as the XDG spec says),
+    /// else `$HOME/.cache/zkdl/generators`, else none.
+    pub fn dir_from_env() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("ZKDL_CACHE_DIR") {
+            return (!dir.is_empty()).then(|| PathBuf::from(dir).join("generators"));
+        }
+        let xdg = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
+        let base = xdg.or_else(|| std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("zkdl").join("generators"))
+    }
+
+    /// The pinned digest of the first n generators of `tag`, if there is one.
+    fn pin(tag: &[u8], n: usize) -> Option<[u8; 32]> {
+        if tag != PINNED_TAG || !n.is_power_of_two() {
+            return None;
+        }
+        let hex = PINNED.get(n.trailing_zeros() as usize)?;
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(out)
+    }
+
+    /// The cache file of `tag` in `dir`.
+    pub fn path(dir: &Path, tag: &[u8]) -> PathBuf {
+        let digest = Sha256::digest(tag);
+        let stem: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        dir.join(format!("{stem}.g1"))
+    }
+
+    /// G_0 … G_{n−1} of `tag`: from the cache in `dir` when it holds a pinned prefix, the rest
+    /// derived (and the longer list written back, best effort).
+    pub fn generators(dir: Option<&Path>, tag: &[u8], n: usize) -> Result<Vec<G1Affine>> {
+        let Some(dir) = dir.filter(|_| pin(tag, n).is_some()) else {
+            return derive_generators(tag, 0..n);
+        };
+        let mut found = load(dir, tag, n);
+        if found.len() < n {
+            found.extend(derive_generators(tag, found.len()..n)?);
+            let _ = store(dir, tag, &found); // a read-only or full disk only costs the next run time
+        }
+        Ok(found)
+    }
+
+    /// The longest verified prefix the cache holds, at most n generators: all of them, a shorter
+    /// pinned prefix (a file from a smaller key), or none (absent, unreadable, not matching).
+    pub fn load(dir: &Path, tag: &[u8], n: usize) -> Vec<G1Affine> {
+        read_verified(&path(dir, tag), tag, n).unwrap_or_default()
+    }
+
+    fn read_verified(path: &Path, tag: &[u8], n: usize) -> Option<Vec<G1Affine>> {
+        let mut file = fs::File::open(path).ok()?;
+        let mut header = [0u8; HEADER];
+        file.read_exact(&mut header).ok()?;
+        let count = u64::from_be_bytes(header[MAGIC.len()..].try_into().ok()?);
+        if &header[..MAGIC.len()] != MAGIC || !count.is_power_of_two() || file.metadata().ok()?.len() != HEADER as u64 + count.checked_mul(curve::POINT_BYTES as u64)? {
+            return None;
+        }
+        let take = (count as usize).min(n); // both powers of two: a pinned length
+        let mut body = vec![0u8; take * curve::POINT_BYTES];
+        file.read_exact(&mut body).ok()?;
+        if <[u8; 32]>::from(Sha256::digest(&body)) != pin(tag, take)? {
+            return None;
+        }
+        curve::decode(&body).ok() // the digest makes these the true generators' encodings
+    }
+
+    /// Writes the generators of `tag` to the cache atomically (temporary file, then rename).
+    pub fn store(dir: &Path, tag: &[u8], generators: &[G1Affine]) -> std::io::Result<()> {
+        fs::create_dir_all(dir)?;
+        let target = path(dir, tag);
+        // Unique per process and call: concurrent writers never share a temporary file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("g1");
+        let temp = dir.join(format!(".{name}.{}.{call}.tmp", std::process::id()));
+        let written = (|| {
+            let mut file = fs::File::create(&temp)?;
+            file.write_all(MAGIC)?;
+            file.write_all(&(generators.len() as u64).to_be_bytes())?;
+            file.write_all(&curve::encode(generators))?;
+            file.flush()?;
+            drop(file);
+            fs::rename(&temp, &target)
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::field::from_i64;
+    use ark_ec::AffineRepr;
     use ark_ff::{UniformRand, Zero};
     use rand::{Rng, SeedableRng};
 
@@ -225,6 +378,99 @@ mod tests {
         // A shorter key is a prefix of a longer one with the same tag.
         assert_eq!(CommitKey::new(b"test/a", 8).unwrap().generators(), &a.generators()[..8]);
         assert_eq!(a.generators()[3], curve::hash_to_g1(b"test/a", &generator_message(3)).unwrap());
+    }
+
+    /// The digests of the first 2^k generators of the pinned tag, k = 0, …, max_k.
+    fn prefix_digests(max_k: u32) -> Vec<String> {
+        use sha2::{Digest, Sha256};
+        let all = derive_generators(cache::PINNED_TAG, 0..1 << max_k).unwrap();
+        (0..=max_k).map(|k| Sha256::digest(curve::encode(&all[..1 << k])).iter().map(|b| format!("{b:02x}")).collect()).collect()
+    }
+
+    #[test]
+    fn pinned_digests_match_a_fresh_derivation() {
+        let digests = prefix_digests(10);
+        assert_eq!(digests, cache::PINNED[..=10].to_vec());
+    }
+
+    /// All of them (~30 s): `cargo test --release -- --ignored --nocapture pinned_digests`
+    #[test]
+    #[ignore]
+    fn all_pinned_digests() {
+        let digests = prefix_digests(cache::PINNED.len() as u32 - 1);
+        for d in &digests {
+            println!("        \"{d}\",");
+        }
+        assert_eq!(digests, cache::PINNED.to_vec());
+    }
+
+    /// A fresh empty directory for one cache test.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("zkdl-cache-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn cached_generators_are_the_derived_ones() {
+        let dir = scratch("roundtrip");
+        let tag = cache::PINNED_TAG;
+        let fresh = derive_generators(tag, 0..64).unwrap();
+        assert!(cache::load(&dir, tag, 64).is_empty());
+        assert_eq!(cache::generators(Some(&dir), tag, 16).unwrap(), &fresh[..16]);
+        assert_eq!(cache::load(&dir, tag, 64), &fresh[..16], "a 16-generator file serves a prefix");
+        // A longer key extends the file; a shorter one reads its prefix.
+        assert_eq!(cache::generators(Some(&dir), tag, 64).unwrap(), fresh);
+        assert_eq!(cache::load(&dir, tag, 64), fresh);
+        assert_eq!(cache::load(&dir, tag, 8), &fresh[..8]);
+        // Tags without pins never touch the disk.
+        cache::generators(Some(&dir), b"test/unpinned", 8).unwrap();
+        assert!(!cache::path(&dir, b"test/unpinned").exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file is left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupted_cache_file_is_not_used_and_is_repaired() {
+        let dir = scratch("corrupt");
+        let tag = cache::PINNED_TAG;
+        let fresh = derive_generators(tag, 0..32).unwrap();
+        cache::store(&dir, tag, &fresh).unwrap();
+        let good = std::fs::read(cache::path(&dir, tag)).unwrap();
+        let point = |i: usize| 16 + i * curve::POINT_BYTES;
+        let mut flipped = good.clone();
+        flipped[point(5) + 20] ^= 1;
+        let mut swapped = good.clone(); // valid points, wrong order: only the digest can tell
+        swapped[point(3)..point(4)].copy_from_slice(&good[point(4)..point(5)]);
+        swapped[point(4)..point(5)].copy_from_slice(&good[point(3)..point(4)]);
+        let mut foreign = good.clone(); // a valid point with a known discrete log (the group generator)
+        foreign[point(0)..point(1)].copy_from_slice(&curve::encode(&[G1Affine::generator()]));
+        let mut huge = good.clone();
+        huge[8..16].copy_from_slice(&(1u64 << 40).to_be_bytes());
+        let mut magic = good.clone();
+        magic[0] ^= 0xff;
+        let truncated = good[..good.len() - 1].to_vec();
+        for (name, bad) in [("flipped", flipped), ("swapped", swapped), ("foreign", foreign), ("huge", huge), ("magic", magic), ("truncated", truncated), ("empty", vec![])] {
+            std::fs::write(cache::path(&dir, tag), &bad).unwrap();
+            assert!(cache::load(&dir, tag, 32).is_empty(), "{name}");
+            assert_eq!(cache::generators(Some(&dir), tag, 32).unwrap(), fresh, "{name}");
+            assert_eq!(std::fs::read(cache::path(&dir, tag)).unwrap(), good, "{name}: rewritten");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unusable_cache_directory_falls_back_to_deriving() {
+        let dir = scratch("unusable");
+        let blocker = dir.join("file");
+        std::fs::write(&blocker, b"not a directory").unwrap();
+        let tag = cache::PINNED_TAG;
+        let fresh = derive_generators(tag, 0..8).unwrap();
+        assert!(cache::store(&blocker.join("generators"), tag, &fresh).is_err());
+        assert_eq!(cache::generators(Some(&blocker.join("generators")), tag, 8).unwrap(), fresh);
+        assert_eq!(cache::generators(None, tag, 8).unwrap(), fresh);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

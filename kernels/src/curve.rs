@@ -15,9 +15,10 @@ use ark_bls12_381::Fq;
 use ark_ec::hashing::curve_maps::wb::WBMap;
 use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
 use ark_ec::hashing::HashToCurve;
-use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ec::scalar_mul::glv::GLVConfig;
+use ark_ec::{AdditiveGroup, CurveGroup, VariableBaseMSM};
 use ark_ff::field_hashers::DefaultFieldHasher;
-use ark_ff::{BigInt, One, PrimeField, Zero};
+use ark_ff::{BigInt, BigInteger, One, PrimeField, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
@@ -163,8 +164,70 @@ pub fn neg(a: &[G1Affine]) -> Vec<G1Affine> {
 
 /// Every point times the same scalar.
 pub fn scale(points: &[G1Affine], s: Fr) -> Vec<G1Affine> {
-    let out: Vec<G1Projective> = points.par_iter().map(|p| *p * s).collect();
-    G1Projective::normalize_batch(&out)
+    G1Projective::normalize_batch(&mul_all(points, s))
+}
+
+/// wNAF width of `mul_all`: digits ±1, ±3, …, ±15, a table of 8 odd multiples per point. Against a
+/// 128-bit GLV half, width 5 needs ~21 additions where width 4 needs ~26 and width 6 ~18 plus a
+/// table twice as large.
+const WNAF_WIDTH: usize = 5;
+/// Points whose tables `mul_all` normalises with one shared inversion (per rayon task).
+const MUL_CHUNK: usize = 256;
+
+/// The signed wNAF digits (least significant first) of a GLV half with its sign applied.
+fn signed_wnaf((positive, k): (bool, Fr)) -> Vec<i64> {
+    let digits = k.into_bigint().find_wnaf(WNAF_WIDTH).expect("width in 2..64");
+    if positive { digits } else { digits.into_iter().map(|d| -d).collect() }
+}
+
+/// Adds `digit`·T to `acc` where table[i] = (2i + 1)·T (digit odd or zero).
+fn add_digit(acc: &mut G1Projective, table: &[G1Affine], digit: i64) {
+    if digit > 0 {
+        *acc += table[(digit as usize - 1) / 2];
+    } else if digit < 0 {
+        *acc += -table[((-digit) as usize - 1) / 2];
+    }
+}
+
+/// s·P for every point with one scalar, composed from arkworks' own pieces (its GLV decomposition,
+/// wNAF recoding, endomorphism, group law and batch normalisation): the split s = k1 + λ·k2 and the
+/// digits are computed once for all points; each point gets a table of its odd multiples
+/// P, 3P, …, 15P, made affine with one inversion per chunk of points, and φ(T) serves the k2 half.
+/// About 128 doublings and 43 mixed additions per point, against 255 doublings and 128 additions
+/// of arkworks' per-point multiplication. Points must lie in G1 (the r-order subgroup, where φ acts
+/// as λ): every point the kernels produce or decompress does.
+pub fn mul_all(points: &[G1Affine], s: Fr) -> Vec<G1Projective> {
+    let (half1, half2) = <ark_bls12_381::g1::Config as GLVConfig>::scalar_decomposition(s);
+    let (d1, d2) = (signed_wnaf(half1), signed_wnaf(half2));
+    let len = d1.len().max(d2.len());
+    let table_len = 1usize << (WNAF_WIDTH - 2);
+    points
+        .par_chunks(MUL_CHUNK)
+        .flat_map_iter(|chunk| {
+            let projective: Vec<G1Projective> = chunk
+                .iter()
+                .flat_map(|p| {
+                    let double = G1Projective::from(*p).double();
+                    std::iter::successors(Some(G1Projective::from(*p)), move |t| Some(*t + double)).take(table_len)
+                })
+                .collect();
+            let tables = G1Projective::normalize_batch(&projective);
+            let out: Vec<G1Projective> = tables
+                .chunks_exact(table_len)
+                .map(|table| {
+                    let endo: Vec<G1Affine> = table.iter().map(<ark_bls12_381::g1::Config as GLVConfig>::endomorphism_affine).collect();
+                    let mut acc = G1Projective::zero();
+                    for i in (0..len).rev() {
+                        acc.double_in_place();
+                        add_digit(&mut acc, table, d1.get(i).copied().unwrap_or(0));
+                        add_digit(&mut acc, &endo, d2.get(i).copied().unwrap_or(0));
+                    }
+                    acc
+                })
+                .collect();
+            out
+        })
+        .collect()
 }
 
 /// Point i times scalar i.
@@ -184,8 +247,9 @@ pub fn fold(points: &[G1Affine], w_lo: Fr, w_hi: Fr) -> Result<Vec<G1Affine>> {
         return Err(KernelError::InvalidArgument(format!("{} points do not split into two halves", points.len())));
     }
     let (lo, hi) = points.split_at(points.len() / 2);
-    let times = |p: &G1Affine, w: &Fr| if w.is_one() { G1Projective::from(*p) } else { *p * w };
-    let out: Vec<G1Projective> = lo.par_iter().zip(hi).map(|(a, b)| times(a, &w_lo) + times(b, &w_hi)).collect();
+    let times = |half: &[G1Affine], w: Fr| if w.is_one() { half.iter().map(|&p| p.into()).collect() } else { mul_all(half, w) };
+    let (mut out, hi) = (times(lo, w_lo), times(hi, w_hi));
+    out.par_iter_mut().zip(hi).for_each(|(a, b)| *a += b);
     Ok(G1Projective::normalize_batch(&out))
 }
 

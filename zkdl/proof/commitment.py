@@ -1,14 +1,16 @@
 """Hyrax matrix commitments of tensors (hiding Pedersen row commitments over BLS12-381 G1).
 
 Layout. A tensor of N entries, flattened row-major and padded with zeros to 2^k entries, is read as
-an m×g matrix of consecutive rows, g = 2^ceil(k/2) and m = 2^floor(k/2) (so m ≤ g): entry index
-i·g + j is row i, column j. With the MLE's LSB-first variable order, the low log g variables index
-the column j and the high log m variables the row i. Row i is committed as
+an m×g matrix of consecutive rows: entry index i·g + j is row i, column j. The split is square up to
+2^MAX_ROW_VARS rows, then the rows grow longer up to 2^MAX_COL_VARS entries, then more rows come
+(`Layout.of`, docs/opening.md §1). With the MLE's LSB-first variable order, the low log g variables
+index the column j and the high log m variables the row i. Row i is committed as
 C_i = Σ_j t[i, j]·G_j + ρ_i·H with a fresh uniformly random ρ_i, so every commitment hides.
 
 Generators. G_j and H are the kernels' hash-to-curve generators under the fixed tag `DOMAIN_TAG`
 (nobody knows their discrete logarithms); the only free parameter is the row length g, which the
-shape determines. H does not depend on g.
+shape determines. H does not depend on g, and G_j neither (a key is a prefix of any longer one).
+The kernels keep the generators on disk, checked against pinned digests (docs/opening.md §1).
 
 Padding stays outside the opening: a `TensorOpening` holds the tensor in its own shape and every
 use pads with zeros, so no opening can hide non-zero values in the padding.
@@ -32,6 +34,14 @@ DOMAIN_TAG = b"zkdl/v1"
 WIRE_VERSION = 1
 MAX_NDIM = 8
 MAX_NUM_VARS = 40  # 2^40 entries: far beyond any run, and it bounds what a header can ask for
+# The matrix split (`Layout.of`, docs/opening.md §1). A commitment is 48 bytes per row; its opening
+# costs the prover about g scalar multiplications and the verifier an MSM over g generators, which
+# hash-to-curve derives once (then cached on disk). Measured on the digits run (docs/opening.md §7):
+MAX_ROW_VARS = 7  # ≤ 128 rows (6 kB) up to 2^22 entries: 24 kB less than 256 rows for X, Y, W0, WT at
+# about +0.4 s of prover CPU (their rows grow to 2^11, 2^9); 64 rows would save 12 kB for +1 s more.
+MAX_COL_VARS = 15  # rows ≤ 2^15: the bit tensors (2^25) take 1024 rows, 49 kB each; 2^14 would
+# leave the digits proof near 260 kB (over the 200 kB aim), 2^16 doubles the prover's bit openings
+# (+9 s CPU) and the verifier's largest MSM to save 25 kB.
 COMPRESSED = _kernels.G1_COMPRESSED_BYTES
 POINT = _kernels.G1_POINT_BYTES
 _IDENTITY = _kernels.g1_identity().tobytes()
@@ -61,11 +71,14 @@ class Layout:
 
     @staticmethod
     def of(shape: Sequence[int]) -> Layout:
+        """The split of docs/opening.md §1: square (g = 2^ceil(k/2)) while that gives at most
+        2^MAX_ROW_VARS rows, then longer rows up to 2^MAX_COL_VARS, then more rows."""
         size = math.prod(shape)
         if size < 1:
             raise ValueError(f"a committed tensor needs at least one entry, shape {tuple(shape)}")
         num_vars = (size - 1).bit_length()
-        return Layout(num_vars, num_vars // 2, num_vars - num_vars // 2)
+        col_vars = min(MAX_COL_VARS, max(num_vars - num_vars // 2, num_vars - MAX_ROW_VARS))
+        return Layout(num_vars, num_vars - col_vars, col_vars)
 
     @property
     def row_length(self) -> int:
@@ -152,7 +165,8 @@ class TensorOpening:
 
 @functools.lru_cache(maxsize=None)
 def commit_key(row_length: int) -> _kernels.CommitKey:
-    """The one key for rows of `row_length` (hash-to-curve is slow, so each is derived once)."""
+    """The one key for rows of `row_length`, made once per process (its generators come from the
+    kernels' verified disk cache, or from hash-to-curve)."""
     return _kernels.CommitKey(DOMAIN_TAG, row_length)
 
 

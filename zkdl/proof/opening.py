@@ -27,7 +27,6 @@ from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
 from zkdl.proof.commitment import (
     COMPRESSED,
     DOMAIN_TAG,
-    MAX_NUM_VARS,
     POINT,
     Layout,
     TensorCommitment,
@@ -43,7 +42,9 @@ from zkdl.proof.transcript import Transcript
 
 DOMAIN = b"zkdl/opening/v1"
 WIRE_VERSION = 1
-MAX_ROUNDS = MAX_NUM_VARS - MAX_NUM_VARS // 2  # log g of the largest committable tensor
+# The decoder's bound on the round count K. Any layout has log g ≤ MAX_COL_VARS (15) < 20, and the
+# verifier then requires K = log g exactly; 20 is kept so that the wire form does not change.
+MAX_ROUNDS = 20
 SCALAR_BYTES = 32
 _IDENTITY = _kernels.g1_identity().tobytes()
 
