@@ -7,8 +7,10 @@ multilinear extension itself, factor by factor: it never trusts a weight value f
 
 `prove_product` / `verify_product` reduce a batch of claims on a product of tensors
 Π_m U_m to the values of each U_m at one random point: the claims are combined with random
-coefficients (Schwartz–Zippel), one sumcheck runs over the combined weight times the factors, and
-the prover sends the factors' values at the sumcheck's point.
+coefficients (Schwartz–Zippel), one zero-knowledge sumcheck runs over the combined weight times
+the factors, the prover sends commitments to the factors' values at the sumcheck's point, and
+Σ-protocols show that the weight's value there times their product is the sumcheck's committed
+final claim.
 
 Shapes are tuples of (axis name, log2 size) in numpy order; multilinear variables are LSB first,
 so a point lists the last axis's variables first (docs/kernels.md).
@@ -16,16 +18,17 @@ so a point lists the last axis's variables first (docs/kernels.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from zkdl import _kernels
 from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
-from zkdl.proof import sumcheck
-from zkdl.proof.errors import VerificationError
+from zkdl.proof import sigma, sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
+from zkdl.proof.hidden import Hidden, combination
 
 Shape = tuple[tuple[str, int], ...]
 
@@ -40,15 +43,15 @@ class Factor:
 
 @dataclass(frozen=True)
 class Claim:
-    """Σ_x Π(factors)(x)·V(x) = value; axes without a factor are summed with weight 1. The factors
+    """Σ_x Π(factors)(x)·V(x) = value (committed or public); axes without a factor are summed with weight 1. The factors
     cover disjoint axes (build claims with `claim`, which merges overlapping ones): only then is
     the weight's multilinear extension the product of the factors' extensions."""
 
     factors: tuple[Factor, ...]
-    value: int
+    value: Hidden
 
 
-def claim(shape: Shape, factors: Sequence[Factor], value: int) -> Claim:
+def claim(shape: Shape, factors: Sequence[Factor], value: Hidden | int) -> Claim:
     """A claim whose factors on shared axes are multiplied into one factor over their union."""
     merged: list[Factor] = []
     for factor in factors:
@@ -57,7 +60,7 @@ def claim(shape: Shape, factors: Sequence[Factor], value: int) -> Claim:
             merged.remove(f)
             factor = _multiply(shape, f, factor)
         merged.append(factor)
-    return Claim(tuple(merged), value % MODULUS)
+    return Claim(tuple(merged), Hidden.of(value))
 
 
 def _multiply(shape: Shape, f: Factor, g: Factor) -> Factor:
@@ -333,39 +336,58 @@ def _bit_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], ta
 
 
 def _coefficients(channel: ProverChannel | VerifierChannel, claims: Sequence[Claim]) -> list[int]:
-    """Random coefficients batching the claims: one sumcheck then checks all of them."""
-    channel.transcript.absorb_scalars(b"claims", [c.value for c in claims])
+    """Random coefficients batching the claims: one sumcheck then checks all of them. The claims'
+    values are commitments already in the transcript, or public."""
+    channel.transcript.absorb_bytes(b"claims", len(claims).to_bytes(4, "big"))
     return channel.challenges(b"batching coefficients", len(claims))
+
+
+def _weight_at(alphas: Sequence[int], shape: Shape, claims: Sequence[Claim], point: Sequence[int]) -> int:
+    """The batched weight Σ α_k·w_k at the point: public, the verifier computes it itself."""
+    return sum(a * evaluate_weight(shape, c, point) for a, c in zip(alphas, claims)) % MODULUS
 
 
 def prove_product(
     channel: ProverChannel, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence
-) -> tuple[list[int], list[int]]:
-    """Reduces claims on Π tables to the tables' values at one point; returns point and values.
-    A table is a kernel field vector or a `BitTable`; 0/1 tables over a shape ending in a bit axis
-    are proven packed (`_BitProver`), with the same messages as the dense prover."""
+) -> tuple[list[int], list[Hidden]]:
+    """Reduces claims on Π tables to the tables' committed values at one point; returns point and
+    values. A table is a kernel field vector or a `BitTable`; 0/1 tables over a shape ending in a
+    bit axis are proven packed (`_BitProver`), with the same messages as the dense prover."""
     alphas = _coefficients(channel, claims)
+    total = combination(alphas, [c.value for c in claims])
     prover = _bit_prover(shape, claims, alphas, tables)
     if prover is None:
         dense = [t.field() if isinstance(t, BitTable) else t for t in tables]
         prover = sumcheck.DenseProver([combined_weight(shape, claims, alphas), *dense])
-    point, finals = sumcheck.prove_rounds(channel, label, prover)
-    channel.send_scalars(b"factor values", finals[1:])  # the verifier computes the weight's value itself
-    return list(point), finals[1:]
+    point, finals, final = sumcheck.prove_rounds(channel, label, prover, total)
+    values = channel.send_hidden(b"factor values", finals[1:])  # the verifier computes the weight's value itself
+    _close(label, final, _weight_at(alphas, shape, claims, point), values, partial(sigma.prove_product, channel), partial(sigma.prove_zero, channel))
+    return list(point), values
 
 
 def verify_product(
     channel: VerifierChannel, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int
-) -> tuple[list[int], list[int]]:
-    """Checks the batched sumcheck; returns the point and the (now bound) factor values."""
+) -> tuple[list[int], list[Hidden]]:
+    """Checks the batched sumcheck; returns the point and the factors' committed values there."""
     alphas = _coefficients(channel, claims)
-    claim = sum(a * c.value for a, c in zip(alphas, claims)) % MODULUS
-    num_vars = sum(log for _, log in shape)
-    sub = sumcheck.verify(channel, label, claim, num_vars, n_tables + 1)
-    values = channel.receive_scalars(b"factor values", n_tables)
-    expected = sum(a * evaluate_weight(shape, c, sub.point) for a, c in zip(alphas, claims)) % MODULUS
-    for v in values:
-        expected = expected * v % MODULUS
-    if expected != sub.value:  # the sumcheck's final check: weight(x*)·Π U_m(x*)
-        raise VerificationError(f"{label.decode()}: the final evaluation does not match the claimed factor values")
+    total = combination(alphas, [c.value for c in claims])
+    sub = sumcheck.verify(channel, label, total, sum(log for _, log in shape), n_tables + 1)
+    values = channel.receive_hidden(b"factor values", n_tables)
+    _close(label, sub.value, _weight_at(alphas, shape, claims, sub.point), values, partial(sigma.verify_product, channel), partial(sigma.verify_zero, channel))
     return list(sub.point), values
+
+
+def _close(
+    label: bytes,
+    final: Hidden,
+    weight: int,
+    values: Sequence[Hidden],
+    multiply: Callable[[bytes, Hidden, Hidden], Hidden],
+    zero: Callable[[bytes, Hidden], None],
+) -> None:
+    """The sumcheck's final check weight(x*)·Π U_m(x*) = final claim, on commitments: the products
+    by Σ-protocols, then a proof that the difference commits to zero."""
+    product = values[0]
+    for value in values[1:]:
+        product = multiply(label, product, value)
+    zero(label + b" final", final - weight * product)

@@ -30,7 +30,7 @@ from zkdl.proof.transcript import Transcript
 from zkdl.proof.witness import ProverTables
 from zkdl.train import TrainingRun
 
-DOMAIN = b"zkdl/training/v1"
+DOMAIN = b"zkdl/training/v2"  # v2: zero-knowledge sumchecks (v1 sent round values in the clear)
 COMMITTED = ("X", "Y", "W0", "WT", "BZ", "BG")
 
 
