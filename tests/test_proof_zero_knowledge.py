@@ -21,10 +21,16 @@ from zkdl.proof.opening import value_generator
 WITNESS_TABLES = ("Z", "G_A", "A_in", "G_Z", "history", "data_x", "data_y", "Z_rescaled", "G_A_rescaled", "sign")
 
 
+PUBLIC = {b"chunking"}  # the proof's public parameter (its chunk size), like the statement
+
+
 def _elements(messages) -> list[bytes]:
-    """Every element of the proof: points compressed (48 bytes), scalars as 32 bytes."""
+    """Every element of the proof but its public parameters: points compressed (48 bytes),
+    scalars as 32 bytes."""
     out: list[bytes] = []
     for m in messages:
+        if m.label in PUBLIC:
+            continue
         points = [m.points] if m.points is not None else []
         scalars = list(m.scalars)
         if m.opening is not None:
@@ -71,7 +77,8 @@ def test_the_bundle_shows_no_witness_value_or_evaluation(tiny_proof, recorded):
     messages, stated = recorded
     assert len(stated) > 300  # round values, claimed evaluations, products: what the prover knows
     secrets = _secrets(tiny_proof, stated)
-    proof_bytes = Bundle(tiny_proof.statement, tuple(messages)).encode()[len(tiny_proof.statement.encode()) :]
+    private = tuple(m for m in messages if m.label not in PUBLIC)
+    proof_bytes = Bundle(tiny_proof.statement, private).encode()[len(tiny_proof.statement.encode()) :]
     windows = {proof_bytes[i : i + 32] for i in range(len(proof_bytes) - 31)}
     encoded = {v.to_bytes(32, "big") for v in secrets}
     assert not windows & encoded, "a witness value or evaluation appears in the proof's bytes"

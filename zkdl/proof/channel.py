@@ -65,10 +65,10 @@ class ProverChannel:
 
 
 class VerifierChannel:
-    def __init__(self, transcript: Transcript, messages: Sequence[Message]) -> None:
+    def __init__(self, transcript: Transcript, messages: Sequence[Message], start: int = 0) -> None:
         self.transcript = transcript
         self._messages = list(messages)
-        self._next = 0
+        self._next = start
         self.ledger = VerifierLedger()
 
     def receive_hidden(self, label: bytes, n: int) -> list[Hidden]:
@@ -111,6 +111,11 @@ class VerifierChannel:
 
     def challenges(self, label: bytes, n: int) -> list[int]:
         return self.transcript.challenge_scalars(label, n)
+
+    @property
+    def position(self) -> int:
+        """The index of the next message to read (a chunk's proof ends where the next begins)."""
+        return self._next
 
     def finish(self) -> None:
         """Every message must have been read: trailing messages are a malformed proof."""
