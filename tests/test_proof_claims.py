@@ -4,12 +4,14 @@ complete and rejects a wrong claim or a wrong factor value."""
 import dataclasses
 import random
 
+import numpy as np
 import pytest
 
 from tests import reference as ref
 from zkdl import _kernels
 from zkdl.field import from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
+from zkdl.proof import sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import pedersen
@@ -105,3 +107,35 @@ def test_a_cheating_prover_cannot_close_a_false_sum():
     cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
     with pytest.raises(VerificationError, match="not zero"):
         cl.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, 1)
+
+
+def _rounds(prover, rng):
+    """Every round's values and the final values, binding random challenges."""
+    out = []
+    for _ in range(prover.num_vars):
+        out.append(prover.round_values())
+        prover.bind(rng.randrange(ref.R))
+    return out, prover.final_values()
+
+
+@pytest.mark.parametrize("kind", ["int64", "bits", "bits and bits minus one"])
+def test_packed_tables_give_the_dense_prover_s_rounds(kind):
+    """The low-axis prover (int64 or packed bits) is the dense sumcheck prover, round for round."""
+    rng = random.Random(7)
+    claims = [cl.claim(SHAPE, cl.eq_factors(SHAPE, ref.random_ints(rng, 6)), 0) for _ in range(3)]  # separable weights
+    alphas = ref.random_ints(rng, 3)
+    if kind == "int64":
+        ints = np.array([rng.randrange(-(1 << 40), 1 << 40) for _ in range(64)], np.int64)
+        tables = [cl.Int64Table(ints, 8)]
+        dense = [_kernels.fr_from_i64(ints)]
+    else:
+        words = np.array([rng.randrange(256) for _ in range(8)], np.uint64)
+        tables = [cl.BitTable(words, 8)] + ([cl.BitTable(words, 8, -1)] if "minus" in kind else [])
+        dense = [t.field() for t in tables]
+    packed = cl._low_axis_prover(SHAPE, claims, alphas, tables)
+    assert isinstance(packed, cl._LowAxisProver)
+    plain = sumcheck.DenseProver([cl.combined_weight(SHAPE, claims, alphas), *dense])
+    seed = rng.randrange(1 << 30)
+    packed_rounds, packed_finals = _rounds(packed, random.Random(seed))
+    plain_rounds, plain_finals = _rounds(plain, random.Random(seed))
+    assert packed_rounds == plain_rounds and packed_finals == plain_finals

@@ -21,7 +21,7 @@ from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
-from zkdl.proof.claims import BitTable, ClaimBook, Shape
+from zkdl.proof.claims import BitTable, ClaimBook, Int64Table, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
@@ -262,7 +262,8 @@ NUM_PHASES = len(PHASES) + len(COMMITTED)
 
 def _committed(lay: Layout, c: StatementCommitments, bz: TensorCommitment, bg: TensorCommitment, tables: ProverTables | None):
     """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
-    ints = lambda array: lambda: _kernels.fr_from_i64(np.ascontiguousarray(array()).reshape(-1))  # noqa: E731
+    n = 1 << lay.log_width
+    ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), n)  # noqa: E731 — never a field copy
     bits = lambda name: lambda: BitTable(tables.bits(name), 1 << lay.log_bits)  # noqa: E731 — kept packed
     return {
         "X": (lay.data, c.data_x, ints(lambda: tables.data_x)),
