@@ -20,7 +20,7 @@ def _zkdl(*args, check=True):
 def proved(tmp_path_factory):
     root = tmp_path_factory.mktemp("proof")
     _zkdl("train", "--out", str(root / "run"), "--hidden", "8", "--batch", "4", "--steps", "2", "--no-progress")
-    out = _zkdl("prove", str(root / "run"), "-o", str(root / "run.zkdl"), "--json")
+    out = _zkdl("prove", str(root / "run"), "-o", str(root / "run.zkdl"), "--chunk-steps", "1", "--json")  # two chunks
     return root, json.loads(out.stdout)
 
 

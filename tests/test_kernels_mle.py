@@ -2,6 +2,7 @@
 
 import random
 
+import numpy as np
 import pytest
 
 from tests import reference as ref
@@ -89,3 +90,22 @@ def test_sumcheck_misuse_is_an_error():
     prover.bind(from_int(3))
     with pytest.raises(k.KernelError, match="already bound"):
         prover.round_evaluations()
+
+
+@pytest.mark.parametrize("log_shape,axis", [([2, 3], 0), ([2, 3], 1), ([1, 2, 3], 1), ([12], 0), ([11, 1], 0)])
+def test_int64_contraction_is_the_weighted_sum_over_one_axis(log_shape, axis):
+    """Including negative entries and the extremes of int64, read as field elements."""
+    rng = random.Random(sum(log_shape) * 10 + axis)
+    ints = [rng.randrange(-(1 << 63), 1 << 63) for _ in range(1 << sum(log_shape))]
+    ints[:2] = [-(1 << 63), (1 << 63) - 1]
+    weights = ref.random_ints(rng, 1 << log_shape[axis])
+    got = to_ints(k.i64_contract(np.array(ints, np.int64), log_shape, axis, from_ints(weights)))
+    inner, width = 1 << sum(log_shape[axis + 1 :]), 1 << log_shape[axis]
+    expected = [
+        sum(weights[j] * ints[(block * width + j) * inner + i] for j in range(width)) % ref.R
+        for block in range(len(ints) // (width * inner))
+        for i in range(inner)
+    ]
+    assert got == expected
+    with pytest.raises(k.KernelError):
+        k.i64_contract(np.array(ints, np.int64), log_shape, axis, from_ints(weights[:-1]))

@@ -4,14 +4,18 @@ complete and rejects a wrong claim or a wrong factor value."""
 import dataclasses
 import random
 
+import numpy as np
 import pytest
 
 from tests import reference as ref
 from zkdl import _kernels
 from zkdl.field import from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
+from zkdl.proof import sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.hidden import pedersen
+from zkdl.proof.opening import value_generator
 from zkdl.proof.transcript import Transcript
 
 SHAPE = (("layer", 1), ("row", 2), ("col", 3))
@@ -24,7 +28,7 @@ def _random_claim(rng, tensors, factors):
     product = [1] * len(weight)
     for t in tensors:
         product = [p * v % ref.R for p, v in zip(product, t)]
-    return dataclasses.replace(claim, value=sum(w * p for w, p in zip(weight, product)) % ref.R)
+    return dataclasses.replace(claim, value=cl.Hidden.of(sum(w * p for w, p in zip(weight, product)) % ref.R))
 
 
 def _factors(rng):
@@ -55,15 +59,20 @@ def test_split_and_join_points_are_inverse_and_lsb_first():
 
 
 @pytest.mark.parametrize("n_tensors", [1, 2])
-def test_batched_product_is_complete_and_binds_values(n_tensors):
+def test_batched_product_is_complete_and_commits_the_values(n_tensors):
     rng = random.Random(n_tensors)
     tensors = [ref.random_ints(rng, 64) for _ in range(n_tensors)]
     claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(3)]
     prover = ProverChannel(Transcript(b"t"))
-    point, _ = cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
-    vpoint, values = cl.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, n_tensors)
+    point, values = cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    verifier = VerifierChannel(Transcript(b"t"), prover.messages)
+    vpoint, committed = cl.verify_product(verifier, b"p", SHAPE, claims, n_tensors)
+    verifier.finish()
     assert vpoint == point
-    assert list(values) == [ref.mle_evaluate(t, point) for t in tensors]
+    assert [prover.ledger.value(v) for v in values] == [ref.mle_evaluate(t, point) for t in tensors]
+    for mine, theirs in zip(values, committed):  # the verifier holds commitments to exactly those values
+        opened = pedersen([prover.ledger.value(mine)], [prover.ledger.blind(mine)])[0]
+        assert bytes(verifier.ledger.point(theirs)) == bytes(opened)
 
 
 def test_wrong_claim_or_value_is_rejected():
@@ -77,10 +86,56 @@ def test_wrong_claim_or_value_is_rejected():
         cl.verify_product(VerifierChannel(Transcript(b"t"), messages), b"p", SHAPE, claims_, 2)
 
     verify(prover.messages, claims)
-    wrong = [claims[0], dataclasses.replace(claims[1], value=(claims[1].value + 1) % ref.R)]
-    with pytest.raises(VerificationError, match="final evaluation"):
+    wrong = [claims[0], dataclasses.replace(claims[1], value=claims[1].value + 1)]
+    with pytest.raises(VerificationError, match="p final: the committed value is not zero"):
         verify(prover.messages, wrong)
-    values = prover.messages[-1]
-    bad = dataclasses.replace(values, scalars=((values.scalars[0] + 1) % ref.R, values.scalars[1]))
-    with pytest.raises(VerificationError, match="final evaluation"):
-        verify(prover.messages[:-1] + [bad], claims)
+    i = next(i for i, m in enumerate(prover.messages) if m.label == b"factor values")
+    for position, reason in ((0, "not the product of its factors"), (1, "not the product of its factors")):
+        points = prover.messages[i].points.copy()
+        points[position] = _kernels.g1_add(points[position][None], value_generator()[None])[0]
+        bad = dataclasses.replace(prover.messages[i], points=points)
+        with pytest.raises(VerificationError, match=reason):
+            verify(prover.messages[:i] + [bad] + prover.messages[i + 1 :], claims)
+
+
+def test_a_cheating_prover_cannot_close_a_false_sum():
+    """The honest prover's code on tables that do not satisfy the claim: its Σ-proof of zero fails."""
+    rng = random.Random(6)
+    tensors = [ref.random_ints(rng, 64)]
+    claims = [dataclasses.replace(_random_claim(rng, tensors, _factors(rng)), value=cl.Hidden.of(1))]
+    prover = ProverChannel(Transcript(b"t"))
+    cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    with pytest.raises(VerificationError, match="not zero"):
+        cl.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, 1)
+
+
+def _rounds(prover, rng):
+    """Every round's values and the final values, binding random challenges."""
+    out = []
+    for _ in range(prover.num_vars):
+        out.append(prover.round_values())
+        prover.bind(rng.randrange(ref.R))
+    return out, prover.final_values()
+
+
+@pytest.mark.parametrize("kind", ["int64", "bits", "bits and bits minus one"])
+def test_packed_tables_give_the_dense_prover_s_rounds(kind):
+    """The low-axis prover (int64 or packed bits) is the dense sumcheck prover, round for round."""
+    rng = random.Random(7)
+    claims = [cl.claim(SHAPE, cl.eq_factors(SHAPE, ref.random_ints(rng, 6)), 0) for _ in range(3)]  # separable weights
+    alphas = ref.random_ints(rng, 3)
+    if kind == "int64":
+        ints = np.array([rng.randrange(-(1 << 40), 1 << 40) for _ in range(64)], np.int64)
+        tables = [cl.Int64Table(ints, 8)]
+        dense = [_kernels.fr_from_i64(ints)]
+    else:
+        words = np.array([rng.randrange(256) for _ in range(8)], np.uint64)
+        tables = [cl.BitTable(words, 8)] + ([cl.BitTable(words, 8, -1)] if "minus" in kind else [])
+        dense = [t.field() for t in tables]
+    packed = cl._low_axis_prover(SHAPE, claims, alphas, tables)
+    assert isinstance(packed, cl._LowAxisProver)
+    plain = sumcheck.DenseProver([cl.combined_weight(SHAPE, claims, alphas), *dense])
+    seed = rng.randrange(1 << 30)
+    packed_rounds, packed_finals = _rounds(packed, random.Random(seed))
+    plain_rounds, plain_finals = _rounds(plain, random.Random(seed))
+    assert packed_rounds == plain_rounds and packed_finals == plain_finals

@@ -33,6 +33,7 @@ from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.opening import value_generator
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.proof.witness import ProverTables
 from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
@@ -667,13 +668,6 @@ def _bit_position(h: pc.Honest, layer: int, step: int, row: int, col: int, bit: 
     return (((layer * TP + step) * B + row) * N + col) * pc.WORD + bit
 
 
-def _scalar_edit(bundle: Bundle, label: bytes, position: int, delta: int) -> Bundle:
-    i = _index(bundle, label)
-    scalars = list(bundle.messages[i].scalars)
-    scalars[position] = (scalars[position] + delta) % MODULUS
-    return _replace_message(bundle, i, Message(label, scalars=tuple(scalars)))
-
-
 def _data_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
     x = h.tables.data_x.copy()
     x[used_row(h), 0] += 1
@@ -709,11 +703,12 @@ def _after(bundle: Bundle, label: bytes, anchor: bytes) -> int:
 
 
 def _relu_forward_value_edit(bundle: Bundle, position: int) -> Bundle:
-    """The ReLU-forward Hadamard sumcheck's claimed (S, Z') at its point, one of them plus one."""
+    """The ReLU-forward Hadamard sumcheck's committed (S, Z') at its point, one of them plus one
+    (the commitment plus G_V: the edit a prover without the blinds can make)."""
     i = _after(bundle, b"factor values", b"input split")
-    scalars = list(bundle.messages[i].scalars)
-    scalars[position] = (scalars[position] + 1) % MODULUS
-    return _replace_message(bundle, i, Message(bundle.messages[i].label, scalars=tuple(scalars)))
+    points = bundle.messages[i].points.copy()
+    points[position] = _kernels.g1_add(points[position][None], value_generator()[None])[0]
+    return _replace_message(bundle, i, Message(bundle.messages[i].label, points=points))
 
 
 def _openings_swapped(bundle: Bundle) -> Bundle:

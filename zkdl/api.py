@@ -18,7 +18,7 @@ import numpy as np
 from eth_hash.auto import keccak
 
 from zkdl.data import Dataset, load_dataset
-from zkdl.errors import DataError, ZkdlError
+from zkdl.errors import DataError, SpecError, ZkdlError
 from zkdl.model import Weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training
@@ -26,7 +26,7 @@ from zkdl.proof.bundle import Bundle
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.statement import Statement
-from zkdl.proof.witness import bias_row
+from zkdl.proof.witness import weight_slots
 from zkdl.train import TrainingRun, load_run
 
 OPENING_FORMAT = "zkdl-weights-opening"
@@ -66,18 +66,28 @@ def commitment_digests(statement: Statement) -> dict[str, str]:
 
 
 def prove(
-    run_dir: str | Path, out: str | Path, *, data: Dataset | None = None, on_phase: Callable[[str], None] = lambda _: None
+    run_dir: str | Path,
+    out: str | Path,
+    *,
+    data: Dataset | None = None,
+    chunk_steps: int = training.DEFAULT_CHUNK_STEPS,
+    on_phase: Callable[[str], None] = lambda _: None,
+    on_plan: Callable[[int], None] = lambda _: None,
 ) -> ProveResult:
-    """Proves every step of the run in `run_dir`; writes the bundle to `out` and the buyers' opening
-    of the final weights beside it (`<out>.opening.json`)."""
+    """Proves every step of the run in `run_dir`, `chunk_steps` steps at a time (memory grows with
+    the chunk, not the run); writes the bundle to `out` and the buyers' opening of the final
+    weights beside it (`<out>.opening.json`). `on_plan` is told how many phases will follow."""
+    if chunk_steps < 1:
+        raise SpecError(f"chunk_steps is {chunk_steps}: prove at least one step per chunk")
     started = time.perf_counter()
     run = load_run(run_dir)
     if run.witness is None:
         raise DataError(f"{run_dir}: the run has no witness; train it again with zkdl train (it records one)")
     data = data if data is not None else _dataset_of(run)
+    on_plan(training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
-    statement, secrets, tables = training.commit_statement(run, data)
-    messages = training.prove(statement, secrets, tables, on_phase)
+    statement, secrets = training.commit_run(run, data)
+    messages = training.prove_run(statement, secrets, run, data, chunk_steps, on_phase)
     bundle = Bundle(statement, tuple(messages))
     encoded = bundle.encode()
     out = Path(out)
@@ -137,7 +147,7 @@ def check_weights(statement: Statement, weights: Weights, opening_file: str | Pa
     if (weights.b is not None) != lay.bias:
         return False  # not the statement's model (a bias where none was proven, or none where one was)
     try:
-        padded = _padded_weights(lay, weights)
+        padded = weight_slots(lay, weights)
     except ZkdlError:
         return False  # a bias 2^R·b outside int64 was never committed
     try:
@@ -151,18 +161,6 @@ def _weights_opening(statement: Statement, run: TrainingRun, secrets: training.S
     """The buyers' file: the blinds of C_WT (the weights themselves travel as the model's .npz)."""
     blinds = [[f"{int(limb):x}" for limb in row] for row in secrets.wt.blinds]
     return json.dumps({"format": OPENING_FORMAT, "version": 1, "statement_digest": "0x" + statement.digest().hex(), "blinds": blinds})
-
-
-def _padded_weights(lay: Layout, weights: Weights) -> np.ndarray:
-    """The final weights in the committed layout: layer slots of N × N, zero padding; with a bias,
-    2^R·b (the bias at the weight scale) in row d_ℓ, the weight of the constant input column."""
-    n = 1 << lay.log_width
-    out = np.zeros((1 << lay.log_layers, n, n), np.int64)
-    for l, w in enumerate(weights.w):
-        out[l, : w.shape[0], : w.shape[1]] = w
-        if lay.bias:
-            out[l, w.shape[0], : w.shape[1]] = bias_row(weights.b[l], lay.frac_bits, l)
-    return out
 
 
 def _dataset_of(run: TrainingRun) -> Dataset:

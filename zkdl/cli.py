@@ -186,14 +186,24 @@ def _describe(summary: dict[str, Any], range_bits: int) -> str:
 def _configure_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run directory written by zkdl train (with its witness)")
     p.add_argument("-o", "--out", required=True, help="bundle file to write (e.g. run.zkdl)")
+    p.add_argument("--chunk-steps", type=_positive, default=None, metavar="N",
+                   help="prove N steps at a time: memory grows with N, not with the run (default 32)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of steps")
+    return value
 
 
 @subcommand("prove", "prove every step of a training run; writes the bundle and the buyers' opening", _configure_prove)
 def _run_prove(args: argparse.Namespace) -> int:
     from zkdl import api
 
-    result = _with_phases(lambda on_phase: api.prove(args.run_dir, args.out, on_phase=on_phase), quiet=args.json)
+    chunking = {} if args.chunk_steps is None else {"chunk_steps": args.chunk_steps}
+    result = _with_phases(lambda **progress: api.prove(args.run_dir, args.out, **chunking, **progress), quiet=args.json)
     if args.json:
         print(json.dumps(result.__dict__))
     else:
@@ -203,20 +213,22 @@ def _run_prove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_phases(work: Callable[[Callable[[str], None]], Any], quiet: bool) -> Any:
-    """Runs `work` with a progress bar that advances at each proof phase."""
+def _with_phases(work: Callable[..., Any], quiet: bool) -> Any:
+    """Runs `work(on_phase=…, on_plan=…)` with a progress bar that advances at each proof phase."""
     from tqdm import tqdm
 
-    from zkdl.proof.training import NUM_PHASES
+    with tqdm(total=1, unit="phase", disable=quiet, file=sys.stderr) as bar:
 
-    with tqdm(total=NUM_PHASES + 1, unit="phase", disable=quiet, file=sys.stderr) as bar:
+        def on_plan(phases: int) -> None:
+            bar.total = phases + 1  # the commitments, then the phases
+            bar.refresh()
 
         def on_phase(name: str) -> None:
             if bar.n or name != "commit":
                 bar.update(1)
             bar.set_description(name)
 
-        result = work(on_phase)
+        result = work(on_phase=on_phase, on_plan=on_plan)
         bar.update(bar.total - bar.n)
     return result
 

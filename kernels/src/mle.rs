@@ -5,7 +5,7 @@
 
 use crate::error::{KernelError, Result};
 use crate::{Fr, PAR_MIN_LEN};
-use ark_ff::One;
+use ark_ff::{One, Zero};
 use rayon::prelude::*;
 
 pub fn check_power_of_two(what: &'static str, len: usize) -> Result<u32> {
@@ -58,31 +58,72 @@ pub fn eq_vector(point: &[Fr]) -> Vec<Fr> {
 /// Binds every variable of one axis of a row-major tensor whose axis lengths are 2^log_shape[i]
 /// (numpy order: the last axis is the fastest). The result has that axis removed.
 pub fn partial_evaluate(a: &[Fr], log_shape: &[u32], axis: usize, point: &[Fr]) -> Result<Vec<Fr>> {
+    let axis_vars = axis_vars(log_shape, axis)?;
+    if point.len() != axis_vars as usize {
+        return Err(KernelError::LengthMismatch { what: "point", got: point.len(), expected: axis_vars as usize });
+    }
+    contract(a, log_shape, axis, &eq_vector(point), |x| *x)
+}
+
+fn axis_vars(log_shape: &[u32], axis: usize) -> Result<u32> {
+    log_shape
+        .get(axis)
+        .copied()
+        .ok_or_else(|| KernelError::InvalidArgument(format!("axis {axis} of a {}-axis tensor", log_shape.len())))
+}
+
+/// Σ_k weights[k]·a[…, k, …] over one axis of a row-major tensor (axis lengths 2^log_shape[i]):
+/// the tensor with that axis removed. Entries of any type convertible to the field, so an int64
+/// tensor is contracted without a field copy of it (weights stacks are the largest tensors).
+pub fn contract<T: Sync>(a: &[T], log_shape: &[u32], axis: usize, weights: &[Fr], to_fr: impl Fn(&T) -> Fr + Sync) -> Result<Vec<Fr>> {
     let total: u32 = log_shape.iter().sum();
     if a.len() != 1usize << total {
         return Err(KernelError::LengthMismatch { what: "tensor", got: a.len(), expected: 1 << total });
     }
-    let axis_vars = *log_shape
-        .get(axis)
-        .ok_or_else(|| KernelError::InvalidArgument(format!("axis {axis} of a {}-axis tensor", log_shape.len())))?;
-    if point.len() != axis_vars as usize {
-        return Err(KernelError::LengthMismatch { what: "point", got: point.len(), expected: axis_vars as usize });
+    let width = 1usize << axis_vars(log_shape, axis)?;
+    if weights.len() != width {
+        return Err(KernelError::LengthMismatch { what: "weights", got: weights.len(), expected: width });
     }
     let inner = 1usize << log_shape[axis + 1..].iter().sum::<u32>();
-    let width = 1usize << axis_vars;
-    let eq = eq_vector(point);
-    Ok(a.par_chunks(width * inner)
-        .flat_map_iter(|block| {
-            let eq = &eq;
-            (0..inner).map(move |i| (0..width).map(|k| eq[k] * block[k * inner + i]).sum::<Fr>())
-        })
-        .collect())
+    if inner == 1 {
+        // The last axis: one dot product per block, blocks in parallel.
+        return Ok(a
+            .par_chunks(width)
+            .with_min_len(PAR_MIN_LEN / width.min(PAR_MIN_LEN))
+            .map(|block| block.iter().zip(weights).map(|(x, w)| *w * to_fr(x)).sum::<Fr>())
+            .collect());
+    }
+    // A higher axis: rows of `inner` entries accumulate, row by row (contiguous reads); the rows
+    // of one block are split between threads, each with its own accumulator.
+    let mut out = Vec::with_capacity(a.len() / width);
+    for block in a.chunks(width * inner) {
+        let sums = block
+            .par_chunks(inner)
+            .zip(weights.par_iter())
+            .fold(
+                || vec![Fr::zero(); inner],
+                |mut acc, (row, w)| {
+                    if !w.is_zero() {
+                        acc.iter_mut().zip(row).for_each(|(s, x)| *s += *w * to_fr(x));
+                    }
+                    acc
+                },
+            )
+            .reduce(
+                || vec![Fr::zero(); inner],
+                |mut x, y| {
+                    x.iter_mut().zip(&y).for_each(|(s, t)| *s += t);
+                    x
+                },
+            );
+        out.extend(sums);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ff::Zero;
     use ark_std::UniformRand;
     use rand::SeedableRng;
 
@@ -124,6 +165,26 @@ mod tests {
         let c = partial_evaluate(&a, &log_shape, 0, &u0).unwrap();
         let rest: Vec<Fr> = u2.iter().chain(&u1).copied().collect();
         assert_eq!(evaluate(&c, &rest).unwrap(), expected);
+    }
+
+    #[test]
+    fn contraction_is_the_weighted_sum_over_the_axis_for_field_and_int64_entries() {
+        let log_shape = [3u32, 2, 4];
+        let ints: Vec<i64> = (0..512).map(|i| (i * 7919 % 1000) as i64 - 500).collect();
+        let field: Vec<Fr> = ints.iter().map(|&v| crate::field::from_i64(v)).collect();
+        for (axis, &vars) in log_shape.iter().enumerate() {
+            let w = random_vec(1 << vars, 20 + axis as u64);
+            let (width, inner) = (1usize << vars, 1usize << log_shape[axis + 1..].iter().sum::<u32>());
+            let expected: Vec<Fr> = (0..512 / width)
+                .map(|j| {
+                    let (outer, i) = (j / inner, j % inner);
+                    (0..width).map(|k| w[k] * field[(outer * width + k) * inner + i]).sum()
+                })
+                .collect();
+            assert_eq!(contract(&field, &log_shape, axis, &w, |x| *x).unwrap(), expected);
+            assert_eq!(contract(&ints, &log_shape, axis, &w, |x| crate::field::from_i64(*x)).unwrap(), expected);
+        }
+        assert!(contract(&field, &log_shape, 0, &random_vec(4, 1), |x| *x).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 """The proof bundle: a versioned, canonical binary file holding a statement and its proof.
 
-Layout (version 1; integers unsigned big-endian):
+Layout (version 2; integers unsigned big-endian):
 
     magic "ZKDL-BUNDLE" (11 bytes) ‖ version u16
     statement_len u32 ‖ statement (zkdl.proof.statement encoding)
@@ -33,13 +33,13 @@ from zkdl.proof.commitment import decode as decode_commitment
 from zkdl.proof.statement import Statement, StatementFormatError, unpack_data_commitments
 
 MAGIC = b"ZKDL-BUNDLE"
-VERSION = 1
+VERSION = 2  # 2: the proof of zkdl/training/v2 (committed round values, Σ-protocols)
 SCALARS, POINTS, OPENING = 1, 2, 3
 SCALAR_BYTES, POINT_BYTES = 32, 48
 
 
 class BundleFormatError(ZkdlError, ValueError):
-    """A bundle's bytes are not a canonical version-1 zkdl bundle."""
+    """A bundle's bytes are not a canonical zkdl bundle of the supported version."""
 
     code = "bundle-format"
 

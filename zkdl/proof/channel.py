@@ -4,7 +4,8 @@ Every prover message goes through `ProverChannel.send_*`, which absorbs it into 
 appends it to the proof; the verifier's `VerifierChannel.receive_*` reads the same message, checks
 its length, and absorbs it the same way. Challenges come from the shared transcript after the
 messages they depend on, so prover and verifier run step for step and the proof is simply the
-ordered list of messages.
+ordered list of messages. Values the prover states are sent hidden, as commitments; each end
+keeps the ledger that gives them meaning (zkdl.proof.hidden).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from zkdl.field import MODULUS
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.hidden import Hidden, ProverLedger, VerifierLedger
 from zkdl.proof.opening import OpeningProof
 from zkdl.proof.transcript import Transcript
 
@@ -35,6 +37,13 @@ class ProverChannel:
     def __init__(self, transcript: Transcript) -> None:
         self.transcript = transcript
         self.messages: list[Message] = []
+        self.ledger = ProverLedger()
+
+    def send_hidden(self, label: bytes, values: Sequence[int]) -> list[Hidden]:
+        """Sends each value as a fresh Pedersen commitment (zkdl.proof.hidden): nothing leaks."""
+        points, hidden = self.ledger.commit(values)
+        self.send_points(label, points)
+        return hidden
 
     def send_scalars(self, label: bytes, values: Sequence[int]) -> None:
         values = tuple(int(v) % MODULUS for v in values)
@@ -56,10 +65,14 @@ class ProverChannel:
 
 
 class VerifierChannel:
-    def __init__(self, transcript: Transcript, messages: Sequence[Message]) -> None:
+    def __init__(self, transcript: Transcript, messages: Sequence[Message], start: int = 0) -> None:
         self.transcript = transcript
         self._messages = list(messages)
-        self._next = 0
+        self._next = start
+        self.ledger = VerifierLedger()
+
+    def receive_hidden(self, label: bytes, n: int) -> list[Hidden]:
+        return self.ledger.add(self.receive_points(label, n))
 
     def _take(self, label: bytes) -> Message:
         if self._next >= len(self._messages):
@@ -98,6 +111,11 @@ class VerifierChannel:
 
     def challenges(self, label: bytes, n: int) -> list[int]:
         return self.transcript.challenge_scalars(label, n)
+
+    @property
+    def position(self) -> int:
+        """The index of the next message to read (a chunk's proof ends where the next begins)."""
+        return self._next
 
     def finish(self) -> None:
         """Every message must have been read: trailing messages are a malformed proof."""

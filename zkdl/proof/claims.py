@@ -7,8 +7,10 @@ multilinear extension itself, factor by factor: it never trusts a weight value f
 
 `prove_product` / `verify_product` reduce a batch of claims on a product of tensors
 Π_m U_m to the values of each U_m at one random point: the claims are combined with random
-coefficients (Schwartz–Zippel), one sumcheck runs over the combined weight times the factors, and
-the prover sends the factors' values at the sumcheck's point.
+coefficients (Schwartz–Zippel), one zero-knowledge sumcheck runs over the combined weight times
+the factors, the prover sends commitments to the factors' values at the sumcheck's point, and
+Σ-protocols show that the weight's value there times their product is the sumcheck's committed
+final claim.
 
 Shapes are tuples of (axis name, log2 size) in numpy order; multilinear variables are LSB first,
 so a point lists the last axis's variables first (docs/kernels.md).
@@ -16,16 +18,17 @@ so a point lists the last axis's variables first (docs/kernels.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from zkdl import _kernels
 from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
-from zkdl.proof import sumcheck
-from zkdl.proof.errors import VerificationError
+from zkdl.proof import sigma, sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
+from zkdl.proof.hidden import Hidden, combination
 
 Shape = tuple[tuple[str, int], ...]
 
@@ -40,15 +43,15 @@ class Factor:
 
 @dataclass(frozen=True)
 class Claim:
-    """Σ_x Π(factors)(x)·V(x) = value; axes without a factor are summed with weight 1. The factors
+    """Σ_x Π(factors)(x)·V(x) = value (committed or public); axes without a factor are summed with weight 1. The factors
     cover disjoint axes (build claims with `claim`, which merges overlapping ones): only then is
     the weight's multilinear extension the product of the factors' extensions."""
 
     factors: tuple[Factor, ...]
-    value: int
+    value: Hidden
 
 
-def claim(shape: Shape, factors: Sequence[Factor], value: int) -> Claim:
+def claim(shape: Shape, factors: Sequence[Factor], value: Hidden | int) -> Claim:
     """A claim whose factors on shared axes are multiplied into one factor over their union."""
     merged: list[Factor] = []
     for factor in factors:
@@ -57,7 +60,7 @@ def claim(shape: Shape, factors: Sequence[Factor], value: int) -> Claim:
             merged.remove(f)
             factor = _multiply(shape, f, factor)
         merged.append(factor)
-    return Claim(tuple(merged), value % MODULUS)
+    return Claim(tuple(merged), Hidden.of(value))
 
 
 def _multiply(shape: Shape, f: Factor, g: Factor) -> Factor:
@@ -205,41 +208,80 @@ class BitTable:
             return bits
         return _kernels.fr_add(bits, _constant(self.offset, len(bits)))
 
+    def same_entries(self, other: object) -> bool:
+        return isinstance(other, BitTable) and other.width == self.width and np.array_equal(other.words, self.words)
+
+    def weighted_sums(self, rests: Sequence[np.ndarray]) -> list[list[int]]:
+        """P_k(j) = Σ_e R_k(e)·bit_j(e) for each weight R_k over the other axes."""
+        flat = to_ints(_kernels.bits_weighted_sums(self.words, self.width, list(rests)))
+        return [flat[k * self.width : (k + 1) * self.width] for k in range(len(rests))]
+
+    def gram(self, rest: np.ndarray) -> list[list[int]]:
+        """M[j1][j2] = Σ_e R(e)·bit_j1(e)·bit_j2(e) (bits are their own squares)."""
+        flat = to_ints(_kernels.bits_gram(self.words, self.width, rest))
+        return [flat[i * self.width : (i + 1) * self.width] for i in range(self.width)]
+
+    def bind_low(self, point: Sequence[int]) -> np.ndarray:
+        return _kernels.bits_bind_low(self.words, self.width, from_ints(point))
+
+
+@dataclass(frozen=True, eq=False)
+class Int64Table:
+    """An int64 table (row-major, flat) whose last axis has `width` entries, never converted to
+    the field as a whole: the weight stacks are the largest tensors of the proof."""
+
+    values: np.ndarray
+    width: int
+    offset: int = 0
+
+    def field(self) -> np.ndarray:
+        return _kernels.fr_from_i64(self.values)
+
+    def same_entries(self, other: object) -> bool:
+        return other is self
+
+    def _matrix(self) -> list[int]:
+        return [(len(self.values) // self.width).bit_length() - 1, self.width.bit_length() - 1]
+
+    def weighted_sums(self, rests: Sequence[np.ndarray]) -> list[list[int]]:
+        return [to_ints(_kernels.i64_contract(self.values, self._matrix(), 0, r)) for r in rests]
+
+    def gram(self, rest: np.ndarray) -> list[list[int]]:
+        raise NotImplementedError("a product of two int64 tables is proven dense")
+
+    def bind_low(self, point: Sequence[int]) -> np.ndarray:
+        return _kernels.i64_contract(self.values, self._matrix(), 1, _kernels.eq_vector(from_ints(point)))
+
 
 def _constant(value: int, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(from_int(value), (n, 4)))
 
 
-class _BitProver:
-    """The batched sumcheck Σ_y (Σ_k α_k w_k(y))·Π_m (b(y) + c_m), m ≤ 2, for one packed bit tensor b
-    whose bit axis holds the lowest variables, when each weight is f_k(bit)·R_k(rest).
+class _LowAxisProver:
+    """The batched sumcheck Σ_y (Σ_k α_k w_k(y))·Π_m (V(y) + c_m), m ≤ 2, for one table V kept
+    packed (bits, or int64 entries) whose last axis holds the lowest variables, when each weight
+    is f_k(last)·R_k(rest).
 
-    The bit variables are bound first. Until then the round polynomial needs only small tables:
-    Σ_y w_k·(b + c) = Σ_j f_k(j)·(P_k(j) + c·S_k) with P_k(j) = Σ_e R_k(e)·bit_j(e), S_k = Σ_e R_k(e),
-    and for two factors the Gram matrix M_k[j1][j2] = Σ_e R_k(e)·bit_j1(e)·bit_j2(e) gives
-    Σ_e R_k(e)·b(x, e)² = Σ eq(x, j1)·eq(x, j2)·M_k[j1][j2]. After the bit rounds the tables are
-    element-sized (the bits bound by a look-up kernel, the weight rebuilt as one combination), and
-    an ordinary dense sumcheck runs the rest. The round polynomials are the dense prover's exactly."""
+    The last axis's variables are bound first. Until then the round polynomial needs only small
+    tables: Σ_y w_k·(V + c) = Σ_j f_k(j)·(P_k(j) + c·S_k) with P_k(j) = Σ_e R_k(e)·V(e, j),
+    S_k = Σ_e R_k(e), and for two factors (bits) the Gram matrix M_k[j1][j2] = Σ_e R_k(e)·V_j1(e)·V_j2(e)
+    gives Σ_e R_k(e)·V(x, e)² = Σ eq(x, j1)·eq(x, j2)·M_k[j1][j2]. After those rounds the tables are
+    the size of the other axes (V bound by a kernel, the weight rebuilt as one combination), and an
+    ordinary dense sumcheck runs the rest. The round polynomials are the dense prover's exactly."""
 
-    def __init__(self, shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], bits: BitTable, offsets: list[int]) -> None:
+    def __init__(self, shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], table: BitTable | Int64Table, offsets: list[int]) -> None:
         self.shape, self.rest = shape, shape[:-1]
-        self.bit_axis, self.bit_vars = shape[-1][0], shape[-1][1]
-        self.words, self.width, self.offsets = bits.words, bits.width, offsets
+        self.low_axis, self.low_vars = shape[-1][0], shape[-1][1]
+        self.table, self.offsets = table, offsets
         self.num_vars, self.degree = sum(log for _, log in shape), len(offsets) + 1
         self.alphas = [a % MODULUS for a in alphas]
-        self.claims = [Claim(tuple(f for f in c.factors if f.axes != (self.bit_axis,)), c.value) for c in claims]
-        ones = (1,) * (1 << self.bit_vars)
-        self.f = [list(next((f.table for f in c.factors if f.axes == (self.bit_axis,)), ones)) for c in claims]
+        self.claims = [Claim(tuple(f for f in c.factors if f.axes != (self.low_axis,)), c.value) for c in claims]
+        ones = (1,) * (1 << self.low_vars)
+        self.f = [list(next((f.table for f in c.factors if f.axes == (self.low_axis,)), ones)) for c in claims]
         rest = [combined_weight(self.rest, [c], [1]) for c in self.claims]
-        sums = to_ints(_kernels.bits_weighted_sums(self.words, self.width, rest))
-        self.P = [sums[k * self.width : (k + 1) * self.width] for k in range(len(rest))]
+        self.P = table.weighted_sums(rest)
         self.S = [to_int(_kernels.fr_sum(r)) for r in rest]
-        self.M = None
-        if len(offsets) == 2:
-            self.M = []
-            for r in rest:
-                flat = to_ints(_kernels.bits_gram(self.words, self.width, r))
-                self.M.append([flat[i * self.width : (i + 1) * self.width] for i in range(self.width)])
+        self.M = [table.gram(r) for r in rest] if len(offsets) == 2 else None
         del rest
         self.bound: list[int] = []
         self.dense: sumcheck.DenseProver | None = None
@@ -284,14 +326,14 @@ class _BitProver:
                 for M in self.M
             ]
         self.bound.append(r)
-        if len(self.bound) == self.bit_vars:
+        if len(self.bound) == self.low_vars:
             self._to_dense()
 
     def _to_dense(self) -> None:
-        """Every bit variable is bound: element-sized tables for the remaining rounds."""
+        """Every variable of the last axis is bound: tables of the other axes for the rest."""
         coefficients = [a * f[0] for a, f in zip(self.alphas, self.f)]
         weight = combined_weight(self.rest, self.claims, coefficients)
-        bound = _kernels.bits_bind_low(self.words, self.width, from_ints(self.bound))
+        bound = self.table.bind_low(self.bound)
         tables = [weight] + [bound if c % MODULUS == 0 else _kernels.fr_add(bound, _constant(c, len(bound))) for c in self.offsets]
         if len(bound) == 1:
             self.finals = [to_int(t[0]) for t in tables]
@@ -302,70 +344,93 @@ class _BitProver:
         return self.finals if self.dense is None else self.dense.final_values()
 
 
-def _bit_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], tables: Sequence) -> _BitProver | None:
-    """The packed-bit prover when the tables are one bit tensor (plus constants) and every weight
-    separates its bit factor; None otherwise (the dense prover then runs)."""
+def _low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], tables: Sequence) -> _LowAxisProver | None:
+    """The packed prover when the tables are one packed table (plus constants: bits only) and
+    every weight separates its factor on the last axis; None otherwise (the dense prover runs)."""
     if not shape or not 1 <= len(tables) <= 2:
         return None
-    bit_axis, bit_vars = shape[-1]
-    if any(bit_axis in f.axes and f.axes != (bit_axis,) for c in claims for f in c.factors):
+    low_axis, low_vars = shape[-1]
+    if any(low_axis in f.axes and f.axes != (low_axis,) for c in claims for f in c.factors):
         return None
-    packed = []
-    for table in tables:
-        if isinstance(table, BitTable):
-            words = table.words
-            if not (isinstance(words, np.ndarray) and words.dtype == np.uint64 and words.ndim == 1):
-                return None  # not packed words (the dense path reads it through bits_to_field)
-            packed.append(table)
-        elif isinstance(table, np.ndarray) and bit_vars > 0 and len(table) == 1 << sum(log for _, log in shape):
-            try:
-                packed.append(BitTable(_kernels.bits_from_field(table, 1 << bit_vars), 1 << bit_vars))
-            except _kernels.KernelError:  # not a 0/1 table
-                return None
-        else:
-            return None
+    packed = [_packed(table, low_vars, shape) for table in tables]
     first = packed[0]
-    if first.width != 1 << bit_vars or any(p.width != first.width or not np.array_equal(p.words, first.words) for p in packed[1:]):
+    if first is None or any(p is None or not first.same_entries(p) for p in packed[1:]):
         return None
-    if len(first.words) << bit_vars != 1 << sum(log for _, log in shape):
+    if first.width != 1 << low_vars or len(packed) > 1 and isinstance(first, Int64Table):
         return None
-    return _BitProver(shape, claims, alphas, first, [p.offset % MODULUS for p in packed])
+    return _LowAxisProver(shape, claims, alphas, first, [p.offset % MODULUS for p in packed])
+
+
+def _packed(table, low_vars: int, shape: Shape) -> BitTable | Int64Table | None:
+    """A table as packed entries of the shape, or None (a 0/1 field table is packed as bits)."""
+    size = 1 << sum(log for _, log in shape)
+    if isinstance(table, Int64Table):
+        return table if len(table.values) == size else None
+    if isinstance(table, BitTable):
+        words = table.words
+        ok = isinstance(words, np.ndarray) and words.dtype == np.uint64 and words.ndim == 1 and len(words) * table.width == size
+        return table if ok else None  # not packed words: the dense path reads it through bits_to_field
+    if isinstance(table, np.ndarray) and low_vars > 0 and len(table) == size:
+        try:
+            return BitTable(_kernels.bits_from_field(table, 1 << low_vars), 1 << low_vars)
+        except _kernels.KernelError:  # not a 0/1 table
+            return None
+    return None
 
 
 def _coefficients(channel: ProverChannel | VerifierChannel, claims: Sequence[Claim]) -> list[int]:
-    """Random coefficients batching the claims: one sumcheck then checks all of them."""
-    channel.transcript.absorb_scalars(b"claims", [c.value for c in claims])
+    """Random coefficients batching the claims: one sumcheck then checks all of them. The claims'
+    values are commitments already in the transcript, or public."""
+    channel.transcript.absorb_bytes(b"claims", len(claims).to_bytes(4, "big"))
     return channel.challenges(b"batching coefficients", len(claims))
+
+
+def _weight_at(alphas: Sequence[int], shape: Shape, claims: Sequence[Claim], point: Sequence[int]) -> int:
+    """The batched weight Σ α_k·w_k at the point: public, the verifier computes it itself."""
+    return sum(a * evaluate_weight(shape, c, point) for a, c in zip(alphas, claims)) % MODULUS
 
 
 def prove_product(
     channel: ProverChannel, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence
-) -> tuple[list[int], list[int]]:
-    """Reduces claims on Π tables to the tables' values at one point; returns point and values.
-    A table is a kernel field vector or a `BitTable`; 0/1 tables over a shape ending in a bit axis
-    are proven packed (`_BitProver`), with the same messages as the dense prover."""
+) -> tuple[list[int], list[Hidden]]:
+    """Reduces claims on Π tables to the tables' committed values at one point; returns point and
+    values. A table is a kernel field vector, a `BitTable` or an `Int64Table`; packed tables (and
+    0/1 field tables) are proven by `_LowAxisProver`, with the same messages as the dense prover."""
     alphas = _coefficients(channel, claims)
-    prover = _bit_prover(shape, claims, alphas, tables)
+    total = combination(alphas, [c.value for c in claims])
+    prover = _low_axis_prover(shape, claims, alphas, tables)
     if prover is None:
-        dense = [t.field() if isinstance(t, BitTable) else t for t in tables]
+        dense = [t.field() if isinstance(t, BitTable | Int64Table) else t for t in tables]
         prover = sumcheck.DenseProver([combined_weight(shape, claims, alphas), *dense])
-    point, finals = sumcheck.prove_rounds(channel, label, prover)
-    channel.send_scalars(b"factor values", finals[1:])  # the verifier computes the weight's value itself
-    return list(point), finals[1:]
+    point, finals, final = sumcheck.prove_rounds(channel, label, prover, total)
+    values = channel.send_hidden(b"factor values", finals[1:])  # the verifier computes the weight's value itself
+    _close(label, final, _weight_at(alphas, shape, claims, point), values, partial(sigma.prove_product, channel), partial(sigma.prove_zero, channel))
+    return list(point), values
 
 
 def verify_product(
     channel: VerifierChannel, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int
-) -> tuple[list[int], list[int]]:
-    """Checks the batched sumcheck; returns the point and the (now bound) factor values."""
+) -> tuple[list[int], list[Hidden]]:
+    """Checks the batched sumcheck; returns the point and the factors' committed values there."""
     alphas = _coefficients(channel, claims)
-    claim = sum(a * c.value for a, c in zip(alphas, claims)) % MODULUS
-    num_vars = sum(log for _, log in shape)
-    sub = sumcheck.verify(channel, label, claim, num_vars, n_tables + 1)
-    values = channel.receive_scalars(b"factor values", n_tables)
-    expected = sum(a * evaluate_weight(shape, c, sub.point) for a, c in zip(alphas, claims)) % MODULUS
-    for v in values:
-        expected = expected * v % MODULUS
-    if expected != sub.value:  # the sumcheck's final check: weight(x*)·Π U_m(x*)
-        raise VerificationError(f"{label.decode()}: the final evaluation does not match the claimed factor values")
+    total = combination(alphas, [c.value for c in claims])
+    sub = sumcheck.verify(channel, label, total, sum(log for _, log in shape), n_tables + 1)
+    values = channel.receive_hidden(b"factor values", n_tables)
+    _close(label, sub.value, _weight_at(alphas, shape, claims, sub.point), values, partial(sigma.verify_product, channel), partial(sigma.verify_zero, channel))
     return list(sub.point), values
+
+
+def _close(
+    label: bytes,
+    final: Hidden,
+    weight: int,
+    values: Sequence[Hidden],
+    multiply: Callable[[bytes, Hidden, Hidden], Hidden],
+    zero: Callable[[bytes, Hidden], None],
+) -> None:
+    """The sumcheck's final check weight(x*)·Π U_m(x*) = final claim, on commitments: the products
+    by Σ-protocols, then a proof that the difference commits to zero."""
+    product = values[0]
+    for value in values[1:]:
+        product = multiply(label, product, value)
+    zero(label + b" final", final - weight * product)

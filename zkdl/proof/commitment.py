@@ -218,6 +218,9 @@ def fold_rows(opening: TensorOpening, row_point: Sequence[int]) -> tuple[np.ndar
     if opening.kind is EntryKind.BITS:  # straight from the packed words: no field table of every bit
         words = _pad(opening.entries, (1 << layout.num_vars) // opening.width)
         folded = _kernels.bits_fold_high(words, opening.width, point)
+    elif opening.kind is EntryKind.INT64:  # straight from the integers: no field copy of a weight stack
+        entries = _pad(opening.entries.reshape(-1), 1 << layout.num_vars)
+        folded = _kernels.i64_contract(entries, [layout.row_vars, layout.col_vars], 0, _kernels.eq_vector(point))
     else:
         table = opening.padded_field_entries()
         folded = _kernels.mle_partial_evaluate(table, [layout.row_vars, layout.col_vars], 0, point)

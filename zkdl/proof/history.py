@@ -12,11 +12,11 @@ updates it by 2^R·Σ_batch G_Z = 2^R·G_b (docs/protocol.md §1.1).
 from __future__ import annotations
 
 from zkdl import _kernels
-from zkdl.field import from_ints, to_int, to_ints
+from zkdl.field import from_ints, to_ints
 from zkdl.proof import claims as cl
-from zkdl.proof.claims import ClaimBook
+from zkdl.proof.claims import ClaimBook, Int64Table
 from zkdl.proof.layout import Layout
-from zkdl.proof.matmul import partial, weighted_sum
+from zkdl.proof.matmul import evaluate_i64, partial
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
 
@@ -28,8 +28,7 @@ def final_weights(party: Party, lay: Layout, book: ClaimBook, tables: ProverTabl
     factors = [cl.eq_factor(axis, parts[axis]) for axis in ("layer", "in", "out")]
 
     def value() -> list[int]:
-        final = tables.history[:, lay.steps]
-        return [to_int(_kernels.mle_evaluate(_kernels.fr_from_i64(final.reshape(-1)), from_ints(omega)))]
+        return [evaluate_i64(tables.history[:, lay.steps], lay.weights, omega)]
 
     (v,) = party.send(b"final weights value", value, 1)
     book.add("WT", cl.claim(lay.weights, factors, v))
@@ -52,14 +51,13 @@ def prefix_weights(lay: Layout, tau_point: list[int]) -> cl.Factor:
 def weight_history(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
     """Reduces every history claim to one on W_0 and one each on A_in and G_Z."""
     history_claims = book.take("history")
-    field_history = lambda: [_kernels.fr_from_i64(tables.history.reshape(-1))]  # noqa: E731
-    point, (w_star,) = party.product(b"history merge", lay.history, history_claims, field_history, 1)
+    packed_history = lambda: [Int64Table(tables.history.reshape(-1), 1 << lay.log_width)]  # noqa: E731
+    point, (w_star,) = party.product(b"history merge", lay.history, history_claims, packed_history, 1)
     at = cl.split_point(lay.history, point)
     w0_factors = [cl.eq_factor(axis, at[axis]) for axis in ("layer", "in", "out")]
-    w0_claim = cl.claim(lay.weights, w0_factors, 0)
 
     def w0_value() -> list[int]:
-        return [weighted_sum(lay.weights, w0_claim, _kernels.fr_from_i64(tables.history[:, 0].reshape(-1)))]
+        return [evaluate_i64(tables.history[:, 0], lay.weights, cl.join_point(lay.weights, at))]
 
     (w0,) = party.send(b"initial weights value", w0_value, 1)
     book.add("W0", cl.claim(lay.weights, w0_factors, w0))

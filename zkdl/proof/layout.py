@@ -13,6 +13,7 @@ and the history's update of row d_ℓ is 2^R·Σ_batch G_Z = 2^R·G_b, the train
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -53,6 +54,11 @@ class Layout:
     n_train: int
     schedule_seed: int
     bias: bool = False
+    first_step: int = 0  # a chunk of the run: its steps are first_step … first_step + steps − 1
+
+    def chunk(self, first_step: int, steps: int) -> Layout:
+        """The layout of steps [first_step, first_step + steps) of this run (chunked proving)."""
+        return dataclasses.replace(self, first_step=self.first_step + first_step, steps=steps)
 
     @classmethod
     def of(cls, st: Statement) -> Layout:
@@ -176,7 +182,8 @@ class Layout:
 
     @cached_property
     def schedule(self):
-        return schedule(self.schedule_seed, self.n_train, self.batch, self.steps)
+        full = schedule(self.schedule_seed, self.n_train, self.batch, self.first_step + self.steps)
+        return full[self.first_step :]
 
     # Bit weights (docs/protocol.md §3).
     @cached_property

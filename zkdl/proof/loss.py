@@ -6,9 +6,9 @@ layer's Z) and a claim on the scheduled one-hot targets (the committed data set'
 
 from __future__ import annotations
 
-from zkdl.field import MODULUS
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
+from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.matmul import weighted_sum
 from zkdl.proof.party import Party
@@ -17,7 +17,7 @@ from zkdl.proof.witness import ProverTables
 
 
 def output_gradient(
-    party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None, factors: list[cl.Factor], value: int
+    party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None, factors: list[cl.Factor], value: Hidden
 ) -> None:
     """`factors` weigh (step, row, col) of the last layer's G_Z, whose weighted sum is `value`."""
     f_step, f_row, f_col = factors
@@ -26,11 +26,7 @@ def output_gradient(
     columns = cl.claim(lay.act, [f_col, lay.prefix("col", lay.widths[-1], lay.log_width)], 0).factors[0]
     output = cl.claim(lay.act, [cl.onehot_factor("layer", last, lay.log_layers), *real, columns], 0)
 
-    def parts() -> list[int]:
-        z = weighted_sum(lay.act, output, tables.field("Z_rescaled"))
-        return [z, (z - value) % MODULUS]  # Σ w·Y_sel = Σ w·Z' − Σ w·G_Z
-
-    z_part, y_part = party.send(b"output gradient split", parts, 2)
-    party.check((z_part - y_part - value) % MODULUS == 0, "output gradient: Z' part minus Y part is not the claim")
+    (z_part,) = party.send(b"output gradient split", lambda: [weighted_sum(lay.act, output, tables.field("Z_rescaled"))], 1)
+    y_part = z_part - value  # Σ w·Y_sel = Σ w·Z' − Σ w·G_Z
     book.add("BZ", cl.claim(lay.bits, [*output.factors, lay.rescaled], z_part))
     select(book, "Y", lay, real[0], f_row, columns, y_part)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from zkdl import _kernels
-from zkdl.field import from_ints, to_int
+from zkdl.field import from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook, Shape
 from zkdl.proof.layout import Layout
@@ -27,6 +27,22 @@ def partial(table: np.ndarray, shape: Shape, axis: str, point: list[int]) -> np.
     """Binds one axis of a tensor table to a point (the prover's side of a claim)."""
     names = [name for name, _ in shape]
     return _kernels.mle_partial_evaluate(table, [log for _, log in shape], names.index(axis), from_ints(point))
+
+
+def contract_i64(array: np.ndarray, shape: Shape, axis: str, weights: np.ndarray) -> np.ndarray:
+    """Σ_k weights[k]·array[…, k, …] over one axis of an int64 tensor, as field entries: the weight
+    stacks are contracted without a field copy of them."""
+    names = [name for name, _ in shape]
+    flat = np.ascontiguousarray(array).reshape(-1)
+    return _kernels.i64_contract(flat, [log for _, log in shape], names.index(axis), weights)
+
+
+def evaluate_i64(array: np.ndarray, shape: Shape, point: list[int]) -> int:
+    """The MLE of an int64 tensor at a point: its last axis contracted first, the rest evaluated."""
+    parts = cl.split_point(shape, point)
+    low = shape[-1][0]
+    rest = contract_i64(array, shape, low, _kernels.eq_vector(from_ints(parts[low])))
+    return to_int(_kernels.mle_evaluate(rest, from_ints(cl.join_point(shape[:-1], parts))))
 
 
 def weighted_sum(shape: Shape, claim: cl.Claim, table: np.ndarray) -> int:
@@ -67,7 +83,6 @@ def _check_products(
 
 def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
     """R1 over all real instances; claims go to BZ (the product), A_in and the weight history."""
-    TP = 1 << lay.log_steps
 
     def value(weight, parts):
         claim = cl.claim(lay.act, weight + [cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"])], 0)
@@ -76,7 +91,7 @@ def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | N
     point, parts, (a, w, v), weight = _check_products(
         party, b"forward", lay, range(lay.layers), value,
         lambda p: partial(tables.field("A_in"), lay.act, "row", p["row"]),
-        lambda p: partial(_kernels.fr_from_i64(tables.history[:, :TP].reshape(-1)), _steps_prefix(lay), "out", p["col"]),
+        lambda p: _first_steps(lay, contract_i64(tables.history, lay.history, "out", _kernels.eq_vector(from_ints(p["col"])))),
     )  # fmt: skip
     book.add("BZ", cl.claim(lay.bits, weight + [  # Z = Σ_j κ_j·BZ_j at ρ
         cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), lay.recompose
@@ -94,7 +109,6 @@ def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | N
 
 def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
     """R2 for hidden layers; claims go to BG, G_Z (of the next layer) and the weight history."""
-    TP = 1 << lay.log_steps
 
     # R2 is checked on the real columns k < d_(ℓ+1) of G_A only: the mask M_(ℓ+1) over (layer, col)
     # is part of the weight. With a bias, G_Z(ℓ+1)·W(ℓ+1)ᵀ has a non-zero column d_(ℓ+1) (the bias
@@ -103,27 +117,21 @@ def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     # every column ≥ d_(ℓ+1) (so G_A's padded columns are inert, with or without a bias). The mask
     # goes into W's side as a factor over (layer, in): Σ_k eq(ρ_col, k)·M(ℓ, k)·W(ℓ+1, k, ·).
     columns = lay.output_columns
-    mask = np.array(columns.table, np.int64).reshape(1 << lay.log_layers, 1, 1 << lay.log_width, 1)
 
     def value(weight, parts):
         claim = cl.claim(lay.act, weight + [cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), columns], 0)
         return weighted_sum(lay.act, claim, tables.field("G_A"))
 
-    def next_layer(array: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """out[ℓ] = array[ℓ + 1] (times `rows`), zero for the last slot: layer ℓ's gradient reads
-        layer ℓ + 1."""
+    def next_layer(array: np.ndarray) -> np.ndarray:
+        """out[ℓ] = array[ℓ + 1], zero for the last slot: layer ℓ's gradient reads layer ℓ + 1."""
         shifted = np.zeros_like(array)
         shifted[:-1] = array[1:]
-        if rows is not None:
-            shifted *= rows
         return shifted
 
     point, parts, (g, w, v), weight = _check_products(
         party, b"backward", lay, range(lay.layers - 1), value,
         lambda p: partial(_kernels.fr_from_i64(next_layer(tables.G_Z).reshape(-1)), lay.act, "row", p["row"]),
-        lambda p: partial(  # indexed by W's output; W's input rows masked to the real columns of G_A
-            _kernels.fr_from_i64(next_layer(tables.history[:, :TP], mask).reshape(-1)), _steps_prefix(lay), "in", p["col"]
-        ),
+        lambda p: _next_layer_weights(lay, tables, columns, p["col"]),  # W(ℓ+1)'s input rows masked to G_A's real columns
     )  # fmt: skip
     book.add("BG", cl.claim(lay.bits, weight + [
         cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), columns, lay.recompose
@@ -141,7 +149,21 @@ def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     ], w))  # fmt: skip
 
 
-def _steps_prefix(lay: Layout) -> Shape:
-    """The history restricted to the first T' snapshots: the weights of the real and padded steps."""
-    return (("layer", lay.log_layers), ("step", lay.log_steps), ("in", lay.log_width), ("out", lay.log_width))
+def _first_steps(lay: Layout, table: np.ndarray) -> np.ndarray:
+    """A (layer, history step, ·) field table restricted to the first T' snapshots: the weights of
+    the real and padded steps (the history has T + 1 snapshots, padded to a power of two)."""
+    shaped = table.reshape(1 << lay.log_layers, 1 << lay.log_history, -1, 4)
+    return np.ascontiguousarray(shaped[:, : 1 << lay.log_steps]).reshape(-1, 4)
+
+
+def _next_layer_weights(lay: Layout, tables: ProverTables, columns: cl.Factor, rho_col: list[int]) -> np.ndarray:
+    """R(ℓ, τ, c) = Σ_k eq(ρ_col, k)·M(ℓ, k)·W_τ(ℓ + 1, k, c) over (layer, step, out); zero for the
+    last layer slot. Contracted layer by layer from the int64 history."""
+    n, eq = 1 << lay.log_width, to_ints(_kernels.eq_vector(from_ints(rho_col)))
+    slot = lay.history[1:]  # one layer's history: (step, in, out)
+    out = np.zeros((1 << lay.log_layers, 1 << lay.log_history, n, 4), np.uint64)
+    for l in range((1 << lay.log_layers) - 1):
+        weights = from_ints([e * m for e, m in zip(eq, columns.table[l * n : (l + 1) * n])])
+        out[l] = contract_i64(tables.history[l + 1], slot, "in", weights).reshape(-1, n, 4)
+    return _first_steps(lay, out.reshape(-1, 4))
 

@@ -2,8 +2,11 @@
 
 Each sub-protocol is written once, against a `Party`: the prover's party computes a message (the
 `compute` callbacks run only on its side, over its private tables) and sends it; the verifier's
-party receives the same message from the proof. Checks that relate messages run on both sides:
-on the prover's side a failure is a bug in the prover, on the verifier's side a rejected proof.
+party receives the same message from the proof. Every value the prover states is committed
+(`Hidden`, zkdl.proof.hidden): sub-protocols combine such values linearly, and a relation that
+must hold between them is shown with `zero`, a Σ-protocol that reveals nothing. Checks run on
+both sides: on the prover's side a failure is a bug in the prover, on the verifier's side a
+rejected proof.
 """
 
 from __future__ import annotations
@@ -14,25 +17,28 @@ from typing import Protocol
 import numpy as np
 
 from zkdl.proof.channel import ProverChannel, VerifierChannel
-from zkdl.proof import opening
+from zkdl.proof import opening, sigma
 from zkdl.proof.claims import Claim, Shape, prove_product, verify_product
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.hidden import Hidden
 
 
 class Party(Protocol):
     channel: ProverChannel | VerifierChannel
 
-    def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[int]: ...
+    def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[Hidden]: ...
 
     def product(
         self, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Callable[[], Sequence[np.ndarray]], n: int
-    ) -> tuple[list[int], list[int]]: ...
+    ) -> tuple[list[int], list[Hidden]]: ...
+
+    def zero(self, label: bytes, value: Hidden) -> None: ...
 
     def check(self, condition: bool, message: str) -> None: ...
 
     def open(
-        self, label: bytes, commitment: TensorCommitment, secret: Callable[[], TensorOpening], point: list[int], value: int
+        self, label: bytes, commitment: TensorCommitment, secret: Callable[[], TensorOpening], point: list[int], value: Hidden
     ) -> None: ...
 
     def challenges(self, label: bytes, n: int) -> list[int]: ...
@@ -45,21 +51,24 @@ class ProverParty:
     def challenges(self, label: bytes, n: int) -> list[int]:
         return self.channel.challenges(label, n)
 
-    def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[int]:
+    def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[Hidden]:
         values = [int(v) for v in compute()]
         assert len(values) == n, f"{label.decode()}: computed {len(values)} values, expected {n}"
-        self.channel.send_scalars(label, values)
-        return list(self.channel.messages[-1].scalars)
+        return self.channel.send_hidden(label, values)
 
     def product(self, label, shape, claims, tables, n):
         return prove_product(self.channel, label, shape, claims, tables())
+
+    def zero(self, label: bytes, value: Hidden) -> None:
+        sigma.prove_zero(self.channel, label, value)
 
     def check(self, condition: bool, message: str) -> None:
         if not condition:
             raise AssertionError(f"prover bug: {message}")
 
     def open(self, label, commitment, secret, point, value):
-        proof = opening.prove(self.channel.transcript, commitment, secret(), point, value, 0)
+        ledger = self.channel.ledger
+        proof = opening.prove(self.channel.transcript, commitment, secret(), point, ledger.value(value), ledger.blind(value))
         self.channel.record_opening(label, proof)
 
 
@@ -70,11 +79,14 @@ class VerifierParty:
     def challenges(self, label: bytes, n: int) -> list[int]:
         return self.channel.challenges(label, n)
 
-    def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[int]:
-        return self.channel.receive_scalars(label, n)
+    def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[Hidden]:
+        return self.channel.receive_hidden(label, n)
 
     def product(self, label, shape, claims, tables, n):
         return verify_product(self.channel, label, shape, claims, n)
+
+    def zero(self, label: bytes, value: Hidden) -> None:
+        sigma.verify_zero(self.channel, label, value)
 
     def check(self, condition: bool, message: str) -> None:
         if not condition:
@@ -82,4 +94,4 @@ class VerifierParty:
 
     def open(self, label, commitment, secret, point, value):
         proof = self.channel.take_opening(label)
-        opening.verify(self.channel.transcript, commitment, point, opening.commit_value(value, 0), proof)
+        opening.verify(self.channel.transcript, commitment, point, self.channel.ledger.point(value), proof)

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zkdl import _kernels
 from zkdl.field import MODULUS
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
+from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.loss import output_gradient
 from zkdl.proof.matmul import weighted_sum
@@ -49,7 +49,7 @@ def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables
     for claim in book.take("A_in"):
         f_layer, f_step, f_row, f_col = (cl.factor_on(claim, axis) for axis in ("layer", "step", "row", "col"))
         if lay.bias:
-            claim = cl.Claim(claim.factors, (claim.value - _constant_part(lay, f_layer, f_step, f_row, f_col)) % MODULUS)
+            claim = cl.Claim(claim.factors, claim.value - _constant_part(lay, f_layer, f_step, f_row, f_col))
         data_col = cl.scaled_factor(cl.claim(lay.act, [f_col, first_columns], 0).factors[0], lift)
         first = cl.claim(lay.act, [cl.onehot_factor("layer", 0, lay.log_layers), f_step, f_row, f_col], 0)
         piece, rest = _split_layer(party, b"input split", lay, claim, 0, first, lambda: tables.field("A_in_variable"))
@@ -90,18 +90,12 @@ def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables |
 
 def _split_layer(
     party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], np.ndarray]
-) -> tuple[int, int]:
-    """The prover splits a claim into its slice at `layer` and the rest; the verifier checks
-    f(layer)·slice + rest = claim, with f the claim's layer factor."""
+) -> tuple[Hidden, Hidden]:
+    """The prover commits the claim's slice at `layer`; the rest is claim − f(layer)·slice, with f
+    the claim's layer factor (a linear form: both parts stay committed)."""
     f = cl.factor_on(claim, "layer").table[layer]
-
-    def values() -> list[int]:
-        piece = weighted_sum(lay.act, part, table())
-        return [piece, (claim.value - f * piece) % MODULUS]
-
-    piece, rest = party.send(label, values, 2)
-    party.check((f * piece + rest - claim.value) % MODULUS == 0, f"{label.decode()}: the parts do not add up to the claim")
-    return piece, rest
+    (piece,) = party.send(label, lambda: [weighted_sum(lay.act, part, table())], 1)
+    return piece, claim.value - f * piece
 
 
 def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None, name: str) -> None:
@@ -114,5 +108,5 @@ def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
         return [cl.BitTable(words, 1 << lay.log_bits), cl.BitTable(words, 1 << lay.log_bits, -1)]
 
     point, (b, b_minus_one) = party.product(b"binarity " + name.encode(), lay.bits, [claim], bit_tables, 2)
-    party.check((b - 1 - b_minus_one) % MODULUS == 0, f"binarity {name}: the second factor is not the bit minus one")
+    party.zero(b"binarity offset " + name.encode(), b - 1 - b_minus_one)  # the second factor is the bit minus one
     book.add(name, cl.claim(lay.bits, cl.eq_factors(lay.bits, point), b))

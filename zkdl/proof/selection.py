@@ -10,10 +10,11 @@ from __future__ import annotations
 from zkdl.field import MODULUS
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
+from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 
 
-def select(book: ClaimBook, data: str, lay: Layout, f_step: cl.Factor, f_row: cl.Factor, g_col: cl.Factor, value: int) -> None:
+def select(book: ClaimBook, data: str, lay: Layout, f_step: cl.Factor, f_row: cl.Factor, g_col: cl.Factor, value: Hidden) -> None:
     """Adds the data-set claim equivalent to a claim on the scheduled rows."""
     selection = [0] * (1 << lay.log_samples)
     for t, rows in enumerate(lay.schedule):

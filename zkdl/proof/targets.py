@@ -30,7 +30,7 @@ def one_hot(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | N
         return [y, _kernels.fr_sub(y, _kernels.fr_from_i64(np.full(len(y), scale, np.int64)))]
 
     point, (y, y_minus_scale) = party.product(b"targets entries", lay.data, [entries], value_tables, 2)
-    party.check((y - scale - y_minus_scale) % MODULUS == 0, "targets: the second factor is not the entry minus 2^R")
+    party.zero(b"targets offset", y - scale - y_minus_scale)  # the second factor is the entry minus 2^R
     book.add("Y", cl.claim(lay.data, cl.eq_factors(lay.data, point), y))
     v = party.challenges(b"targets rows point", lay.log_samples)
     rows = to_ints(_kernels.eq_vector(from_ints(v)))

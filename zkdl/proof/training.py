@@ -10,6 +10,7 @@ zero-knowledge opening. The number of sumchecks is fixed: it does not grow with 
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,17 +21,18 @@ from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
-from zkdl.proof.claims import BitTable, ClaimBook, Shape
+from zkdl.proof.claims import BitTable, ClaimBook, Int64Table, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.party import Party, ProverParty, VerifierParty
 from zkdl.proof.statement import Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import ProverTables
+from zkdl.proof.witness import ProverTables, data_tables, weight_slots, weights_at
 from zkdl.train import TrainingRun
 
-DOMAIN = b"zkdl/training/v1"
+DEFAULT_CHUNK_STEPS = 32  # a chunk's tables take ~40 MiB per step for digits: ~1.3 GiB at 32
+DOMAIN = b"zkdl/training/v2"  # v2: zero-knowledge sumchecks (v1 sent round values in the clear)
 COMMITTED = ("X", "Y", "W0", "WT", "BZ", "BG")
 
 
@@ -70,48 +72,153 @@ class StatementCommitments:
 
 
 def commit_statement(run: TrainingRun, data: Dataset) -> tuple[Statement, StatementSecrets, ProverTables]:
-    """Commits the data set, W_0 and W_T (hiding: fresh blinds) and returns the public statement."""
+    """Commits the data set, W_0 and W_T (hiding: fresh blinds); returns the public statement, its
+    openings and the prover's tables of the whole run (checked against the trainer's records)."""
+    statement, secrets = commit_run(run, data)
+    tables = ProverTables.of(Layout.of(statement), run, data)
+    tables.check_against_run(run)
+    return statement, secrets, tables
+
+
+def commit_run(run: TrainingRun, data: Dataset) -> tuple[Statement, StatementSecrets]:
+    """The statement and its openings, without building any table of the steps."""
     draft = Statement.of_run(run.spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
     lay = Layout.of(draft)
-    tables = ProverTables.of(lay, run, data)
-    tables.check_against_run(run)
-    (cx, ox), (cy, oy) = cm.commit_int64(tables.data_x), cm.commit_int64(tables.data_y)
-    (c0, o0), (cT, oT) = cm.commit_int64(tables.history[:, 0]), cm.commit_int64(tables.history[:, lay.steps])
+    data_x, data_y = data_tables(lay, data)
+    (cx, ox), (cy, oy) = cm.commit_int64(data_x), cm.commit_int64(data_y)
+    (c0, o0), (cT, oT) = (cm.commit_int64(weight_slots(lay, w)) for w in (run.initial, run.final))
     statement = Statement.of_run(
         run.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
     )
-    return statement, StatementSecrets(ox, oy, o0, oT), tables
+    return statement, StatementSecrets(ox, oy, o0, oT)
+
+
+def chunks(steps: int, chunk_steps: int) -> list[tuple[int, int]]:
+    """(first step, number of steps) of each chunk: steps are proven chunk_steps at a time."""
+    return [(t, min(chunk_steps, steps - t)) for t in range(0, steps, chunk_steps)]
+
+
+def phase_count(steps: int, chunk_steps: int) -> int:
+    """How many times a proof of `steps` steps calls `on_phase` (progress bars)."""
+    return NUM_PHASES * len(chunks(steps, chunk_steps))
 
 
 def prove(
     statement: Statement, secrets: StatementSecrets, tables: ProverTables, on_phase: Callable[[str], None] = lambda _: None
 ) -> list[Message]:
-    """The proof of the run behind `tables` for `statement`: the ordered prover messages.
-    `on_phase` is told the name of each phase as it starts (progress bars)."""
+    """The proof, as one chunk, of the run behind `tables` for `statement`: the ordered prover
+    messages. `on_phase` is told the name of each phase as it starts (progress bars)."""
+    return _prove_chunks(statement, tables.layout, secrets, tables.layout.steps, [], lambda _: tables, on_phase)
+
+
+def prove_run(
+    statement: Statement,
+    secrets: StatementSecrets,
+    run: TrainingRun,
+    data: Dataset,
+    chunk_steps: int = DEFAULT_CHUNK_STEPS,
+    on_phase: Callable[[str], None] = lambda _: None,
+) -> list[Message]:
+    """The proof of the whole run in chunks of `chunk_steps` steps: the prover holds the tables of
+    one chunk at a time, and commits the weights at each boundary between chunks."""
+    lay = Layout.of(statement)
+    chunk_steps = min(chunk_steps, lay.steps)
+    starts = [first for first, _ in chunks(lay.steps, chunk_steps)[1:]]
+    boundaries = [cm.commit_int64(weight_slots(lay, weights_at(run, t))) for t in starts]
+
+    def tables_of(chunk: Layout) -> ProverTables:
+        tables = ProverTables.of(chunk, run, data)
+        tables.check_against_run(run)
+        return tables
+
+    return _prove_chunks(statement, lay, secrets, chunk_steps, boundaries, tables_of, on_phase)
+
+
+def _prove_chunks(
+    statement: Statement,
+    lay: Layout,
+    secrets: StatementSecrets,
+    chunk_steps: int,
+    boundaries: list[tuple[TensorCommitment, TensorOpening]],
+    tables_of: Callable[[Layout], ProverTables],
+    on_phase: Callable[[str], None],
+) -> list[Message]:
+    """The chunking, the boundary commitments, then each chunk's proof under its own transcript
+    (chunks are independent given the boundaries: the unit of parallel proving)."""
+    rows = np.concatenate([c.rows for c, _ in boundaries]) if boundaries else np.zeros((0, 96), np.uint8)
+    messages = [Message(b"chunking", scalars=(chunk_steps,)), Message(b"boundary weights", points=rows)]
+    base = StatementCommitments.of(statement, lay)
+    weights = [(base.w0, secrets.w0), *boundaries, (base.wt, secrets.wt)]
+    spans = chunks(lay.steps, chunk_steps)
+    for k, (first, steps) in enumerate(spans):
+        tables = tables_of(lay.chunk(first, steps))
+        channel = ProverChannel(_transcript(statement, chunk_steps, rows, k))
+        commitments = dataclasses.replace(base, w0=weights[k][0], wt=weights[k + 1][0])
+        chunk_secrets = dataclasses.replace(secrets, w0=weights[k][1], wt=weights[k + 1][1])
+        named = _named(on_phase, k, len(spans))
+        _prove_chunk(channel, commitments, chunk_secrets, tables, named)
+        messages += channel.messages
+        del tables  # one chunk's tables at a time
+    return messages
+
+
+def _named(on_phase: Callable[[str], None], k: int, n: int) -> Callable[[str], None]:
+    return on_phase if n == 1 else lambda name: on_phase(f"chunk {k + 1}/{n}: {name}")
+
+
+def _prove_chunk(
+    channel: ProverChannel,
+    commitments: StatementCommitments,
+    secrets: StatementSecrets,
+    tables: ProverTables,
+    on_phase: Callable[[str], None],
+) -> None:
     lay = tables.layout
-    channel = ProverChannel(_transcript(statement))
     bz, bz_secret = cm.commit_bits(tables.bits("Z"), 1 << lay.log_bits)
     bg, bg_secret = cm.commit_bits(tables.bits("G_A"), 1 << lay.log_bits)
     channel.send_points(b"BZ commitment", bz.rows)  # the bits are fixed before any challenge
     channel.send_points(b"BG commitment", bg.rows)
-    commitments = StatementCommitments.of(statement, lay)
     committed = _committed(lay, commitments, bz, bg, tables)
     secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bz_secret, bg_secret)))
     _run(ProverParty(channel), lay, tables, committed, secret_of, on_phase)
-    return channel.messages
 
 
 def verify(statement: Statement, messages: list[Message]) -> None:
     """Raises VerificationError unless `messages` prove `statement`."""
     lay = Layout.of(statement)
-    channel = VerifierChannel(_transcript(statement), messages)
+    chunk_steps, rows, boundaries = _read_chunking(lay, messages)
+    base = StatementCommitments.of(statement, lay)
+    weights = [base.w0, *boundaries, base.wt]
+    position = 2
+    for k, (first, steps) in enumerate(chunks(lay.steps, chunk_steps)):
+        channel = VerifierChannel(_transcript(statement, chunk_steps, rows, k), messages, position)
+        _verify_chunk(channel, lay.chunk(first, steps), dataclasses.replace(base, w0=weights[k], wt=weights[k + 1]))
+        position = channel.position
+    if position != len(messages):
+        raise VerificationError(f"{len(messages) - position} unexpected messages at the end of the proof")
+
+
+def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarray, list[TensorCommitment]]:
+    """The proof's chunk size and the boundary weights' commitments, checked against the statement."""
+    if len(messages) < 2 or messages[0].label != b"chunking" or messages[1].label != b"boundary weights":
+        raise VerificationError("the proof must start with its chunking and boundary weights")
+    if len(messages[0].scalars) != 1 or not 1 <= messages[0].scalars[0] <= lay.steps:
+        raise VerificationError(f"the chunk size must be one number of steps in [1, {lay.steps}]")
+    chunk_steps = messages[0].scalars[0]
+    rows, per_boundary = messages[1].points, cm.Layout.of(_dims(lay.weights)).num_rows
+    expected = (len(chunks(lay.steps, chunk_steps)) - 1) * per_boundary
+    if rows is None or len(rows) != expected:
+        raise VerificationError(f"the boundary weights must be {expected} commitment rows for chunks of {chunk_steps} steps")
+    boundaries = [TensorCommitment(_dims(lay.weights), rows[i : i + per_boundary]) for i in range(0, expected, per_boundary)]
+    return chunk_steps, rows, boundaries
+
+
+def _verify_chunk(channel: VerifierChannel, lay: Layout, commitments: StatementCommitments) -> None:
     rows = lambda shape: cm.Layout.of(_dims(shape)).num_rows  # noqa: E731
     bit_shape = (int(np.prod(_dims(lay.act))), 1 << lay.log_bits)
     bz = TensorCommitment(bit_shape, channel.receive_points(b"BZ commitment", rows(lay.bits)))
     bg = TensorCommitment(bit_shape, channel.receive_points(b"BG commitment", rows(lay.bits)))
-    commitments = StatementCommitments.of(statement, lay)
     _run(VerifierParty(channel), lay, None, _committed(lay, commitments, bz, bg, None), {}, lambda _: None)
-    channel.finish()
 
 
 PHASES = (  # (name, sub-protocol): the order is the transcript's
@@ -155,7 +262,8 @@ NUM_PHASES = len(PHASES) + len(COMMITTED)
 
 def _committed(lay: Layout, c: StatementCommitments, bz: TensorCommitment, bg: TensorCommitment, tables: ProverTables | None):
     """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
-    ints = lambda array: lambda: _kernels.fr_from_i64(np.ascontiguousarray(array()).reshape(-1))  # noqa: E731
+    n = 1 << lay.log_width
+    ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), n)  # noqa: E731 — never a field copy
     bits = lambda name: lambda: BitTable(tables.bits(name), 1 << lay.log_bits)  # noqa: E731 — kept packed
     return {
         "X": (lay.data, c.data_x, ints(lambda: tables.data_x)),
@@ -167,9 +275,13 @@ def _committed(lay: Layout, c: StatementCommitments, bz: TensorCommitment, bg: T
     }
 
 
-def _transcript(statement: Statement) -> Transcript:
+def _transcript(statement: Statement, chunk_steps: int, boundaries: np.ndarray, chunk: int) -> Transcript:
+    """A chunk's transcript: bound to every public field, to the chunking and to every boundary
+    commitment (fixed before any challenge of any chunk), and to the chunk's index."""
     transcript = Transcript(DOMAIN)
-    transcript.absorb_bytes(b"statement", statement.encode())  # the proof is bound to every public field
+    transcript.absorb_bytes(b"statement", statement.encode())
+    transcript.absorb_bytes(b"chunking", chunk_steps.to_bytes(4, "big") + chunk.to_bytes(4, "big"))
+    transcript.absorb_points(b"boundary weights", boundaries)
     return transcript
 
 

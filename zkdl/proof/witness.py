@@ -14,6 +14,7 @@ import numpy as np
 
 from zkdl import _kernels
 from zkdl.data import Dataset, one_hot
+from zkdl.model import Weights
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.quant import rescale
 from zkdl.train import TrainingRun
@@ -30,28 +31,20 @@ class ProverTables:
 
     @classmethod
     def of(cls, layout: Layout, run: TrainingRun, data: Dataset) -> ProverTables:
-        lay, w = layout, run.witness
-        L, T, B, N = lay.layers, lay.steps, lay.batch, 1 << lay.log_width
+        """The tables of the layout's steps (a chunk of the run, or all of it)."""
+        lay = layout
+        L, B, N = lay.layers, lay.batch, 1 << lay.log_width
         LP, TP, TH = 1 << lay.log_layers, 1 << lay.log_steps, 1 << lay.log_history
         Z = np.zeros((LP, TP, B, N), np.int64)
         G_A = np.zeros_like(Z)
         history = np.zeros((LP, TH, N, N), np.int64)
+        for l in range(L - 1):
+            G_A[l, : lay.steps, :, : lay.widths[l + 1]] = _recorded(lay, run, f"layer{l}.G_A")
         for l in range(L):
-            d_in, d_out = lay.widths[l], lay.widths[l + 1]
-            Z[l, :T, :, :d_out] = w.arrays[f"layer{l}.Z"]
-            if l < L - 1:
-                G_A[l, :T, :, :d_out] = w.arrays[f"layer{l}.G_A"]
-            history[l, :T, :d_in, :d_out] = w.arrays[f"layer{l}.W"]
-            history[l, T:, :d_in, :d_out] = run.final.w[l]  # W_τ = W_T for τ ≥ T: no step after T
-            if lay.bias:  # the weight of the constant column d_ℓ: 2^R·b at the weight scale 2^(2R+e)
-                history[l, :T, d_in, :d_out] = bias_row(w.arrays[f"layer{l}.b"], lay.frac_bits, l)
-                history[l, T:, d_in, :d_out] = bias_row(run.final.b[l], lay.frac_bits, l)
-        samples = 1 << lay.log_samples
-        data_x = np.zeros((samples, N), np.int64)
-        data_x[: lay.n_train, : lay.widths[0]] = data.X_train
-        data_y = np.zeros((samples, N), np.int64)
-        data_y[: lay.n_train, : lay.widths[-1]] = one_hot(data.y_train, lay.widths[-1], lay.frac_bits)
-        return cls(lay, Z, G_A, history, data_x, data_y)
+            Z[l, : lay.steps, :, : lay.widths[l + 1]] = _recorded(lay, run, f"layer{l}.Z")
+        for tau in range(TH):  # W_τ = W_T for τ ≥ T: no step after the last
+            history[:, tau] = weight_slots(lay, weights_at(run, lay.first_step + min(tau, lay.steps)))
+        return cls(lay, Z, G_A, history, *data_tables(lay, data))
 
     # Virtual tensors, by their definitions (docs/protocol.md §3).
     @cached_property
@@ -124,17 +117,14 @@ class ProverTables:
 
     def check_against_run(self, run: TrainingRun) -> None:
         """The padded definitions reproduce the trainer's records (a layout bug would show here)."""
-        lay, w = self.layout, run.witness
+        lay = self.layout
         for l in range(lay.layers):
             d_in, d_out = lay.widths[l], lay.widths[l + 1]
             for name, table, width in (("A_in", self.A_in, d_in), ("G_Z", self.G_Z, d_out)):
-                if not np.array_equal(table[l, : lay.steps, :, :width], w.arrays[f"layer{l}.{name}"]):
+                if not np.array_equal(table[l, : lay.steps, :, :width], _recorded(lay, run, f"layer{l}.{name}")):
                     raise AssertionError(f"prover table {name} of layer {l} differs from the recorded witness")
-            if lay.bias:  # the constant column: 2^R on the real steps; W_t's row d_ℓ: 2^R·b_t
-                if not np.all(self.A_in[l, : lay.steps, :, d_in] == lay.constant):
-                    raise AssertionError(f"the constant column of layer {l}'s input is not 2^R")
-                if not np.array_equal(self.history[l, : lay.steps, d_in, :d_out], w.arrays[f"layer{l}.b"] << lay.frac_bits):
-                    raise AssertionError(f"the bias row of layer {l}'s weights differs from the recorded bias")
+            if lay.bias and not np.all(self.A_in[l, : lay.steps, :, d_in] == lay.constant):
+                raise AssertionError(f"the constant column of layer {l}'s input is not 2^R")
 
     # Field forms for the sumchecks, converted once per table (several sub-protocols read them).
     def field(self, name: str) -> np.ndarray:
@@ -150,6 +140,43 @@ class ProverTables:
             cache[name] = _kernels.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
             cache[name].setflags(write=False)
         return cache[name]
+
+
+def data_tables(lay: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The committed data set [NP, N]: inputs, and one-hot targets at scale 2^R."""
+    samples, N = 1 << lay.log_samples, 1 << lay.log_width
+    data_x = np.zeros((samples, N), np.int64)
+    data_x[: lay.n_train, : lay.widths[0]] = data.X_train
+    data_y = np.zeros((samples, N), np.int64)
+    data_y[: lay.n_train, : lay.widths[-1]] = one_hot(data.y_train, lay.widths[-1], lay.frac_bits)
+    return data_x, data_y
+
+
+def _recorded(lay: Layout, run: TrainingRun, name: str) -> np.ndarray:
+    """The trainer's record of a tensor over the layout's steps."""
+    return run.witness.arrays[name][lay.first_step : lay.first_step + lay.steps]
+
+
+def weights_at(run: TrainingRun, t: int) -> Weights:
+    """W_t and b_t of the run: the weights used at step t, or the final weights for t = T."""
+    if t == run.witness.steps:
+        return run.final
+    arrays, layers = run.witness.arrays, range(run.spec.model.n_layers)
+    biases = tuple(arrays[f"layer{l}.b"][t] for l in layers) if run.spec.model.bias else None
+    return Weights(tuple(arrays[f"layer{l}.W"][t] for l in layers), biases)
+
+
+def weight_slots(lay: Layout, weights: Weights) -> np.ndarray:
+    """The weights in the committed layout [LP, N, N]: layer slots of N × N, zero padding; with a
+    bias, 2^R·b (the bias at the weight scale 2^(2R+e)) in row d_ℓ, the weight of the constant
+    input column."""
+    n = 1 << lay.log_width
+    out = np.zeros((1 << lay.log_layers, n, n), np.int64)
+    for l, w in enumerate(weights.w):
+        out[l, : w.shape[0], : w.shape[1]] = w
+        if lay.bias:
+            out[l, w.shape[0], : w.shape[1]] = bias_row(weights.b[l], lay.frac_bits, l)
+    return out
 
 
 def bias_row(b: np.ndarray, frac_bits: int, layer: int) -> np.ndarray:

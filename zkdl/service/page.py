@@ -200,8 +200,8 @@ def render_provenance_page(view: dict[str, Any], *, verifier: str | None = None,
 <span id="counts" style="margin-left:12px">{_e(counts)}</span>
 <p>{_e(meaning)}</p>{stale}
 <p class="note">The proof shows that training the committed initial weights on the committed data set with the
-statement below yields exactly the committed final weights (C_WT). Data and weights stay behind hiding
-commitments (proof format v1 does not yet hide the sumcheck messages). Check that the weights you receive
+statement below yields exactly the committed final weights (C_WT). The proof is zero knowledge: it reveals
+nothing about the data or the weights beyond this statement. Check that the weights you receive
 open C_WT (<code>zkdl check-weights</code>) and that the owner below is the seller you deal with.</p>
 </div>
 <h2>Statement</h2><div class="card"><table id="statement">{statement_rows}</table></div>

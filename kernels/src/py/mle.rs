@@ -1,5 +1,5 @@
 use super::convert::{fr_scalar, fr_scalar_to_py, fr_vec, fr_vec_to_py};
-use crate::mle;
+use crate::{field, mle};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -38,10 +38,26 @@ fn mle_partial_evaluate<'py>(
     Ok(fr_vec_to_py(py, &out))
 }
 
+/// Σ_k weights[k]·table[…, k, …] over `axis` of a row-major int64 tensor (entries read as field
+/// elements, negative x as r − |x|), with no field copy of the tensor.
+#[pyfunction]
+fn i64_contract<'py>(
+    py: Python<'py>,
+    table: PyReadonlyArray1<'py, i64>,
+    log_shape: Vec<u32>,
+    axis: usize,
+    weights: PyReadonlyArray2<'py, u64>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
+    let (table, weights) = (table.as_slice()?, fr_vec(&weights)?);
+    let out = py.allow_threads(|| mle::contract(table, &log_shape, axis, &weights, |x| field::from_i64(*x)))?;
+    Ok(fr_vec_to_py(py, &out))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mle_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(mle_fold, m)?)?;
     m.add_function(wrap_pyfunction!(eq_vector, m)?)?;
     m.add_function(wrap_pyfunction!(mle_partial_evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(i64_contract, m)?)?;
     Ok(())
 }

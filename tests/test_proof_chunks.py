@@ -1,0 +1,144 @@
+"""Chunked proving: a run is proven a chunk of steps at a time, each chunk under its own
+transcript, linked by commitments to the weights at the boundaries. Complete for every chunk
+size, bounded in memory by the chunk, and every way of breaking the chain is rejected."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tests.conftest import tiny_spec
+from zkdl import _kernels
+from zkdl.field import from_ints
+from zkdl.model import Weights
+from zkdl.proof import commitment as cm
+from zkdl.proof import training, witness
+from zkdl.proof.bundle import Bundle
+from zkdl.proof.channel import Message
+from zkdl.proof.errors import VerificationError
+from zkdl.proof.layout import Layout
+from zkdl.train import train
+
+STEPS = 5
+
+
+@pytest.fixture(scope="module")
+def run(tiny_data):
+    return train(tiny_spec(steps=STEPS), tiny_data)
+
+
+@pytest.fixture(scope="module")
+def committed(run, tiny_data):
+    return training.commit_run(run, tiny_data)
+
+
+def _prove(run, data, committed, chunk_steps):
+    statement, secrets = committed
+    return statement, training.prove_run(statement, secrets, run, data, chunk_steps)
+
+
+@pytest.fixture(scope="module")
+def chunked(run, tiny_data, committed):
+    """Chunks of 2, 2 and 1 steps."""
+    return _prove(run, tiny_data, committed, 2)
+
+
+@pytest.mark.parametrize("chunk_steps", [1, 3, STEPS, 64])
+def test_every_chunk_size_proves_the_run(run, tiny_data, committed, chunk_steps):
+    statement, messages = _prove(run, tiny_data, committed, chunk_steps)
+    training.verify(statement, messages)
+    assert messages[0].scalars == (min(chunk_steps, STEPS),)
+    assert sum(m.label == b"BZ commitment" for m in messages) == len(training.chunks(STEPS, chunk_steps))
+
+
+def test_a_chunked_run_with_a_bias_proves(tiny_data):
+    run = train(dataclasses.replace(tiny_spec(steps=3), model=dataclasses.replace(tiny_spec().model, bias=True)), tiny_data)
+    statement, secrets = training.commit_run(run, tiny_data)
+    training.verify(statement, training.prove_run(statement, secrets, run, tiny_data, 2))
+
+
+def test_the_prover_holds_one_chunk_of_tables_at_a_time(run, tiny_data, committed, monkeypatch):
+    built = []
+    of = witness.ProverTables.of.__func__
+
+    def recording(cls, layout, run_, data):
+        built.append((layout.first_step, layout.steps))
+        return of(cls, layout, run_, data)
+
+    monkeypatch.setattr(witness.ProverTables, "of", classmethod(recording))
+    _prove(run, tiny_data, committed, 2)
+    assert built == [(0, 2), (2, 2), (4, 1)]
+
+
+def test_the_chunk_layouts_read_the_run_s_schedule(committed):
+    lay = Layout.of(committed[0])
+    assert np.array_equal(np.concatenate([lay.chunk(t, n).schedule for t, n in training.chunks(STEPS, 2)]), lay.schedule)
+
+
+def _chunk_starts(messages):
+    return [i for i, m in enumerate(messages) if m.label == b"BZ commitment"] + [len(messages)]
+
+
+def _rejected(statement, messages, match=None):
+    with pytest.raises(VerificationError, match=match):
+        training.verify(statement, list(messages))
+
+
+def test_an_edited_boundary_commitment_is_rejected(chunked):
+    statement, messages = chunked
+    rows = messages[1].points.copy()
+    generator = cm.commit_key(cm.Layout.of((len(rows),)).row_length).generators()[0]
+    rows[0] = _kernels.msm(np.stack([rows[0], generator]), from_ints([1, 1]))
+    _rejected(statement, [messages[0], Message(b"boundary weights", points=rows), *messages[2:]])
+
+
+def test_swapped_chunks_are_rejected(chunked):
+    statement, messages = chunked
+    starts = _chunk_starts(messages)
+    first, second = messages[starts[0] : starts[1]], messages[starts[1] : starts[2]]
+    _rejected(statement, messages[: starts[0]] + second + first + messages[starts[2] :])
+
+
+def test_a_chunk_of_another_proof_is_rejected(run, tiny_data, committed, chunked):
+    statement, messages = chunked
+    _, other = _prove(run, tiny_data, committed, 2)
+    starts = _chunk_starts(messages)
+    _rejected(statement, messages[: starts[1]] + other[starts[1] : starts[2]] + messages[starts[2] :])
+
+
+def test_a_changed_chunk_size_or_missing_boundaries_are_rejected(chunked):
+    statement, messages = chunked
+    _rejected(statement, [Message(b"chunking", scalars=(3,)), *messages[1:]], "boundary weights must be")
+    _rejected(statement, [Message(b"chunking", scalars=(STEPS + 1,)), *messages[1:]], "chunk size")
+    _rejected(statement, [messages[0], Message(b"boundary weights", points=messages[1].points[:-1]), *messages[2:]])
+    _rejected(statement, messages[2:], "must start with its chunking")
+    _rejected(statement, messages + messages[-1:], "unexpected messages")
+
+
+def test_wrong_weights_at_a_boundary_are_rejected(run, tiny_data, committed, monkeypatch):
+    """The cheat run through the honest prover: the weights at the boundary after the first chunk
+    are not the ones training produced; the prover commits them and uses them as the first chunk's
+    end and the second chunk's start (so every opening matches its commitment)."""
+    honest = witness.weights_at
+
+    def cheating(run_, t):
+        w = honest(run_, t)
+        if t != 2:
+            return w
+        return Weights(tuple(x + (l == 0) for l, x in enumerate(w.w)), w.b)
+
+    monkeypatch.setattr(training, "weights_at", cheating)
+    monkeypatch.setattr(witness, "weights_at", cheating)
+    statement, messages = _prove(run, tiny_data, committed, 2)
+    monkeypatch.undo()
+    _rejected(statement, messages)
+
+
+@pytest.mark.parametrize("chunk_steps", [2, STEPS])
+def test_bundles_of_chunked_proofs_round_trip(run, tiny_data, committed, chunk_steps):
+    """Including the empty boundary message of a single chunk."""
+    statement, messages = _prove(run, tiny_data, committed, chunk_steps)
+    decoded = Bundle.decode(Bundle(statement, tuple(messages)).encode())
+    training.verify(decoded.statement, list(decoded.messages))
