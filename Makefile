@@ -10,7 +10,7 @@ KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find
 EXT := $(STAMPS)/kernels
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
 
-.PHONY: all setup demo test test-rust test-python test-contracts bench clean
+.PHONY: all setup demo test test-rust test-python test-contracts bench bench-deps bench-ezkl clean
 
 all: setup
 
@@ -64,6 +64,13 @@ test-python: setup $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/postgresql
 
 bench: setup
 	$(PY) bench/kernels.py
+
+# ezkl and onnx, only for bench/ezkl_mlp.py (the side-by-side with ezkl's proof of inference).
+bench-deps: $(STAMPS)/venv
+	$(VENV)/bin/pip install -q -r bench/requirements-ezkl.txt
+
+bench-ezkl: setup bench-deps
+	$(PY) bench/ezkl_mlp.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) kernels/target zkdl/_kernels*.so node_modules artifacts cache

@@ -272,3 +272,50 @@ def test_two_proofs_of_the_same_evaluation_share_no_element(honest):
     mine = {p.tobytes() for p in (*first.L, *first.R, first.A)} | {first.z1, first.z2}
     theirs = {p.tobytes() for p in (*second.L, *second.R, second.A)} | {second.z1, second.z2}
     assert len(mine) == 2 * len(first.L) + 3 and not mine & theirs
+
+
+# ---- batched final equations --------------------------------------------------------------------
+
+
+def _batched(instances, cheat: int | None = None) -> op.Batch:
+    """A batch of the openings of `instances` (different sizes, one transcript each); the opening
+    at index `cheat` claims value + 1."""
+    batch = op.Batch()
+    for i, (commitment, opening, point, value, blind) in enumerate(instances):
+        proof = _prove(commitment, opening, point, value, blind)
+        claimed = op.commit_value(value + (i == cheat), blind)
+        op.verify(Transcript(DOMAIN), commitment, point, claimed, proof, batch, f"opening {i}")
+    return batch
+
+
+def test_every_key_is_a_prefix_of_the_longest():  # what lets a batch share one generator MSM
+    longest = cm.commit_key(1 << 12).generators()
+    for log in (0, 3, 8):
+        assert np.array_equal(cm.commit_key(1 << log).generators(), longest[: 1 << log])
+
+
+def test_a_batch_of_honest_openings_of_different_sizes_verifies():
+    _batched([_instance(70 + n, n) for n in (1, 40, 200, 4096)]).verify()
+    op.Batch().verify()  # nothing deferred: nothing to reject
+
+
+@pytest.mark.parametrize("cheat", [0, 2, 3])
+def test_a_batch_with_one_false_equation_is_rejected_and_names_it(cheat):
+    batch = _batched([_instance(80 + n, n) for n in (1, 40, 200, 4096)], cheat)
+    with pytest.raises(VerificationError, match=f"opening {cheat}: the final equation"):
+        batch.verify()
+
+
+def test_two_false_equations_cannot_cancel_in_a_batch(honest):
+    """Equations E and −E sum to zero; the verifier's private weights keep them apart."""
+    commitment, _, point, value, blind, proof = honest
+    u_col, u_row = commitment.layout.split(point)
+    C_star, C_v = cm.combine_rows(commitment, u_row), op.commit_value(value + 1, blind)
+    challenges = op.replay(Transcript(DOMAIN), commitment.layout, point, C_star, C_v, proof)
+    false = op.equation(u_col, C_star, C_v, proof, challenges)
+    negated = op.Equation(k.fr_scale(false.generator_scalars, from_int(-1)), false.points, k.fr_scale(false.scalars, from_int(-1)))
+    batch = op.Batch()
+    batch.add("opening E", false)
+    batch.add("opening -E", negated)
+    with pytest.raises(VerificationError, match="opening E: the final equation"):
+        batch.verify()

@@ -10,7 +10,8 @@ knowledge of (a, α). Every message is uniformly random given the statement: the
 nothing about t or v.
 
 The verifier's group work is two MSMs: C* (m points) and one final check over the g generators,
-the 2·log g + 1 proof points, C*, C_v, G_V and H. The proof is 2·log g + 1 points and 2 scalars.
+the 2·log g + 1 proof points, C*, C_v, G_V and H; a `Batch` merges the final checks of all openings
+of a proof into one MSM. The proof is 2·log g + 1 points and 2 scalars.
 """
 
 from __future__ import annotations
@@ -166,21 +167,26 @@ def verify(
     point: Sequence[int],
     value_commitment: np.ndarray,
     proof: OpeningProof,
+    batch: Batch | None = None,
+    name: str = "opening",
 ) -> None:
     """Checks that the committed tensor evaluates at `point` to the value in `value_commitment`;
-    raises VerificationError naming the failed check."""
+    raises VerificationError naming the failed check. With a `batch`, the final equation (the only
+    group work besides C*) is deferred to `batch.verify()`; the transcript advances either way."""
     layout = commitment.layout
     if len(point) != layout.num_vars:
-        raise VerificationError(f"opening: the point has {len(point)} coordinates, the tensor {layout.num_vars} variables")
+        raise VerificationError(f"{name}: the point has {len(point)} coordinates, the tensor {layout.num_vars} variables")
     if len(proof.L) != layout.col_vars:
-        raise VerificationError(f"opening: {len(proof.L)} rounds, expected log2(row length) = {layout.col_vars}")
+        raise VerificationError(f"{name}: {len(proof.L)} rounds, expected log2(row length) = {layout.col_vars}")
     if not (0 <= proof.z1 < MODULUS and 0 <= proof.z2 < MODULUS):
-        raise VerificationError("opening: a response z1 or z2 is not a reduced field element")
+        raise VerificationError(f"{name}: a response z1 or z2 is not a reduced field element")
     u_col, u_row = layout.split(point)
     C_star = combine_rows(commitment, u_row)
     challenges = replay(transcript, layout, point, C_star, value_commitment, proof)
-    if not check(u_col, C_star, value_commitment, proof, challenges):
-        raise VerificationError("opening: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails")
+    deferred = Batch() if batch is None else batch
+    deferred.add(name, equation(u_col, C_star, value_commitment, proof, challenges))
+    if batch is None:
+        deferred.verify()
 
 
 def replay(
@@ -192,22 +198,74 @@ def replay(
     return Challenges(x, c, _absorb_final(transcript, proof.A))
 
 
-def check(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> bool:
-    """The verification equation for given challenges, as one MSM that must vanish:
-    A + e·(C* + x·C_v + Σ_k (c_k²·L_k + c_k⁻²·R_k)) − z1·⟨s, G⟩ − z1·b_f·x·G_V − z2·H = 0."""
+@dataclass(frozen=True, eq=False)
+class Equation:
+    """One opening's final equation as an MSM that must vanish: ⟨generator_scalars, G⟩ over the first
+    2^n generators G_j (every key is a prefix of one sequence: G_j depends on j only) plus
+    ⟨scalars, points⟩ over the proof's points, C*, C_v, G_V and H."""
+
+    generator_scalars: np.ndarray  # uint64[2^n, 4]
+    points: np.ndarray  # uint8[k, 96]
+    scalars: np.ndarray  # uint64[k, 4]
+
+
+def equation(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> Equation:
+    """A + e·(C* + x·C_v + Σ_k (c_k²·L_k + c_k⁻²·R_k)) − z1·⟨s, G⟩ − z1·b_f·x·G_V − z2·H = 0."""
     if not len(u_col) == len(ch.c) == len(proof.L) == len(proof.R):
-        return False
+        raise VerificationError(f"opening: {len(proof.L)} rounds for a row of 2^{len(u_col)} entries")
     c_inv = [pow(c, -1, MODULUS) for c in ch.c]
     e, z1 = ch.e, proof.z1
     head = [1, e, e * ch.x] + [e * c * c for c in ch.c] + [e * ci * ci for ci in c_inv]
     tail = [-z1 * folded_eq(ch.c, u_col) * ch.x, -proof.z2]
-    generators = commit_key(1 << len(u_col)).generators()
-    points = np.concatenate(
-        [proof.A[None], C_star[None], C_v[None], proof.L, proof.R, generators, value_generator()[None], blinding_generator()[None]]
-    )
-    scalars = np.concatenate(
-        [from_ints(head), _kernels.fr_scale(challenge_products(ch.c), from_int(-z1)), from_ints(tail)]
-    )
+    points = np.concatenate([proof.A[None], C_star[None], C_v[None], proof.L, proof.R, value_generator()[None], blinding_generator()[None]])
+    return Equation(_kernels.fr_scale(challenge_products(ch.c), from_int(-z1)), points, from_ints(head + tail))
+
+
+def check(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> bool:
+    """Whether the final equation holds for these challenges."""
+    try:
+        return _vanishes([equation(u_col, C_star, C_v, proof, ch)], [1])
+    except VerificationError:
+        return False
+
+
+class Batch:
+    """Final equations of many openings checked by one MSM: Σ_i ρ_i·E_i = 0 for fresh random ρ_i.
+
+    The ρ_i are the verifier's private coins (OS randomness, never the transcript's: a prover that
+    knew them could cancel a false equation against another), so a batch with a false equation
+    passes with probability 1/r. The generator terms of all equations share one MSM over the
+    longest key, so k openings cost about one instead of k."""
+
+    def __init__(self) -> None:
+        self._named: list[tuple[str, Equation]] = []
+
+    def add(self, name: str, equation_: Equation) -> None:
+        self._named.append((name, equation_))
+
+    def verify(self) -> None:
+        """Raises VerificationError naming the first opening whose equation fails."""
+        equations = [eq for _, eq in self._named]
+        if _vanishes(equations, to_ints(_kernels.fr_random(len(equations)))):
+            self._named.clear()
+            return
+        for name, eq in self._named:  # the rare rejecting path: find the culprit for the message
+            if not _vanishes([eq], [1]):
+                raise VerificationError(f"{name}: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails")
+        raise VerificationError("opening: the batched final equations fail")
+
+
+def _vanishes(equations: Sequence[Equation], weights: Sequence[int]) -> bool:
+    """Whether Σ_i weights_i·E_i is the identity, as one MSM."""
+    if not equations:
+        return True
+    longest = max(len(eq.generator_scalars) for eq in equations)
+    generator_scalars = np.zeros((longest, 4), dtype=np.uint64)
+    for eq, w in zip(equations, weights):
+        n = len(eq.generator_scalars)
+        generator_scalars[:n] = _kernels.fr_add(generator_scalars[:n], _kernels.fr_scale(eq.generator_scalars, from_int(w)))
+    points = np.concatenate([commit_key(longest).generators()] + [eq.points for eq in equations])
+    scalars = np.concatenate([generator_scalars] + [_kernels.fr_scale(eq.scalars, from_int(w)) for eq, w in zip(equations, weights)])
     return _kernels.msm(points, scalars).tobytes() == _IDENTITY
 
 

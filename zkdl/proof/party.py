@@ -73,8 +73,11 @@ class ProverParty:
 
 
 class VerifierParty:
-    def __init__(self, channel: VerifierChannel) -> None:
+    """`openings` collects the openings' final equations, checked together by `openings.verify()`."""
+
+    def __init__(self, channel: VerifierChannel, openings: opening.Batch) -> None:
         self.channel = channel
+        self.openings = openings
 
     def challenges(self, label: bytes, n: int) -> list[int]:
         return self.channel.challenges(label, n)
@@ -94,4 +97,5 @@ class VerifierParty:
 
     def open(self, label, commitment, secret, point, value):
         proof = self.channel.take_opening(label)
-        opening.verify(self.channel.transcript, commitment, point, self.channel.ledger.point(value), proof)
+        C_v = self.channel.ledger.point(value)
+        opening.verify(self.channel.transcript, commitment, point, C_v, proof, self.openings, label.decode())

@@ -19,7 +19,7 @@ import numpy as np
 from zkdl import _kernels
 from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
-from zkdl.proof import history, matmul, relu, targets
+from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.claims import BitTable, ClaimBook, Int64Table, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
@@ -189,13 +189,16 @@ def verify(statement: Statement, messages: list[Message]) -> None:
     chunk_steps, rows, boundaries = _read_chunking(lay, messages)
     base = StatementCommitments.of(statement, lay)
     weights = [base.w0, *boundaries, base.wt]
+    openings = opening.Batch()  # every opening's final equation, of every chunk, in one MSM at the end
     position = 2
     for k, (first, steps) in enumerate(chunks(lay.steps, chunk_steps)):
         channel = VerifierChannel(_transcript(statement, chunk_steps, rows, k), messages, position)
-        _verify_chunk(channel, lay.chunk(first, steps), dataclasses.replace(base, w0=weights[k], wt=weights[k + 1]))
+        chunk_commitments = dataclasses.replace(base, w0=weights[k], wt=weights[k + 1])
+        _verify_chunk(VerifierParty(channel, openings), lay.chunk(first, steps), chunk_commitments)
         position = channel.position
     if position != len(messages):
         raise VerificationError(f"{len(messages) - position} unexpected messages at the end of the proof")
+    openings.verify()
 
 
 def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarray, list[TensorCommitment]]:
@@ -213,12 +216,13 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
     return chunk_steps, rows, boundaries
 
 
-def _verify_chunk(channel: VerifierChannel, lay: Layout, commitments: StatementCommitments) -> None:
+def _verify_chunk(party: VerifierParty, lay: Layout, commitments: StatementCommitments) -> None:
+    channel = party.channel
     rows = lambda shape: cm.Layout.of(_dims(shape)).num_rows  # noqa: E731
     bit_shape = (int(np.prod(_dims(lay.act))), 1 << lay.log_bits)
     bz = TensorCommitment(bit_shape, channel.receive_points(b"BZ commitment", rows(lay.bits)))
     bg = TensorCommitment(bit_shape, channel.receive_points(b"BG commitment", rows(lay.bits)))
-    _run(VerifierParty(channel), lay, None, _committed(lay, commitments, bz, bg, None), {}, lambda _: None)
+    _run(party, lay, None, _committed(lay, commitments, bz, bg, None), {}, lambda _: None)
 
 
 PHASES = (  # (name, sub-protocol): the order is the transcript's
