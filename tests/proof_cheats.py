@@ -20,9 +20,10 @@ Tools, from the outside in:
   W_T = history[:, T] of the tables (reusing the honest commitment where a table is unchanged,
   which keeps the suite fast), puts the commitments into the claimed statement and proves.
 * Non-binary bits (`NonBinaryTables`, `with_bits`): the honest prover commits packed 0/1 words
-  (`ProverTables.bits` → `_kernels.bits_decompose`, committed by `commitment.commit_bits` and read
-  back through `_kernels.bits_to_field`). A prover whose "bits" include a 2 or a −1 cannot use
-  packed words, so `NonBinaryTables.bits` returns a `FieldBits` marker holding the field table of
+  (`ProverTables.bits` → `_kernels.bits_decompose`, stacked by `ProverTables.stacked_bits`,
+  committed by `commitment.commit_bits` and read back through `_kernels.bits_to_field`). A prover
+  whose "bits" include a 2 or a −1 cannot use packed words, so `NonBinaryTables.bits` and
+  `stacked_bits` return a `FieldBits` marker holding the field table of
   the small integers it wants to commit, and the context manager `field_bits_prover()` (entered by
   `prove_cheat`) replaces `commitment.commit_bits` by `commit_field` on that table and
   `_kernels.bits_to_field` by the identity on it. Everything else (sumchecks, merges, openings)
@@ -277,6 +278,10 @@ class NonBinaryTables(ProverTables):
     def bits(self, name: str) -> FieldBits:
         table = self.bits_Z if name == "Z" else self.bits_G_A
         return FieldBits(_kernels.fr_from_i64(np.ascontiguousarray(table, np.int64).reshape(-1)), table.shape[-1])
+
+    def stacked_bits(self) -> FieldBits:
+        halves = [self.bits("Z"), self.bits("G_A")]
+        return FieldBits(np.concatenate([half.field for half in halves]), halves[0].width)
 
 
 def _signed(table: tuple[int, ...]) -> tuple[int, ...]:

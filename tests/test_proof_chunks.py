@@ -50,7 +50,7 @@ def test_every_chunk_size_proves_the_run(run, tiny_data, committed, chunk_steps)
     statement, messages = _prove(run, tiny_data, committed, chunk_steps)
     training.verify(statement, messages)
     assert messages[0].scalars == (min(chunk_steps, STEPS),)
-    assert sum(m.label == b"BZ commitment" for m in messages) == len(training.chunks(STEPS, chunk_steps))
+    assert sum(m.label == b"bits commitment" for m in messages) == len(training.chunks(STEPS, chunk_steps))
 
 
 def test_a_chunked_run_with_a_bias_proves(tiny_data):
@@ -78,7 +78,7 @@ def test_the_chunk_layouts_read_the_run_s_schedule(committed):
 
 
 def _chunk_starts(messages):
-    return [i for i, m in enumerate(messages) if m.label == b"BZ commitment"] + [len(messages)]
+    return [i for i, m in enumerate(messages) if m.label == b"bits commitment"] + [len(messages)]
 
 
 def _rejected(statement, messages, match=None):

@@ -649,18 +649,18 @@ def _index(bundle: Bundle, label: bytes, nth: int = 0) -> int:
     return [i for i, m in enumerate(bundle.messages) if m.label == label][nth]
 
 
-def _bit_commitment_edit(bundle: Bundle, label: bytes, table: np.ndarray, bit_of, delta: int) -> Bundle:
-    """Adds delta·G_j to the row commitment holding the committed bit at flat position `bit_of`: the
-    commitment of the bit tensor with that one bit changed by delta, under the honest blinds (0 → 1
-    or 1 → 0 is a flipped bit; 1 + 1 = 2 or 0 − 1 = −1 is a non-binary entry)."""
-    i = _index(bundle, label)
+def _bit_commitment_edit(bundle: Bundle, half: int, table: np.ndarray, bit_of, delta: int) -> Bundle:
+    """Adds delta·G_j to the row commitment holding the committed bit at flat position `bit_of` of
+    B's half `half` (0: BZ, 1: BG): the commitment of B with that one bit changed by delta, under
+    the honest blinds (0 → 1 or 1 → 0 is a flipped bit; 1 + 1 = 2 or 0 − 1 = −1 is a non-binary entry)."""
+    i = _index(bundle, b"bits commitment")
     rows = bundle.messages[i].points.copy()
     n_entries = int(np.prod(table.shape))
-    layout = cm.Layout.of((n_entries, pc.WORD))
-    row, col = divmod(bit_of, layout.row_length)  # bit_of indexes the [n_entries, 64] bit tensor, row-major
+    layout = cm.Layout.of((2 * n_entries, pc.WORD))
+    row, col = divmod(half * n_entries * pc.WORD + bit_of, layout.row_length)  # B = [BZ; BG] as a [2·n_entries, 64] bit tensor
     generator = cm.commit_key(layout.row_length).generators()[col]
     rows[row] = _kernels.msm(np.stack([rows[row], generator]), from_ints([1, delta % MODULUS]))
-    return _replace_message(bundle, i, Message(label, points=rows))
+    return _replace_message(bundle, i, Message(b"bits commitment", points=rows))
 
 
 def _bit_position(h: pc.Honest, layer: int, step: int, row: int, col: int, bit: int) -> int:
@@ -726,11 +726,11 @@ def _z_bit(h: pc.Honest, value: int, delta: int, bit: int | None = None):
     if bit is None:
         bits = pc.bit_array(h.tables.Z[0, 1, row, col])
         bit = int(np.nonzero(bits[:60] == value)[0][0])
-    return _bit_commitment_edit_of(b"BZ commitment", h.tables.Z, _bit_position(h, 0, 1, row, col, bit), delta)
+    return _bit_commitment_edit_of(0, h.tables.Z, _bit_position(h, 0, 1, row, col, bit), delta)
 
 
-def _bit_commitment_edit_of(label, table, position, delta):
-    return lambda bundle: _bit_commitment_edit(bundle, label, table, position, delta)
+def _bit_commitment_edit_of(half, table, position, delta):
+    return lambda bundle: _bit_commitment_edit(bundle, half, table, position, delta)
 
 
 BUNDLE_EDITS = {
@@ -739,7 +739,7 @@ BUNDLE_EDITS = {
     "one weight of W_T changed (C_WT)": lambda h: lambda b: _weights_edit(h, b, T),
     "one bit of BZ flipped 0 to 1": lambda h: _z_bit(h, 0, 1),
     "one bit of BZ flipped 1 to 0": lambda h: _z_bit(h, 1, -1),
-    "one bit of BG flipped": lambda h: _bit_commitment_edit_of(b"BG commitment", h.tables.G_A, _bit_position(h, 0, 1, 0, 0, 0), 1),
+    "one bit of BG flipped": lambda h: _bit_commitment_edit_of(1, h.tables.G_A, _bit_position(h, 0, 1, 0, 0, 0), 1),
     "a ReLU sign flipped (top bit of BZ)": lambda h: _z_bit(h, 0, 1, bit=63),
     "a ReLU sign flipped (claimed S)": lambda h: lambda b: _relu_forward_value_edit(b, 0),
     "an aux entry equal to 2 (BZ)": lambda h: _z_bit(h, 1, 1),

@@ -137,6 +137,9 @@ pub fn weighted_sums(bits: &[u64], width: u32, weights: &[&[Fr]]) -> Result<Vec<
                 }
                 for (w, weight) in weights.iter().enumerate() {
                     let value = weight[start + offset];
+                    if value.is_zero() {
+                        continue; // weights are often zero on whole blocks (masks, one-hot factors)
+                    }
                     for p in 0..c {
                         let byte = chunk_of(word, p);
                         if byte != 0 {
@@ -206,6 +209,9 @@ pub fn gram(bits: &[u64], width: u32, weights: &[Fr]) -> Result<Vec<Fr>> {
                     continue;
                 }
                 let value = weights[piece * piece_len + offset];
+                if value.is_zero() {
+                    continue;
+                }
                 for (p, v) in chunk.iter_mut().enumerate() {
                     *v = ((word >> (cb * p)) & mask) as usize;
                 }

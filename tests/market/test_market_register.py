@@ -40,7 +40,7 @@ def _registrations(env, model_id: bytes) -> int:
 
 
 def test_the_verifier_version_is_keccak_of_the_protocol_tag():
-    assert VERIFIER_VERSION_TAG == b"zkdl/training/v2" and VERIFIER_VERSION == keccak(VERIFIER_VERSION_TAG)
+    assert VERIFIER_VERSION_TAG == b"zkdl/training/v3" and VERIFIER_VERSION == keccak(VERIFIER_VERSION_TAG)
 
 
 @pytest.mark.parametrize("by_signature", [False, True], ids=["direct", "by-signature"])

@@ -33,7 +33,7 @@ from zkdl.proof.commitment import decode as decode_commitment
 from zkdl.proof.statement import Statement, StatementFormatError, unpack_data_commitments
 
 MAGIC = b"ZKDL-BUNDLE"
-VERSION = 2  # 2: the proof of zkdl/training/v2 (committed round values, Σ-protocols)
+VERSION = 3  # 3: zkdl/training/v3 (one bit tensor B); 2: v2 (committed round values, Σ-protocols)
 SCALARS, POINTS, OPENING = 1, 2, 3
 SCALAR_BYTES, POINT_BYTES = 32, 48
 

@@ -278,11 +278,13 @@ class _LowAxisProver:
         self.claims = [Claim(tuple(f for f in c.factors if f.axes != (self.low_axis,)), c.value) for c in claims]
         ones = (1,) * (1 << self.low_vars)
         self.f = [list(next((f.table for f in c.factors if f.axes == (self.low_axis,)), ones)) for c in claims]
-        rest = [combined_weight(self.rest, [c], [1]) for c in self.claims]
-        self.P = table.weighted_sums(rest)
-        self.S = [to_int(_kernels.fr_sum(r)) for r in rest]
-        self.M = [table.gram(r) for r in rest] if len(offsets) == 2 else None
-        del rest
+        self.P, self.S, self.M = [], [], [] if len(offsets) == 2 else None
+        for c in self.claims:  # one weight table alive at a time: each is as large as the other axes
+            rest = combined_weight(self.rest, [c], [1])
+            self.P += table.weighted_sums([rest])
+            self.S.append(to_int(_kernels.fr_sum(rest)))
+            if self.M is not None:
+                self.M.append(table.gram(rest))
         self.bound: list[int] = []
         self.dense: sumcheck.DenseProver | None = None
         self.finals: list[int] | None = None

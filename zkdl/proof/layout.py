@@ -144,6 +144,11 @@ class Layout:
         return self.act + (("bit", self.log_bits),)
 
     @property
+    def stacked_bits(self) -> Shape:
+        """B = [BZ; BG]: the committed tensor holding both bit tensors, BZ at stack index 0."""
+        return (("stack", 1),) + self.bits
+
+    @property
     def history(self) -> Shape:
         return (("layer", self.log_layers), ("step", self.log_history), ("in", self.log_width), ("out", self.log_width))
 

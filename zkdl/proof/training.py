@@ -21,7 +21,7 @@ from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
-from zkdl.proof.claims import BitTable, ClaimBook, Int64Table, Shape
+from zkdl.proof.claims import BitTable, Claim, ClaimBook, Int64Table, Shape, onehot_factor
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
@@ -32,8 +32,9 @@ from zkdl.proof.witness import ProverTables, data_tables, weight_slots, weights_
 from zkdl.train import TrainingRun
 
 DEFAULT_CHUNK_STEPS = 32  # a chunk's tables take ~40 MiB per step for digits: ~1.3 GiB at 32
-DOMAIN = b"zkdl/training/v2"  # v2: zero-knowledge sumchecks (v1 sent round values in the clear)
-COMMITTED = ("X", "Y", "W0", "WT", "BZ", "BG")
+DOMAIN = b"zkdl/training/v3"  # v3: the bits of Z and G_A in one tensor B (v2: two); v2: ZK sumchecks
+COMMITTED = ("X", "Y", "W0", "WT", "B")
+STACKED = ("BZ", "BG")  # B's halves along its stack axis: their claims are merged and opened as B's
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,10 @@ def _prove_chunk(
     on_phase: Callable[[str], None],
 ) -> None:
     lay = tables.layout
-    bz, bz_secret = cm.commit_bits(tables.bits("Z"), 1 << lay.log_bits)
-    bg, bg_secret = cm.commit_bits(tables.bits("G_A"), 1 << lay.log_bits)
-    channel.send_points(b"BZ commitment", bz.rows)  # the bits are fixed before any challenge
-    channel.send_points(b"BG commitment", bg.rows)
-    committed = _committed(lay, commitments, bz, bg, tables)
-    secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bz_secret, bg_secret)))
+    bits, bits_secret = cm.commit_bits(tables.stacked_bits(), 1 << lay.log_bits)
+    channel.send_points(b"bits commitment", bits.rows)  # the bits are fixed before any challenge
+    committed = _committed(lay, commitments, bits, tables)
+    secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bits_secret)))
     _run(ProverParty(channel), lay, tables, committed, secret_of, on_phase)
 
 
@@ -218,11 +217,9 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
 
 def _verify_chunk(party: VerifierParty, lay: Layout, commitments: StatementCommitments) -> None:
     channel = party.channel
-    rows = lambda shape: cm.Layout.of(_dims(shape)).num_rows  # noqa: E731
-    bit_shape = (int(np.prod(_dims(lay.act))), 1 << lay.log_bits)
-    bz = TensorCommitment(bit_shape, channel.receive_points(b"BZ commitment", rows(lay.bits)))
-    bg = TensorCommitment(bit_shape, channel.receive_points(b"BG commitment", rows(lay.bits)))
-    _run(party, lay, None, _committed(lay, commitments, bz, bg, None), {}, lambda _: None)
+    bit_shape = (2 * int(np.prod(_dims(lay.act))), 1 << lay.log_bits)  # B as commit_bits shapes it: [words, width]
+    bits = TensorCommitment(bit_shape, channel.receive_points(b"bits commitment", cm.Layout.of(bit_shape).num_rows))
+    _run(party, lay, None, _committed(lay, commitments, bits, None), {}, lambda _: None)
 
 
 PHASES = (  # (name, sub-protocol): the order is the transcript's
@@ -254,7 +251,7 @@ def _run(
     for name in COMMITTED:  # one merge and one opening per committed tensor
         on_phase(f"opening {name}")
         shape, commitment, table = committed[name]
-        claims = book.take(name)
+        claims = _stacked_claims(party, book) if name == "B" else book.take(name)
         party.check(bool(claims), f"no claim reached the committed tensor {name}")
         point, (value,) = party.product(b"merge " + name.encode(), shape, claims, lambda: [table()], 1)
         party.open(b"opening " + name.encode(), commitment, lambda: secret_of[name], point, value)
@@ -264,18 +261,27 @@ def _run(
 NUM_PHASES = len(PHASES) + len(COMMITTED)
 
 
-def _committed(lay: Layout, c: StatementCommitments, bz: TensorCommitment, bg: TensorCommitment, tables: ProverTables | None):
+def _stacked_claims(party: Party, book: ClaimBook) -> list[Claim]:
+    """The claims on BZ and BG as claims on B: a one-hot factor on the stack axis picks the half,
+    so one merge sumcheck and one opening serve both bit tensors."""
+    lifted = []
+    for index, name in enumerate(STACKED):
+        claims = book.take(name)
+        party.check(bool(claims), f"no claim reached the committed tensor {name}")
+        lifted += [Claim((onehot_factor("stack", index, 1), *c.factors), c.value) for c in claims]
+    return lifted
+
+
+def _committed(lay: Layout, c: StatementCommitments, bits: TensorCommitment, tables: ProverTables | None):
     """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
     n = 1 << lay.log_width
     ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), n)  # noqa: E731 — never a field copy
-    bits = lambda name: lambda: BitTable(tables.bits(name), 1 << lay.log_bits)  # noqa: E731 — kept packed
     return {
         "X": (lay.data, c.data_x, ints(lambda: tables.data_x)),
         "Y": (lay.data, c.data_y, ints(lambda: tables.data_y)),
         "W0": (lay.weights, c.w0, ints(lambda: tables.history[:, 0])),
         "WT": (lay.weights, c.wt, ints(lambda: tables.history[:, lay.steps])),
-        "BZ": (lay.bits, bz, bits("Z")),
-        "BG": (lay.bits, bg, bits("G_A")),
+        "B": (lay.stacked_bits, bits, lambda: BitTable(tables.stacked_bits(), 1 << lay.log_bits)),  # kept packed
     }
 
 

@@ -141,6 +141,10 @@ class ProverTables:
             cache[name].setflags(write=False)
         return cache[name]
 
+    def stacked_bits(self) -> np.ndarray:
+        """The words of B = [bits of Z; bits of G_A], the one committed bit tensor."""
+        return np.concatenate([self.bits("Z"), self.bits("G_A")])
+
 
 def data_tables(lay: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """The committed data set [NP, N]: inputs, and one-hot targets at scale 2^R."""
