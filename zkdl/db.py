@@ -23,6 +23,7 @@ import hashlib
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -108,6 +109,20 @@ def _dialect(kind: str) -> _Dialect:
 _META_DDL = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
+def _switch_to_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """WAL mode, waiting out other first opens of a new file: SQLite answers "locked" at once, without
+    its busy handler, while another connection converts the file, so the wait is ours."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Database:
     """One connection to a store, shared by threads (one lock): `write()` transactions and `query()`."""
 
@@ -143,7 +158,7 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are ours (write()); the RLock serialises threads.
         conn = sqlite3.connect(path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(conn, self._busy_timeout_s)
         conn.execute("PRAGMA synchronous=FULL")  # a commit survives a power loss
         conn.execute("PRAGMA foreign_keys=ON")
         return conn

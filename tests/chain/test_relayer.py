@@ -341,6 +341,15 @@ def test_relayers_sharing_a_key_sign_each_intent_once(db_location):
     box.close()
 
 
+def test_first_opens_of_a_new_sqlite_outbox_at_once_all_succeed(tmp_path):
+    """The service's loop and workers open the same new file together: converting it to WAL makes
+    SQLite answer "locked" without waiting, which must not reach them (it once stopped a service)."""
+    for trial in range(100):
+        path = tmp_path / f"outbox-{trial}.sqlite"
+        run_concurrently(6, lambda w: SqlOutbox(path).close())
+        assert SqlOutbox(path).intents() == []
+
+
 def test_outbox_refuses_another_schema_version(db_location):
     SqlOutbox(db_location).close()
     run_sql(db_location, "zkdl_outbox", "UPDATE meta SET value = '99' WHERE name = 'schema'")

@@ -246,3 +246,41 @@ def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, b
             svc.wait_job(kept, ("attested",))
             assert [j["model_id"] for j in svc.json("/jobs")["jobs"]] == [model_hex(kept)]
             assert [e.model_id for e in client.attested_events()] == [kept]
+
+
+def test_the_loop_recovers_when_its_outbox_cannot_be_opened_at_first(tmp_path, bundle, accounts, monkeypatch):
+    """A failure half-way through building the watcher and relayer (here the outbox, as when SQLite
+    reports a locked database) is retried whole: the service goes on to attest."""
+    import sqlite3
+    import threading
+
+    from zkdl.service import service as service_module
+
+    admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
+    loop_opens: list[str] = []
+
+    def outbox_locked_once_for_the_loop(location):
+        if threading.current_thread().name == "zkdl-loop":
+            loop_opens.append(str(location))
+            if len(loop_opens) == 1:
+                raise sqlite3.OperationalError("database is locked")
+        return SqlOutbox(location)
+
+    monkeypatch.setattr(service_module, "SqlOutbox", outbox_locked_once_for_the_loop)
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [v1], [owner, relayer])
+        store = LocalStore(tmp_path / "store")
+        _, uri = store.put(bundle["bytes"])
+        config = ServiceConfig(rpc_url=w3.provider.endpoint_uri, registry=client.address,
+                               db=str(tmp_path / "service.sqlite"), confirmations=1, poll_interval_s=0.1).validate()
+        svc = service_module.VerifierService(config, v1, file_roots=[store.root])
+        svc.start()
+        try:
+            mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
+            job = wait_until("the attestation", lambda: (j := svc.jobs.get(model_hex(mid))) is not None
+                             and j.state.value == "attested" and j)
+            assert job.verdict == "valid" and len(loop_opens) == 2  # rebuilt once, whole
+            assert client.get_attestation(mid, v1.address).verdict is Verdict.VALID
+        finally:
+            svc.stop()
+            svc.jobs.close()

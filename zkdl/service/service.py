@@ -155,15 +155,9 @@ class VerifierService:
             try:
                 if not self._connected.is_set():
                     self._connect()
-                if client is None:
-                    w3 = self.new_w3()
-                    client = self.client(w3)
-                    watcher = Watcher(client, self.jobs, confirmations=self.config.confirmations,
-                                      start_block=self.start_block, reorg_rewind=self.config.reorg_rewind,
-                                      max_blocks_per_poll=self.config.max_blocks_per_poll)
-                    relayer = Relayer(w3, client, self.relayer_account, SqlOutbox(self.config.outbox_path),
-                                      confirmations=self.config.relayer_confirmations,
-                                      max_fee_cap_wei=self.config.relayer_max_fee_cap_wei)
+                if relayer is None:
+                    # All three or none: a failure half-way (a locked outbox) is retried whole next pass.
+                    watcher, relayer, client = self._loop_parties()
                 poll = watcher.poll()
                 if poll.rewound:
                     self.metrics.reorgs.inc()
@@ -191,6 +185,17 @@ class VerifierService:
                 self.metrics.loop_errors.inc()
                 self.state["loop_error"] = f"{type(exc).__name__}: {exc}"[:500]
                 self._pause(failures)
+
+    def _loop_parties(self) -> tuple[Watcher, Relayer, RegistryClient]:
+        w3 = self.new_w3()
+        client = self.client(w3)
+        watcher = Watcher(client, self.jobs, confirmations=self.config.confirmations,
+                          start_block=self.start_block, reorg_rewind=self.config.reorg_rewind,
+                          max_blocks_per_poll=self.config.max_blocks_per_poll)
+        relayer = Relayer(w3, client, self.relayer_account, SqlOutbox(self.config.outbox_path),
+                          confirmations=self.config.relayer_confirmations,
+                          max_fee_cap_wei=self.config.relayer_max_fee_cap_wei)
+        return watcher, relayer, client
 
     def _refresh_statuses(self, client: RegistryClient, every_s: float = 10.0, batch: int = 200) -> None:
         """Keep the cached on-chain status of known models fresh (for /models and a node outage)."""
