@@ -15,7 +15,7 @@ from zkdl.proof import sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import pedersen
-from zkdl.proof.opening import value_generator
+from zkdl.proof.opening import Batch, value_generator
 from zkdl.proof.transcript import Transcript
 
 SHAPE = (("layer", 1), ("row", 2), ("col", 3))
@@ -75,7 +75,8 @@ def test_batched_product_is_complete_and_commits_the_values(n_tensors):
         assert bytes(verifier.ledger.point(theirs)) == bytes(opened)
 
 
-def test_wrong_claim_or_value_is_rejected():
+@pytest.mark.parametrize("deferred", [False, True], ids=["checked at once", "checked in a batch"])
+def test_wrong_claim_or_value_is_rejected(deferred):
     rng = random.Random(5)
     tensors = [ref.random_ints(rng, 64) for _ in range(2)]
     claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(2)]
@@ -83,7 +84,10 @@ def test_wrong_claim_or_value_is_rejected():
     cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
 
     def verify(messages, claims_):
-        cl.verify_product(VerifierChannel(Transcript(b"t"), messages), b"p", SHAPE, claims_, 2)
+        checks = Batch() if deferred else None  # the verifier's way: every Σ-check in one MSM at the end
+        cl.verify_product(VerifierChannel(Transcript(b"t"), messages), b"p", SHAPE, claims_, 2, checks)
+        if checks is not None:
+            checks.verify()
 
     verify(prover.messages, claims)
     wrong = [claims[0], dataclasses.replace(claims[1], value=claims[1].value + 1)]

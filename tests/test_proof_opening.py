@@ -315,7 +315,7 @@ def test_two_false_equations_cannot_cancel_in_a_batch(honest):
     false = op.equation(u_col, C_star, C_v, proof, challenges)
     negated = op.Equation(k.fr_scale(false.generator_scalars, from_int(-1)), false.points, k.fr_scale(false.scalars, from_int(-1)))
     batch = op.Batch()
-    batch.add("opening E", false)
-    batch.add("opening -E", negated)
+    batch.add("opening E: the final equation fails", false)
+    batch.add("opening -E: the final equation fails", negated)
     with pytest.raises(VerificationError, match="opening E: the final equation"):
         batch.verify()

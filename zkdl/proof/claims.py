@@ -29,6 +29,7 @@ from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
 from zkdl.proof import sigma, sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.hidden import Hidden, combination
+from zkdl.proof.opening import Batch
 
 Shape = tuple[tuple[str, int], ...]
 
@@ -411,14 +412,15 @@ def prove_product(
 
 
 def verify_product(
-    channel: VerifierChannel, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int
+    channel: VerifierChannel, label: bytes, shape: Shape, claims: Sequence[Claim], n_tables: int, checks: Batch | None = None
 ) -> tuple[list[int], list[Hidden]]:
-    """Checks the batched sumcheck; returns the point and the factors' committed values there."""
+    """Checks the batched sumcheck; returns the point and the factors' committed values there. With
+    `checks`, the closing Σ-protocols' equations join it (`checks.verify()` decides)."""
     alphas = _coefficients(channel, claims)
     total = combination(alphas, [c.value for c in claims])
     sub = sumcheck.verify(channel, label, total, sum(log for _, log in shape), n_tables + 1)
     values = channel.receive_hidden(b"factor values", n_tables)
-    _close(label, sub.value, _weight_at(alphas, shape, claims, sub.point), values, partial(sigma.verify_product, channel), partial(sigma.verify_zero, channel))
+    _close(label, sub.value, _weight_at(alphas, shape, claims, sub.point), values, partial(sigma.verify_product, channel, batch=checks), partial(sigma.verify_zero, channel, batch=checks))
     return list(sub.point), values
 
 

@@ -183,10 +183,8 @@ def verify(
     u_col, u_row = layout.split(point)
     C_star = combine_rows(commitment, u_row)
     challenges = replay(transcript, layout, point, C_star, value_commitment, proof)
-    deferred = Batch() if batch is None else batch
-    deferred.add(name, equation(u_col, C_star, value_commitment, proof, challenges))
-    if batch is None:
-        deferred.verify()
+    Batch.defer(batch, f"{name}: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails",
+                equation(u_col, C_star, value_commitment, proof, challenges))
 
 
 def replay(
@@ -200,9 +198,9 @@ def replay(
 
 @dataclass(frozen=True, eq=False)
 class Equation:
-    """One opening's final equation as an MSM that must vanish: ⟨generator_scalars, G⟩ over the first
-    2^n generators G_j (every key is a prefix of one sequence: G_j depends on j only) plus
-    ⟨scalars, points⟩ over the proof's points, C*, C_v, G_V and H."""
+    """A check as an MSM that must vanish: ⟨generator_scalars, G⟩ over the first 2^n generators G_j
+    (every key is a prefix of one sequence: G_j depends on j only; n = 0 for a Σ-check) plus
+    ⟨scalars, points⟩ over other points (an opening's: its proof's, C*, C_v, G_V and H)."""
 
     generator_scalars: np.ndarray  # uint64[2^n, 4]
     points: np.ndarray  # uint8[k, 96]
@@ -224,13 +222,19 @@ def equation(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: O
 def check(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> bool:
     """Whether the final equation holds for these challenges."""
     try:
-        return _vanishes([equation(u_col, C_star, C_v, proof, ch)], [1])
+        return holds(equation(u_col, C_star, C_v, proof, ch))
     except VerificationError:
         return False
 
 
+def holds(equation_: Equation) -> bool:
+    """Whether one equation vanishes (exactly, not as part of a random combination)."""
+    return _vanishes([equation_], [1])
+
+
 class Batch:
-    """Final equations of many openings checked by one MSM: Σ_i ρ_i·E_i = 0 for fresh random ρ_i.
+    """Equations of many checks (the openings' final equations, the Σ-protocols' checks) verified by
+    one MSM: Σ_i ρ_i·E_i = 0 for fresh random ρ_i.
 
     The ρ_i are the verifier's private coins (OS randomness, never the transcript's: a prover that
     knew them could cancel a false equation against another), so a batch with a false equation
@@ -238,21 +242,31 @@ class Batch:
     longest key, so k openings cost about one instead of k."""
 
     def __init__(self) -> None:
-        self._named: list[tuple[str, Equation]] = []
+        self._checks: list[tuple[str, Equation]] = []
 
-    def add(self, name: str, equation_: Equation) -> None:
-        self._named.append((name, equation_))
+    def add(self, failure: str, equation_: Equation) -> None:
+        """Defers a check; `failure` is the message if it is the one that fails."""
+        self._checks.append((failure, equation_))
+
+    @staticmethod
+    def defer(batch: Batch | None, failure: str, *equations: Equation) -> None:
+        """Adds the equations to `batch`, or checks them now when there is none."""
+        deferred = Batch() if batch is None else batch
+        for equation_ in equations:
+            deferred.add(failure, equation_)
+        if batch is None:
+            deferred.verify()
 
     def verify(self) -> None:
-        """Raises VerificationError naming the first opening whose equation fails."""
-        equations = [eq for _, eq in self._named]
+        """Raises VerificationError with the message of the first check whose equation fails."""
+        equations = [eq for _, eq in self._checks]
         if _vanishes(equations, to_ints(_kernels.fr_random(len(equations)))):
-            self._named.clear()
+            self._checks.clear()
             return
-        for name, eq in self._named:  # the rare rejecting path: find the culprit for the message
-            if not _vanishes([eq], [1]):
-                raise VerificationError(f"{name}: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails")
-        raise VerificationError("opening: the batched final equations fail")
+        for failure, eq in self._checks:  # the rare rejecting path: find the culprit for the message
+            if not holds(eq):
+                raise VerificationError(failure)
+        raise VerificationError("the batched final equations fail")
 
 
 def _vanishes(equations: Sequence[Equation], weights: Sequence[int]) -> bool:
@@ -264,7 +278,8 @@ def _vanishes(equations: Sequence[Equation], weights: Sequence[int]) -> bool:
     for eq, w in zip(equations, weights):
         n = len(eq.generator_scalars)
         generator_scalars[:n] = _kernels.fr_add(generator_scalars[:n], _kernels.fr_scale(eq.generator_scalars, from_int(w)))
-    points = np.concatenate([commit_key(longest).generators()] + [eq.points for eq in equations])
+    generators = commit_key(longest).generators() if longest else np.zeros((0, 96), dtype=np.uint8)
+    points = np.concatenate([generators] + [eq.points for eq in equations])
     scalars = np.concatenate([generator_scalars] + [_kernels.fr_scale(eq.scalars, from_int(w)) for eq, w in zip(equations, weights)])
     return _kernels.msm(points, scalars).tobytes() == _IDENTITY
 

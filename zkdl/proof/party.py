@@ -73,11 +73,12 @@ class ProverParty:
 
 
 class VerifierParty:
-    """`openings` collects the openings' final equations, checked together by `openings.verify()`."""
+    """`checks` collects the equations of the openings and Σ-protocols, checked together by
+    `checks.verify()`: no proof is accepted before that call."""
 
-    def __init__(self, channel: VerifierChannel, openings: opening.Batch) -> None:
+    def __init__(self, channel: VerifierChannel, checks: opening.Batch) -> None:
         self.channel = channel
-        self.openings = openings
+        self.checks = checks
 
     def challenges(self, label: bytes, n: int) -> list[int]:
         return self.channel.challenges(label, n)
@@ -86,10 +87,10 @@ class VerifierParty:
         return self.channel.receive_hidden(label, n)
 
     def product(self, label, shape, claims, tables, n):
-        return verify_product(self.channel, label, shape, claims, n)
+        return verify_product(self.channel, label, shape, claims, n, self.checks)
 
     def zero(self, label: bytes, value: Hidden) -> None:
-        sigma.verify_zero(self.channel, label, value)
+        sigma.verify_zero(self.channel, label, value, self.checks)
 
     def check(self, condition: bool, message: str) -> None:
         if not condition:
@@ -98,4 +99,4 @@ class VerifierParty:
     def open(self, label, commitment, secret, point, value):
         proof = self.channel.take_opening(label)
         C_v = self.channel.ledger.point(value)
-        opening.verify(self.channel.transcript, commitment, point, C_v, proof, self.openings, label.decode())
+        opening.verify(self.channel.transcript, commitment, point, C_v, proof, self.checks, label.decode())

@@ -22,11 +22,10 @@ from zkdl import _kernels
 from zkdl.field import MODULUS, from_ints, to_ints
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.commitment import blinding_generator
-from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import Hidden
-from zkdl.proof.opening import value_generator
+from zkdl.proof.opening import Batch, Equation, holds, value_generator
 
-_IDENTITY = bytes(_kernels.g1_identity())
+Form = tuple[np.ndarray, Sequence[int]]  # Σ scalars_k·bases_k: one point, or a committed form's ledger terms
 
 
 def prove_zero(channel: ProverChannel, label: bytes, h: Hidden) -> None:
@@ -39,17 +38,22 @@ def prove_zero(channel: ProverChannel, label: bytes, h: Hidden) -> None:
     channel.send_scalars(label + b" zero response", [(k + c * ledger.blind(h)) % MODULUS])
 
 
-def verify_zero(channel: VerifierChannel, label: bytes, h: Hidden) -> None:
+def verify_zero(channel: VerifierChannel, label: bytes, h: Hidden, batch: Batch | None = None) -> None:
+    """With a `batch`, the check joins it (`batch.verify()` decides); without, it is made now."""
     (A,) = channel.receive_points(label + b" zero commitment", 1)
     c = channel.challenge(label + b" zero challenge")
     (z,) = channel.receive_scalars(label + b" zero response", 1)
-    if not zero_holds(channel.ledger.point(h), A, c, z):
-        raise VerificationError(f"{label.decode()}: the committed value is not zero")
+    Batch.defer(batch, f"{label.decode()}: the committed value is not zero", zero_equation(channel.ledger.terms(h), A, c, z))
+
+
+def zero_equation(P: Form, A: np.ndarray, c: int, z: int) -> Equation:
+    """z·H − A − c·P = 0."""
+    return _vanishing([(_point(blinding_generator()), z), (_point(A), -1), (P, -c)])
 
 
 def zero_holds(P: np.ndarray, A: np.ndarray, c: int, z: int) -> bool:
-    """z·H = A + c·P."""
-    return _is_identity(_combine([blinding_generator(), A, P], [z, -1, -c]))
+    """Whether (A, z) answers challenge c for the commitment P."""
+    return _holds([zero_equation(_point(P), A, c, z)])
 
 
 def simulate_zero(P: np.ndarray, c: int) -> tuple[np.ndarray, int]:
@@ -78,27 +82,33 @@ def prove_product(channel: ProverChannel, label: bytes, x: Hidden, y: Hidden) ->
     return z
 
 
-def verify_product(channel: VerifierChannel, label: bytes, x: Hidden, y: Hidden) -> Hidden:
+def verify_product(channel: VerifierChannel, label: bytes, x: Hidden, y: Hidden, batch: Batch | None = None) -> Hidden:
+    """With a `batch`, the checks join it (`batch.verify()` decides); without, they are made now."""
     (z,) = channel.receive_hidden(label + b" product", 1)
     first = channel.receive_points(label + b" product commitments", 3)
     c = channel.challenge(label + b" product challenge")
     responses = channel.receive_scalars(label + b" product responses", 5)
-    ledger = channel.ledger
-    if not product_holds(ledger.point(x), ledger.point(y), ledger.point(z), first, c, responses):
-        raise VerificationError(f"{label.decode()}: the committed product is not the product of its factors")
+    X, Y, Z = (channel.ledger.terms(h) for h in (x, y, z))
+    Batch.defer(batch, f"{label.decode()}: the committed product is not the product of its factors",
+                *product_equations(X, Y, Z, first, c, responses))
     return z
 
 
-def product_holds(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, first: np.ndarray, c: int, responses: Sequence[int]) -> bool:
+def product_equations(X: Form, Y: Form, Z: Form, first: np.ndarray, c: int, responses: Sequence[int]) -> list[Equation]:
     """α + c·X = z1·G_V + z2·H, β + c·Y = z3·G_V + z4·H and δ + c·Z = z3·X + z5·H."""
-    alpha, beta, delta = first
+    alpha, beta, delta = (_point(p) for p in first)
     z1, z2, z3, z4, z5 = responses
-    G, H = value_generator(), blinding_generator()
-    return (
-        _is_identity(_combine([G, H, alpha, X], [z1, z2, -1, -c]))
-        and _is_identity(_combine([G, H, beta, Y], [z3, z4, -1, -c]))
-        and _is_identity(_combine([X, H, delta, Z], [z3, z5, -1, -c]))
-    )
+    G, H = _point(value_generator()), _point(blinding_generator())
+    return [
+        _vanishing([(G, z1), (H, z2), (alpha, -1), (X, -c)]),
+        _vanishing([(G, z3), (H, z4), (beta, -1), (Y, -c)]),
+        _vanishing([(X, z3), (H, z5), (delta, -1), (Z, -c)]),
+    ]
+
+
+def product_holds(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, first: np.ndarray, c: int, responses: Sequence[int]) -> bool:
+    """Whether (α, β, δ), (z1..z5) answer challenge c for the commitments X, Y, Z."""
+    return _holds(product_equations(_point(X), _point(Y), _point(Z), first, c, responses))
 
 
 def simulate_product(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, c: int) -> tuple[np.ndarray, list[int]]:
@@ -109,12 +119,23 @@ def simulate_product(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, c: int) -> tup
     return first, [z1, z2, z3, z4, z5]
 
 
+def _point(P: np.ndarray) -> Form:
+    return P[None], [1]
+
+
+def _vanishing(terms: Sequence[tuple[Form, int]]) -> Equation:
+    """Σ s·F over the forms F, as one equation (no generator terms: n = 0)."""
+    points = np.concatenate([bases for (bases, _), _ in terms])
+    scalars = [s * k % MODULUS for (_, ks), s in terms for k in ks]
+    return Equation(np.zeros((0, 4), dtype=np.uint64), points, from_ints(scalars))
+
+
+def _holds(equations: Sequence[Equation]) -> bool:
+    return all(map(holds, equations))
+
+
 def _combine(points: Sequence[np.ndarray], scalars: Sequence[int]) -> np.ndarray:
     return _kernels.msm(np.stack(points), from_ints([s % MODULUS for s in scalars]))
-
-
-def _is_identity(point: np.ndarray) -> bool:
-    return bytes(point) == _IDENTITY
 
 
 def _randoms(n: int) -> list[int]:

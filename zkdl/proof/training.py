@@ -188,16 +188,16 @@ def verify(statement: Statement, messages: list[Message]) -> None:
     chunk_steps, rows, boundaries = _read_chunking(lay, messages)
     base = StatementCommitments.of(statement, lay)
     weights = [base.w0, *boundaries, base.wt]
-    openings = opening.Batch()  # every opening's final equation, of every chunk, in one MSM at the end
+    checks = opening.Batch()  # every opening's and Σ-protocol's equation, of every chunk, in one MSM at the end
     position = 2
     for k, (first, steps) in enumerate(chunks(lay.steps, chunk_steps)):
         channel = VerifierChannel(_transcript(statement, chunk_steps, rows, k), messages, position)
         chunk_commitments = dataclasses.replace(base, w0=weights[k], wt=weights[k + 1])
-        _verify_chunk(VerifierParty(channel, openings), lay.chunk(first, steps), chunk_commitments)
+        _verify_chunk(VerifierParty(channel, checks), lay.chunk(first, steps), chunk_commitments)
         position = channel.position
     if position != len(messages):
         raise VerificationError(f"{len(messages) - position} unexpected messages at the end of the proof")
-    openings.verify()
+    checks.verify()
 
 
 def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarray, list[TensorCommitment]]:
