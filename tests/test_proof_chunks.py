@@ -5,6 +5,8 @@ size, bounded in memory by the chunk, and every way of breaking the chain is rej
 from __future__ import annotations
 
 import dataclasses
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -70,6 +72,34 @@ def test_the_prover_holds_one_chunk_of_tables_at_a_time(run, tiny_data, committe
     monkeypatch.setattr(witness.ProverTables, "of", classmethod(recording))
     _prove(run, tiny_data, committed, 2)
     assert built == [(0, 2), (2, 2), (4, 1)]
+
+
+def test_the_prover_holds_no_boundary_weights_between_chunks(run, tiny_data, committed, monkeypatch):
+    """A boundary's padded weight slots (2 GiB for the paper's shape) live while a chunk that uses
+    them is proven, then go: memory does not grow with the number of chunks."""
+    openings: list[weakref.ref] = []
+
+    def recorded(make):
+        def wrapper(*args):
+            result = make(*args)
+            openings.append(weakref.ref(result[1] if isinstance(result, tuple) else result))
+            return result
+        return wrapper
+
+    monkeypatch.setattr(cm, "commit_int64", recorded(cm.commit_int64))  # the boundaries' commitments
+    monkeypatch.setattr(training, "TensorOpening", recorded(training.TensorOpening))  # their rebuilt openings
+    alive_at_chunk_start = []
+    of = witness.ProverTables.of.__func__
+
+    def counting(cls, layout, run_, data):
+        gc.collect()
+        alive_at_chunk_start.append(sum(ref() is not None for ref in openings))
+        return of(cls, layout, run_, data)
+
+    monkeypatch.setattr(witness.ProverTables, "of", classmethod(counting))
+    _prove(run, tiny_data, committed, 1)
+    assert alive_at_chunk_start == [0] * STEPS
+    assert len(openings) == 3 * (STEPS - 1)  # each boundary committed once, its opening rebuilt for its two chunks
 
 
 def test_the_chunk_layouts_read_the_run_s_schedule(committed):

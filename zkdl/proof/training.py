@@ -125,7 +125,7 @@ def prove_run(
     lay = Layout.of(statement)
     chunk_steps = min(chunk_steps, lay.steps)
     starts = [first for first, _ in chunks(lay.steps, chunk_steps)[1:]]
-    boundaries = [cm.commit_int64(weight_slots(lay, weights_at(run, t))) for t in starts]
+    boundaries = [_boundary(lay, run, t) for t in starts]
 
     def tables_of(chunk: Layout) -> ProverTables:
         tables = ProverTables.of(chunk, run, data)
@@ -135,12 +135,20 @@ def prove_run(
     return _prove_chunks(statement, lay, secrets, chunk_steps, boundaries, tables_of, on_phase)
 
 
+def _boundary(lay: Layout, run: TrainingRun, t: int) -> tuple[TensorCommitment, Callable[[], TensorOpening]]:
+    """C_W_t, and its opening rebuilt from the run when a chunk needs it: the padded slots are
+    2^(2·log N + log L') int64 (2 GiB for the paper's shape), so only the blinds are kept."""
+    commitment, secret = cm.commit_int64(weight_slots(lay, weights_at(run, t)))
+    kind, blinds = secret.kind, secret.blinds  # not `secret`: a closure over it would keep the entries
+    return commitment, lambda: TensorOpening(kind, weight_slots(lay, weights_at(run, t)), blinds)
+
+
 def _prove_chunks(
     statement: Statement,
     lay: Layout,
     secrets: StatementSecrets,
     chunk_steps: int,
-    boundaries: list[tuple[TensorCommitment, TensorOpening]],
+    boundaries: list[tuple[TensorCommitment, Callable[[], TensorOpening]]],
     tables_of: Callable[[Layout], ProverTables],
     on_phase: Callable[[str], None],
 ) -> list[Message]:
@@ -149,17 +157,17 @@ def _prove_chunks(
     rows = np.concatenate([c.rows for c, _ in boundaries]) if boundaries else np.zeros((0, 96), np.uint8)
     messages = [Message(b"chunking", scalars=(chunk_steps,)), Message(b"boundary weights", points=rows)]
     base = StatementCommitments.of(statement, lay)
-    weights = [(base.w0, secrets.w0), *boundaries, (base.wt, secrets.wt)]
+    weights = [(base.w0, lambda: secrets.w0), *boundaries, (base.wt, lambda: secrets.wt)]
     spans = chunks(lay.steps, chunk_steps)
     for k, (first, steps) in enumerate(spans):
         tables = tables_of(lay.chunk(first, steps))
         channel = ProverChannel(_transcript(statement, chunk_steps, rows, k))
         commitments = dataclasses.replace(base, w0=weights[k][0], wt=weights[k + 1][0])
-        chunk_secrets = dataclasses.replace(secrets, w0=weights[k][1], wt=weights[k + 1][1])
+        chunk_secrets = dataclasses.replace(secrets, w0=weights[k][1](), wt=weights[k + 1][1]())
         named = _named(on_phase, k, len(spans))
         _prove_chunk(channel, commitments, chunk_secrets, tables, named)
         messages += channel.messages
-        del tables  # one chunk's tables at a time
+        del tables, chunk_secrets  # one chunk's tables and boundary weights at a time
     return messages
 
 
