@@ -14,8 +14,7 @@ from zkdl.proof import claims as cl
 from zkdl.proof import sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.hidden import pedersen
-from zkdl.proof.opening import Batch, value_generator
+from zkdl.proof.opening import Batch, commit_values, value_generator
 from zkdl.proof.transcript import Transcript
 
 SHAPE = (("layer", 1), ("row", 2), ("col", 3))
@@ -71,7 +70,7 @@ def test_batched_product_is_complete_and_commits_the_values(n_tensors):
     assert vpoint == point
     assert [prover.ledger.value(v) for v in values] == [ref.mle_evaluate(t, point) for t in tensors]
     for mine, theirs in zip(values, committed):  # the verifier holds commitments to exactly those values
-        opened = pedersen([prover.ledger.value(mine)], [prover.ledger.blind(mine)])[0]
+        opened = commit_values([prover.ledger.value(mine)], [prover.ledger.blind(mine)])[0]
         assert bytes(verifier.ledger.point(theirs)) == bytes(opened)
 
 

@@ -14,8 +14,8 @@ from zkdl.field import from_ints
 from zkdl.proof import sigma, sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.hidden import Hidden, VerifierLedger, pedersen
-from zkdl.proof.opening import value_generator
+from zkdl.proof.hidden import Hidden, VerifierLedger
+from zkdl.proof.opening import commit_values, value_generator
 from zkdl.proof.transcript import Transcript
 
 
@@ -67,7 +67,7 @@ def test_honest_rounds_end_in_a_commitment_to_the_product_at_the_point(k, vars_)
     assert sub.point == point
     assert finals == [ref.mle_evaluate(f, list(point)) for f in factors]
     assert value == _expected(factors, w, point)
-    assert bytes(final_point) == bytes(pedersen([value], [blind])[0])  # the verifier's form opens to it
+    assert bytes(final_point) == bytes(commit_values([value], [blind])[0])  # the verifier's form opens to it
 
 
 def test_the_messages_are_commitments_only():
@@ -87,7 +87,7 @@ def test_a_wrong_claim_misses_the_final_value():
     factors, w, claim = _instance(2, 2, 4)
     messages, point, _, (value, blind) = _prove(factors, w, claim)
     _, final_point = _verify(messages, 4, 3, delta=1)
-    assert bytes(final_point) != bytes(pedersen([value], [blind])[0])
+    assert bytes(final_point) != bytes(commit_values([value], [blind])[0])
 
 
 @pytest.mark.parametrize("round_index", [1, 2, 4])
@@ -99,7 +99,7 @@ def test_every_tampered_round_commitment_misses_the_final_value(round_index, pos
     points[position] = _kernels.g1_add(points[position][None], value_generator()[None])[0]
     messages[round_index] = dataclasses.replace(messages[round_index], points=points)
     _, final_point = _verify(messages, 4, 3)
-    assert bytes(final_point) != bytes(pedersen([value], [blind])[0])
+    assert bytes(final_point) != bytes(commit_values([value], [blind])[0])
 
 
 def test_malformed_shapes_are_rejected_before_use():
@@ -116,7 +116,7 @@ def test_malformed_shapes_are_rejected_before_use():
 
 def _random_points(n):
     """Commitments to random values with random blinds: uniform points, as every honest one is."""
-    return pedersen(ref.random_ints(random.Random(n), n), ref.random_ints(random.Random(n + 1), n))
+    return commit_values(ref.random_ints(random.Random(n), n), ref.random_ints(random.Random(n + 1), n))
 
 
 @pytest.mark.parametrize("k", [1, 2])
@@ -151,11 +151,11 @@ def test_hidden_forms_add_like_their_commitments():
     """The verifier's commitment of a linear form is the form of the commitments."""
     ledger = VerifierLedger()
     values, blinds = [5, 7], [11, 13]
-    a, b = ledger.add(pedersen(values, blinds))
+    a, b = ledger.add(commit_values(values, blinds))
     form = 3 * a - b + 2
-    expected = pedersen([3 * 5 - 7 + 2], [3 * 11 - 13])[0]
+    expected = commit_values([3 * 5 - 7 + 2], [3 * 11 - 13])[0]
     assert bytes(ledger.point(form)) == bytes(expected)
-    assert bytes(ledger.point(Hidden.of(4))) == bytes(pedersen([4], [0])[0])
+    assert bytes(ledger.point(Hidden.of(4))) == bytes(commit_values([4], [0])[0])
     with pytest.raises(TypeError, match="proof of product"):
         a * b  # noqa: B018
     assert np.array_equal(ledger.point(a - a), _kernels.g1_identity())

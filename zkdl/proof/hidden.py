@@ -19,8 +19,7 @@ import numpy as np
 
 from zkdl import _kernels
 from zkdl.field import MODULUS, from_ints, to_ints
-from zkdl.proof.commitment import blinding_generator
-from zkdl.proof.opening import value_generator
+from zkdl.proof.opening import commit_values, value_generator
 
 
 class Hidden:
@@ -81,13 +80,6 @@ def combination(coefficients: Sequence[int], values: Sequence[Hidden | int]) -> 
     return Hidden(terms, const)
 
 
-def pedersen(values: Sequence[int], blinds: Sequence[int]) -> np.ndarray:
-    """v_k·G_V + r_k·H for each k (uint8[n, 96])."""
-    g = np.repeat(value_generator()[None], len(values), axis=0)
-    h = np.repeat(blinding_generator()[None], len(values), axis=0)
-    return _kernels.g1_add(_kernels.g1_scale_each(g, from_ints(values)), _kernels.g1_scale_each(h, from_ints(blinds)))
-
-
 class ProverLedger:
     """The prover's committed scalars: value and blind of each."""
 
@@ -99,7 +91,7 @@ class ProverLedger:
         """Commits each value with a fresh blind from the operating system; returns the points."""
         values = [int(v) % MODULUS for v in values]
         blinds = to_ints(_kernels.fr_random(len(values)))
-        return pedersen(values, blinds), self._append(values, blinds)
+        return commit_values(values, blinds), self._append(values, blinds)
 
     def _append(self, values: list[int], blinds: list[int]) -> list[Hidden]:
         start = len(self._values)

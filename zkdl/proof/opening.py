@@ -94,10 +94,17 @@ def value_generator() -> np.ndarray:
     return point
 
 
+def commit_values(values: Sequence[int], blinds: Sequence[int]) -> np.ndarray:
+    """v_k·G_V + r_k·H for each k (uint8[n, 96]): the value commitments of the openings and of every
+    committed scalar (zkdl.proof.hidden); with r = 0 a public value's, which a verifier computes itself."""
+    g = np.repeat(value_generator()[None], len(values), axis=0)
+    h = np.repeat(blinding_generator()[None], len(values), axis=0)
+    return _kernels.g1_add(_kernels.g1_scale_each(g, from_ints(values)), _kernels.g1_scale_each(h, from_ints(blinds)))
+
+
 def commit_value(value: int, blind: int) -> np.ndarray:
-    """v·G_V + r·H (uint8[96]); with r = 0 it is the public-value commitment a verifier computes itself."""
-    bases = np.stack([value_generator(), blinding_generator()])
-    return _kernels.msm(bases, from_ints([value, blind]))
+    """One value's commitment (uint8[96])."""
+    return commit_values([value], [blind])[0]
 
 
 def prove(

@@ -16,7 +16,6 @@ from functools import partial
 
 import numpy as np
 
-from zkdl import _kernels
 from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, opening, relu, targets
