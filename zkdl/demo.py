@@ -53,9 +53,15 @@ class DemoReport:
     page_path: str
 
 
+RELAYER_DB = "relayer.sqlite"  # the owner's relayer outbox
+SERVICE_DB = "service.sqlite"  # the verifier service's jobs; its outbox is service.outbox.sqlite
+
+
 def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) -> DemoReport:
     w3, admin, owner, verifier = _chain(rpc_url)  # first: a bad URL or a missing key fails before any work
     out.mkdir(parents=True, exist_ok=True)
+    if rpc_url is None:
+        _forget_the_last_embedded_chain(out)
     data = load_digits()
     spec = resolve_spec({"train": {"steps": steps}}, n_features=data.n_features, classes=data.classes,
                         n_train=int(data.train_idx.size))  # fmt: skip
@@ -71,7 +77,7 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
     client.grant_verifier(verifier.address)
     say("4/6 registering the model through the relayer")
     store = LocalStore(out / "bundles")
-    relayer = Relayer(w3, RegistryClient(w3, record.address), admin, SqlOutbox(str(out / "relayer.sqlite")))
+    relayer = Relayer(w3, RegistryClient(w3, record.address), admin, SqlOutbox(str(out / RELAYER_DB)))
     registered = register_bundle(bundle, client=client, relayer=relayer, store=store, owner_account=owner, by_signature=True)
     model_id = "0x" + registered.model_id.hex()
     say("5/6 the verifier service verifies and attests")
@@ -86,7 +92,7 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
 
 def _verify_and_attest(w3: Web3, registry: str, verifier: LocalAccount, out: Path, store: LocalStore) -> None:
     """One verifier's watcher, worker and relayer, run until the attestation is on chain."""
-    config = ServiceConfig(db=str(out / "service.sqlite"), confirmations=1).validate()
+    config = _service_config(out)
     jobs = JobStore(config.db)
     client = RegistryClient(w3, registry, verifier)
     relayer = Relayer(w3, RegistryClient(w3, registry), verifier, SqlOutbox(config.outbox_path))
@@ -101,6 +107,19 @@ def _verify_and_attest(w3: Web3, registry: str, verifier: LocalAccount, out: Pat
         if client.attested_events():
             return
     raise DemoError("the verifier service did not attest the model; see the job table in " + config.db)
+
+
+def _service_config(out: Path) -> ServiceConfig:
+    return ServiceConfig(db=str(out / SERVICE_DB), confirmations=1).validate()
+
+
+def _forget_the_last_embedded_chain(out: Path) -> None:
+    """The embedded chain lives in one process: an earlier run's outboxes and job table describe a
+    chain that is gone (the relayer would wait for its nonces, the watcher start past its blocks),
+    so with it they start empty. On a real node (--rpc) they are kept: that chain remembers."""
+    for path in (out / RELAYER_DB, out / SERVICE_DB, Path(_service_config(out).outbox_path)):
+        for suffix in ("", "-wal", "-shm"):  # SQLite's write-ahead log and its index go with the file
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _chain(rpc_url: str | None) -> tuple[Web3, LocalAccount, LocalAccount, LocalAccount]:
