@@ -247,9 +247,6 @@ class Int64Table:
     def weighted_sums(self, rests: Sequence[np.ndarray]) -> list[list[int]]:
         return [to_ints(_kernels.i64_contract(self.values, self._matrix(), 0, r)) for r in rests]
 
-    def gram(self, rest: np.ndarray) -> list[list[int]]:
-        raise NotImplementedError("a product of two int64 tables is proven dense")
-
     def bind_low(self, point: Sequence[int]) -> np.ndarray:
         return _kernels.i64_contract(self.values, self._matrix(), 1, _kernels.eq_vector(from_ints(point)))
 
@@ -360,7 +357,7 @@ def _low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int
     if first is None or any(p is None or not first.same_entries(p) for p in packed[1:]):
         return None
     if first.width != 1 << low_vars or len(packed) > 1 and isinstance(first, Int64Table):
-        return None
+        return None  # int64 tables have no Gram kernel: a product of two is proven dense
     return _LowAxisProver(shape, claims, alphas, first, [p.offset % MODULUS for p in packed])
 
 

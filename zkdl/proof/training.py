@@ -137,9 +137,12 @@ def prove_run(
 def _boundary(lay: Layout, run: TrainingRun, t: int) -> tuple[TensorCommitment, Callable[[], TensorOpening]]:
     """C_W_t, and its opening rebuilt from the run when a chunk needs it: the padded slots are
     2^(2·log N + log L') int64 (2 GiB for the paper's shape), so only the blinds are kept."""
-    commitment, secret = cm.commit_int64(weight_slots(lay, weights_at(run, t)))
+    def slots() -> np.ndarray:
+        return weight_slots(lay, weights_at(run, t))
+
+    commitment, secret = cm.commit_int64(slots())
     kind, blinds = secret.kind, secret.blinds  # not `secret`: a closure over it would keep the entries
-    return commitment, lambda: TensorOpening(kind, weight_slots(lay, weights_at(run, t)), blinds)
+    return commitment, lambda: TensorOpening(kind, slots(), blinds)
 
 
 def _prove_chunks(
