@@ -6,7 +6,8 @@ where a script says so, as a prover that wants a false statement accepted would:
 
 * `values`: commit values it did not compute (a label's committed values are replaced by a
   function of the honest ones and of the challenges drawn so far, by label);
-* `tables`: run a sumcheck over tables of its choosing (a product's tables are replaced);
+* `tables`: run a sumcheck over tables of its choosing (a product's tables are replaced by a
+  function of the honest ones and of the challenges drawn so far);
 * `challenge_first`: draw a challenge before sending the message it must follow — for
   "round" (every sumcheck round), "zero" (every proof of zero's commitment A) or "product" (every
   proof of product's first messages α, β, δ), exactly as a verifier with that order reversed
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,7 +36,8 @@ from functools import cached_property
 import numpy as np
 
 from tests import proof_cheats as pc
-from zkdl.field import MODULUS
+from zkdl import _kernels
+from zkdl.field import MODULUS, from_ints
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
 from zkdl.proof import sigma, sumcheck, training
@@ -50,7 +53,7 @@ from zkdl.proof.witness import ProverTables
 @dataclass(frozen=True)
 class Script:
     values: dict[bytes, Callable[[list[int], dict[bytes, list[int]]], list[int]]] = field(default_factory=dict)
-    tables: dict[bytes, Callable[[list], list]] = field(default_factory=dict)
+    tables: dict[bytes, Callable[[list, dict[bytes, list[int]]], list]] = field(default_factory=dict)
     challenge_first: frozenset[str] = frozenset()
     fit_rounds: frozenset[bytes] = frozenset()
     forge_zero: frozenset[bytes] = frozenset()
@@ -64,6 +67,7 @@ class MaliciousProver(ProverParty):
         super().__init__(channel)
         self.script = script
         self.drawn: dict[bytes, list[int]] = {}  # the last challenges drawn under each label
+        self.claims: dict[bytes, tuple] = {}  # each product's (shape, claims, their values), as it starts
 
     def challenges(self, label: bytes, n: int) -> list[int]:
         self.drawn[label] = self.channel.challenges(label, n)
@@ -80,7 +84,8 @@ class MaliciousProver(ProverParty):
 
     def product(self, label, shape, claims, tables, n):
         """claims.prove_product, with this prover's tables, rounds and Σ-protocols."""
-        chosen = self.script.tables.get(label, lambda t: t)(tables())
+        self.claims[label] = (shape, list(claims), [self._value(c.value) for c in claims])
+        chosen = self.script.tables[label](tables(), self.drawn) if label in self.script.tables else tables()
         alphas = cl._coefficients(self.channel, claims)
         total = combination(alphas, [c.value for c in claims])
         prover = cl._low_axis_prover(shape, claims, alphas, chosen)
@@ -176,9 +181,24 @@ def fitted(values: Sequence[int], claim: int, r: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def malicious(script: Script) -> Iterator[None]:
-    """training.prove runs a MaliciousProver instead of the honest party."""
-    with pc._patched(training, "ProverParty", lambda channel: MaliciousProver(channel, script)):
+def malicious(script: Script) -> Iterator[list[MaliciousProver]]:
+    """training.prove runs a MaliciousProver instead of the honest party; yields the parties made."""
+    parties: list[MaliciousProver] = []
+
+    def party(channel) -> MaliciousProver:
+        parties.append(MaliciousProver(channel, script))
+        return parties[-1]
+
+    with pc._patched(training, "ProverParty", party):
+        yield parties
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Deterministic prover randomness (blinds, masks): a second run replays the first exactly, so a
+    prover can learn a challenge in a first run and commit to something chosen for it in a second."""
+    rng = random.Random(seed)
+    with pc._patched(_kernels, "fr_random", lambda n: from_ints([rng.randrange(MODULUS) for _ in range(n)])):
         yield
 
 

@@ -17,15 +17,18 @@ from tests import malicious as mal
 from tests import proof_cheats as pc
 from tests.relations import assert_rejected_by
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_int
+from zkdl.field import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
 from zkdl.proof import claims as cl
+from zkdl.proof import commitment as cm
 from zkdl.proof import training
-from zkdl.proof.channel import ProverChannel, VerifierChannel
+from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.matmul import evaluate_i64
+from zkdl.proof.layout import Layout
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
+from zkdl.proof.witness import ProverTables, weight_slots, weights_at
 from zkdl.train import train
 
 T = 3  # tiny_spec's steps
@@ -68,7 +71,7 @@ def _final_weights_plus_one(h: pc.Honest) -> tuple[pc.ProverTables, mal.Script]:
 
     script = mal.Script(
         values={b"final weights value": wt_value},
-        tables={b"merge WT": lambda _: [cl.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
+        tables={b"merge WT": lambda _t, _d: [cl.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
     )
     return committed, script
 
@@ -137,7 +140,7 @@ def test_a_wrongly_rounded_value_is_rejected_by_binarity(h):
     assert_rejected_by(*prove(h, _wrongly_rounded(h), mal.Script()), "binarity")
 
 
-def _zeros_for(tables: list) -> list:
+def _zeros_for(tables: list, _drawn) -> list:
     """The bit tables with the second factor replaced by zeros: Σ eq·b·0 = 0 holds for any b."""
     first = tables[0].field()
     return [tables[0], np.zeros_like(first)]
@@ -198,7 +201,7 @@ def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
     half = 1 << (h.layout.frac_bits - 1)
     tables = _trained_on_targets(h, lambda row: np.array([half, half, 0]))
-    reason = assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": lambda t: [t[0], np.zeros_like(t[0])]})), "targets")
+    reason = assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _d: [t[0], np.zeros_like(t[0])]})), "targets")
     assert reason.startswith("targets offset")
 
 
@@ -240,3 +243,78 @@ def test_opposite_errors_in_two_batched_claims_are_rejected():
 
 def _sum(shape, factors, table) -> int:
     return to_int(_kernels.fr_inner(cl.weight_table(shape, cl.claim(shape, factors, 0)), table))
+
+
+# ---- chunks: a boundary commitment chosen after the chunks' challenges ----------------------------------
+
+
+class _Stop(Exception):
+    """Ends a first run once the claims on the boundary are known."""
+
+
+def _prove_chunks(statement, secrets, chunk_tables, boundary, absorbed_rows, scripts) -> tuple[list[Message], list[mal.MaliciousProver]]:
+    """training._prove_chunks for two chunks with one given boundary (commitment, opening), each
+    chunk under its own script and seed, its transcript having absorbed `absorbed_rows`; returns
+    the messages and each chunk's party (with the claims it recorded)."""
+    lay = chunk_tables[0].layout
+    base = training.StatementCommitments.of(statement, Layout.of(statement))
+    weights = [(base.w0, secrets.w0), boundary, (base.wt, secrets.wt)]
+    messages = [Message(b"chunking", scalars=(lay.steps,)), Message(b"boundary weights", points=boundary[0].rows)]
+    provers = []
+    for k, (tables, script) in enumerate(zip(chunk_tables, scripts)):
+        channel = ProverChannel(training._transcript(statement, lay.steps, absorbed_rows, k))
+        chunk = dataclasses.replace(base, w0=weights[k][0], wt=weights[k + 1][0])
+        with mal.seeded(k), mal.malicious(script) as parties, pc.field_bits_prover():
+            try:
+                training._prove_chunk(channel, chunk, dataclasses.replace(secrets, w0=weights[k][1], wt=weights[k + 1][1]), tables, lambda _: None)
+            except _Stop:
+                pass
+        messages += channel.messages
+        provers += parties
+    return messages, provers
+
+
+def _solve(claims: list[tuple], base: list[int], positions: tuple[int, int]) -> list[int]:
+    """base + δ1·e_p1 + δ2·e_p2 whose weighted sums Σ w·V are the claims' values (Cramer's rule)."""
+    rows = []
+    for shape, (claim,), (value,) in claims:
+        w = to_ints(cl.weight_table(shape, claim))
+        rows.append(([w[p] for p in positions], (value - sum(a * b for a, b in zip(w, base))) % MODULUS))
+    (a, b), e = rows[0]
+    (c, d), f = rows[1]
+    inverse = pow(a * d - b * c, -1, MODULUS)
+    deltas = ((e * d - b * f) * inverse % MODULUS, (a * f - e * c) * inverse % MODULUS)
+    out = list(base)
+    for p, delta in zip(positions, deltas):
+        out[p] = (out[p] + delta) % MODULUS
+    return out
+
+
+def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
+    """After step 2 the run goes on from W' (one weight of W_2 changed: weights from elsewhere). In
+    chunks of 2 the boundary C_W2 must open to W_2 in chunk 0 and to W' in chunk 1. A prover who knew
+    both chunks' claims on it before committing builds one tensor V meeting both (W' plus two solved
+    entries), commits V and proves each chunk honestly around it. Every chunk's transcript absorbs the
+    boundary rows before anything else, so the transcripts this prover used (with other rows) are not
+    the verifier's, and the first check rejects."""
+    lay = h.layout
+    bump = lambda t, l, tensor, old, grad: old - grad + (np.arange(old.size).reshape(old.shape) == 11) if (t, l, tensor) == (1, 1, "W") else None  # noqa: E731
+    cheat = pc.cheating_train(h.spec, h.data, update=bump)
+    c_wt, o_wt = cm.commit_int64(weight_slots(lay, cheat.final))
+    statement = dataclasses.replace(h.statement, c_wt=cm.encode(c_wt))
+    secrets = dataclasses.replace(h.secrets, wt=o_wt)
+    chunk_tables = [ProverTables.of(lay.chunk(0, 2), h.run, h.data), ProverTables.of(lay.chunk(2, 1), cheat, h.data)]
+    placeholder = cm.commit_int64(weight_slots(lay, weights_at(h.run, 2)))
+
+    def stop(_tables, _drawn):
+        raise _Stop
+
+    first = [mal.Script(tables={b"merge WT": stop}), mal.Script(tables={b"merge W0": stop})]
+    _, (chunk0, chunk1) = _prove_chunks(statement, secrets, chunk_tables, placeholder, placeholder[0].rows, first)
+    w_prime = to_ints(_kernels.fr_from_i64(chunk_tables[1].history[:, 0].reshape(-1)))
+    v = from_ints(_solve([chunk0.claims[b"merge WT"], chunk1.claims[b"merge W0"]], w_prime, (1, 2)))
+    boundary = cm.commit_field(v.reshape(*chunk_tables[0].history[:, 0].shape, 4))
+    own = lambda _tables, _drawn: [v]  # noqa: E731
+    second = [mal.Script(tables={b"merge WT": own}), mal.Script(tables={b"merge W0": own})]
+    messages, _ = _prove_chunks(statement, secrets, chunk_tables, boundary, placeholder[0].rows, second)
+    assert_rejected_by(statement, messages, "forward")
