@@ -49,7 +49,6 @@ from zkdl.model import TrainSpec
 from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.channel import Message
-from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.witness import ProverTables
@@ -352,13 +351,3 @@ def prove_cheat(tables: ProverTables, claimed: Statement, reuse: Honest | None =
     with field_bits_prover():
         messages = training.prove(statement, secrets, tables)
     return statement, messages
-
-
-def rejection(statement: Statement, messages: list[Message]) -> str:
-    """The verifier's reason for rejecting (fails the test if it accepts or raises anything else)."""
-    try:
-        training.verify(statement, messages)
-    except VerificationError as exc:
-        print(f"rejected: {exc.user_message}")  # shown with pytest -s / -rA
-        return exc.user_message
-    raise AssertionError("the verifier ACCEPTED a cheating proof")

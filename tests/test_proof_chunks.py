@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 import weakref
 
 import numpy as np
 import pytest
 
 from tests.conftest import tiny_spec
+from tests.relations import assert_rejected_by
 from zkdl import _kernels
 from zkdl.field import from_ints
 from zkdl.model import Weights
@@ -19,7 +21,6 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import training, witness
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
-from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.train import train
 
@@ -111,40 +112,63 @@ def _chunk_starts(messages):
     return [i for i, m in enumerate(messages) if m.label == b"bits commitment"] + [len(messages)]
 
 
-def _rejected(statement, messages, match=None):
-    with pytest.raises(VerificationError, match=match):
-        training.verify(statement, list(messages))
+def _rejected(statement, messages, relation, match):
+    """Asserts the verifier rejects by `relation` with a message matching the regex `match`."""
+    reason = assert_rejected_by(statement, list(messages), relation)
+    assert re.search(match, reason), reason
+
+
+# The first deferred check of a chunk: a chunk verified under another transcript than it was proven
+# in (another boundary commitment, another chunk index) fails it first, every challenge being other.
+FIRST_CHECK = r"^forward: the committed product is not the product of its factors$"
+
+
+def _state(statement, messages, chunk):
+    """The state the verifier starts chunk `chunk`'s transcript in."""
+    return training._transcript(statement, messages[0].scalars[0], messages[1].points, chunk).state()
 
 
 def test_an_edited_boundary_commitment_is_rejected(chunked):
+    """The boundary commitments are bound into every chunk's transcript."""
     statement, messages = chunked
     rows = messages[1].points.copy()
     generator = cm.commit_key(cm.Layout.of((len(rows),)).row_length).generators()[0]
     rows[0] = _kernels.msm(np.stack([rows[0], generator]), from_ints([1, 1]))
-    _rejected(statement, [messages[0], Message(b"boundary weights", points=rows), *messages[2:]])
+    edited = [messages[0], Message(b"boundary weights", points=rows), *messages[2:]]
+    assert _state(statement, edited, 0) != _state(statement, messages, 0)
+    _rejected(statement, edited, "forward", FIRST_CHECK)
 
 
 def test_swapped_chunks_are_rejected(chunked):
+    """The chunk index is bound into each chunk's transcript: the second chunk's messages read as the
+    first's fail the first chunk's first check."""
     statement, messages = chunked
     starts = _chunk_starts(messages)
     first, second = messages[starts[0] : starts[1]], messages[starts[1] : starts[2]]
-    _rejected(statement, messages[: starts[0]] + second + first + messages[starts[2] :])
+    assert _state(statement, messages, 0) != _state(statement, messages, 1)
+    _rejected(statement, messages[: starts[0]] + second + first + messages[starts[2] :], "forward", FIRST_CHECK)
 
 
 def test_a_chunk_of_another_proof_is_rejected(run, tiny_data, committed, chunked):
+    """Another proof of the same run commits its boundaries with other blinds: its chunk was proven
+    under another transcript."""
     statement, messages = chunked
     _, other = _prove(run, tiny_data, committed, 2)
     starts = _chunk_starts(messages)
-    _rejected(statement, messages[: starts[1]] + other[starts[1] : starts[2]] + messages[starts[2] :])
+    assert _state(statement, other, 1) != _state(statement, messages, 1)
+    mixed = messages[: starts[1]] + other[starts[1] : starts[2]] + messages[starts[2] :]
+    _rejected(statement, mixed, "forward", FIRST_CHECK)
 
 
 def test_a_changed_chunk_size_or_missing_boundaries_are_rejected(chunked):
     statement, messages = chunked
-    _rejected(statement, [Message(b"chunking", scalars=(3,)), *messages[1:]], "boundary weights must be")
-    _rejected(statement, [Message(b"chunking", scalars=(STEPS + 1,)), *messages[1:]], "chunk size")
-    _rejected(statement, [messages[0], Message(b"boundary weights", points=messages[1].points[:-1]), *messages[2:]])
-    _rejected(statement, messages[2:], "must start with its chunking")
-    _rejected(statement, messages + messages[-1:], "unexpected messages")
+    chunk_size = lambda n: [Message(b"chunking", scalars=(n,)), *messages[1:]]  # noqa: E731
+    _rejected(statement, chunk_size(3), "chunking", r"^the boundary weights must be 16 commitment rows for chunks of 3 steps$")
+    _rejected(statement, chunk_size(STEPS + 1), "chunking", rf"^the chunk size must be one number of steps in \[1, {STEPS}\]$")
+    boundary = [messages[0], Message(b"boundary weights", points=messages[1].points[:-1]), *messages[2:]]
+    _rejected(statement, boundary, "chunking", r"^the boundary weights must be 32 commitment rows for chunks of 2 steps$")
+    _rejected(statement, messages[2:], "chunking", r"^the proof must start with its chunking and boundary weights$")
+    _rejected(statement, messages + messages[-1:], "structure", r"^1 unexpected messages at the end of the proof$")
 
 
 def test_wrong_weights_at_a_boundary_are_rejected(run, tiny_data, committed, monkeypatch):
@@ -163,7 +187,8 @@ def test_wrong_weights_at_a_boundary_are_rejected(run, tiny_data, committed, mon
     monkeypatch.setattr(witness, "weights_at", cheating)
     statement, messages = _prove(run, tiny_data, committed, 2)
     monkeypatch.undo()
-    _rejected(statement, messages)
+    # the first chunk's R4: its W_T (the wrong boundary) is not W_0 − Σ its updates (the second chunk's R1 fails after it)
+    _rejected(statement, messages, "history", r"^history updates final: the committed value is not zero$")
 
 
 @pytest.mark.parametrize("chunk_steps", [2, STEPS])

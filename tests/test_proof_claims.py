@@ -90,14 +90,14 @@ def test_wrong_claim_or_value_is_rejected(deferred):
 
     verify(prover.messages, claims)
     wrong = [claims[0], dataclasses.replace(claims[1], value=claims[1].value + 1)]
-    with pytest.raises(VerificationError, match="p final: the committed value is not zero"):
+    with pytest.raises(VerificationError, match="^p final: the committed value is not zero$"):
         verify(prover.messages, wrong)
     i = next(i for i, m in enumerate(prover.messages) if m.label == b"factor values")
-    for position, reason in ((0, "not the product of its factors"), (1, "not the product of its factors")):
+    for position in (0, 1):
         points = prover.messages[i].points.copy()
         points[position] = _kernels.g1_add(points[position][None], value_generator()[None])[0]
         bad = dataclasses.replace(prover.messages[i], points=points)
-        with pytest.raises(VerificationError, match=reason):
+        with pytest.raises(VerificationError, match="^p: the committed product is not the product of its factors$"):
             verify(prover.messages[:i] + [bad] + prover.messages[i + 1 :], claims)
 
 
@@ -108,7 +108,7 @@ def test_a_cheating_prover_cannot_close_a_false_sum():
     claims = [dataclasses.replace(_random_claim(rng, tensors, _factors(rng)), value=cl.Hidden.of(1))]
     prover = ProverChannel(Transcript(b"t"))
     cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
-    with pytest.raises(VerificationError, match="not zero"):
+    with pytest.raises(VerificationError, match="^p final: the committed value is not zero$"):
         cl.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, 1)
 
 

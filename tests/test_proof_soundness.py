@@ -7,6 +7,15 @@ finished bundle of the honest proof (`test_bundle_edit_is_rejected`). Cheats tha
 everywhere except one relation also check *which* relation rejects them (the message names the
 sub-protocol), so that a regression in that relation cannot hide behind another one.
 
+Every rejection names its relation (tests/relations.py, `assert_rejected_by`). The verifier checks
+every deferred equation in one batch and reports the first that fails, in the protocol's order
+(docs/protocol.md §7: forward, backward, final weights and history, ReLU, binarity, targets, then
+the merges and openings): a cheat that breaks several relations is named by the first of them, and
+the test says which others it breaks. A change of the transcript (an edit of the statement or of
+a message absorbed before a challenge) changes every later challenge, so the first deferred check
+of the proof (`FIRST_CHECK`, the forward product's) fails whatever the edit targets: those tests
+also assert that the edited statement starts another transcript.
+
 Padding: where the masks make padded values provably inert, the test shows the proof still
 verifies *and* the real computation is unchanged (the comment says which mask); where the padded
 values would change the real computation, the verifier rejects.
@@ -18,6 +27,7 @@ N = 8, 4 layer slots, 4 step slots, 32 sample rows.
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import cached_property
 
 import numpy as np
@@ -25,6 +35,7 @@ import pytest
 
 from tests import proof_cheats as pc
 from tests.conftest import tiny_spec
+from tests.relations import assert_rejected_by
 from zkdl import _kernels
 from zkdl.field import MODULUS, from_ints
 from zkdl.model import ModelSpec, TrainSpec, Weights, init_weights
@@ -32,7 +43,6 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
-from zkdl.proof.errors import VerificationError
 from zkdl.proof.opening import value_generator
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.proof.witness import ProverTables
@@ -79,9 +89,33 @@ def bump_rescaled(bits: np.ndarray, value: int, s: int) -> np.ndarray:
     return out
 
 
-def prove_and_reject(h: pc.Honest, tables, statement: Statement | None = None) -> str:
+def prove_and_reject(h: pc.Honest, tables, relation: str, *more: str, statement: Statement | None = None) -> str:
+    """Proves the cheat with the honest prover code and asserts the verifier rejects it by `relation`
+    (or one of `more`); returns the verifier's message."""
     st, messages = pc.prove_cheat(tables, statement if statement is not None else claimed(h), reuse=h)
-    return pc.rejection(st, messages)
+    return assert_rejected_by(st, messages, relation, *more)
+
+
+# The first deferred check of a chunk: with other challenges (another statement, an edited message
+# absorbed before them, another chunk index) the forward product's Σ-proof fails first.
+FIRST_CHECK = "forward: the committed product is not the product of its factors"
+
+
+def transcript_state(statement: Statement, messages, chunk: int = 0) -> bytes:
+    """The state the verifier starts chunk `chunk`'s transcript in for `statement` and `messages`."""
+    return training._transcript(statement, messages[0].scalars[0], messages[1].points, chunk).state()
+
+
+def assert_rejected_by_the_transcript(statement: Statement, h: pc.Honest) -> str:
+    """The proof of `h.statement` verified against `statement` (an edit of it) is rejected because
+    the statement is bound into the transcript: it starts another transcript, and the first
+    deferred check fails (without the binding, an edit that changes a public table would be
+    rejected later, by that table's relation)."""
+    messages = list(h.messages)
+    assert transcript_state(statement, messages) != transcript_state(h.statement, messages), "the statement is not bound"
+    reason = assert_rejected_by(statement, messages, "forward")
+    assert reason == FIRST_CHECK, reason
+    return reason
 
 
 def test_the_cheat_harness_is_complete(h):
@@ -100,19 +134,22 @@ def test_the_cheat_harness_is_complete(h):
 
 
 def test_one_data_value_changed_is_rejected(h):
-    """Trained on D, committed D' (one pixel of a scheduled sample changed): R1 at layer 0 fails."""
+    """Trained on D, committed D' (one pixel of a scheduled sample changed): R1 at layer 0 fails
+    (A_in(0) = M_0 ⊙ X_sel reads D'; layer 0's weight history, which reads it too, fails after it)."""
     tables = pc.copy_tables(h.tables)
     tables.data_x[used_row(h), 0] += 1
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")
 
 
 def test_one_target_changed_is_rejected(h):
-    """Trained on D, committed D' with one scheduled sample's label moved: the loss gradient fails."""
+    """Trained on D, committed D' with one scheduled sample's label moved: the loss gradient
+    G_Z(L−1) = Z' − Y_sel changes, so R2 at layer L−2 (G_A = G_Z(L−1)·W(L−1)ᵀ) fails (the output
+    layer's weight history, which reads G_Z too, fails after it)."""
     tables = pc.copy_tables(h.tables)
     n = used_row(h)
     label = int(np.argmax(tables.data_y[n, :3]))
     tables.data_y[n, label], tables.data_y[n, (label + 1) % 3] = 0, 1 << h.layout.frac_bits
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "backward")
 
 
 def test_a_row_the_schedule_never_reads_is_not_part_of_the_claim(h):
@@ -132,23 +169,65 @@ def test_a_row_the_schedule_never_reads_is_not_part_of_the_claim(h):
 
 
 def test_one_weight_of_w0_changed_is_rejected(h):
+    """W_0 (snapshot 0 only) changed, the run used the honest one: R1 at step 0 reads W_0."""
     tables = pc.copy_tables(h.tables)
     tables.history[1, 0, 2, 3] += 1
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")
 
 
 def test_one_weight_of_wt_changed_is_rejected(h):
+    """W_T changed in the history too (its snapshot T, committed as C_WT): the weight history's
+    relation W_τ = W_0 − Σ_(τ'<τ) updates, checked at a random snapshot point τ*, fails."""
     tables = pc.copy_tables(h.tables)
     tables.history[1, T:, 2, 3] += 1  # W_T and its repetitions in the padded snapshots
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "history")
+
+
+class _FinalSnapshot(np.ndarray):
+    """A weight history whose snapshot T, where the prover reads it as W_T (history[:, T]: the
+    final-weights value, the WT merge, the commitment C_WT), is another tensor; every other read
+    (R1, R2 and the history merge read the whole table) sees the true history."""
+
+    steps: int
+    final: np.ndarray
+
+    @classmethod
+    def of(cls, history: np.ndarray, steps: int, final: np.ndarray) -> _FinalSnapshot:
+        out = history.view(cls)
+        out.steps, out.final = steps, final
+        return out
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None) and type(key[1]) is int and key[1] == self.steps:
+            return self.final
+        return np.asarray(self)[key]
+
+    def reshape(self, *shape, **kwargs):
+        return np.asarray(self).reshape(*shape, **kwargs)
+
+
+def test_final_weights_that_are_not_the_history_s_are_rejected(h):
+    """R4 links the committed W_T to the history: the prover commits W_T' (one weight changed) as
+    C_WT and states W_T'(ω) at the final-weights point, so every claim on W_T holds, but proves
+    the true history, whose snapshot T is W_T. Only R4's claim on the history at (T, ω) fails."""
+    tables = pc.copy_tables(h.tables)
+    tables.history = _FinalSnapshot.of(h.tables.history.copy(), T, h.tables.history[:, T].copy())
+    training.verify(*pc.prove_cheat(tables, claimed(h), reuse=h))  # the harness alone: accepted
+    final = tables.history[:, T].copy()
+    final[1, 2, 3] += 1
+    tables.history = _FinalSnapshot.of(tables.history, T, final)
+    statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
+    assert statement.c_wt != h.statement.c_wt and (statement.c_w0, statement.c_data) == (h.statement.c_w0, h.statement.c_data)
+    assert_rejected_by(statement, messages, "history")
 
 
 def test_training_from_other_initial_weights_is_rejected(h):
-    """A genuine run from W_0', committed with the honest W_0: the weight history fails."""
+    """A genuine run from W_0', committed with the honest W_0: R1 at step 0 fails (Z was computed
+    with W_0', the history's snapshot 0 is W_0), before the weight history (W_1' ≠ W_0 − update)."""
     other = train(tiny_spec(), h.data, initial=init_weights(h.spec.model, h.spec.quant, 99))
     tables = pc.build_tables(h.layout, other, data=h.data)
     tables.history[:, 0] = h.tables.history[:, 0]
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")
 
 
 # ---- aux bits flipped (binary, value recomputed) ------------------------------------------------
@@ -163,14 +242,14 @@ def test_one_bit_of_z_flipped_is_rejected(h, bit):
     tables = pc.copy_tables(h.tables)
     row, col = entry(h, 0, 1, lambda z: z > 0)
     tables.Z[0, 1, row, col] ^= np.int64(1) << np.int64(b)
-    assert "forward" in prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")
 
 
 def test_one_bit_of_g_a_flipped_is_rejected(h):
     """One committed bit of G_A flipped (G_A recomputed): R2 (G_A = G_Z·Wᵀ) must catch it."""
     tables = pc.copy_tables(h.tables)
     tables.G_A[1, 2, 1, 1] ^= np.int64(1) << np.int64(7)
-    assert "backward" in prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "backward")
 
 
 # ---- a ReLU sign flipped --------------------------------------------------------------------------
@@ -183,7 +262,7 @@ def test_relu_sign_flipped_with_binary_bits_is_rejected(h):
     row, col = entry(h, 0, 1, lambda z: z > 0)
     tables.Z[0, 1, row, col] ^= np.int64(np.iinfo(np.int64).min)
     assert tables.sign[0, 1, row, col] == 0
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")
 
 
 def test_relu_sign_flipped_consistently_is_rejected_by_binarity(h):
@@ -208,7 +287,7 @@ def test_relu_sign_flipped_consistently_is_rejected_by_binarity(h):
     cheat = pc.with_bits(tables, bits_Z=bits)
     assert np.array_equal(cheat.Z, tables.Z) and cheat.sign[0, 1, row, col] == 0
     cheat.check_against_run(run)  # consistent with the cheating run everywhere
-    assert "binarity BZ" in prove_and_reject(h, cheat)
+    assert prove_and_reject(h, cheat, "binarity").startswith("binarity BZ")
 
 
 # ---- aux entries that are not 0 or 1 --------------------------------------------------------------
@@ -227,7 +306,7 @@ def test_a_two_in_the_bits_of_z_is_rejected_by_binarity(h):
     assert np.array_equal(cheat.Z, h.tables.Z)
     assert cheat.Z_rescaled[0, 2, row, col] == h.tables.Z_rescaled[0, 2, row, col] + 1
     cheat.check_against_run(h.run)
-    assert "binarity BZ" in prove_and_reject(h, cheat)
+    assert prove_and_reject(h, cheat, "binarity").startswith("binarity BZ")
 
 
 def test_a_two_and_a_minus_one_in_the_bits_of_g_a_is_rejected_by_binarity(h):
@@ -247,7 +326,7 @@ def test_a_two_and_a_minus_one_in_the_bits_of_g_a_is_rejected_by_binarity(h):
     cheat = pc.with_bits(tables, bits_G_A=bits)
     assert int(cheat.G_A[0, 0, row, col]) == value
     cheat.check_against_run(h.run)
-    assert "binarity BG" in prove_and_reject(h, cheat)
+    assert prove_and_reject(h, cheat, "binarity").startswith("binarity BG")
 
 
 # ---- a remainder out of range ----------------------------------------------------------------------
@@ -285,7 +364,7 @@ def test_remainder_out_of_range_is_rejected_by_binarity(h, kind, layer, step):
     bits[layer, step, row, col] = bump_rescaled(bits[layer, step, row, col], int(table[layer, step, row, col]), s)
     cheat = pc.with_bits(tables, **{f"bits_{kind}": bits})
     cheat.check_against_run(run)  # consistent with the cheating run everywhere
-    assert f"binarity B{'Z' if kind == 'Z' else 'G'}" in prove_and_reject(h, cheat)
+    assert prove_and_reject(h, cheat, "binarity").startswith(f"binarity B{'Z' if kind == 'Z' else 'G'}")
 
 
 # ---- padding --------------------------------------------------------------------------------------
@@ -325,9 +404,7 @@ def test_non_zero_padding_of_the_targets_is_refused(h):
     rng = np.random.default_rng(2)
     tables = pc.copy_tables(h.tables)
     tables.data_y[h.layout.n_train :] = _random(rng, tables.data_y[h.layout.n_train :].shape, 1 << 20)
-    statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
-    with pytest.raises(VerificationError, match="targets entries"):
-        training.verify(statement, messages)
+    assert prove_and_reject(h, tables, "targets").startswith("targets entries")
 
 
 def _weight_padding(h: pc.Honest, rng) -> np.ndarray:
@@ -374,14 +451,14 @@ def test_weight_padding_without_its_products_is_rejected(h):
     padded columns of every real instance too."""
     tables = pc.copy_tables(h.tables)
     tables.history[1, :, :, 5:] += 1 << 20  # layer 1's padded output columns, every snapshot
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")  # Z(1)'s padded columns ≠ A_in·W (R2 holds: G_Z(1) is masked)
 
 
 def test_weight_padding_that_changes_during_training_is_rejected(h):
     """W_T's padding differs from W_0's although no update reaches the padding."""
     tables = pc.copy_tables(h.tables)
     tables.history[0, T:, 6:, :] = 1 << 20  # layer 0's padded input rows, in W_T only
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "history")  # R4 only: R1 and R2 read the snapshots t < T
 
 
 def test_input_features_hidden_in_the_padded_columns_are_rejected(h):
@@ -398,23 +475,26 @@ def test_input_features_hidden_in_the_padded_columns_are_rejected(h):
     data_x, data_y = pc.padded_data(h.layout, wide)
     tables = pc.build_tables(h.layout, run, data_x, data_y)
     assert np.any(tables.data_x[:, 6:]) and np.any(tables.history[0, 0, 6:])
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "forward")
 
 
 def test_a_hidden_unit_in_the_padded_columns_is_rejected(h):
     """The cheater trains 6-8-6-3 and claims 6-8-5-3: unit 5 of layer 1 lives in the padded column
-    5 of N = 8 (W_1's column 5, W_2's row 5). A_out = M ⊙ S ⊙ Z' masks it out of layer 2's input."""
+    5 of N = 8 (W_1's column 5, W_2's row 5). A_out = M ⊙ S ⊙ Z' masks it out of layer 2's input,
+    so R1 at layer 2 fails."""
     spec = dataclasses.replace(h.spec, model=ModelSpec((6, 8, 6, 3)))
     run = train(spec, h.data)
-    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "forward")
 
 
 def test_a_layer_hidden_in_the_padded_layer_slot_is_rejected(h):
     """The cheater trains 6-8-5-3-3 (layer 3 in the padded slot 3 of 4) and claims 6-8-5-3: the
-    claimed output layer 2 has no ReLU and carries the loss gradient, and slot 3 is masked."""
+    claimed output layer 2 has no ReLU and carries the loss gradient, and slot 3 is masked: the
+    verifier's G_Z(2) = Z'(2) − Y_sel is not the gradient the run back-propagated, so R2 at layer 1
+    fails (R1 holds: slot 3 is masked, layers 0..2 are computed as trained)."""
     spec = dataclasses.replace(h.spec, model=ModelSpec((6, 8, 5, 3, 3)))
     run = train(spec, h.data)
-    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "backward")
 
 
 def test_an_extra_step_hidden_in_the_padded_step_slot_is_rejected(h):
@@ -424,7 +504,7 @@ def test_an_extra_step_hidden_in_the_padded_step_slot_is_rejected(h):
     tables = pc.build_tables(h.layout, run, data=h.data)
     for l, w in enumerate(run.final.w):
         tables.history[l, T:, : w.shape[0], : w.shape[1]] = w
-    prove_and_reject(h, tables)
+    prove_and_reject(h, tables, "history")  # R1, R2 mask the padded step (μ); R4 sums the updates t < T
 
 
 # ---- learning rate, steps, batches ------------------------------------------------------------------
@@ -434,14 +514,17 @@ def test_an_extra_step_hidden_in_the_padded_step_slot_is_rejected(h):
 def test_a_wrong_learning_rate_is_rejected(h, delta):
     """Trained with η = 2^−e, the statement says e ± 1 (the prover proves under the claimed layout)."""
     statement = claimed(h, lr_exp=h.spec.quant.lr_exp + delta)
-    prove_and_reject(h, pc.with_layout(h.tables, Layout.of(statement)), statement)
+    # the shift s = 2R + e of Z' = Σ κ'_j·BZ_j moves: A_in(1) = S ⊙ Z' is not the run's, R1 fails
+    prove_and_reject(h, pc.with_layout(h.tables, Layout.of(statement)), "forward", statement=statement)
 
 
 def test_a_step_whose_update_is_missing_from_the_history_is_rejected(h):
     """W_2 := W_1 in the history (step 1's update not applied), every other tensor as trained."""
     tables = pc.copy_tables(h.tables)
     tables.history[:, 2] = tables.history[:, 1]
-    prove_and_reject(h, tables)
+    # Incidental: R1 at step 2 (Z was computed with the true W_2) fails before the history does;
+    # the history alone catches the consistent cheat (test_a_consistently_skipped_update_is_rejected).
+    prove_and_reject(h, tables, "forward")
 
 
 def test_a_consistently_skipped_update_is_rejected(h):
@@ -449,19 +532,20 @@ def test_a_consistently_skipped_update_is_rejected(h):
     tensor is consistent with the weights actually used, but the history definition includes step 1."""
     run = pc.cheating_train(h.spec, h.data, update=lambda t, l, tensor, old, grad: old.copy() if t == 1 else None)
     assert np.array_equal(run.witness.arrays["layer0.W"][1], run.witness.arrays["layer0.W"][2])
-    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "history")
 
 
 def test_a_run_of_t_minus_one_steps_claimed_as_t_is_rejected(h):
-    """T − 1 = 2 steps trained, T = 3 claimed (W_T = W_2, step 2's tensors zero)."""
+    """T − 1 = 2 steps trained, T = 3 claimed (W_T = W_2, step 2's tensors zero): R1 at step 2
+    fails (Z = 0, but the scheduled data times W_2 is not), before R4 (step 2's update is missing)."""
     run = train(tiny_spec(steps=T - 1), h.data)
-    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "forward")
 
 
 @pytest.mark.parametrize("first", [0, 1])
 def test_two_batches_swapped_is_rejected(h, first):
     """The trainer used the schedule with steps `first` and `first` + 1 swapped; the statement's seed
-    says otherwise."""
+    says otherwise: X_sel, read by the seed's schedule, is not the run's input, R1 at layer 0 fails."""
 
     def swap(schedule):
         schedule = schedule.copy()
@@ -470,7 +554,7 @@ def test_two_batches_swapped_is_rejected(h, first):
 
     run = pc.cheating_train(h.spec, h.data, batches=swap)
     assert not np.array_equal(run.schedule, h.layout.schedule)
-    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data))
+    prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "forward")
 
 
 # ---- the statement changed after proving --------------------------------------------------------------
@@ -508,19 +592,40 @@ STATEMENT_EDITS = {
 }
 
 
+# Edits the verifier refuses before the first challenge, by the shapes the statement implies (the
+# relation and the message); every other edit is refused by the transcript.
+STRUCTURAL_EDITS = {
+    "widths (other layout)": ("statement", r"^C_data \(X\) has shape .*, the statement needs"),
+    "C_data truncated": ("statement", r"^the statement's commitments are malformed"),
+    "batch": ("structure", r"^message \d+ is 'factor values', expected 'sumcheck round'"),  # longer sumchecks
+    "steps +1": ("chunking", r"^the boundary weights must be \d+ commitment rows"),
+    "steps -1": ("chunking", r"^the chunk size must be one number of steps in \[1, 2\]"),
+}
+
+
 @pytest.mark.parametrize("edit", sorted(STATEMENT_EDITS))
 def test_the_statement_changed_after_proving_is_rejected(h, edit):
+    """The statement is bound into every chunk's transcript: an edited statement starts another
+    transcript, and the first deferred check fails (most edits also change a public table, e.g. the
+    schedule or the shift, which would be refused later without the binding). Edits whose shapes
+    no longer fit the proof are refused before any challenge, by the check named."""
     statement = STATEMENT_EDITS[edit](h.statement)
     assert statement != h.statement
-    with pytest.raises(VerificationError):
-        training.verify(statement, h.messages)
+    assert transcript_state(statement, h.messages) != transcript_state(h.statement, h.messages)
+    if edit in STRUCTURAL_EDITS:
+        relation, pattern = STRUCTURAL_EDITS[edit]
+        assert re.search(pattern, assert_rejected_by(statement, h.messages, relation))
+    else:
+        assert_rejected_by_the_transcript(statement, h)
 
 
 def test_the_bias_flag_set_after_proving_is_rejected(h):
     """A bias flag on a no-bias proof: here N grows from 8 to 16 (d_1 + 1 = 9), so the commitments
     no longer fit the statement's layout."""
-    with pytest.raises(VerificationError):
-        training.verify(dataclasses.replace(h.statement, bias=True), h.messages)
+    statement = dataclasses.replace(h.statement, bias=True)
+    assert transcript_state(statement, h.messages) != transcript_state(h.statement, h.messages)
+    reason = assert_rejected_by(statement, h.messages, "statement")
+    assert re.match(r"C_data \(X\) has shape \(32, 8\), the statement needs \(32, 16\)", reason), reason
 
 
 # ---- bias ---------------------------------------------------------------------------------------------
@@ -550,7 +655,7 @@ def test_one_bias_of_w0_changed_is_rejected(hb, layer):
     """W_0's bias row d_ℓ changed by one (in the first snapshot only: the run used the honest one)."""
     tables = pc.copy_tables(hb.tables)
     tables.history[layer, 0, bias_row(hb, layer), 1] += 1
-    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+    prove_and_reject(hb, tables, "forward")  # R1 at step 0: the constant column 2^R times W_0's bias row
 
 
 @pytest.mark.parametrize("layer", [0, 2])
@@ -558,7 +663,7 @@ def test_one_bias_of_wt_changed_is_rejected(hb, layer):
     """W_T's bias row changed by 2^R (one unit of the trainer's bias b): R4 / the history fail."""
     tables = pc.copy_tables(hb.tables)
     tables.history[layer, T:, bias_row(hb, layer), 0] += 1 << hb.layout.frac_bits
-    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+    prove_and_reject(hb, tables, "history")
 
 
 def test_a_bias_used_but_never_committed_is_rejected(hb):
@@ -567,7 +672,7 @@ def test_a_bias_used_but_never_committed_is_rejected(hb):
     tables = pc.copy_tables(hb.tables)
     for l in range(3):
         tables.history[l, :, bias_row(hb, l)] = 0
-    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+    prove_and_reject(hb, tables, "forward")
 
 
 @pytest.mark.parametrize("layer", [0, 2])
@@ -580,7 +685,7 @@ def test_a_skipped_bias_update_is_rejected(hb, layer):
     assert np.array_equal(run.witness.arrays[f"layer{layer}.b"][1], run.witness.arrays[f"layer{layer}.b"][2])
     tables = ProverTables.of(hb.layout, run, hb.data)
     tables.check_against_run(run)  # the tables are the cheating run's, consistently
-    prove_and_reject(hb, tables, pc.draft(hb.spec, hb.data))
+    prove_and_reject(hb, tables, "history")
 
 
 class _ConstantColumn(ProverTables):
@@ -605,7 +710,10 @@ def test_a_constant_column_other_than_2_to_the_r_is_rejected(hb, layer, step, va
     cheat = _ConstantColumn(tables.layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y)
     cheat.cheat = (layer, step, {"2^R+1": one + 1, "0": 0, "2^(R+1)": 2 * one}[value])
     assert not np.array_equal(cheat.A_in, hb.tables.A_in)
-    prove_and_reject(hb, cheat, pc.draft(hb.spec, hb.data))
+    # Incidental: the prover's own sumcheck over its A_in fails (its Z is the true A_in·W), before
+    # the claims on A_in reach its definition: R1 where the bias is non-zero (every step after 0,
+    # the biases start at zero), else the history's update A_inᵀ·G_Z.
+    prove_and_reject(hb, cheat, "forward" if step > 0 else "history")
 
 
 def test_a_constant_column_with_consistent_products_is_rejected(hb):
@@ -618,18 +726,26 @@ def test_a_constant_column_with_consistent_products_is_rejected(hb):
     assert np.any(cheat.history[2, 2, bias_row(hb, 2)])
     cheat.Z[2, 2] = _kernels.matmul_i64(np.ascontiguousarray(cheat.A_in[2, 2]), np.ascontiguousarray(cheat.history[2, 2]))[0]
     assert not np.array_equal(cheat.Z, hb.tables.Z)
-    prove_and_reject(hb, cheat, pc.draft(hb.spec, hb.data))
+    # Incidental: the history (W_T kept honest, its update read with the prover's A_in) fails
+    # before the claims on A_in reach its definition (the split and relu forward).
+    prove_and_reject(hb, cheat, "history")
 
 
 @pytest.mark.parametrize("flag", [True, False])
 def test_the_bias_flag_flipped_with_the_same_layout_is_rejected(hb, tiny_data, flag):
     """N = 8 with and without a bias for these widths: a no-bias proof read as a bias statement, and
-    a bias proof read as a no-bias one, are both rejected (the constant column is in A_in's
-    definition, not in the prover's messages)."""
+    a bias proof read as a no-bias one, are both rejected, by the transcript (it binds the flag).
+    Proven again under the flipped flag, the run fails its relations: the constant column is in
+    A_in's definition, not in the prover's messages. A no-bias run claimed with a bias leaves the
+    bias rows unchanged where the history moves them by 2^R·Σ G_Z; a bias run claimed without one
+    has Z ≠ A_in·W (R1)."""
     source = hb if not flag else pc.honest(bias_spec(False), tiny_data)
-    assert Layout.of(dataclasses.replace(source.statement, bias=flag)).log_width == source.layout.log_width
-    with pytest.raises(VerificationError):
-        training.verify(dataclasses.replace(source.statement, bias=flag), source.messages)
+    edited = dataclasses.replace(source.statement, bias=flag)
+    assert Layout.of(edited).log_width == source.layout.log_width
+    assert_rejected_by_the_transcript(edited, source)
+    statement = pc.draft(source.spec, tiny_data, bias=flag)
+    tables = pc.with_layout(source.tables, Layout.of(statement))
+    prove_and_reject(source, tables, "history" if flag else "forward", statement=statement)
 
 
 # ---- the same cheats made by editing the finished bundle --------------------------------------------
@@ -759,15 +875,51 @@ BUNDLE_EDITS = {
 }
 
 
+TRANSCRIPT = ("forward", f"^{re.escape(FIRST_CHECK)}$")
+RELU_FORWARD = ("relu forward", r"^relu forward: the committed product is not the product of its factors$")
+
+# How each bundle edit is refused: (relation, pattern of the message). An edit of the statement
+# (commitments or fields) or of the bits commitment, absorbed before the first challenge, changes
+# every challenge: the first deferred check fails (TRANSCRIPT), not the relation the cheat targets,
+# which a prover without the witness's blinds cannot reach by editing (the proving cheats above do).
+BUNDLE_REFUSALS = {
+    "one data value changed (C_data)": TRANSCRIPT,
+    "one weight of W_0 changed (C_W0)": TRANSCRIPT,
+    "one weight of W_T changed (C_WT)": TRANSCRIPT,
+    "one bit of BZ flipped 0 to 1": TRANSCRIPT,
+    "one bit of BZ flipped 1 to 0": TRANSCRIPT,
+    "one bit of BG flipped": TRANSCRIPT,
+    "a ReLU sign flipped (top bit of BZ)": TRANSCRIPT,
+    "a ReLU sign flipped (claimed S)": RELU_FORWARD,  # the Hadamard product S·Z' of the changed factor
+    "an aux entry equal to 2 (BZ)": TRANSCRIPT,
+    "an aux entry equal to -1 (BZ)": TRANSCRIPT,
+    "a remainder out of range (claimed Z' + 1)": RELU_FORWARD,
+    "non-zero padding of W_0 (C_W0)": TRANSCRIPT,
+    "a wrong learning rate": TRANSCRIPT,
+    "a step skipped (T - 1 claimed)": ("chunking", r"^the chunk size must be one number of steps in \[1, 2\]$"),
+    "a step added (T + 1 claimed)": ("chunking", r"^the boundary weights must be \d+ commitment rows for chunks of 3 steps"),
+    "two batches swapped (schedule seed)": TRANSCRIPT,
+    "two sumcheck rounds swapped": TRANSCRIPT,  # the forward sumcheck's own rounds: its check is the first
+    "the openings of W_0 and W_T swapped": ("merge W0", r"^opening W0: the final equation .* fails$"),
+    "a message dropped": ("structure", r"^message \d+ is 'factor values', expected 'sumcheck round'$"),
+    "a message repeated": ("structure", r"^message \d+ is 'sumcheck round', expected 'factor values'$"),
+    "the last opening dropped": ("structure", r"^the proof ends before the message 'opening B'$"),
+    "the statement of another run": TRANSCRIPT,
+}
+
+
 @pytest.mark.parametrize("edit", list(BUNDLE_EDITS))
 def test_bundle_edit_is_rejected(h, edit):
     """Each cheat as an edit of the finished bundle, re-encoded canonically so that decoding succeeds
-    and the verifier itself has to find it."""
+    and the verifier itself has to find it; the rejection is the one BUNDLE_REFUSALS names."""
     edited = BUNDLE_EDITS[edit](h)(Bundle.decode(h.bundle())).encode()
     assert edited != h.bundle()
     decoded = Bundle.decode(edited)
-    with pytest.raises(VerificationError):
-        training.verify(decoded.statement, list(decoded.messages))
+    relation, pattern = BUNDLE_REFUSALS[edit]
+    reason = assert_rejected_by(decoded.statement, list(decoded.messages), relation)
+    assert re.search(pattern, reason), reason
+    if decoded.statement != h.statement:
+        assert transcript_state(decoded.statement, decoded.messages) != transcript_state(h.statement, decoded.messages)
 
 
 # ---- what the statement promises beyond the relations ---------------------------------------------
@@ -804,9 +956,7 @@ def test_targets_that_are_not_one_hot_are_refused(h):
     data_y[: h.layout.n_train, :3] = soft(data_y[: h.layout.n_train, :3])
     tables = pc.build_tables(h.layout, run, data_x, data_y)
     tables.check_against_run(run)
-    st, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
-    with pytest.raises(VerificationError):
-        training.verify(st, messages)
+    assert prove_and_reject(h, tables, "targets").startswith("targets entries")  # 5·e_y − 7 has entries outside {0, 2^R}
 
 
 @pytest.mark.parametrize("change", [{"widths": (6, 1 << 20, 3)}, {"steps": 1 << 30}, {"n_train": 1 << 30}])

@@ -53,7 +53,7 @@ def test_malformed_encodings_are_rejected_with_a_reason():
 def test_every_truncation_is_a_format_error():
     good = EXAMPLE.encode()
     for cut in range(len(good)):
-        with pytest.raises(StatementFormatError):
+        with pytest.raises(StatementFormatError, match=rf"^statement truncated at byte {cut} "):
             Statement.decode(good[:cut])
 
 

@@ -105,12 +105,12 @@ def test_every_tampered_round_commitment_misses_the_final_value(round_index, pos
 def test_malformed_shapes_are_rejected_before_use():
     factors, w, claim = _instance(4, 2, 3)
     messages, *_ = _prove(factors, w, claim)
-    with pytest.raises(VerificationError, match="ends before"):
+    with pytest.raises(VerificationError, match="^the proof ends before the message 'sumcheck round'$"):
         _verify(messages[:2], 3, 3)
     short = [messages[0], dataclasses.replace(messages[1], points=messages[1].points[:2])] + messages[2:]
-    with pytest.raises(VerificationError, match="must hold 3 points"):
+    with pytest.raises(VerificationError, match="^message 'sumcheck round' must hold 3 points$"):
         _verify(short, 3, 3)
-    with pytest.raises(VerificationError, match="unexpected messages"):
+    with pytest.raises(VerificationError, match="^1 unexpected messages at the end of the proof$"):
         _verify(messages + messages[1:2], 3, 3)
 
 
