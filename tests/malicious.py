@@ -5,9 +5,11 @@ same sub-protocols (zkdl.proof.party: one description for both parties) but acts
 where a script says so, as a prover that wants a false statement accepted would:
 
 * `values`: commit values it did not compute (a label's committed values are replaced by a
-  function of the honest ones and of the challenges drawn so far, by label);
+  function of the honest ones and of the party, which knows the challenges drawn so far);
 * `tables`: run a sumcheck over tables of its choosing (a product's tables are replaced by a
-  function of the honest ones and of the challenges drawn so far);
+  function of the honest ones and of the party, which knows the challenges drawn so far and the
+  product's batched claims); `fit(m)` changes factor m at one entry so that the sum holds for the
+  (false) claim, leaving only the link from factor m's value to its tensor to reject;
 * `challenge_first`: draw a challenge before sending the message it must follow — for
   "round" (every sumcheck round), "zero" (every proof of zero's commitment A) or "product" (every
   proof of product's first messages α, β, δ), exactly as a verifier with that order reversed
@@ -37,7 +39,7 @@ import numpy as np
 
 from tests import proof_cheats as pc
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints
+from zkdl.field import MODULUS, from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
 from zkdl.proof import sigma, sumcheck, training
@@ -51,9 +53,23 @@ from zkdl.proof.witness import ProverTables
 
 
 @dataclass(frozen=True)
+class Batched:
+    """A product's claims as the prover batched them: Σ_k α_k·Σ w_k·Π tables = Σ_k α_k·v_k."""
+
+    shape: cl.Shape
+    claims: list[cl.Claim]
+    alphas: list[int]
+    values: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(a * v for a, v in zip(self.alphas, self.values)) % MODULUS
+
+
+@dataclass(frozen=True)
 class Script:
-    values: dict[bytes, Callable[[list[int], dict[bytes, list[int]]], list[int]]] = field(default_factory=dict)
-    tables: dict[bytes, Callable[[list, dict[bytes, list[int]]], list]] = field(default_factory=dict)
+    values: dict[bytes, Callable[[list[int], MaliciousProver], list[int]]] = field(default_factory=dict)
+    tables: dict[bytes, Callable[[list, MaliciousProver], list]] = field(default_factory=dict)
     challenge_first: frozenset[str] = frozenset()
     fit_rounds: frozenset[bytes] = frozenset()
     forge_zero: frozenset[bytes] = frozenset()
@@ -67,7 +83,8 @@ class MaliciousProver(ProverParty):
         super().__init__(channel)
         self.script = script
         self.drawn: dict[bytes, list[int]] = {}  # the last challenges drawn under each label
-        self.claims: dict[bytes, tuple] = {}  # each product's (shape, claims, their values), as it starts
+        self.claims: dict[bytes, Batched] = {}  # each product's batched claims, as it starts
+        self.label = b""  # the product being proven
 
     def challenges(self, label: bytes, n: int) -> list[int]:
         self.drawn[label] = self.channel.challenges(label, n)
@@ -76,7 +93,7 @@ class MaliciousProver(ProverParty):
     def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[Hidden]:
         values = [int(v) for v in compute()]
         if label in self.script.values:
-            values = self.script.values[label](values, self.drawn)
+            values = self.script.values[label](values, self)
         return self.channel.send_hidden(label, values)
 
     def zero(self, label: bytes, value: Hidden) -> None:
@@ -84,9 +101,9 @@ class MaliciousProver(ProverParty):
 
     def product(self, label, shape, claims, tables, n):
         """claims.prove_product, with this prover's tables, rounds and Σ-protocols."""
-        self.claims[label] = (shape, list(claims), [self._value(c.value) for c in claims])
-        chosen = self.script.tables[label](tables(), self.drawn) if label in self.script.tables else tables()
         alphas = cl._coefficients(self.channel, claims)
+        self.label, self.claims[label] = label, Batched(shape, list(claims), alphas, [self._value(c.value) for c in claims])
+        chosen = self.script.tables[label](tables(), self) if label in self.script.tables else tables()
         total = combination(alphas, [c.value for c in claims])
         prover = cl._low_axis_prover(shape, claims, alphas, chosen)
         if prover is None:
@@ -172,6 +189,26 @@ class MaskedAs(ProverTables):
 def masked_as(tables: ProverTables, widths: tuple[int, ...]) -> MaskedAs:
     fields = {f.name: getattr(tables, f.name) for f in dataclasses.fields(ProverTables)}
     return MaskedAs(**fields, widths=widths)
+
+
+def fit(index: int) -> Callable[[list, MaliciousProver], list]:
+    """A tables hook: factor `index` changed at one entry so that Σ w·Π tables is the batched
+    claim, however false (the sumcheck then holds for it)."""
+
+    def hook(tables: list, party: MaliciousProver) -> list:
+        batched = party.claims[party.label]
+        fields = [t.field() if isinstance(t, cl.BitTable | cl.Int64Table) else t for t in tables]
+        others = cl.combined_weight(batched.shape, batched.claims, batched.alphas)
+        for m, table in enumerate(fields):
+            others = others if m == index else _kernels.fr_mul(others, table)
+        coefficients = to_ints(others)
+        at = next(i for i, c in enumerate(coefficients) if c)
+        current = to_int(_kernels.fr_inner(others, fields[index]))
+        entries = to_ints(fields[index])
+        entries[at] = (entries[at] + (batched.total - current) * pow(coefficients[at], -1, MODULUS)) % MODULUS
+        return [*fields[:index], from_ints(entries), *fields[index + 1 :]]
+
+    return hook
 
 
 def fitted(values: Sequence[int], claim: int, r: int) -> list[int]:

@@ -66,12 +66,12 @@ def _final_weights_plus_one(h: pc.Honest) -> tuple[pc.ProverTables, mal.Script]:
     w_t = committed.history[:, T]
     lay = h.layout
 
-    def wt_value(_honest, drawn):
-        return [evaluate_i64(w_t, lay.weights, drawn[b"final weights point"])]
+    def wt_value(_honest, party):
+        return [evaluate_i64(w_t, lay.weights, party.drawn[b"final weights point"])]
 
     script = mal.Script(
         values={b"final weights value": wt_value},
-        tables={b"merge WT": lambda _t, _d: [cl.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
+        tables={b"merge WT": lambda _t, _p: [cl.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
     )
     return committed, script
 
@@ -113,8 +113,42 @@ def test_a_product_value_that_is_not_the_committed_bits_is_rejected(h, name, lab
     bits[0, 1, row, col, 0] = 1
     cheat = pc.with_bits(h.tables, **{f"bits_{name}": bits})
     assert getattr(cheat, name)[0, 1, row, col] == honest[0, 1, row, col] + 1
-    script = mal.Script(values={label + b" value": lambda _v, drawn: [_mle(honest, drawn[label + b" point"])]})
+    script = mal.Script(values={label + b" value": lambda _v, party: [_mle(honest, party.drawn[label + b" point"])]})
     assert_rejected_by(*prove(h, cheat, script), relation)
+
+
+def _bit_zero_set(h: pc.Honest, name: str) -> pc.NonBinaryTables:
+    """Tables whose Z (G_A) has bit 0 set at one real entry, recomputed from the bits: the value is
+    not the product of R1 (R2)."""
+    honest = getattr(h.tables, name)
+    row, col = _entry(h, honest, 0, 1, h.layout.widths[1])
+    bits = pc.bit_array(honest)
+    bits[0, 1, row, col, 0] = 1
+    return pc.with_bits(h.tables, **{f"bits_{name}": bits})
+
+
+def _wt_history_off_by_one(h: pc.Honest) -> pc.ProverTables:
+    tables = pc.copy_tables(h.tables)
+    tables.history[1, T:, 2, 3] += 1
+    return tables
+
+
+FITTED = [  # (the product, the factor fitted to its false claim, the cheat, the relations that must reject)
+    (b"forward", 0, lambda h: _bit_zero_set(h, "Z"), ("relu forward", "merge X")),
+    (b"forward", 1, lambda h: _bit_zero_set(h, "Z"), ("history",)),
+    (b"backward", 0, lambda h: _bit_zero_set(h, "G_A"), ("relu backward", "merge B", "merge Y")),
+    (b"backward", 1, lambda h: _bit_zero_set(h, "G_A"), ("history",)),
+    (b"history updates", 0, _wt_history_off_by_one, ("relu forward", "merge X")),
+    (b"history updates", 1, _wt_history_off_by_one, ("relu backward", "merge B", "merge Y")),
+]
+
+
+@pytest.mark.parametrize("product, factor, cheat, relations", FITTED, ids=[f"{p.decode()}-{m}" for p, m, _, _ in FITTED])
+def test_a_factor_fitted_to_a_false_claim_is_rejected_by_its_link(h, product, factor, cheat, relations):
+    """A false claim reaches a product sumcheck; the prover runs it over one factor table changed
+    to fit the claim, so the sumcheck holds: the claim that ties that factor's value to its tensor
+    (A_in, W's history, G_Z) must reject."""
+    assert_rejected_by(*prove(h, cheat(h), mal.Script(tables={product: mal.fit(factor)})), *relations)
 
 
 # ---- R3: binarity, and a value rounded wrongly --------------------------------------------------------
@@ -140,7 +174,7 @@ def test_a_wrongly_rounded_value_is_rejected_by_binarity(h):
     assert_rejected_by(*prove(h, _wrongly_rounded(h), mal.Script()), "binarity")
 
 
-def _zeros_for(tables: list, _drawn) -> list:
+def _zeros_for(tables: list, _party) -> list:
     """The bit tables with the second factor replaced by zeros: Σ eq·b·0 = 0 holds for any b."""
     first = tables[0].field()
     return [tables[0], np.zeros_like(first)]
@@ -201,7 +235,7 @@ def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
     half = 1 << (h.layout.frac_bits - 1)
     tables = _trained_on_targets(h, lambda row: np.array([half, half, 0]))
-    reason = assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _d: [t[0], np.zeros_like(t[0])]})), "targets")
+    reason = assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _p: [t[0], np.zeros_like(t[0])]})), "targets")
     assert reason.startswith("targets offset")
 
 
@@ -274,11 +308,12 @@ def _prove_chunks(statement, secrets, chunk_tables, boundary, absorbed_rows, scr
     return messages, provers
 
 
-def _solve(claims: list[tuple], base: list[int], positions: tuple[int, int]) -> list[int]:
+def _solve(claims: list[mal.Batched], base: list[int], positions: tuple[int, int]) -> list[int]:
     """base + δ1·e_p1 + δ2·e_p2 whose weighted sums Σ w·V are the claims' values (Cramer's rule)."""
     rows = []
-    for shape, (claim,), (value,) in claims:
-        w = to_ints(cl.weight_table(shape, claim))
+    for batched in claims:
+        (claim,), (value,) = batched.claims, batched.values
+        w = to_ints(cl.weight_table(batched.shape, claim))
         rows.append(([w[p] for p in positions], (value - sum(a * b for a, b in zip(w, base))) % MODULUS))
     (a, b), e = rows[0]
     (c, d), f = rows[1]
@@ -306,7 +341,7 @@ def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
     chunk_tables = [ProverTables.of(lay.chunk(0, 2), h.run, h.data), ProverTables.of(lay.chunk(2, 1), cheat, h.data)]
     placeholder = cm.commit_int64(weight_slots(lay, weights_at(h.run, 2)))
 
-    def stop(_tables, _drawn):
+    def stop(_tables, _party):
         raise _Stop
 
     first = [mal.Script(tables={b"merge WT": stop}), mal.Script(tables={b"merge W0": stop})]
@@ -314,7 +349,7 @@ def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
     w_prime = to_ints(_kernels.fr_from_i64(chunk_tables[1].history[:, 0].reshape(-1)))
     v = from_ints(_solve([chunk0.claims[b"merge WT"], chunk1.claims[b"merge W0"]], w_prime, (1, 2)))
     boundary = cm.commit_field(v.reshape(*chunk_tables[0].history[:, 0].shape, 4))
-    own = lambda _tables, _drawn: [v]  # noqa: E731
+    own = lambda _tables, _party: [v]  # noqa: E731
     second = [mal.Script(tables={b"merge WT": own}), mal.Script(tables={b"merge W0": own})]
     messages, _ = _prove_chunks(statement, secrets, chunk_tables, boundary, placeholder[0].rows, second)
     assert_rejected_by(statement, messages, "forward")
