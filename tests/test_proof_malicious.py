@@ -154,18 +154,20 @@ def test_a_factor_fitted_to_a_false_claim_is_rejected_by_its_link(h, product, fa
 # ---- R3: binarity, and a value rounded wrongly --------------------------------------------------------
 
 
-def _wrongly_rounded(h: pc.Honest) -> pc.NonBinaryTables:
-    """Z' one above round(Z/2^s) at a negative hidden entry (S = 0 hides Z' from the next layer):
-    Z = 2^s·(Z' + 1) + R − 2^s needs a 2 at bit s − 1 over the bits of Z − 2^s."""
-    s = h.layout.shift
-    Z = h.tables.Z
-    rows, cols = np.nonzero((Z[0, 2, :, :8] < 0) & ((Z[0, 2, :, :8] >> (s - 1)) & 1 == 0))
-    row, col = int(rows[0]), int(cols[0])
-    bits = pc.bit_array(Z)
-    bits[0, 2, row, col] = pc.bit_array(np.int64(Z[0, 2, row, col] - (1 << s)))
-    bits[0, 2, row, col, s - 1] = 2
-    cheat = pc.with_bits(pc.copy_tables(h.tables), bits_Z=bits)
-    assert np.array_equal(cheat.Z, Z) and cheat.Z_rescaled[0, 2, row, col] == h.tables.Z_rescaled[0, 2, row, col] + 1
+def _wrongly_rounded(h: pc.Honest, name: str = "Z") -> pc.NonBinaryTables:
+    """Z' (G_A') one above round(·/2^s) at an entry of hidden layer 0 whose S = 0 (so neither the
+    next layer nor G_Z sees it): the value minus 2^s plus a 2 at bit s − 1, which binary bits cannot hold."""
+    s, lay = h.layout.shift, h.layout
+    table = getattr(h.tables, name)
+    hidden = (h.tables.Z[0, : lay.steps, :, : lay.widths[1]] < 0) & ((table[0, : lay.steps, :, : lay.widths[1]] >> (s - 1)) & 1 == 0)
+    step, row, col = (int(i[0]) for i in np.nonzero(hidden))
+    bits = pc.bit_array(table)
+    bits[0, step, row, col] = pc.bit_array(np.int64(table[0, step, row, col] - (1 << s)))
+    bits[0, step, row, col, s - 1] = 2
+    cheat = pc.with_bits(pc.copy_tables(h.tables), **{f"bits_{name}": bits})
+    rescaled = f"{name}_rescaled"
+    assert np.array_equal(getattr(cheat, name), table)
+    assert getattr(cheat, rescaled)[0, step, row, col] == getattr(h.tables, rescaled)[0, step, row, col] + 1
     cheat.check_against_run(h.run)
     return cheat
 
@@ -180,12 +182,13 @@ def _zeros_for(tables: list, _party) -> list:
     return [tables[0], np.zeros_like(first)]
 
 
-def test_a_second_binarity_factor_that_is_not_bit_minus_one_is_rejected(h):
-    """The wrongly rounded run, with binarity's sumcheck run over (b, 0) instead of (b, b − 1): the
-    sumcheck holds, the equality tying the second factor to b − 1 must reject."""
-    script = mal.Script(tables={b"binarity BZ": _zeros_for})
-    reason = assert_rejected_by(*prove(h, _wrongly_rounded(h), script), "binarity")
-    assert reason.startswith("binarity offset BZ")
+@pytest.mark.parametrize("name, bits", [("Z", "BZ"), ("G_A", "BG")])
+def test_a_second_binarity_factor_that_is_not_bit_minus_one_is_rejected(h, name, bits):
+    """A wrongly rounded Z (G_A), with binarity's sumcheck run over (b, 0) instead of (b, b − 1):
+    the sumcheck holds, the equality tying the second factor to b − 1 must reject."""
+    script = mal.Script(tables={b"binarity " + bits.encode(): _zeros_for})
+    reason = assert_rejected_by(*prove(h, _wrongly_rounded(h, name), script), "binarity")
+    assert reason.startswith(f"binarity offset {bits}")
 
 
 def test_a_zero_proof_answered_after_its_challenge_is_rejected(h):
