@@ -151,6 +151,46 @@ def test_a_factor_fitted_to_a_false_claim_is_rejected_by_its_link(h, product, fa
     assert_rejected_by(*prove(h, cheat(h), mal.Script(tables={product: mal.fit(factor)})), *relations)
 
 
+CHAINED = [  # a false claim carried through two fitted sumchecks to the link under test
+    ("relu forward S", {b"forward": mal.fit(0), b"relu forward": mal.fit(0)}, "Z"),
+    ("relu forward Z'", {b"forward": mal.fit(0), b"relu forward": mal.fit(1)}, "Z"),
+    ("relu backward S", {b"backward": mal.fit(0), b"relu backward": mal.fit(0)}, "G_A"),
+    ("relu backward G_A'", {b"backward": mal.fit(0), b"relu backward": mal.fit(1)}, "G_A"),
+]
+
+
+@pytest.mark.parametrize("fitted, name", [(f, n) for _, f, n in CHAINED], ids=[i for i, _, _ in CHAINED])
+def test_a_relu_factor_fitted_to_a_false_claim_is_rejected_by_the_bits(h, fitted, name):
+    """The product's false value carried into the ReLU's Hadamard sumcheck (its A_in or G_Z factor
+    fitted), and one of the ReLU's factors fitted there: that factor's claim on the bits (S is
+    1 − the top bit, Z' and G_A' the rescale weights) must reject."""
+    assert_rejected_by(*prove(h, _bit_zero_set(h, name), mal.Script(tables=fitted)), "merge B")
+
+
+def test_binarity_run_over_other_bits_than_the_committed_ones_is_rejected(h):
+    """The wrongly rounded run, binarity's sumcheck run over the honest (binary) bits: it holds,
+    and the claim that ties its value to the committed bits must reject."""
+    honest = h.tables.bits("Z")
+    width = 1 << h.layout.log_bits
+    script = mal.Script(tables={b"binarity BZ": lambda _t, _p: [cl.BitTable(honest, width), cl.BitTable(honest, width, -1)]})
+    assert_rejected_by(*prove(h, _wrongly_rounded(h), script), "merge B")
+
+
+def test_a_mislabelled_sample_is_rejected_by_the_loss(h):
+    """Trained on one label, committed with another (a one-hot row either way): the prover checks
+    the targets and opens D_Y on the committed labels, and trains on the others; only the loss
+    gradient's claim on the scheduled targets ties the training to the committed D_Y."""
+    committed = pc.copy_tables(h.tables)
+    n = int(np.asarray(h.layout.schedule)[0, 0])
+    committed.data_y[n, :3] = np.roll(committed.data_y[n, :3], 1)
+    scale = np.int64(1 << h.layout.frac_bits)
+    y = _kernels.fr_from_i64(committed.data_y.reshape(-1))
+    y_minus = _kernels.fr_from_i64(committed.data_y.reshape(-1) - scale)
+    entries = lambda _t, _p: [y, y_minus]  # noqa: E731
+    script = mal.Script(tables={b"targets entries": entries, b"merge Y": lambda _t, _p: [y]})
+    assert_rejected_by(*prove(h, h.tables, script, committed=committed), "merge Y")
+
+
 # ---- R3: binarity, and a value rounded wrongly --------------------------------------------------------
 
 
