@@ -10,7 +10,7 @@ KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find
 EXT := $(STAMPS)/kernels
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
 
-.PHONY: all setup demo test test-rust test-python test-contracts bench bench-deps bench-ezkl clean
+.PHONY: all setup demo test test-rust test-python test-contracts bench bench-deps bench-ezkl clean mutation
 
 all: setup
 
@@ -61,6 +61,12 @@ test-contracts: $(STAMPS)/npm
 
 test-python: setup $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/postgresql
 	$(PY) -m pytest
+
+# The verifier's mutants (tests/mutants.toml), one at a time in a scratch copy, against the proof
+# tests: fails unless every one is killed. Run it before resolving an issue that touches
+# zkdl/proof/. Options through MUTATION_ARGS, e.g. make mutation MUTATION_ARGS='--jobs 2'.
+mutation: setup
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 
 bench: setup
 	$(PY) bench/kernels.py
