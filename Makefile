@@ -10,7 +10,7 @@ KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find
 EXT := $(STAMPS)/kernels
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
 
-.PHONY: all setup demo test test-rust test-python test-contracts bench bench-deps bench-ezkl clean
+.PHONY: all setup demo test test-rust test-python test-contracts golden bench bench-deps bench-ezkl clean
 
 all: setup
 
@@ -61,6 +61,10 @@ test-contracts: $(STAMPS)/npm
 
 test-python: setup $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/postgresql
 	$(PY) -m pytest
+
+# Regenerates tests/vectors/golden.zkdl: only with a bump of the proof version (see the script).
+golden: setup
+	$(PY) -m scripts.golden_bundle
 
 bench: setup
 	$(PY) bench/kernels.py
