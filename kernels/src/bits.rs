@@ -358,7 +358,7 @@ pub fn fold_high(bits: &[u64], width: u32, point: &[Fr]) -> Result<Vec<Fr>> {
 pub fn pack_field_limbs(limbs: &[u64], width: u32) -> Result<Vec<u64>> {
     check_width(width)?;
     let w = width as usize;
-    if limbs.len() % (4 * w) != 0 {
+    if !limbs.len().is_multiple_of(4 * w) {
         return Err(KernelError::InvalidArgument(format!("{} elements are not a whole number of {w}-bit words", limbs.len() / 4)));
     }
     let one = Fr::one().0 .0;

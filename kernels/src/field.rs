@@ -101,7 +101,7 @@ pub fn batch_inverse(a: &[Fr]) -> Result<Vec<Fr>> {
     }
     let mut out = a.to_vec();
     ark_ff::batch_inversion(&mut out);
-    debug_assert!(out.first().map_or(true, |x| (*x * a[0]).is_one()));
+    debug_assert!(out.first().is_none_or(|x| (*x * a[0]).is_one()));
     Ok(out)
 }
 

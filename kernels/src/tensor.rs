@@ -30,8 +30,11 @@ pub struct Term<'a> {
     pub factors: Vec<Factor<'a>>,
 }
 
-/// For each factor, the pairs (bit of x, bit of the factor's index).
-fn bit_maps(log_shape: &[u32], term: &Term<'_>) -> Result<Vec<Vec<(u32, u32)>>> {
+/// A factor's pairs (bit of x, bit of the factor's index).
+type BitMap = Vec<(u32, u32)>;
+
+/// For each factor, its bit map.
+fn bit_maps(log_shape: &[u32], term: &Term<'_>) -> Result<Vec<BitMap>> {
     let mut offsets = vec![0u32; log_shape.len()]; // the lowest variable of each axis
     for i in (0..log_shape.len().saturating_sub(1)).rev() {
         offsets[i] = offsets[i + 1] + log_shape[i + 1];
@@ -81,8 +84,8 @@ pub fn combination(log_shape: &[u32], terms: &[Term<'_>]) -> Result<Vec<Fr>> {
     struct Prepared<'a> {
         coefficient: Fr,
         inner_vector: Vec<Fr>,                     // the product of the factors inside the block
-        outer: Vec<(&'a [Fr], Vec<(u32, u32)>)>,   // factors above the block: one value per block
-        mixed: Vec<(&'a [Fr], Vec<(u32, u32)>, Vec<usize>)>, // straddling factors: high map, low indices
+        outer: Vec<(&'a [Fr], BitMap)>,             // factors above the block: one value per block
+        mixed: Vec<(&'a [Fr], BitMap, Vec<usize>)>, // straddling factors: high map, low indices
     }
     let mut prepared = Vec::with_capacity(terms.len());
     for term in terms {
