@@ -43,9 +43,7 @@ fn main() {
             })
             .fold(f64::INFINITY, f64::min);
     let max_msm = 1usize << msm_logs.iter().max().copied().unwrap_or(16);
-    let bases: Vec<G1Affine> = G1Projective::normalize_batch(
-        &(0..1024).map(|_| G1Projective::rand(&mut rng)).collect::<Vec<_>>(),
-    );
+    let bases: Vec<G1Affine> = G1Projective::normalize_batch(&(0..1024).map(|_| G1Projective::rand(&mut rng)).collect::<Vec<_>>());
     let points: Vec<G1Affine> = bases.iter().cycle().take(max_msm).copied().collect();
     let scalars: Vec<Fr> = (0..max_msm).map(|_| Fr::rand(&mut rng)).collect();
     let msm: Vec<String> = msm_logs

@@ -177,7 +177,11 @@ const MUL_CHUNK: usize = 256;
 /// The signed wNAF digits (least significant first) of a GLV half with its sign applied.
 fn signed_wnaf((positive, k): (bool, Fr)) -> Vec<i64> {
     let digits = k.into_bigint().find_wnaf(WNAF_WIDTH).expect("width in 2..64");
-    if positive { digits } else { digits.into_iter().map(|d| -d).collect() }
+    if positive {
+        digits
+    } else {
+        digits.into_iter().map(|d| -d).collect()
+    }
 }
 
 /// Adds `digit`·T to `acc` where table[i] = (2i + 1)·T (digit odd or zero).

@@ -83,7 +83,7 @@ pub fn combination(log_shape: &[u32], terms: &[Term<'_>]) -> Result<Vec<Fr>> {
     let inner = 1usize << inner_vars;
     struct Prepared<'a> {
         coefficient: Fr,
-        inner_vector: Vec<Fr>,                     // the product of the factors inside the block
+        inner_vector: Vec<Fr>,                      // the product of the factors inside the block
         outer: Vec<(&'a [Fr], BitMap)>,             // factors above the block: one value per block
         mixed: Vec<(&'a [Fr], BitMap, Vec<usize>)>, // straddling factors: high map, low indices
     }
@@ -197,7 +197,8 @@ mod tests {
         let t = vec![Fr::one(); 4];
         let bad_axis = [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![2], table: &t }] }];
         assert!(combination(&[2, 2], &bad_axis).is_err());
-        let twice = [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![0], table: &t }, Factor { axes: vec![0], table: &t }] }];
+        let twice =
+            [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![0], table: &t }, Factor { axes: vec![0], table: &t }] }];
         assert!(combination(&[2, 2], &twice).is_err());
         let short = [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![0, 1], table: &t }] }];
         assert!(matches!(combination(&[2, 2], &short), Err(KernelError::LengthMismatch { .. })));

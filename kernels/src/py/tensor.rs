@@ -15,11 +15,7 @@ type TermOwned = (Fr, Vec<(Vec<usize>, Vec<Fr>)>);
 /// (α as uint64[4], [(axes, uint64[2^Σ log, 4] table), …]); a factor's axes index `log_shape` and
 /// give the table's row-major order; the factors of one term cover disjoint axes.
 #[pyfunction]
-fn fr_tensor_combination<'py>(
-    py: Python<'py>,
-    log_shape: Vec<u32>,
-    terms: Vec<TermIn<'py>>,
-) -> PyResult<Bound<'py, PyArray2<u64>>> {
+fn fr_tensor_combination<'py>(py: Python<'py>, log_shape: Vec<u32>, terms: Vec<TermIn<'py>>) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let mut owned: Vec<TermOwned> = Vec::with_capacity(terms.len());
     for (coefficient, factors) in &terms {
         let factors = factors.iter().map(|(axes, table)| Ok((axes.clone(), fr_vec(table)?))).collect::<PyResult<Vec<_>>>()?;
