@@ -12,7 +12,7 @@ import pytest
 
 from scripts import golden_bundle as golden
 from zkdl import api
-from zkdl.proof.bundle import Bundle
+from zkdl.proof.bundle import Bundle, BundleFormatError
 
 REGENERATE = (
     "if the change is intended, bump the proof version (zkdl.proof.bundle.VERSION, "
@@ -39,12 +39,17 @@ def test_the_committed_bundle_verifies(committed):
 def test_reproving_the_golden_run_reproduces_the_committed_bundle(committed):
     reproved = golden.prove_golden()
     if reproved != committed:
-        old, new = Bundle.decode(committed), Bundle.decode(reproved)
-        where = "the statement" if old.statement != new.statement else _first_difference(old, new)
+        where = _first_difference(committed, reproved)
         pytest.fail(f"re-proving the golden run under its seed no longer gives golden.zkdl (first difference: {where}); {REGENERATE}")
 
 
-def _first_difference(old: Bundle, new: Bundle) -> str:
+def _first_difference(committed: bytes, reproved: bytes) -> str:
+    try:
+        old, new = Bundle.decode(committed), Bundle.decode(reproved)
+    except BundleFormatError as exc:
+        return f"the format ({exc.user_message})"
+    if old.statement != new.statement:
+        return "the statement"
     for i, (a, b) in enumerate(zip(old.messages, new.messages)):
         if Bundle(old.statement, (a,)).encode() != Bundle(old.statement, (b,)).encode():
             return f"message {i} ({a.label.decode()!r} now {b.label.decode()!r})"
