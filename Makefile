@@ -10,7 +10,7 @@ KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find
 EXT := $(STAMPS)/kernels
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
 
-.PHONY: all setup demo test test-rust test-python test-contracts bench bench-deps bench-ezkl clean mutation
+.PHONY: all setup demo test lint lint-rust lint-solidity test-rust test-python test-contracts golden mutation bench bench-deps bench-ezkl clean
 
 all: setup
 
@@ -49,7 +49,21 @@ $(STAMPS)/postgresql:
 demo: setup
 	$(VENV)/bin/zkdl demo
 
-test: test-rust test-contracts test-python
+test: lint test-rust test-contracts test-python
+
+# Linters, clean with warnings as errors; a suppression in the sources says why on its line. The
+# Python linters (ruff, mypy) belong here too, as a lint-python prerequisite of `lint`.
+lint: lint-rust lint-solidity
+
+# Clippy with the Python bindings, so the extension's code is linted too; pyo3's build script asks
+# the venv's interpreter for its configuration, as in the extension build.
+lint-rust: $(STAMPS)/venv
+	cargo fmt --manifest-path kernels/Cargo.toml -- --check
+	PYO3_PYTHON=$(abspath $(PY)) cargo clippy --release --manifest-path kernels/Cargo.toml --all-targets --features python -- -D warnings
+
+# --disc: no update check (offline machines); --noPoster: no advertisement in the output.
+lint-solidity: $(STAMPS)/npm
+	npx solhint --disc --noPoster --max-warnings 0 'contracts/**/*.sol'
 
 test-rust:
 	# Its own target dir: the extension build (other features) would otherwise overwrite the cdylib
@@ -67,6 +81,10 @@ test-python: setup $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/postgresql
 # zkdl/proof/. Options through MUTATION_ARGS, e.g. make mutation MUTATION_ARGS='--jobs 2'.
 mutation: setup
 	$(PY) scripts/mutation.py $(MUTATION_ARGS)
+
+# Regenerates tests/vectors/golden.zkdl: only with a bump of the proof version (see the script).
+golden: setup
+	$(PY) -m scripts.golden_bundle
 
 bench: setup
 	$(PY) bench/kernels.py

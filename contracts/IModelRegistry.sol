@@ -62,6 +62,7 @@ interface IModelRegistry {
     }
 
     /// @dev An attestation (one per verifier and model, final). `verifierVersion` is the model's.
+    /* solhint-disable-next-line gas-struct-packing */ // an ABI type, never stored: its field order is the ABI
     struct Attestation {
         address verifier;
         Verdict verdict;
@@ -125,7 +126,15 @@ interface IModelRegistry {
     // Events
     // ----------------------------------------------------------------------------------------------
 
-    /// @dev A model was registered. Carries the full registration so indexers need no extra call.
+    /**
+     * @notice A model was registered. Carries the full registration so indexers need no extra call.
+     * @param modelId The new model's id.
+     * @param owner The model's owner.
+     * @param cWTDigest The digest of the final-weights commitment (indexed, so buyers can find a model by it).
+     * @param registration The registration as submitted.
+     * @param submitter The account that sent the transaction (the owner or a relayer).
+     * @param registeredAt The block timestamp of the registration.
+     */
     event ModelRegistered(
         bytes32 indexed modelId,
         address indexed owner,
@@ -134,7 +143,16 @@ interface IModelRegistry {
         address submitter,
         uint48 registeredAt
     );
-    /// @dev A verifier attested a model.
+    /**
+     * @notice A verifier attested a model.
+     * @param modelId The attested model.
+     * @param verifier The verifier whose attestation this is.
+     * @param verdict Valid or Invalid.
+     * @param verifierVersion The verifier version (the model's).
+     * @param reportDigest The digest of the verifier's report.
+     * @param submitter The account that sent the transaction (the verifier or a relayer).
+     * @param attestedAt The block timestamp of the attestation.
+     */
     event ModelAttested(
         bytes32 indexed modelId,
         address indexed verifier,
@@ -144,11 +162,26 @@ interface IModelRegistry {
         address submitter,
         uint48 attestedAt
     );
-    /// @dev The owner revoked a model (final).
+    /* solhint-disable gas-indexed-events */ // indexing a field moves it into the topics: another event ABI
+    /**
+     * @notice The owner revoked a model (final).
+     * @param modelId The revoked model.
+     * @param owner The model's owner.
+     * @param revokedAt The block timestamp of the revocation.
+     */
     event ModelRevoked(bytes32 indexed modelId, address indexed owner, uint48 revokedAt);
-    /// @dev The quorum of valid attestations needed for Verified changed.
+    /**
+     * @notice The quorum of valid attestations needed for Verified changed.
+     * @param previousQuorum The quorum before.
+     * @param newQuorum The quorum now.
+     */
     event QuorumChanged(uint32 previousQuorum, uint32 newQuorum);
-    /// @dev A signer's nonce was consumed by a signed message or cancelled.
+    /* solhint-enable gas-indexed-events */
+    /**
+     * @notice A signer's nonce was consumed by a signed message or cancelled.
+     * @param signer The signer.
+     * @param nonce The nonce.
+     */
     event NonceUsed(address indexed signer, uint256 indexed nonce);
 
     // ----------------------------------------------------------------------------------------------
@@ -241,6 +274,9 @@ interface IModelRegistry {
 
     /**
      * @notice The id a registration by `owner` of (`cWTDigest`, `proofDigest`) gets on this chain and registry.
+     * @param owner The model's owner.
+     * @param cWTDigest The digest of the final-weights commitment.
+     * @param proofDigest The digest of the proof bundle.
      * @return keccak256(abi.encode(block.chainid, address(this), owner, cWTDigest, proofDigest)).
      */
     function computeModelId(address owner, bytes32 cWTDigest, bytes32 proofDigest) external view returns (bytes32);
@@ -281,7 +317,8 @@ interface IModelRegistry {
      * @param modelId The model id.
      * @param offset First index; must not exceed `total`.
      * @param limit Page size, 1 to `MAX_PAGE_SIZE`.
-     * @return page The attestations; total The number of attestations.
+     * @return page The attestations.
+     * @return total The number of attestations.
      */
     function getAttestations(
         bytes32 modelId,
@@ -293,7 +330,8 @@ interface IModelRegistry {
      * @notice A page of all model ids, in registration order.
      * @param offset First index; must not exceed `total`.
      * @param limit Page size, 1 to `MAX_PAGE_SIZE`.
-     * @return page The ids; total The number of registered models.
+     * @return page The ids.
+     * @return total The number of registered models.
      */
     function getModelIds(uint256 offset, uint256 limit) external view returns (bytes32[] memory page, uint256 total);
 
@@ -302,7 +340,8 @@ interface IModelRegistry {
      * @param owner The owner.
      * @param offset First index; must not exceed `total`.
      * @param limit Page size, 1 to `MAX_PAGE_SIZE`.
-     * @return page The ids; total The number of models of `owner`.
+     * @return page The ids.
+     * @return total The number of models of `owner`.
      */
     function getModelIdsByOwner(
         address owner,
@@ -322,8 +361,14 @@ interface IModelRegistry {
     /// @return The quorum.
     function quorum() external view returns (uint32);
 
-    /// @notice The EIP-712 digest a registration signature signs (for clients to cross-check).
-    /// @return The typed-data hash.
+    /**
+     * @notice The EIP-712 digest a registration signature signs (for clients to cross-check).
+     * @param owner The model owner and signer.
+     * @param registration The registration.
+     * @param nonce The signer's nonce.
+     * @param deadline Last valid block timestamp of the signature.
+     * @return The typed-data hash.
+     */
     function hashRegistration(
         address owner,
         RegistrationRequest calldata registration,
@@ -331,8 +376,14 @@ interface IModelRegistry {
         uint256 deadline
     ) external view returns (bytes32);
 
-    /// @notice The EIP-712 digest an attestation signature signs (for clients to cross-check).
-    /// @return The typed-data hash.
+    /**
+     * @notice The EIP-712 digest an attestation signature signs (for clients to cross-check).
+     * @param verifier The verifier and signer.
+     * @param attestation The attestation.
+     * @param nonce The signer's nonce.
+     * @param deadline Last valid block timestamp of the signature.
+     * @return The typed-data hash.
+     */
     function hashAttestation(
         address verifier,
         AttestationRequest calldata attestation,

@@ -2,7 +2,6 @@
 // zkdl (contracts/ModelRegistry.sol)
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -17,35 +16,38 @@ import {IModelRegistry} from "./IModelRegistry.sol";
  * AccessControlEnumerable makes the verifier set listable on-chain (getRoleMembers).
  */
 contract ModelRegistry is IModelRegistry, AccessControlEnumerable, EIP712, Pausable {
-    /// @dev Accounts whose attestations count towards a model's status.
+    /// @notice Accounts whose attestations count towards a model's status.
     bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
-    /// @dev Accounts that may pause and unpause registrations and attestations.
+    /// @notice Accounts that may pause and unpause registrations and attestations.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @dev Largest page the list getters return, so a page always fits in an eth_call.
+    /// @notice Largest page the list getters return, so a page always fits in an eth_call.
     uint256 public constant MAX_PAGE_SIZE = 100;
-    /// @dev Longest accepted URI in bytes; bounds what every indexer must store per model.
+    /// @notice Longest accepted URI in bytes; bounds what every indexer must store per model.
     uint256 public constant MAX_URI_LENGTH = 2048;
 
-    /// @dev EIP-712 type of a registration signed by the owner (strings are hashed, per EIP-712).
+    /* solhint-disable gas-small-strings */ // EIP-712 fixes the type strings; they are hashed at compile time
+    /// @notice EIP-712 type of a registration signed by the owner (strings are hashed, per EIP-712).
     bytes32 public constant REGISTRATION_TYPEHASH =
         keccak256(
             "Registration(address owner,bytes32 cDataDigest,bytes32 cW0Digest,bytes32 cWTDigest,"
             "bytes32 statementDigest,bytes32 proofDigest,bytes32 verifierVersion,string bundleUri,"
             "string metadataUri,uint256 nonce,uint256 deadline)"
         );
-    /// @dev EIP-712 type of an attestation. The verifier's address is part of the message so that one
+    /// @notice EIP-712 type of an attestation. The verifier's address is part of the message so that one
     /// signature can never count for another ERC-1271 wallet controlled by the same key.
     bytes32 public constant ATTESTATION_TYPEHASH =
         keccak256(
             "Attestation(address verifier,bytes32 modelId,uint8 verdict,bytes32 verifierVersion,"
             "bytes32 reportDigest,uint256 nonce,uint256 deadline)"
         );
+    /* solhint-enable gas-small-strings */
 
     mapping(bytes32 modelId => Model) private _models;
     bytes32[] private _modelIds;
     mapping(address owner => bytes32[] modelIds) private _modelIdsByOwner;
     /// @dev Stored form of an attestation: its verifier version always equals the model's (a rule of
     /// `_checkAttestable`), so it is not stored again, saving one storage slot per attestation.
+    /* solhint-disable-next-line gas-struct-packing */ // two slots already: the rule counts the enum as a whole slot
     struct StoredAttestation {
         address verifier;
         Verdict verdict;
@@ -61,6 +63,7 @@ contract ModelRegistry is IModelRegistry, AccessControlEnumerable, EIP712, Pausa
     uint32 private _quorum;
 
     /**
+     * @notice Deploys the registry with its first admin and quorum.
      * @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
      * @param initialQuorum Valid attestations needed for Verified (at least 1).
      */
@@ -195,6 +198,7 @@ contract ModelRegistry is IModelRegistry, AccessControlEnumerable, EIP712, Pausa
         }
         if (model.revokedAt != 0) view_.status = Status.Revoked;
         else if (view_.invalidCount > 0) view_.status = Status.Disputed;
+        /* solhint-disable-next-line gas-strict-inequalities */ // "at least quorum"; a strict form changes the code
         else if (view_.validCount >= view_.quorum) view_.status = Status.Verified;
         else view_.status = Status.Pending;
     }
@@ -270,7 +274,11 @@ contract ModelRegistry is IModelRegistry, AccessControlEnumerable, EIP712, Pausa
         return "1.0.0";
     }
 
-    /// @dev ERC-165: the AccessControl interfaces plus IModelRegistry.
+    /**
+     * @notice Whether the registry implements an interface (ERC-165).
+     * @param interfaceId The ERC-165 interface identifier.
+     * @return True for IModelRegistry and the interfaces of AccessControlEnumerable.
+     */
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(IModelRegistry).interfaceId || super.supportsInterface(interfaceId);
     }

@@ -5,26 +5,44 @@ pragma solidity 0.8.30;
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
-/// @dev A contract wallet that accepts signatures of one EOA key (ERC-1271), to test that the
-/// registry accepts contract owners and verifiers.
+/**
+ * @title ERC1271WalletMock
+ * @notice A contract wallet that accepts signatures of one EOA key (ERC-1271), to test that the
+ * registry accepts contract owners and verifiers.
+ */
 contract ERC1271WalletMock is IERC1271 {
-    address public immutable signer;
+    /// @notice The EOA whose signatures the wallet accepts and who may send calls through it.
+    address public immutable SIGNER;
 
+    /// @dev Only the signer may send calls through the wallet.
+    error ERC1271WalletMockNotSigner(address caller);
+
+    /**
+     * @notice A wallet of one key.
+     * @param signer_ The EOA whose signatures the wallet accepts.
+     */
     constructor(address signer_) {
-        signer = signer_;
+        SIGNER = signer_;
     }
 
     /// @inheritdoc IERC1271
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(hash, signature);
-        return err == ECDSA.RecoverError.NoError && recovered == signer ? this.isValidSignature.selector : bytes4(0);
+        return err == ECDSA.RecoverError.NoError && recovered == SIGNER ? this.isValidSignature.selector : bytes4(0);
     }
 
-    /// @dev Lets the wallet send calls (e.g. registerModel, attest) as itself.
+    /**
+     * @notice Sends a call as the wallet (e.g. registerModel, attest); a revert is passed on unchanged.
+     * @param target The contract to call.
+     * @param data The calldata.
+     * @return The call's return data.
+     */
     function execute(address target, bytes calldata data) external returns (bytes memory) {
-        require(msg.sender == signer, "ERC1271WalletMock: not signer");
+        if (msg.sender != SIGNER) revert ERC1271WalletMockNotSigner(msg.sender);
+        /* solhint-disable-next-line avoid-low-level-calls */ // forwarding any call is what a wallet does
         (bool ok, bytes memory ret) = target.call(data);
         if (!ok) {
+            /* solhint-disable-next-line no-inline-assembly */ // re-raise the callee's revert data as is
             assembly {
                 revert(add(ret, 32), mload(ret))
             }

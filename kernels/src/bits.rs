@@ -92,14 +92,17 @@ pub fn partial_evaluate(bits: &[u64], width: u32, point: &[Fr]) -> Result<Vec<Fr
         .par_iter()
         .zip(&eq)
         .with_min_len(PAR_MIN_LEN)
-        .fold(|| vec![Fr::zero(); w], |mut acc, (&word, e)| {
-            let mut rest = word;
-            while rest != 0 {
-                acc[rest.trailing_zeros() as usize] += e;
-                rest &= rest - 1;
-            }
-            acc
-        })
+        .fold(
+            || vec![Fr::zero(); w],
+            |mut acc, (&word, e)| {
+                let mut rest = word;
+                while rest != 0 {
+                    acc[rest.trailing_zeros() as usize] += e;
+                    rest &= rest - 1;
+                }
+                acc
+            },
+        )
         .reduce(|| vec![Fr::zero(); w], |a, b| a.iter().zip(&b).map(|(x, y)| *x + y).collect()))
 }
 
@@ -150,10 +153,13 @@ pub fn weighted_sums(bits: &[u64], width: u32, weights: &[&[Fr]]) -> Result<Vec<
             }
             acc
         })
-        .reduce(|| vec![Fr::zero(); k * c * 256], |mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
-        });
+        .reduce(
+            || vec![Fr::zero(); k * c * 256],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
     Ok((0..k)
         .map(|w| {
             let mut out = vec![Fr::zero(); width as usize];
@@ -225,10 +231,13 @@ pub fn gram(bits: &[u64], width: u32, weights: &[Fr]) -> Result<Vec<Fr>> {
             }
             acc
         })
-        .reduce(|| vec![Fr::zero(); total], |mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
-        });
+        .reduce(
+            || vec![Fr::zero(); total],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
     let blocks: Vec<Vec<Fr>> = pairs
         .par_iter()
         .zip(&offsets)
@@ -310,11 +319,7 @@ pub fn bind_low(bits: &[u64], width: u32, point: &[Fr]) -> Result<Vec<Fr>> {
             tables[p * 256 + byte] = prior + if j < width as usize { eq[j] } else { Fr::zero() };
         }
     }
-    Ok(bits
-        .par_iter()
-        .with_min_len(PAR_MIN_LEN)
-        .map(|&word| (0..c).map(|p| tables[p * 256 + chunk_of(word, p)]).sum())
-        .collect())
+    Ok(bits.par_iter().with_min_len(PAR_MIN_LEN).map(|&word| (0..c).map(|p| tables[p * 256 + chunk_of(word, p)]).sum()).collect())
 }
 
 /// Binds the highest len(point) variables of the flat bit tensor (n·width entries, a power of
@@ -347,10 +352,13 @@ pub fn fold_high(bits: &[u64], width: u32, point: &[Fr]) -> Result<Vec<Fr>> {
             }
             acc
         })
-        .reduce(|| vec![Fr::zero(); g], |mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
-        }))
+        .reduce(
+            || vec![Fr::zero(); g],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        ))
 }
 
 /// Packs a 0/1 field vector (flat index i·width + j) into words; any other value is an error.
@@ -358,7 +366,7 @@ pub fn fold_high(bits: &[u64], width: u32, point: &[Fr]) -> Result<Vec<Fr>> {
 pub fn pack_field_limbs(limbs: &[u64], width: u32) -> Result<Vec<u64>> {
     check_width(width)?;
     let w = width as usize;
-    if limbs.len() % (4 * w) != 0 {
+    if !limbs.len().is_multiple_of(4 * w) {
         return Err(KernelError::InvalidArgument(format!("{} elements are not a whole number of {w}-bit words", limbs.len() / 4)));
     }
     let one = Fr::one().0 .0;

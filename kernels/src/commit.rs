@@ -17,8 +17,8 @@ use crate::curve::{self, subset_sum};
 use crate::error::{KernelError, Result};
 use crate::{Fr, G1Affine, G1Projective};
 use ark_ec::{CurveGroup, VariableBaseMSM};
-use ark_ff::Zero;
 use ark_ff::PrimeField;
+use ark_ff::Zero;
 use rayon::prelude::*;
 use std::sync::OnceLock;
 
@@ -151,7 +151,11 @@ impl CommitKey {
                 .map(|i| {
                     (0..g / 8).fold(G1Projective::zero(), |acc, group| {
                         let byte = byte_at(bits, width, i * g + 8 * group);
-                        if byte == 0 { acc } else { acc + tables[group * 256 + byte] }
+                        if byte == 0 {
+                            acc
+                        } else {
+                            acc + tables[group * 256 + byte]
+                        }
                     })
                 })
                 .collect()
@@ -302,7 +306,10 @@ pub mod cache {
         let mut header = [0u8; HEADER];
         file.read_exact(&mut header).ok()?;
         let count = u64::from_be_bytes(header[MAGIC.len()..].try_into().ok()?);
-        if &header[..MAGIC.len()] != MAGIC || !count.is_power_of_two() || file.metadata().ok()?.len() != HEADER as u64 + count.checked_mul(curve::POINT_BYTES as u64)? {
+        if &header[..MAGIC.len()] != MAGIC
+            || !count.is_power_of_two()
+            || file.metadata().ok()?.len() != HEADER as u64 + count.checked_mul(curve::POINT_BYTES as u64)?
+        {
             return None;
         }
         let take = (count as usize).min(n); // both powers of two: a pinned length
@@ -451,7 +458,15 @@ mod tests {
         let mut magic = good.clone();
         magic[0] ^= 0xff;
         let truncated = good[..good.len() - 1].to_vec();
-        for (name, bad) in [("flipped", flipped), ("swapped", swapped), ("foreign", foreign), ("huge", huge), ("magic", magic), ("truncated", truncated), ("empty", vec![])] {
+        for (name, bad) in [
+            ("flipped", flipped),
+            ("swapped", swapped),
+            ("foreign", foreign),
+            ("huge", huge),
+            ("magic", magic),
+            ("truncated", truncated),
+            ("empty", vec![]),
+        ] {
             std::fs::write(cache::path(&dir, tag), &bad).unwrap();
             assert!(cache::load(&dir, tag, 32).is_empty(), "{name}");
             assert_eq!(cache::generators(Some(&dir), tag, 32).unwrap(), fresh, "{name}");
@@ -500,7 +515,9 @@ mod tests {
     #[test]
     fn bit_rows_agree_with_the_field_path() {
         let mut rng = rng();
-        for (g, width, n) in [(1usize, 1usize, 3usize), (8, 4, 6), (16, 64, 3), (64, 8, 24), (4, 16, 1), (8, 2, 64), (16, 64, 32), (64, 64, 64)] {
+        for (g, width, n) in
+            [(1usize, 1usize, 3usize), (8, 4, 6), (16, 64, 3), (64, 8, 24), (4, 16, 1), (8, 2, 64), (16, 64, 32), (64, 64, 64)]
+        {
             let key = CommitKey::new(b"test/bits", g).unwrap();
             let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
             let words: Vec<u64> = (0..n).map(|i| if i % 5 == 1 { 0 } else { rng.gen::<u64>() & mask }).collect();

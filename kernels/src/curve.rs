@@ -177,7 +177,11 @@ const MUL_CHUNK: usize = 256;
 /// The signed wNAF digits (least significant first) of a GLV half with its sign applied.
 fn signed_wnaf((positive, k): (bool, Fr)) -> Vec<i64> {
     let digits = k.into_bigint().find_wnaf(WNAF_WIDTH).expect("width in 2..64");
-    if positive { digits } else { digits.into_iter().map(|d| -d).collect() }
+    if positive {
+        digits
+    } else {
+        digits.into_iter().map(|d| -d).collect()
+    }
 }
 
 /// Adds `digit`·T to `acc` where table[i] = (2i + 1)·T (digit odd or zero).
@@ -243,7 +247,7 @@ pub fn scale_each(points: &[G1Affine], scalars: &[Fr]) -> Result<Vec<G1Affine>> 
 /// shared inversion. A weight of one costs no scalar multiplication (the inner-product argument's
 /// generator fold, with its common factor kept aside, is P_lo + c²·P_hi).
 pub fn fold(points: &[G1Affine], w_lo: Fr, w_hi: Fr) -> Result<Vec<G1Affine>> {
-    if points.len() % 2 != 0 {
+    if !points.len().is_multiple_of(2) {
         return Err(KernelError::InvalidArgument(format!("{} points do not split into two halves", points.len())));
     }
     let (lo, hi) = points.split_at(points.len() / 2);

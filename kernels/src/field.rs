@@ -33,12 +33,7 @@ pub fn vec_from_i64(values: &[i64]) -> Vec<Fr> {
 }
 
 pub fn vec_to_i64(values: &[Fr]) -> Result<Vec<i64>> {
-    values
-        .par_iter()
-        .with_min_len(PAR_MIN_LEN)
-        .enumerate()
-        .map(|(index, v)| to_i64(v).ok_or(KernelError::OutOfRange { index }))
-        .collect()
+    values.par_iter().with_min_len(PAR_MIN_LEN).enumerate().map(|(index, v)| to_i64(v).ok_or(KernelError::OutOfRange { index })).collect()
 }
 
 /// Canonical 32-byte big-endian encoding (EVM word order).
@@ -101,7 +96,7 @@ pub fn batch_inverse(a: &[Fr]) -> Result<Vec<Fr>> {
     }
     let mut out = a.to_vec();
     ark_ff::batch_inversion(&mut out);
-    debug_assert!(out.first().map_or(true, |x| (*x * a[0]).is_one()));
+    debug_assert!(out.first().is_none_or(|x| (*x * a[0]).is_one()));
     Ok(out)
 }
 

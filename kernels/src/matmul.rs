@@ -37,11 +37,8 @@ pub fn matmul_i64(a: &[i64], b: &[i64], m: usize, k: usize, n: usize) -> Result<
     let bound = magnitude_bits(a) + magnitude_bits(b) + usize::BITS - k.leading_zeros();
     let checked = bound >= 127;
     let bt: Vec<i64> = (0..n * k).map(|idx| b[(idx % k) * n + idx / k]).collect();
-    let wide: Vec<Option<i128>> = (0..m * n)
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|idx| dot(&a[(idx / n) * k..][..k], &bt[(idx % n) * k..][..k], checked))
-        .collect();
+    let wide: Vec<Option<i128>> =
+        (0..m * n).into_par_iter().with_min_len(64).map(|idx| dot(&a[(idx / n) * k..][..k], &bt[(idx % n) * k..][..k], checked)).collect();
     let mut out = Vec::with_capacity(m * n);
     let mut max_bits = 1;
     for (idx, value) in wide.into_iter().enumerate() {
@@ -60,9 +57,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn naive(a: &[i64], b: &[i64], m: usize, k: usize, n: usize) -> Vec<i128> {
-        (0..m * n)
-            .map(|idx| (0..k).map(|l| a[(idx / n) * k + l] as i128 * b[l * n + idx % n] as i128).sum())
-            .collect()
+        (0..m * n).map(|idx| (0..k).map(|l| a[(idx / n) * k + l] as i128 * b[l * n + idx % n] as i128).sum()).collect()
     }
 
     #[test]

@@ -66,10 +66,7 @@ pub fn partial_evaluate(a: &[Fr], log_shape: &[u32], axis: usize, point: &[Fr]) 
 }
 
 fn axis_vars(log_shape: &[u32], axis: usize) -> Result<u32> {
-    log_shape
-        .get(axis)
-        .copied()
-        .ok_or_else(|| KernelError::InvalidArgument(format!("axis {axis} of a {}-axis tensor", log_shape.len())))
+    log_shape.get(axis).copied().ok_or_else(|| KernelError::InvalidArgument(format!("axis {axis} of a {}-axis tensor", log_shape.len())))
 }
 
 /// Σ_k weights[k]·a[…, k, …] over one axis of a row-major tensor (axis lengths 2^log_shape[i]):

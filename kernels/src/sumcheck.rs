@@ -62,18 +62,21 @@ impl ProductSumcheck {
         let sums = (0..half)
             .into_par_iter()
             .with_min_len(PAR_MIN_LEN / 4)
-            .fold(|| [Fr::zero(); MAX_POINTS], |acc, j| {
-                let mut products = [Fr::one(); MAX_POINTS];
-                for table in &self.tables {
-                    // The restriction of f to the line through x = (0, j) and (1, j), at t = 0..d.
-                    let (mut value, step) = (table[2 * j], table[2 * j + 1] - table[2 * j]);
-                    for p in products[..=d].iter_mut() {
-                        *p *= value;
-                        value += step;
+            .fold(
+                || [Fr::zero(); MAX_POINTS],
+                |acc, j| {
+                    let mut products = [Fr::one(); MAX_POINTS];
+                    for table in &self.tables {
+                        // The restriction of f to the line through x = (0, j) and (1, j), at t = 0..d.
+                        let (mut value, step) = (table[2 * j], table[2 * j + 1] - table[2 * j]);
+                        for p in products[..=d].iter_mut() {
+                            *p *= value;
+                            value += step;
+                        }
                     }
-                }
-                add(acc, products)
-            })
+                    add(acc, products)
+                },
+            )
             .reduce(|| [Fr::zero(); MAX_POINTS], add);
         Ok(sums[..=d].to_vec())
     }
@@ -130,9 +133,8 @@ mod tests {
         let factors: Vec<Vec<Fr>> = (0..k).map(|_| random_vec(1 << vars, &mut rng)).collect();
         let w = random_vec(vars, &mut rng);
         let eq = eq_vector(&w);
-        let mut claim: Fr = (0..1 << vars)
-            .map(|x| factors.iter().map(|f| f[x]).product::<Fr>() * if with_eq { eq[x] } else { Fr::one() })
-            .sum();
+        let mut claim: Fr =
+            (0..1 << vars).map(|x| factors.iter().map(|f| f[x]).product::<Fr>() * if with_eq { eq[x] } else { Fr::one() }).sum();
         let mut prover = ProductSumcheck::new(factors.clone(), with_eq.then_some(&w[..])).unwrap();
         let mut point = vec![];
         for _ in 0..vars {

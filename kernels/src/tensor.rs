@@ -30,8 +30,11 @@ pub struct Term<'a> {
     pub factors: Vec<Factor<'a>>,
 }
 
-/// For each factor, the pairs (bit of x, bit of the factor's index).
-fn bit_maps(log_shape: &[u32], term: &Term<'_>) -> Result<Vec<Vec<(u32, u32)>>> {
+/// A factor's pairs (bit of x, bit of the factor's index).
+type BitMap = Vec<(u32, u32)>;
+
+/// For each factor, its bit map.
+fn bit_maps(log_shape: &[u32], term: &Term<'_>) -> Result<Vec<BitMap>> {
     let mut offsets = vec![0u32; log_shape.len()]; // the lowest variable of each axis
     for i in (0..log_shape.len().saturating_sub(1)).rev() {
         offsets[i] = offsets[i + 1] + log_shape[i + 1];
@@ -80,9 +83,9 @@ pub fn combination(log_shape: &[u32], terms: &[Term<'_>]) -> Result<Vec<Fr>> {
     let inner = 1usize << inner_vars;
     struct Prepared<'a> {
         coefficient: Fr,
-        inner_vector: Vec<Fr>,                     // the product of the factors inside the block
-        outer: Vec<(&'a [Fr], Vec<(u32, u32)>)>,   // factors above the block: one value per block
-        mixed: Vec<(&'a [Fr], Vec<(u32, u32)>, Vec<usize>)>, // straddling factors: high map, low indices
+        inner_vector: Vec<Fr>,                      // the product of the factors inside the block
+        outer: Vec<(&'a [Fr], BitMap)>,             // factors above the block: one value per block
+        mixed: Vec<(&'a [Fr], BitMap, Vec<usize>)>, // straddling factors: high map, low indices
     }
     let mut prepared = Vec::with_capacity(terms.len());
     for term in terms {
@@ -194,7 +197,8 @@ mod tests {
         let t = vec![Fr::one(); 4];
         let bad_axis = [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![2], table: &t }] }];
         assert!(combination(&[2, 2], &bad_axis).is_err());
-        let twice = [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![0], table: &t }, Factor { axes: vec![0], table: &t }] }];
+        let twice =
+            [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![0], table: &t }, Factor { axes: vec![0], table: &t }] }];
         assert!(combination(&[2, 2], &twice).is_err());
         let short = [Term { coefficient: Fr::one(), factors: vec![Factor { axes: vec![0, 1], table: &t }] }];
         assert!(matches!(combination(&[2, 2], &short), Err(KernelError::LengthMismatch { .. })));

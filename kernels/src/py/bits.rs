@@ -19,14 +19,24 @@ fn bits_to_field<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: 
 }
 
 #[pyfunction]
-fn bits_fold<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32, r: PyReadonlyArray1<'py, u64>) -> PyResult<Bound<'py, PyArray2<u64>>> {
+fn bits_fold<'py>(
+    py: Python<'py>,
+    bits: PyReadonlyArray1<'py, u64>,
+    width: u32,
+    r: PyReadonlyArray1<'py, u64>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let (bits, r) = (bits.as_slice()?, fr_scalar(&r)?);
     let out = py.allow_threads(|| bits::fold(bits, width, r))?;
     Ok(fr_vec_to_py(py, &out))
 }
 
 #[pyfunction]
-fn bits_partial_evaluate<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32, point: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray2<u64>>> {
+fn bits_partial_evaluate<'py>(
+    py: Python<'py>,
+    bits: PyReadonlyArray1<'py, u64>,
+    width: u32,
+    point: PyReadonlyArray2<'py, u64>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let (bits, point) = (bits.as_slice()?, fr_vec(&point)?);
     let out = py.allow_threads(|| bits::partial_evaluate(bits, width, &point))?;
     Ok(fr_vec_to_py(py, &out))
@@ -51,7 +61,12 @@ fn bits_weighted_sums<'py>(
 
 /// The Gram matrix Σ_i w_i·bit_j1(i)·bit_j2(i), uint64[width·width, 4] row-major.
 #[pyfunction]
-fn bits_gram<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32, weights: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray2<u64>>> {
+fn bits_gram<'py>(
+    py: Python<'py>,
+    bits: PyReadonlyArray1<'py, u64>,
+    width: u32,
+    weights: PyReadonlyArray2<'py, u64>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let (bits, weights) = (bits.as_slice()?, fr_vec(&weights)?);
     let out = py.allow_threads(|| bits::gram(bits, width, &weights))?;
     Ok(fr_vec_to_py(py, &out))
@@ -59,7 +74,12 @@ fn bits_gram<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32,
 
 /// Binds the log2(width) bit variables: out[i] = Σ_j eq(point, j)·bit_j(i).
 #[pyfunction]
-fn bits_bind_low<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32, point: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray2<u64>>> {
+fn bits_bind_low<'py>(
+    py: Python<'py>,
+    bits: PyReadonlyArray1<'py, u64>,
+    width: u32,
+    point: PyReadonlyArray2<'py, u64>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let (bits, point) = (bits.as_slice()?, fr_vec(&point)?);
     let out = py.allow_threads(|| bits::bind_low(bits, width, &point))?;
     Ok(fr_vec_to_py(py, &out))
@@ -67,7 +87,12 @@ fn bits_bind_low<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: 
 
 /// Binds the highest len(point) variables of the flat bit tensor (a Hyrax row fold).
 #[pyfunction]
-fn bits_fold_high<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32, point: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray2<u64>>> {
+fn bits_fold_high<'py>(
+    py: Python<'py>,
+    bits: PyReadonlyArray1<'py, u64>,
+    width: u32,
+    point: PyReadonlyArray2<'py, u64>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let (bits, point) = (bits.as_slice()?, fr_vec(&point)?);
     let out = py.allow_threads(|| bits::fold_high(bits, width, &point))?;
     Ok(fr_vec_to_py(py, &out))

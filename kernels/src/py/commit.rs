@@ -35,14 +35,24 @@ impl PyCommitKey {
     }
 
     /// Row commitments of `uint64[m·g, 4]` field entries with `uint64[m, 4]` blinds.
-    fn commit_rows<'py>(&self, py: Python<'py>, values: PyReadonlyArray2<'py, u64>, blinds: PyReadonlyArray2<'py, u64>) -> PyResult<Points<'py>> {
+    fn commit_rows<'py>(
+        &self,
+        py: Python<'py>,
+        values: PyReadonlyArray2<'py, u64>,
+        blinds: PyReadonlyArray2<'py, u64>,
+    ) -> PyResult<Points<'py>> {
         let (values, blinds) = (fr_vec(&values)?, fr_vec(&blinds)?);
         let out = py.allow_threads(|| self.inner.commit_rows(&values, &blinds))?;
         Ok(points_out(py, &out))
     }
 
     /// Row commitments of `int64[m·g]` entries.
-    fn commit_rows_i64<'py>(&self, py: Python<'py>, values: PyReadonlyArray1<'py, i64>, blinds: PyReadonlyArray2<'py, u64>) -> PyResult<Points<'py>> {
+    fn commit_rows_i64<'py>(
+        &self,
+        py: Python<'py>,
+        values: PyReadonlyArray1<'py, i64>,
+        blinds: PyReadonlyArray2<'py, u64>,
+    ) -> PyResult<Points<'py>> {
         let (values, blinds) = (flat(&values), fr_vec(&blinds)?);
         let out = py.allow_threads(|| self.inner.commit_rows_i64(&values, &blinds))?;
         Ok(points_out(py, &out))
@@ -62,7 +72,12 @@ impl PyCommitKey {
     }
 
     /// Σ_j v_j·G_j + ρ·H for `uint64[k, 4]` values, k ≤ row_length.
-    fn commit_vector<'py>(&self, py: Python<'py>, values: PyReadonlyArray2<'py, u64>, blind: PyReadonlyArray1<'py, u64>) -> PyResult<Point<'py>> {
+    fn commit_vector<'py>(
+        &self,
+        py: Python<'py>,
+        values: PyReadonlyArray2<'py, u64>,
+        blind: PyReadonlyArray1<'py, u64>,
+    ) -> PyResult<Point<'py>> {
         let (values, blind) = (fr_vec(&values)?, fr_scalar(&blind)?);
         let out = py.allow_threads(|| self.inner.commit_vector(&values, blind))?;
         Ok(point_out(py, out))

@@ -105,7 +105,12 @@ fn g1_scale_each<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>, scalar
 
 /// w_lo·P[j] + w_hi·P[j + n/2] for each j < n/2 (a weight of one costs no multiplication).
 #[pyfunction]
-fn g1_fold<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>, w_lo: PyReadonlyArray1<'py, u64>, w_hi: PyReadonlyArray1<'py, u64>) -> PyResult<Points<'py>> {
+fn g1_fold<'py>(
+    py: Python<'py>,
+    points: PyReadonlyArray2<'py, u8>,
+    w_lo: PyReadonlyArray1<'py, u64>,
+    w_hi: PyReadonlyArray1<'py, u64>,
+) -> PyResult<Points<'py>> {
     let points = points_in(py, &points)?;
     let (w_lo, w_hi) = (fr_scalar(&w_lo)?, fr_scalar(&w_hi)?);
     let out = py.allow_threads(|| curve::fold(&points, w_lo, w_hi))?;

@@ -4,7 +4,11 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 #[pyfunction]
-fn mle_evaluate<'py>(py: Python<'py>, table: PyReadonlyArray2<'py, u64>, point: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray1<u64>>> {
+fn mle_evaluate<'py>(
+    py: Python<'py>,
+    table: PyReadonlyArray2<'py, u64>,
+    point: PyReadonlyArray2<'py, u64>,
+) -> PyResult<Bound<'py, PyArray1<u64>>> {
     let (table, point) = (fr_vec(&table)?, fr_vec(&point)?);
     let value = py.allow_threads(|| mle::evaluate(&table, &point))?;
     Ok(fr_scalar_to_py(py, value))
