@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -228,15 +227,6 @@ def malicious(script: Script) -> Iterator[list[MaliciousProver]]:
 
     with pc._patched(training, "ProverParty", party):
         yield parties
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Deterministic prover randomness (blinds, masks): a second run replays the first exactly, so a
-    prover can learn a challenge in a first run and commit to something chosen for it in a second."""
-    rng = random.Random(seed)
-    with pc._patched(_kernels, "fr_random", lambda n: from_ints([rng.randrange(MODULUS) for _ in range(n)])):
-        yield
 
 
 def prove_malicious(

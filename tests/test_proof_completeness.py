@@ -9,14 +9,12 @@ and the shipped digits data; each is small enough to prove in about a second or 
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
 
 from tests import proof_cheats as pc
-from zkdl import _kernels, api
-from zkdl.field import MODULUS, from_ints
+from tests.seeding import seeded_prover
+from zkdl import api
 from zkdl.model import ModelSpec, TrainSpec, Weights
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
@@ -131,12 +129,6 @@ def tiny(tiny_proof):
     return tiny_proof
 
 
-def _seeded_randomness(monkeypatch, seed: int) -> None:
-    """Replaces the prover's only randomness (fresh blinds and masks, _kernels.fr_random) by a seeded one."""
-    rng = random.Random(seed)
-    monkeypatch.setattr(_kernels, "fr_random", lambda n: from_ints([rng.randrange(MODULUS) for _ in range(n)]))
-
-
 def _shape(messages):
     return [
         (m.label, len(m.scalars), None if m.points is None else m.points.shape, None if m.opening is None else len(m.opening.L))
@@ -144,16 +136,15 @@ def _shape(messages):
     ]
 
 
-def test_the_transcript_is_deterministic(tiny, monkeypatch):
+def test_the_transcript_is_deterministic(tiny):
     """With the same blinding randomness the prover produces the same bundle byte for byte; with
     fresh randomness it produces the same message structure (labels, counts, shapes) and different
     bytes (the commitments hide), and both verify."""
     st, secrets, tables = tiny.statement, tiny.secrets, tiny.tables
     proofs = []
     for seed in (1, 1, 2):
-        _seeded_randomness(monkeypatch, seed)
-        proofs.append(Bundle(st, tuple(training.prove(st, secrets, tables))))
-    monkeypatch.undo()
+        with seeded_prover(seed):
+            proofs.append(Bundle(st, tuple(training.prove(st, secrets, tables))))
     assert proofs[0].encode() == proofs[1].encode()
     assert proofs[0].encode() != proofs[2].encode()
     assert _shape(proofs[0].messages) == _shape(proofs[2].messages) == _shape(tiny.messages)

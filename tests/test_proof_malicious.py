@@ -16,6 +16,7 @@ import pytest
 from tests import malicious as mal
 from tests import proof_cheats as pc
 from tests.relations import assert_rejected_by
+from tests.seeding import seeded_prover
 from zkdl import _kernels
 from zkdl.field import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
@@ -341,7 +342,7 @@ def _prove_chunks(statement, secrets, chunk_tables, boundary, absorbed_rows, scr
     for k, (tables, script) in enumerate(zip(chunk_tables, scripts)):
         channel = ProverChannel(training._transcript(statement, lay.steps, absorbed_rows, k))
         chunk = dataclasses.replace(base, w0=weights[k][0], wt=weights[k + 1][0])
-        with mal.seeded(k), mal.malicious(script) as parties, pc.field_bits_prover():
+        with seeded_prover(k), mal.malicious(script) as parties, pc.field_bits_prover():
             try:
                 training._prove_chunk(channel, chunk, dataclasses.replace(secrets, w0=weights[k][1], wt=weights[k + 1][1]), tables, lambda _: None)
             except _Stop:
