@@ -36,8 +36,8 @@ from functools import cached_property
 import numpy as np
 
 from tests import proof_cheats as pc
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints
+from zkdl import _kernels, backend
+from zkdl.backend.native import MODULUS, from_ints
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
 from zkdl.proof import sigma, sumcheck, training
@@ -91,7 +91,7 @@ class MaliciousProver(ProverParty):
         prover = cl._low_axis_prover(shape, claims, alphas, chosen)
         if prover is None:
             dense = [t.field() if isinstance(t, cl.BitTable | cl.Int64Table) else t for t in chosen]
-            prover = sumcheck.DenseProver([cl.combined_weight(shape, claims, alphas), *dense])
+            prover = backend.ProductSumcheck([cl.combined_weight(shape, claims, alphas), *dense])
         point, finals, final = self._rounds(label, prover, total)
         values = self.channel.send_hidden(b"factor values", finals[1:])
         weight = cl._weight_at(alphas, shape, claims, point)

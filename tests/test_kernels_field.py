@@ -7,7 +7,7 @@ import pytest
 
 from tests.reference import R, random_ints
 from zkdl import _kernels as k
-from zkdl.field import from_int, from_ints, to_int, to_ints
+from zkdl.backend.native import from_int, from_ints, to_int, to_ints
 
 SIZES = [1, 2, 3, 7, 64, 100, 1000, 4096]
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests import reference as ref
 from zkdl import _kernels as k
-from zkdl.field import from_int, from_ints, to_ints
+from zkdl.backend.native import from_int, from_ints, to_ints
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1), (3, 5, 2), (64, 128, 10), (7, 300, 9)])

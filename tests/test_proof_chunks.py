@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import tiny_spec
 from zkdl import _kernels
-from zkdl.field import from_ints
+from zkdl.backend.native import from_ints
 from zkdl.model import Weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training, witness

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from tests import reference as ref
-from zkdl import _kernels
-from zkdl.field import from_ints, to_int, to_ints
+from zkdl import _kernels, backend
+from zkdl.backend.native import from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
-from zkdl.proof import sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.opening import Batch, commit_values, value_generator
@@ -137,7 +136,7 @@ def test_packed_tables_give_the_dense_prover_s_rounds(kind):
         dense = [t.field() for t in tables]
     packed = cl._low_axis_prover(SHAPE, claims, alphas, tables)
     assert isinstance(packed, cl._LowAxisProver)
-    plain = sumcheck.DenseProver([cl.combined_weight(SHAPE, claims, alphas), *dense])
+    plain = backend.ProductSumcheck([cl.combined_weight(SHAPE, claims, alphas), *dense])
     seed = rng.randrange(1 << 30)
     packed_rounds, packed_finals = _rounds(packed, random.Random(seed))
     plain_rounds, plain_finals = _rounds(plain, random.Random(seed))

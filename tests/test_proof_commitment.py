@@ -13,7 +13,7 @@ from py_ecc.bls.point_compression import compress_G1
 from tests import reference as ref
 from zkdl import _kernels as k
 from zkdl.errors import ZkdlError
-from zkdl.field import from_ints, to_int, to_ints
+from zkdl.backend.native import from_ints, to_int, to_ints
 from zkdl.proof import commitment as cm
 
 P = ecc.field_modulus

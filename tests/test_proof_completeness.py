@@ -16,7 +16,7 @@ import pytest
 
 from tests import proof_cheats as pc
 from zkdl import _kernels, api
-from zkdl.field import MODULUS, from_ints
+from zkdl.backend.native import MODULUS, from_ints
 from zkdl.model import ModelSpec, TrainSpec, Weights
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle

@@ -17,7 +17,7 @@ from tests import malicious as mal
 from tests import proof_cheats as pc
 from tests.relations import assert_rejected_by
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_int, to_ints
+from zkdl.backend.native import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm

@@ -26,7 +26,7 @@ import pytest
 from tests import proof_cheats as pc
 from tests.conftest import tiny_spec
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints
+from zkdl.backend.native import MODULUS, from_ints
 from zkdl.model import ModelSpec, TrainSpec, Weights, init_weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training

@@ -24,8 +24,8 @@ from functools import partial
 
 import numpy as np
 
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
+from zkdl import backend
+from zkdl.backend import MODULUS, Vector, from_ints, to_ints
 from zkdl.proof import sigma, sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.hidden import Hidden, combination
@@ -93,7 +93,7 @@ def join_point(shape: Shape, parts: dict[str, Sequence[int]]) -> list[int]:
 
 
 def eq_factor(axis: str, point: Sequence[int]) -> Factor:
-    return Factor((axis,), tuple(to_ints(_kernels.eq_vector(from_ints(point)))))
+    return Factor((axis,), tuple(to_ints(backend.eq_vector(point))))
 
 
 def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:
@@ -151,7 +151,7 @@ def evaluate_factor(shape: Shape, factor: Factor, point: Sequence[int]) -> int:
     """The factor's multilinear extension at the point's variables of its axes."""
     parts = split_point(shape, point)
     sub = [u for axis in reversed(factor.axes) for u in parts[axis]]
-    return to_int(_kernels.mle_evaluate(from_ints(factor.table), from_ints(sub)))
+    return backend.mle_evaluate(from_ints(factor.table), sub)
 
 
 def evaluate_weight(shape: Shape, claim: Claim, point: Sequence[int]) -> int:
@@ -161,29 +161,29 @@ def evaluate_weight(shape: Shape, claim: Claim, point: Sequence[int]) -> int:
     return value
 
 
-def weight_table(shape: Shape, claim: Claim) -> np.ndarray:
-    """The prover's full weight table (kernel vector over the whole shape)."""
+def weight_table(shape: Shape, claim: Claim) -> Vector:
+    """The prover's full weight table (a field vector over the whole shape)."""
     return combined_weight(shape, [claim], [1])
 
 
-def combined_weight(shape: Shape, claims: Sequence[Claim], coefficients: Sequence[int]) -> np.ndarray:
-    """Σ_k α_k·w_k as one kernel vector: each weight is a tensor product of its factor tables."""
-    return _kernels.fr_tensor_combination([log for _, log in shape], _terms(shape, claims, coefficients))
+def combined_weight(shape: Shape, claims: Sequence[Claim], coefficients: Sequence[int]) -> Vector:
+    """Σ_k α_k·w_k as one field vector: each weight is a tensor product of its factor tables."""
+    return backend.tensor_combination([log for _, log in shape], _terms(shape, claims, coefficients))
 
 
 def _terms(shape: Shape, claims: Sequence[Claim], coefficients: Sequence[int]) -> list:
     names = [name for name, _ in shape]
     return [
-        (from_int(alpha), [([names.index(a) for a in f.axes], _factor_vector(f)) for f in claim.factors])
+        (alpha, [([names.index(a) for a in f.axes], _factor_vector(f)) for f in claim.factors])
         for claim, alpha in zip(claims, coefficients, strict=True)
     ]
 
 
-_FACTOR_VECTORS: dict[int, tuple[Factor, np.ndarray]] = {}
+_FACTOR_VECTORS: dict[int, tuple[Factor, Vector]] = {}
 
 
-def _factor_vector(factor: Factor) -> np.ndarray:
-    """The factor's table as a kernel vector, remembered for the factor object's lifetime."""
+def _factor_vector(factor: Factor) -> Vector:
+    """The factor's table as a field vector, remembered for the factor object's lifetime."""
     hit = _FACTOR_VECTORS.get(id(factor))
     if hit is not None and hit[0] is factor:
         return hit[1]
@@ -203,27 +203,27 @@ class BitTable:
     width: int
     offset: int = 0
 
-    def field(self) -> np.ndarray:
-        bits = _kernels.bits_to_field(self.words, self.width)
+    def field(self) -> Vector:
+        bits = backend.bits_to_field(self.words, self.width)
         if self.offset % MODULUS == 0:
             return bits
-        return _kernels.fr_add(bits, _constant(self.offset, len(bits)))
+        return backend.add(bits, backend.full(len(bits), self.offset))
 
     def same_entries(self, other: object) -> bool:
         return isinstance(other, BitTable) and other.width == self.width and np.array_equal(other.words, self.words)
 
-    def weighted_sums(self, rests: Sequence[np.ndarray]) -> list[list[int]]:
+    def weighted_sums(self, rests: Sequence[Vector]) -> list[list[int]]:
         """P_k(j) = Σ_e R_k(e)·bit_j(e) for each weight R_k over the other axes."""
-        flat = to_ints(_kernels.bits_weighted_sums(self.words, self.width, list(rests)))
+        flat = to_ints(backend.bits_weighted_sums(self.words, self.width, rests))
         return [flat[k * self.width : (k + 1) * self.width] for k in range(len(rests))]
 
-    def gram(self, rest: np.ndarray) -> list[list[int]]:
+    def gram(self, rest: Vector) -> list[list[int]]:
         """M[j1][j2] = Σ_e R(e)·bit_j1(e)·bit_j2(e) (bits are their own squares)."""
-        flat = to_ints(_kernels.bits_gram(self.words, self.width, rest))
+        flat = to_ints(backend.bits_gram(self.words, self.width, rest))
         return [flat[i * self.width : (i + 1) * self.width] for i in range(self.width)]
 
-    def bind_low(self, point: Sequence[int]) -> np.ndarray:
-        return _kernels.bits_bind_low(self.words, self.width, from_ints(point))
+    def bind_low(self, point: Sequence[int]) -> Vector:
+        return backend.bits_bind_low(self.words, self.width, point)
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,8 +235,8 @@ class Int64Table:
     width: int
     offset: int = 0
 
-    def field(self) -> np.ndarray:
-        return _kernels.fr_from_i64(self.values)
+    def field(self) -> Vector:
+        return backend.from_i64(self.values)
 
     def same_entries(self, other: object) -> bool:
         return other is self
@@ -244,15 +244,14 @@ class Int64Table:
     def _matrix(self) -> list[int]:
         return [(len(self.values) // self.width).bit_length() - 1, self.width.bit_length() - 1]
 
-    def weighted_sums(self, rests: Sequence[np.ndarray]) -> list[list[int]]:
-        return [to_ints(_kernels.i64_contract(self.values, self._matrix(), 0, r)) for r in rests]
+    def weighted_sums(self, rests: Sequence[Vector]) -> list[list[int]]:
+        return [to_ints(backend.contract_i64(self.values, self._matrix(), 0, r)) for r in rests]
 
-    def bind_low(self, point: Sequence[int]) -> np.ndarray:
-        return _kernels.i64_contract(self.values, self._matrix(), 1, _kernels.eq_vector(from_ints(point)))
+    def bind_low(self, point: Sequence[int]) -> Vector:
+        return backend.contract_i64(self.values, self._matrix(), 1, backend.eq_vector(point))
 
 
-def _constant(value: int, n: int) -> np.ndarray:
-    return np.ascontiguousarray(np.broadcast_to(from_int(value), (n, 4)))
+Table = Vector | BitTable | Int64Table  # what a product sumcheck multiplies (`prove_product`)
 
 
 class _LowAxisProver:
@@ -280,11 +279,11 @@ class _LowAxisProver:
         for c in self.claims:  # one weight table alive at a time: each is as large as the other axes
             rest = combined_weight(self.rest, [c], [1])
             self.P += table.weighted_sums([rest])
-            self.S.append(to_int(_kernels.fr_sum(rest)))
+            self.S.append(backend.total(rest))
             if self.M is not None:
                 self.M.append(table.gram(rest))
         self.bound: list[int] = []
-        self.dense: sumcheck.DenseProver | None = None
+        self.dense: backend.ProductSumcheck | None = None
         self.finals: list[int] | None = None
 
     def round_values(self) -> list[int]:
@@ -334,11 +333,11 @@ class _LowAxisProver:
         coefficients = [a * f[0] for a, f in zip(self.alphas, self.f)]
         weight = combined_weight(self.rest, self.claims, coefficients)
         bound = self.table.bind_low(self.bound)
-        tables = [weight] + [bound if c % MODULUS == 0 else _kernels.fr_add(bound, _constant(c, len(bound))) for c in self.offsets]
+        tables = [weight] + [bound if c % MODULUS == 0 else backend.add(bound, backend.full(len(bound), c)) for c in self.offsets]
         if len(bound) == 1:
-            self.finals = [to_int(t[0]) for t in tables]
+            self.finals = [to_ints(t)[0] for t in tables]
         else:
-            self.dense = sumcheck.DenseProver(tables)
+            self.dense = backend.ProductSumcheck(tables)
 
     def final_values(self) -> list[int]:
         return self.finals if self.dense is None else self.dense.final_values()
@@ -370,10 +369,10 @@ def _packed(table, low_vars: int, shape: Shape) -> BitTable | Int64Table | None:
         words = table.words
         ok = isinstance(words, np.ndarray) and words.dtype == np.uint64 and words.ndim == 1 and len(words) * table.width == size
         return table if ok else None  # not packed words: the dense path reads it through bits_to_field
-    if isinstance(table, np.ndarray) and low_vars > 0 and len(table) == size:
+    if low_vars > 0 and len(table) == size:  # a field vector
         try:
-            return BitTable(_kernels.bits_from_field(table, 1 << low_vars), 1 << low_vars)
-        except _kernels.KernelError:  # not a 0/1 table
+            return BitTable(backend.bits_from_field(table, 1 << low_vars), 1 << low_vars)
+        except backend.KernelError:  # not a 0/1 table
             return None
     return None
 
@@ -394,14 +393,14 @@ def prove_product(
     channel: ProverChannel, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Sequence
 ) -> tuple[list[int], list[Hidden]]:
     """Reduces claims on Π tables to the tables' committed values at one point; returns point and
-    values. A table is a kernel field vector, a `BitTable` or an `Int64Table`; packed tables (and
+    values. A table is a field vector, a `BitTable` or an `Int64Table`; packed tables (and
     0/1 field tables) are proven by `_LowAxisProver`, with the same messages as the dense prover."""
     alphas = _coefficients(channel, claims)
     total = combination(alphas, [c.value for c in claims])
     prover = _low_axis_prover(shape, claims, alphas, tables)
     if prover is None:
         dense = [t.field() if isinstance(t, BitTable | Int64Table) else t for t in tables]
-        prover = sumcheck.DenseProver([combined_weight(shape, claims, alphas), *dense])
+        prover = backend.ProductSumcheck([combined_weight(shape, claims, alphas), *dense])
     point, finals, final = sumcheck.prove_rounds(channel, label, prover, total)
     values = channel.send_hidden(b"factor values", finals[1:])  # the verifier computes the weight's value itself
     _close(label, final, _weight_at(alphas, shape, claims, point), values, partial(sigma.prove_product, channel), partial(sigma.prove_zero, channel))

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
-from zkdl.field import MODULUS
+from zkdl.backend import MODULUS, Vector
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
 from zkdl.proof.hidden import Hidden
@@ -32,7 +30,7 @@ def _masked(lay: Layout, claim: cl.Claim, layers: range) -> cl.Claim:
 
 
 def _hadamard(
-    party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[np.ndarray]]
+    party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[Vector]]
 ) -> tuple[list[cl.Factor], int, int]:
     """One sumcheck for Σ w·S·V over every claim; returns eq factors of its point and S, V there."""
     point, (s, v) = party.product(label, lay.act, claims, tables_fn, 2)
@@ -89,7 +87,7 @@ def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables |
 
 
 def _split_layer(
-    party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], np.ndarray]
+    party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], Vector]
 ) -> tuple[Hidden, Hidden]:
     """The prover commits the claim's slice at `layer`; the rest is claim − f(layer)·slice, with f
     the claim's layer factor (a linear form: both parts stay committed)."""

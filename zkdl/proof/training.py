@@ -20,7 +20,7 @@ from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
-from zkdl.proof.claims import BitTable, Claim, ClaimBook, Int64Table, Shape, onehot_factor
+from zkdl.proof.claims import BitTable, Claim, ClaimBook, Int64Table, Shape, Table, onehot_factor
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
@@ -249,7 +249,7 @@ def _run(
     party: Party,
     lay: Layout,
     tables: ProverTables | None,
-    committed: dict[str, tuple[Shape, TensorCommitment, Callable[[], np.ndarray]]],
+    committed: dict[str, tuple[Shape, TensorCommitment, Callable[[], Table]]],
     secret_of: dict[str, TensorOpening],
     on_phase: Callable[[str], None],
 ) -> None:
