@@ -24,7 +24,7 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.matmul import evaluate_i64
+from zkdl.proof.mle import evaluate_i64
 from zkdl.proof.layout import Layout
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript

@@ -16,7 +16,7 @@ from zkdl.backend import to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook, Int64Table
 from zkdl.proof.layout import Layout
-from zkdl.proof.matmul import evaluate_i64, partial
+from zkdl.proof.mle import evaluate_i64, partial
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
 

@@ -19,34 +19,9 @@ from zkdl.backend import Vector, from_ints, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook, Shape
 from zkdl.proof.layout import Layout
+from zkdl.proof.mle import contract_i64, partial, weighted_sum
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
-
-
-def partial(table: Vector, shape: Shape, axis: str, point: list[int]) -> Vector:
-    """Binds one axis of a tensor table to a point (the prover's side of a claim)."""
-    names = [name for name, _ in shape]
-    return backend.partial_evaluate(table, [log for _, log in shape], names.index(axis), point)
-
-
-def contract_i64(array: np.ndarray, shape: Shape, axis: str, weights: Vector) -> Vector:
-    """Σ_k weights[k]·array[…, k, …] over one axis of an int64 tensor, as field entries: the weight
-    stacks are contracted without a field copy of them."""
-    names = [name for name, _ in shape]
-    return backend.contract_i64(array, [log for _, log in shape], names.index(axis), weights)
-
-
-def evaluate_i64(array: np.ndarray, shape: Shape, point: list[int]) -> int:
-    """The MLE of an int64 tensor at a point: its last axis contracted first, the rest evaluated."""
-    parts = cl.split_point(shape, point)
-    low = shape[-1][0]
-    rest = contract_i64(array, shape, low, backend.eq_vector(parts[low]))
-    return backend.mle_evaluate(rest, cl.join_point(shape[:-1], parts))
-
-
-def weighted_sum(shape: Shape, claim: cl.Claim, table: Vector) -> int:
-    """Σ_x weight(x)·table(x): the value a prover sends for a claim it opens."""
-    return backend.inner(cl.weight_table(shape, claim), table)
 
 
 def _instances(lay: Layout, inner: str) -> Shape:
