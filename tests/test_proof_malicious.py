@@ -21,7 +21,7 @@ from zkdl.backend.native import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
-from zkdl.proof import training
+from zkdl.proof import packed, product, training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.mle import evaluate_i64
@@ -71,7 +71,7 @@ def _final_weights_plus_one(h: pc.Honest) -> tuple[pc.ProverTables, mal.Script]:
 
     script = mal.Script(
         values={b"final weights value": wt_value},
-        tables={b"merge WT": lambda _t, _d: [cl.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
+        tables={b"merge WT": lambda _t, _d: [packed.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
     )
     return committed, script
 
@@ -232,11 +232,11 @@ def test_opposite_errors_in_two_batched_claims_are_rejected():
     delta = 77
     prover = ProverChannel(Transcript(b"batching test"))
     hidden = prover.send_hidden(b"claims", [(true[0] + delta) % MODULUS, (true[1] - delta) % MODULUS])
-    cl.prove_product(prover, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, hidden)], [table])
+    product.prove_product(prover, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, hidden)], [table])
     verifier = VerifierChannel(Transcript(b"batching test"), prover.messages)
     received = verifier.receive_hidden(b"claims", 2)
     checks = Batch()
-    cl.verify_product(verifier, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, received)], 1, checks)
+    product.verify_product(verifier, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, received)], 1, checks)
     with pytest.raises(VerificationError, match="^merge final"):
         checks.verify()
 

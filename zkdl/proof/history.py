@@ -14,9 +14,10 @@ from __future__ import annotations
 from zkdl import backend
 from zkdl.backend import to_ints
 from zkdl.proof import claims as cl
-from zkdl.proof.claims import ClaimBook, Int64Table
+from zkdl.proof.claims import ClaimBook
 from zkdl.proof.layout import Layout
 from zkdl.proof.mle import evaluate_i64, partial
+from zkdl.proof.packed import Int64Table
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
 

@@ -16,10 +16,12 @@ from typing import Protocol
 
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof import opening, sigma
-from zkdl.proof.claims import Claim, Shape, Table, prove_product, verify_product
+from zkdl.proof.claims import Claim, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import Hidden
+from zkdl.proof.packed import Table
+from zkdl.proof.product import prove_product, verify_product
 
 
 class Party(Protocol):

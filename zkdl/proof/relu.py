@@ -19,6 +19,7 @@ from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.loss import output_gradient
 from zkdl.proof.mle import weighted_sum
+from zkdl.proof.packed import BitTable
 from zkdl.proof.party import Party
 from zkdl.proof.selection import select
 from zkdl.proof.witness import ProverTables
@@ -101,9 +102,9 @@ def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     u = party.challenges(b"binarity point " + name.encode(), sum(log for _, log in lay.bits))
     claim = cl.claim(lay.bits, cl.eq_factors(lay.bits, u), 0)
 
-    def bit_tables() -> list[cl.BitTable]:
+    def bit_tables() -> list[BitTable]:
         words = tables.bits("Z" if name == "BZ" else "G_A")  # kept packed: b and b − 1
-        return [cl.BitTable(words, 1 << lay.log_bits), cl.BitTable(words, 1 << lay.log_bits, -1)]
+        return [BitTable(words, 1 << lay.log_bits), BitTable(words, 1 << lay.log_bits, -1)]
 
     point, (b, b_minus_one) = party.product(b"binarity " + name.encode(), lay.bits, [claim], bit_tables, 2)
     party.zero(b"binarity offset " + name.encode(), b - 1 - b_minus_one)  # the second factor is the bit minus one

@@ -6,7 +6,7 @@ in Hyrax): s(1) is the running claim minus s(0), and the next claim s(r) is a La
 of the values, so both round checks are linear relations between commitments that hold by
 construction: the verifier never sees a round value, and the proof carries no per-round Σ-protocol.
 The sumcheck leaves a committed subclaim (point, claim) that the caller closes with Σ-protocols
-against the factors' committed values (zkdl.proof.claims).
+against the factors' committed values (zkdl.proof.product).
 
 Why it is sound: the commitments bind the prover to one polynomial per round before its
 challenge; Schwartz–Zippel then applies round by round as in the plain sumcheck. Why it reveals

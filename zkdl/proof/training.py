@@ -20,10 +20,11 @@ from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
-from zkdl.proof.claims import BitTable, Claim, ClaimBook, Int64Table, Shape, Table, onehot_factor
+from zkdl.proof.claims import Claim, ClaimBook, Shape, onehot_factor
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
+from zkdl.proof.packed import BitTable, Int64Table, Table
 from zkdl.proof.party import Party, ProverParty, VerifierParty
 from zkdl.proof.statement import Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.transcript import Transcript
