@@ -119,7 +119,7 @@ def _rejected(statement, messages, match=None):
 def test_an_edited_boundary_commitment_is_rejected(chunked):
     statement, messages = chunked
     rows = messages[1].points.copy()
-    generator = cm.commit_key(cm.Layout.of((len(rows),)).row_length).generators()[0]
+    generator = cm.commit_key(cm.MatrixLayout.of((len(rows),)).row_length).generators()[0]
     rows[0] = _kernels.msm(np.stack([rows[0], generator]), from_ints([1, 1]))
     _rejected(statement, [messages[0], Message(b"boundary weights", points=rows), *messages[2:]])
 

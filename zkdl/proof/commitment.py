@@ -1,10 +1,10 @@
 """Hyrax matrix commitments of tensors (hiding Pedersen row commitments over BLS12-381 G1).
 
-Layout. A tensor of N entries, flattened row-major and padded with zeros to 2^k entries, is read as
-an m×g matrix of consecutive rows: entry index i·g + j is row i, column j. The split is square up to
-2^MAX_ROW_VARS rows, then the rows grow longer up to 2^MAX_COL_VARS entries, then more rows come
-(`Layout.of`, docs/opening.md §1). With the MLE's LSB-first variable order, the low log g variables
-index the column j and the high log m variables the row i. Row i is committed as
+Matrix layout. A tensor of N entries, flattened row-major and padded with zeros to 2^k entries, is
+read as an m×g matrix of consecutive rows: entry index i·g + j is row i, column j. The split is
+square up to 2^MAX_ROW_VARS rows, then the rows grow longer up to 2^MAX_COL_VARS entries, then more
+rows come (`MatrixLayout.of`, docs/opening.md §1). With the MLE's LSB-first variable order, the low
+log g variables index the column j and the high log m variables the row i. Row i is committed as
 C_i = Σ_j t[i, j]·G_j + ρ_i·H with a fresh uniformly random ρ_i, so every commitment hides.
 
 Generators. G_j and H are the kernels' hash-to-curve generators under the fixed tag `DOMAIN_TAG`
@@ -34,7 +34,7 @@ DOMAIN_TAG = b"zkdl/v1"
 WIRE_VERSION = 1
 MAX_NDIM = 8
 MAX_NUM_VARS = 40  # 2^40 entries: far beyond any run, and it bounds what a header can ask for
-# The matrix split (`Layout.of`, docs/opening.md §1). A commitment is 48 bytes per row; its opening
+# The matrix split (`MatrixLayout.of`, docs/opening.md §1). A commitment is 48 bytes per row; its opening
 # costs the prover about g scalar multiplications and the verifier an MSM over g generators, which
 # hash-to-curve derives once (then cached on disk). Measured on the digits run (docs/opening.md §7):
 MAX_ROW_VARS = 7  # ≤ 128 rows (6 kB) up to 2^22 entries: 24 kB less than 256 rows for X, Y, W0, WT at
@@ -62,7 +62,7 @@ class EntryKind(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Layout:
+class MatrixLayout:
     """The matrix view of a tensor shape: 2^num_vars padded entries in num_rows rows of row_length."""
 
     num_vars: int
@@ -70,7 +70,7 @@ class Layout:
     col_vars: int  # log2 of the row length: the low variables
 
     @staticmethod
-    def of(shape: Sequence[int]) -> Layout:
+    def of(shape: Sequence[int]) -> MatrixLayout:
         """The split of docs/opening.md §1: square (g = 2^ceil(k/2)) while that gives at most
         2^MAX_ROW_VARS rows, then longer rows up to 2^MAX_COL_VARS, then more rows."""
         size = math.prod(shape)
@@ -78,7 +78,7 @@ class Layout:
             raise ValueError(f"a committed tensor needs at least one entry, shape {tuple(shape)}")
         num_vars = (size - 1).bit_length()
         col_vars = min(MAX_COL_VARS, max(num_vars - num_vars // 2, num_vars - MAX_ROW_VARS))
-        return Layout(num_vars, num_vars - col_vars, col_vars)
+        return MatrixLayout(num_vars, num_vars - col_vars, col_vars)
 
     @property
     def row_length(self) -> int:
@@ -110,8 +110,8 @@ class TensorCommitment:
         _freeze(self, "rows")
 
     @property
-    def layout(self) -> Layout:
-        return Layout.of(self.shape)
+    def layout(self) -> MatrixLayout:
+        return MatrixLayout.of(self.shape)
 
     @property
     def num_vars(self) -> int:
@@ -149,8 +149,8 @@ class TensorOpening:
         return _shape_of(self.kind, self.entries, self.width)
 
     @property
-    def layout(self) -> Layout:
-        return Layout.of(self.shape)
+    def layout(self) -> MatrixLayout:
+        return MatrixLayout.of(self.shape)
 
     def padded_field_entries(self) -> Vector:
         """The 2^num_vars entries as a field vector, zero padded (the table of the tensor's MLE)."""
@@ -248,7 +248,7 @@ def decode(data: bytes) -> TensorCommitment:
     shape = tuple(int.from_bytes(data[2 + 8 * i : 10 + 8 * i], "big") for i in range(ndim))
     if any(d < 1 for d in shape) or math.prod(shape) > 1 << MAX_NUM_VARS:
         raise CommitmentFormatError(f"tensor commitment: shape {shape} is empty or above 2^{MAX_NUM_VARS} entries")
-    num_rows = Layout.of(shape).num_rows
+    num_rows = MatrixLayout.of(shape).num_rows
     if len(data) != body + num_rows * COMPRESSED:
         raise CommitmentFormatError(
             f"tensor commitment: {len(data) - body} bytes of rows, expected {num_rows} × {COMPRESSED} for shape {shape}"
@@ -304,7 +304,7 @@ def _check_entries(kind: EntryKind, entries: np.ndarray | Vector, width: int) ->
 
 def _fresh_blinds(shape: Sequence[int]) -> Vector:
     """One uniformly random blind per row, from the operating system: the commitment hides."""
-    return backend.random(Layout.of(shape).num_rows)
+    return backend.random(MatrixLayout.of(shape).num_rows)
 
 
 def _pad(flat: np.ndarray, size: int) -> np.ndarray:
@@ -314,7 +314,7 @@ def _pad(flat: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _check_row_point(layout: Layout, row_point: Sequence[int]) -> None:
+def _check_row_point(layout: MatrixLayout, row_point: Sequence[int]) -> None:
     if len(row_point) != layout.row_vars:
         raise ValueError(f"the row point has {len(row_point)} coordinates, the tensor {layout.row_vars} row variables")
 

@@ -30,7 +30,7 @@ from zkdl.proof.commitment import (
     COMPRESSED,
     DOMAIN_TAG,
     POINT,
-    Layout,
+    MatrixLayout,
     TensorCommitment,
     TensorOpening,
     blinding_generator,
@@ -196,7 +196,7 @@ def verify(
 
 
 def replay(
-    transcript: Transcript, layout: Layout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof
+    transcript: Transcript, layout: MatrixLayout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof
 ) -> Challenges:
     """The verifier's transcript steps, in the prover's order: absorbs every message and derives the challenges."""
     x = _absorb_statement(transcript, layout, point, C_star, C_v)
@@ -340,7 +340,7 @@ def decode(data: bytes) -> OpeningProof:
     return OpeningProof(points[:rounds], points[rounds : 2 * rounds], points[-1], z1, z2)
 
 
-def _absorb_statement(transcript: Transcript, layout: Layout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray) -> int:
+def _absorb_statement(transcript: Transcript, layout: MatrixLayout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray) -> int:
     sizes = layout.row_vars.to_bytes(4, "big") + layout.col_vars.to_bytes(4, "big")
     transcript.absorb_bytes(b"opening/domain", DOMAIN + sizes)  # versioned separator bound to the matrix shape
     transcript.absorb_scalars(b"opening/point", point)  # the evaluation point is part of the statement

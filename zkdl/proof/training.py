@@ -218,7 +218,7 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
     if len(messages[0].scalars) != 1 or not 1 <= messages[0].scalars[0] <= lay.steps:
         raise VerificationError(f"the chunk size must be one number of steps in [1, {lay.steps}]")
     chunk_steps = messages[0].scalars[0]
-    rows, per_boundary = messages[1].points, cm.Layout.of(_dims(lay.weights)).num_rows
+    rows, per_boundary = messages[1].points, cm.MatrixLayout.of(_dims(lay.weights)).num_rows
     expected = (len(chunks(lay.steps, chunk_steps)) - 1) * per_boundary
     if rows is None or len(rows) != expected:
         raise VerificationError(f"the boundary weights must be {expected} commitment rows for chunks of {chunk_steps} steps")
@@ -229,7 +229,7 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
 def _verify_chunk(party: VerifierParty, lay: Layout, commitments: StatementCommitments) -> None:
     channel = party.channel
     bit_shape = (2 * int(np.prod(_dims(lay.act))), 1 << lay.log_bits)  # B as commit_bits shapes it: [words, width]
-    bits = TensorCommitment(bit_shape, channel.receive_points(b"bits commitment", cm.Layout.of(bit_shape).num_rows))
+    bits = TensorCommitment(bit_shape, channel.receive_points(b"bits commitment", cm.MatrixLayout.of(bit_shape).num_rows))
     _run(party, lay, None, _committed(lay, commitments, bits, None), {}, lambda _: None)
 
 
