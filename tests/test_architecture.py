@@ -4,6 +4,7 @@ backend seam (zkdl/backend/), so a second backend has one place to go."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,43 @@ def test_the_protocol_uses_the_seam_not_one_backend():
     implementations = {f"zkdl.backend.{p.stem}" for p in sources(PACKAGE / "backend") if p.stem != "__init__"}
     offenders = [str(p.relative_to(ROOT)) for p in sources(PACKAGE / "proof") if imports_of(p) & implementations]
     assert not offenders, f"zkdl/proof/ imports zkdl.backend itself, never one implementation: {offenders}"
+
+
+# ---- docs/kernels.md's export table against the extension ------------------------------------------
+
+REGISTERED = (
+    r"wrap_pyfunction!\((\w+)",  # functions
+    r"m\.add\(\"(\w+)\"",  # constants and the exception
+    r"#\[pyclass\(name = \"(\w+)\"",  # classes renamed for Python
+    r"#\[pyclass\((?![^\]]*name =)[^\]]*\)\]\s*(?:#\[[^\]]*\]\s*)*(?:pub )?struct (\w+)",  # classes under their Rust name
+)
+
+
+def registered_exports() -> dict[str, set[str]]:
+    """What each file of kernels/src/py/ adds to the module."""
+    out = {}
+    for path in sorted((ROOT / "kernels" / "src" / "py").glob("*.rs")):
+        text = path.read_text()
+        names = {name for pattern in REGISTERED for name in re.findall(pattern, text)}
+        if names:
+            out[path.name] = names
+    return out
+
+
+def documented_exports() -> dict[str, set[str]]:
+    """The rows of the table under docs/kernels.md's "## Exports": file → names."""
+    text = (ROOT / "docs" / "kernels.md").read_text()
+    section = text.split("\n## Exports\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+\.rs)` \| (.+) \|$", section, flags=re.M)
+    return {file: set(re.findall(r"`(\w+)`", names)) for file, names in rows}
+
+
+def test_the_kernel_docs_list_every_export_by_file():
+    assert documented_exports() == registered_exports()
+
+
+def test_the_built_extension_exports_what_the_sources_register():
+    from zkdl import _kernels
+
+    public = {name for name in dir(_kernels) if not name.startswith("_")}
+    assert public == set().union(*registered_exports().values()), "rebuild the extension (maturin develop)"
