@@ -34,9 +34,9 @@ DOMAIN_TAG = b"zkdl/v1"
 WIRE_VERSION = 1
 MAX_NDIM = 8
 MAX_NUM_VARS = 40  # 2^40 entries: far beyond any run, and it bounds what a header can ask for
-# The matrix split (`MatrixLayout.of`, docs/opening.md §1). A commitment is 48 bytes per row; its opening
-# costs the prover about g scalar multiplications and the verifier an MSM over g generators, which
-# hash-to-curve derives once (then cached on disk). Measured on the digits run (docs/opening.md §7):
+# The matrix split (`MatrixLayout.of`, docs/opening.md §1). A commitment is 48 bytes per row; its
+# opening costs the prover about g scalar multiplications and the verifier an MSM over g generators,
+# which hash-to-curve derives once (then cached on disk). Measured on the digits run (docs/opening.md §7):
 MAX_ROW_VARS = 7  # ≤ 128 rows (6 kB) up to 2^22 entries: 24 kB less than 256 rows for X, Y, W0, WT at
 # about +0.4 s of prover CPU (their rows grow to 2^11, 2^9); 64 rows would save 12 kB for +1 s more.
 MAX_COL_VARS = 15  # rows ≤ 2^15: the bit tensors (2^25) take 1024 rows, 49 kB each; 2^14 would
