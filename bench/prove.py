@@ -122,9 +122,9 @@ def install_clock(clock: PhaseClock, figures: dict | None) -> None:
 
 def time_generator_keys() -> list[float]:
     """Seconds of each generator key made from here on: hash-to-curve, or a read of the disk cache."""
-    from zkdl import _kernels
+    from zkdl import backend
 
-    real, spent = _kernels.CommitKey, []
+    real, spent = backend.CommitKey, []
 
     def timed(domain_tag: bytes, row_length: int):
         start = time.perf_counter()
@@ -133,7 +133,7 @@ def time_generator_keys() -> list[float]:
         finally:
             spent.append(time.perf_counter() - start)
 
-    _kernels.CommitKey = timed
+    backend.CommitKey = timed
     return spent
 
 

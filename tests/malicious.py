@@ -37,11 +37,11 @@ from functools import cached_property
 import numpy as np
 
 from tests import proof_cheats as pc
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_int, to_ints
+from zkdl import _kernels, backend
+from zkdl.backend.native import MODULUS, from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
-from zkdl.proof import sigma, sumcheck, training
+from zkdl.proof import low_axis, packed, product, sigma, sumcheck, training
 from zkdl.proof.channel import Message
 from zkdl.proof.commitment import blinding_generator
 from zkdl.proof.hidden import Hidden, combination
@@ -99,18 +99,18 @@ class MaliciousProver(ProverParty):
         self._zero(label, value)
 
     def product(self, label, shape, claims, tables, n):
-        """claims.prove_product, with this prover's tables, rounds and Σ-protocols."""
-        alphas = cl._coefficients(self.channel, claims)
+        """product.prove_product, with this prover's tables, rounds and Σ-protocols."""
+        alphas = product._coefficients(self.channel, claims)
         self.label, self.claims[label] = label, Batched(shape, list(claims), alphas, [self._value(c.value) for c in claims])
         chosen = self.script.tables[label](tables(), self) if label in self.script.tables else tables()
         total = combination(alphas, [c.value for c in claims])
-        prover = cl._low_axis_prover(shape, claims, alphas, chosen)
+        prover = low_axis.low_axis_prover(shape, claims, alphas, chosen)
         if prover is None:
-            dense = [t.field() if isinstance(t, cl.BitTable | cl.Int64Table) else t for t in chosen]
-            prover = sumcheck.DenseProver([cl.combined_weight(shape, claims, alphas), *dense])
+            dense = [t.field() if isinstance(t, packed.BitTable | packed.Int64Table) else t for t in chosen]
+            prover = backend.ProductSumcheck([cl.combined_weight(shape, claims, alphas), *dense])
         point, finals, final = self._rounds(label, prover, total)
         values = self.channel.send_hidden(b"factor values", finals[1:])
-        weight = cl._weight_at(alphas, shape, claims, point)
+        weight = product._weight_at(alphas, shape, claims, point)
         result = values[0]
         for value in values[1:]:  # a forged product commits final / weight: the zero proof below then holds
             target = self._value(final) * pow(weight, -1, MODULUS) if label in self.script.forge_product else None
@@ -196,7 +196,7 @@ def fit(index: int) -> Callable[[list, MaliciousProver], list]:
 
     def hook(tables: list, party: MaliciousProver) -> list:
         batched = party.claims[party.label]
-        fields = [t.field() if isinstance(t, cl.BitTable | cl.Int64Table) else t for t in tables]
+        fields = [t.field() if isinstance(t, packed.BitTable | packed.Int64Table) else t for t in tables]
         others = cl.combined_weight(batched.shape, batched.claims, batched.alphas)
         for m, table in enumerate(fields):
             others = others if m == index else _kernels.fr_mul(others, table)

@@ -285,7 +285,7 @@ class NonBinaryTables(ProverTables):
 
 def _signed(table: tuple[int, ...]) -> tuple[int, ...]:
     """Field weights (ints mod r) back to signed integers."""
-    from zkdl.field import MODULUS
+    from zkdl.backend import MODULUS
 
     return tuple(v - MODULUS if v > MODULUS // 2 else v for v in table)
 

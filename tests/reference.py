@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from zkdl.field import MODULUS as R
+from zkdl.backend import MODULUS as R
 
 
 def random_ints(rng: random.Random, n: int) -> list[int]:

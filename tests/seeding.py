@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints
+from zkdl.backend.native import MODULUS, from_ints
 
 DOMAIN = b"zkdl/tests/seeded-prover-randomness/v1"
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests import reference as ref
 from zkdl import _kernels as k
-from zkdl.field import from_int, from_ints, to_ints
+from zkdl.backend.native import to_ints
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1), (3, 5, 2), (64, 128, 10), (7, 300, 9)])
@@ -46,19 +46,3 @@ def test_bit_decomposition_is_twos_complement(width, n):
 def test_values_outside_the_width_are_errors():
     with pytest.raises(k.KernelError, match=r"element 1 = 128 does not fit in 8-bit"):
         k.bits_decompose(np.array([0, 128], dtype=np.int64), 8)
-
-
-@pytest.mark.parametrize("width,log_n", [(1, 3), (2, 0), (8, 4), (64, 5), (16, 9)])
-def test_packed_fold_and_partial_evaluation_match_the_field_table(width, log_n):
-    rng = random.Random(width + log_n)
-    n = 1 << log_n
-    values = [rng.randint(-(2 ** (width - 1)), 2 ** (width - 1) - 1) for _ in range(n)]
-    words = k.bits_decompose(np.array(values, dtype=np.int64), width)
-    table = [bit for v in values for bit in ref.bits_of(v, width)]
-    if len(table) > 1:
-        r = rng.randrange(ref.R)
-        assert to_ints(k.bits_fold(words, width, from_int(r))) == ref.fold(table, r)
-    point = ref.random_ints(rng, log_n)
-    eq = ref.eq_table(point)
-    expected = [sum(eq[i] * table[i * width + j] for i in range(n)) % ref.R for j in range(width)]
-    assert to_ints(k.bits_partial_evaluate(words, width, from_ints(point))) == expected

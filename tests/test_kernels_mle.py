@@ -7,7 +7,7 @@ import pytest
 
 from tests import reference as ref
 from zkdl import _kernels as k
-from zkdl.field import from_int, from_ints, to_int, to_ints
+from zkdl.backend.native import from_int, from_ints, to_int, to_ints
 
 VARS = [0, 1, 2, 3, 5, 8, 12]
 

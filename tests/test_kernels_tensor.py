@@ -13,7 +13,7 @@ import pytest
 
 from tests import reference as ref
 from zkdl import _kernels as k
-from zkdl.field import from_int, from_ints, to_ints
+from zkdl.backend.native import from_int, from_ints, to_ints
 
 R = ref.R
 

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import tiny_spec
 from tests.relations import assert_rejected_by
 from zkdl import _kernels
-from zkdl.field import from_ints
+from zkdl.backend.native import from_ints
 from zkdl.model import Weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training, witness
@@ -132,7 +132,7 @@ def test_an_edited_boundary_commitment_is_rejected(chunked):
     """The boundary commitments are bound into every chunk's transcript."""
     statement, messages = chunked
     rows = messages[1].points.copy()
-    generator = cm.commit_key(cm.Layout.of((len(rows),)).row_length).generators()[0]
+    generator = cm.commit_key(cm.MatrixLayout.of((len(rows),)).row_length).generators()[0]
     rows[0] = _kernels.msm(np.stack([rows[0], generator]), from_ints([1, 1]))
     edited = [messages[0], Message(b"boundary weights", points=rows), *messages[2:]]
     assert _state(statement, edited, 0) != _state(statement, messages, 0)

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from tests import reference as ref
-from zkdl import _kernels
-from zkdl.field import from_ints, to_int, to_ints
+from zkdl import _kernels, backend
+from zkdl.backend.native import from_ints, to_int, to_ints
 from zkdl.proof import claims as cl
-from zkdl.proof import sumcheck
+from zkdl.proof import low_axis, product
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.opening import Batch, commit_values, value_generator
+from zkdl.proof.packed import BitTable, Int64Table
 from zkdl.proof.transcript import Transcript
 
 SHAPE = (("layer", 1), ("row", 2), ("col", 3))
@@ -63,9 +64,9 @@ def test_batched_product_is_complete_and_commits_the_values(n_tensors):
     tensors = [ref.random_ints(rng, 64) for _ in range(n_tensors)]
     claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(3)]
     prover = ProverChannel(Transcript(b"t"))
-    point, values = cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    point, values = product.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
     verifier = VerifierChannel(Transcript(b"t"), prover.messages)
-    vpoint, committed = cl.verify_product(verifier, b"p", SHAPE, claims, n_tensors)
+    vpoint, committed = product.verify_product(verifier, b"p", SHAPE, claims, n_tensors)
     verifier.finish()
     assert vpoint == point
     assert [prover.ledger.value(v) for v in values] == [ref.mle_evaluate(t, point) for t in tensors]
@@ -80,11 +81,11 @@ def test_wrong_claim_or_value_is_rejected(deferred):
     tensors = [ref.random_ints(rng, 64) for _ in range(2)]
     claims = [_random_claim(rng, tensors, _factors(rng)) for _ in range(2)]
     prover = ProverChannel(Transcript(b"t"))
-    cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    product.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
 
     def verify(messages, claims_):
         checks = Batch() if deferred else None  # the verifier's way: every Σ-check in one MSM at the end
-        cl.verify_product(VerifierChannel(Transcript(b"t"), messages), b"p", SHAPE, claims_, 2, checks)
+        product.verify_product(VerifierChannel(Transcript(b"t"), messages), b"p", SHAPE, claims_, 2, checks)
         if checks is not None:
             checks.verify()
 
@@ -107,9 +108,9 @@ def test_a_cheating_prover_cannot_close_a_false_sum():
     tensors = [ref.random_ints(rng, 64)]
     claims = [dataclasses.replace(_random_claim(rng, tensors, _factors(rng)), value=cl.Hidden.of(1))]
     prover = ProverChannel(Transcript(b"t"))
-    cl.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
+    product.prove_product(prover, b"p", SHAPE, claims, [from_ints(t) for t in tensors])
     with pytest.raises(VerificationError, match="^p final: the committed value is not zero$"):
-        cl.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, 1)
+        product.verify_product(VerifierChannel(Transcript(b"t"), prover.messages), b"p", SHAPE, claims, 1)
 
 
 def _rounds(prover, rng):
@@ -129,15 +130,15 @@ def test_packed_tables_give_the_dense_prover_s_rounds(kind):
     alphas = ref.random_ints(rng, 3)
     if kind == "int64":
         ints = np.array([rng.randrange(-(1 << 40), 1 << 40) for _ in range(64)], np.int64)
-        tables = [cl.Int64Table(ints, 8)]
+        tables = [Int64Table(ints, 8)]
         dense = [_kernels.fr_from_i64(ints)]
     else:
         words = np.array([rng.randrange(256) for _ in range(8)], np.uint64)
-        tables = [cl.BitTable(words, 8)] + ([cl.BitTable(words, 8, -1)] if "minus" in kind else [])
+        tables = [BitTable(words, 8)] + ([BitTable(words, 8, -1)] if "minus" in kind else [])
         dense = [t.field() for t in tables]
-    packed = cl._low_axis_prover(SHAPE, claims, alphas, tables)
-    assert isinstance(packed, cl._LowAxisProver)
-    plain = sumcheck.DenseProver([cl.combined_weight(SHAPE, claims, alphas), *dense])
+    packed = low_axis.low_axis_prover(SHAPE, claims, alphas, tables)
+    assert isinstance(packed, low_axis.LowAxisProver)
+    plain = backend.ProductSumcheck([cl.combined_weight(SHAPE, claims, alphas), *dense])
     seed = rng.randrange(1 << 30)
     packed_rounds, packed_finals = _rounds(packed, random.Random(seed))
     plain_rounds, plain_finals = _rounds(plain, random.Random(seed))

@@ -13,7 +13,7 @@ from py_ecc.bls.point_compression import compress_G1
 from tests import reference as ref
 from zkdl import _kernels as k
 from zkdl.errors import ZkdlError
-from zkdl.field import from_ints, to_int, to_ints
+from zkdl.backend.native import from_ints, to_int, to_ints
 from zkdl.proof import commitment as cm
 
 P = ecc.field_modulus
@@ -40,7 +40,7 @@ def _opening_like(opening: cm.TensorOpening, kind: cm.EntryKind, entries: np.nda
     "n,rows,row_length", [(1, 1, 1), (2, 1, 2), (3, 2, 2), (4, 2, 2), (5, 2, 4), (8, 2, 4), (9, 4, 4), (100, 8, 16), (4096, 64, 64)]
 )
 def test_matrix_shape(n, rows, row_length):
-    layout = cm.Layout.of((n,))
+    layout = cm.MatrixLayout.of((n,))
     assert (layout.num_rows, layout.row_length) == (rows, row_length)
     assert layout.num_rows <= layout.row_length and layout.num_rows * layout.row_length == 1 << layout.num_vars
 
@@ -63,7 +63,7 @@ def test_matrix_shape(n, rows, row_length):
     ],
 )
 def test_layout_rule(shape, row_vars, col_vars):
-    layout = cm.Layout.of(shape)
+    layout = cm.MatrixLayout.of(shape)
     assert (layout.row_vars, layout.col_vars) == (row_vars, col_vars)
     assert layout.num_rows * layout.row_length == 1 << layout.num_vars
 
@@ -72,7 +72,7 @@ def test_layout_rule_bounds():
     from zkdl.proof import opening
 
     for num_vars in range(cm.MAX_NUM_VARS + 1):
-        layout = cm.Layout.of((1 << num_vars,))
+        layout = cm.MatrixLayout.of((1 << num_vars,))
         assert layout.row_vars + layout.col_vars == num_vars
         assert layout.col_vars <= cm.MAX_COL_VARS <= opening.MAX_ROUNDS  # one IPA round per column variable
         if num_vars <= 2 * cm.MAX_ROW_VARS:  # small tensors keep the square split (fewest rows + columns)
@@ -83,7 +83,7 @@ def test_layout_rule_bounds():
             assert layout.col_vars == cm.MAX_COL_VARS
         # Only the padded size matters: the axes are not padded one by one.
         if num_vars >= 2:
-            assert cm.Layout.of((3, 1 << (num_vars - 2))) == layout
+            assert cm.MatrixLayout.of((3, 1 << (num_vars - 2))) == layout
     # Every row length the rule can ask for has its generators pinned for the disk cache (k ≤ 16).
     assert cm.MAX_COL_VARS <= 16
 

@@ -18,14 +18,14 @@ from tests import proof_cheats as pc
 from tests.relations import assert_rejected_by
 from tests.seeding import seeded_prover
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_int, to_ints
+from zkdl.backend.native import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
-from zkdl.proof import training
+from zkdl.proof import packed, product, training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.matmul import evaluate_i64
+from zkdl.proof.mle import evaluate_i64
 from zkdl.proof.layout import Layout
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
@@ -72,7 +72,7 @@ def _final_weights_plus_one(h: pc.Honest) -> tuple[pc.ProverTables, mal.Script]:
 
     script = mal.Script(
         values={b"final weights value": wt_value},
-        tables={b"merge WT": lambda _t, _p: [cl.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
+        tables={b"merge WT": lambda _t, _p: [packed.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
     )
     return committed, script
 
@@ -173,7 +173,7 @@ def test_binarity_run_over_other_bits_than_the_committed_ones_is_rejected(h):
     and the claim that ties its value to the committed bits must reject."""
     honest = h.tables.bits("Z")
     width = 1 << h.layout.log_bits
-    script = mal.Script(tables={b"binarity BZ": lambda _t, _p: [cl.BitTable(honest, width), cl.BitTable(honest, width, -1)]})
+    script = mal.Script(tables={b"binarity BZ": lambda _t, _p: [packed.BitTable(honest, width), packed.BitTable(honest, width, -1)]})
     assert_rejected_by(*prove(h, _wrongly_rounded(h), script), "merge B")
 
 
@@ -310,11 +310,11 @@ def test_opposite_errors_in_two_batched_claims_are_rejected():
     delta = 77
     prover = ProverChannel(Transcript(b"batching test"))
     hidden = prover.send_hidden(b"claims", [(true[0] + delta) % MODULUS, (true[1] - delta) % MODULUS])
-    cl.prove_product(prover, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, hidden)], [table])
+    product.prove_product(prover, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, hidden)], [table])
     verifier = VerifierChannel(Transcript(b"batching test"), prover.messages)
     received = verifier.receive_hidden(b"claims", 2)
     checks = Batch()
-    cl.verify_product(verifier, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, received)], 1, checks)
+    product.verify_product(verifier, b"merge", shape, [cl.claim(shape, f, v) for f, v in zip(claims_at, received)], 1, checks)
     with pytest.raises(VerificationError, match="^merge final"):
         checks.verify()
 

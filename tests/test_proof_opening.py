@@ -11,7 +11,7 @@ import pytest
 
 from tests import reference as ref
 from zkdl import _kernels as k
-from zkdl.field import from_int, from_ints, to_int
+from zkdl.backend.native import from_int, from_ints, to_int
 from zkdl.proof import commitment as cm
 from zkdl.proof import opening as op
 from zkdl.proof.errors import VerificationError

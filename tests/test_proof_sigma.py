@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from zkdl.field import MODULUS, from_ints, to_ints
+from zkdl.backend.native import MODULUS, from_ints, to_ints
 from zkdl.proof import sigma
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError

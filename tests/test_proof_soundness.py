@@ -37,7 +37,7 @@ from tests import proof_cheats as pc
 from tests.conftest import tiny_spec
 from tests.relations import assert_rejected_by
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints
+from zkdl.backend.native import MODULUS, from_ints
 from zkdl.model import ModelSpec, TrainSpec, Weights, init_weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training
@@ -772,7 +772,7 @@ def _bit_commitment_edit(bundle: Bundle, half: int, table: np.ndarray, bit_of, d
     i = _index(bundle, b"bits commitment")
     rows = bundle.messages[i].points.copy()
     n_entries = int(np.prod(table.shape))
-    layout = cm.Layout.of((2 * n_entries, pc.WORD))
+    layout = cm.MatrixLayout.of((2 * n_entries, pc.WORD))
     row, col = divmod(half * n_entries * pc.WORD + bit_of, layout.row_length)  # B = [BZ; BG] as a [2·n_entries, 64] bit tensor
     generator = cm.commit_key(layout.row_length).generators()[col]
     rows[row] = _kernels.msm(np.stack([rows[row], generator]), from_ints([1, delta % MODULUS]))

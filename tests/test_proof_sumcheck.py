@@ -10,7 +10,7 @@ import pytest
 
 from tests import reference as ref
 from zkdl import _kernels
-from zkdl.field import from_ints
+from zkdl.backend.native import from_ints
 from zkdl.proof import sigma, sumcheck
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError

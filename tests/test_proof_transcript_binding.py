@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import tiny_spec
-from zkdl.field import MODULUS
+from zkdl.backend import MODULUS
 from zkdl.proof import opening, training
 from zkdl.proof.channel import Message, VerifierChannel
 from zkdl.proof.statement import Statement

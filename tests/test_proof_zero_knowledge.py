@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints
+from zkdl.backend.native import MODULUS, from_ints
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.hidden import ProverLedger

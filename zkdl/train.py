@@ -2,8 +2,8 @@
 
 `train` runs T steps of the integer SGD defined in `zkdl.quant` on the batches of the public schedule
 (`zkdl.data.schedule`) and records, per step and layer, every tensor the proof needs at its exact
-integer value (`StepWitness`, `LayerWitness`). Every integer matrix product goes through the native
-kernel `zkdl._kernels.matmul_i64` (exact, 128-bit accumulation); Z and G_A are checked against
+integer value (`StepWitness`, `LayerWitness`). Every integer matrix product goes through the backend's
+kernel `zkdl.backend.matmul_i64` (exact, 128-bit accumulation); Z and G_A are checked against
 ``range_bits`` and weights against int64, and any violation stops training with a
 `TrainingOverflowError` naming step, layer and tensor.
 
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from zkdl import _kernels
+from zkdl import backend
 from zkdl.data import SCHEDULE_ALGORITHM, Dataset, one_hot, schedule
 from zkdl.errors import RunFormatError, SpecError, TrainingOverflowError
 from zkdl.model import ModelSpec, TrainSpec, Weights, init_weights, load_weights
@@ -305,8 +305,8 @@ class _Ctx:
     def matmul(self, a: np.ndarray, b: np.ndarray, *, layer: int, tensor: str) -> np.ndarray:
         """Exact a @ b by the kernel; a result entry outside int64 is an overflow of ``tensor``."""
         try:
-            c, bits = _kernels.matmul_i64(np.ascontiguousarray(a), np.ascontiguousarray(b))
-        except _kernels.KernelError as exc:
+            c, bits = backend.matmul_i64(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        except backend.KernelError as exc:
             raise self.overflow(tensor, INT64_BITS + 1, layer) from exc
         self.note(tensor, int(bits), layer)
         return c

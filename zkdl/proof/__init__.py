@@ -1,1 +1,1 @@
-"""The proof system, composed over the native kernels. Nothing here knows limbs or threads."""
+"""The proof system, composed over the backend seam (zkdl.backend). Nothing here knows limbs or threads."""

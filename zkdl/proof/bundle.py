@@ -20,12 +20,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import numpy as np
 from eth_hash.auto import keccak
 
-from zkdl import _kernels
+from zkdl import backend
 from zkdl.errors import ZkdlError
-from zkdl.field import to_ints
 from zkdl.proof import opening
 from zkdl.proof.channel import Message
 from zkdl.proof.commitment import CommitmentFormatError, decode_points
@@ -91,7 +89,7 @@ def _encode_message(message: Message) -> bytes:
         payload = opening.encode(message.opening)
         return head + struct.pack(">BI", OPENING, len(payload)) + payload
     if message.points is not None:
-        return head + struct.pack(">BI", POINTS, len(message.points)) + _kernels.g1_compress(message.points).tobytes()
+        return head + struct.pack(">BI", POINTS, len(message.points)) + backend.g1_compress(message.points).tobytes()
     scalars = b"".join(v.to_bytes(SCALAR_BYTES, "big") for v in message.scalars)
     return head + struct.pack(">BI", SCALARS, len(message.scalars)) + scalars
 
@@ -103,10 +101,10 @@ def _decode_message(reader: _Reader, index: int) -> Message:
     kind, count = reader.unpack(">BI", where + " kind and count")
     where = f"message {index} ({label.decode(errors='replace')})"
     if kind == SCALARS:
-        raw = np.frombuffer(reader.take(count * SCALAR_BYTES, where), dtype=np.uint8).reshape(count, SCALAR_BYTES)
+        raw = reader.take(count * SCALAR_BYTES, where)
         try:
-            return Message(label, scalars=tuple(to_ints(_kernels.fr_from_bytes(raw))))
-        except _kernels.KernelError as exc:
+            return Message(label, scalars=tuple(backend.scalars_from_bytes(raw)))
+        except backend.KernelError as exc:
             raise BundleFormatError(f"{where}: {exc}") from None
     if kind == POINTS:
         points = decode_points(reader.take(count * POINT_BYTES, where), where + " point", BundleFormatError)

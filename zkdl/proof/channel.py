@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkdl.field import MODULUS
+from zkdl.backend import MODULUS
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import Hidden, ProverLedger, VerifierLedger
 from zkdl.proof.opening import OpeningProof

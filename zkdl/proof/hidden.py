@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_ints
+from zkdl import backend
+from zkdl.backend import MODULUS, from_ints, to_ints
 from zkdl.proof.opening import commit_values, value_generator
 
 
@@ -90,7 +90,7 @@ class ProverLedger:
     def commit(self, values: Iterable[int]) -> tuple[np.ndarray, list[Hidden]]:
         """Commits each value with a fresh blind from the operating system; returns the points."""
         values = [int(v) % MODULUS for v in values]
-        blinds = to_ints(_kernels.fr_random(len(values)))
+        blinds = to_ints(backend.random(len(values)))
         return commit_values(values, blinds), self._append(values, blinds)
 
     def _append(self, values: list[int], blinds: list[int]) -> list[Hidden]:
@@ -126,4 +126,4 @@ class VerifierLedger:
     def point(self, h: Hidden) -> np.ndarray:
         """h's commitment const·G_V + Σ c_i·C_i (uint8[96]): one MSM."""
         bases, scalars = self.terms(h)
-        return _kernels.msm(bases, from_ints(scalars))
+        return backend.msm(bases, from_ints(scalars))

@@ -11,12 +11,13 @@ updates it by 2^R·Σ_batch G_Z = 2^R·G_b (docs/protocol.md §1.1).
 
 from __future__ import annotations
 
-from zkdl import _kernels
-from zkdl.field import from_ints, to_ints
+from zkdl import backend
+from zkdl.backend import to_ints
 from zkdl.proof import claims as cl
-from zkdl.proof.claims import ClaimBook, Int64Table
+from zkdl.proof.claims import ClaimBook
 from zkdl.proof.layout import Layout
-from zkdl.proof.matmul import evaluate_i64, partial
+from zkdl.proof.mle import evaluate_i64, partial
+from zkdl.proof.packed import Int64Table
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
 
@@ -37,7 +38,7 @@ def final_weights(party: Party, lay: Layout, book: ClaimBook, tables: ProverTabl
 
 def prefix_weights(lay: Layout, tau_point: list[int]) -> cl.Factor:
     """P(τ') = Σ_τ eq(τ*, τ)·[τ' < τ] over the real steps τ' < T (padded steps carry no update)."""
-    eq = to_ints(_kernels.eq_vector(from_ints(tau_point)))
+    eq = to_ints(backend.eq_vector(tau_point))
     suffix, table = 0, []
     sums = [0] * (len(eq) + 1)
     for tau in range(len(eq) - 1, -1, -1):  # sums[τ'] = Σ_(τ > τ') eq(τ*, τ)

@@ -10,7 +10,7 @@ from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
 from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
-from zkdl.proof.matmul import weighted_sum
+from zkdl.proof.mle import weighted_sum
 from zkdl.proof.party import Party
 from zkdl.proof.selection import select
 from zkdl.proof.witness import ProverTables

@@ -14,40 +14,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zkdl import _kernels
-from zkdl.field import from_ints, to_int, to_ints
+from zkdl import backend
+from zkdl.backend import Vector, from_ints, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook, Shape
 from zkdl.proof.layout import Layout
+from zkdl.proof.mle import contract_i64, partial, weighted_sum
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
-
-
-def partial(table: np.ndarray, shape: Shape, axis: str, point: list[int]) -> np.ndarray:
-    """Binds one axis of a tensor table to a point (the prover's side of a claim)."""
-    names = [name for name, _ in shape]
-    return _kernels.mle_partial_evaluate(table, [log for _, log in shape], names.index(axis), from_ints(point))
-
-
-def contract_i64(array: np.ndarray, shape: Shape, axis: str, weights: np.ndarray) -> np.ndarray:
-    """Σ_k weights[k]·array[…, k, …] over one axis of an int64 tensor, as field entries: the weight
-    stacks are contracted without a field copy of them."""
-    names = [name for name, _ in shape]
-    flat = np.ascontiguousarray(array).reshape(-1)
-    return _kernels.i64_contract(flat, [log for _, log in shape], names.index(axis), weights)
-
-
-def evaluate_i64(array: np.ndarray, shape: Shape, point: list[int]) -> int:
-    """The MLE of an int64 tensor at a point: its last axis contracted first, the rest evaluated."""
-    parts = cl.split_point(shape, point)
-    low = shape[-1][0]
-    rest = contract_i64(array, shape, low, _kernels.eq_vector(from_ints(parts[low])))
-    return to_int(_kernels.mle_evaluate(rest, from_ints(cl.join_point(shape[:-1], parts))))
-
-
-def weighted_sum(shape: Shape, claim: cl.Claim, table: np.ndarray) -> int:
-    """Σ_x weight(x)·table(x): the value a prover sends for a claim it opens."""
-    return to_int(_kernels.fr_inner(cl.weight_table(shape, claim), table))
 
 
 def _instances(lay: Layout, inner: str) -> Shape:
@@ -60,8 +34,8 @@ def _check_products(
     lay: Layout,
     layers: range,
     output_value: Callable[[list[cl.Factor], dict[str, list[int]]], int],
-    left: Callable[[dict[str, list[int]]], np.ndarray],
-    right: Callable[[dict[str, list[int]]], np.ndarray],
+    left: Callable[[dict[str, list[int]]], Vector],
+    right: Callable[[dict[str, list[int]]], Vector],
 ) -> tuple[list[int], dict[str, list[int]], list[int], list[cl.Factor]]:
     """Draws ρ over the output, has the prover send the masked output's value there, and reduces
     it by one sumcheck over (layer, step, inner). Returns the sumcheck's point, ρ's parts, the two
@@ -91,7 +65,7 @@ def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | N
     point, parts, (a, w, v), weight = _check_products(
         party, b"forward", lay, range(lay.layers), value,
         lambda p: partial(tables.field("A_in"), lay.act, "row", p["row"]),
-        lambda p: _first_steps(lay, contract_i64(tables.history, lay.history, "out", _kernels.eq_vector(from_ints(p["col"])))),
+        lambda p: _snapshots(lay, tables, range(1 << lay.log_layers), "out", lambda _: backend.eq_vector(p["col"])),
     )  # fmt: skip
     book.add("BZ", cl.claim(lay.bits, weight + [  # Z = Σ_j κ_j·BZ_j at ρ
         cl.eq_factor("row", parts["row"]), cl.eq_factor("col", parts["col"]), lay.recompose
@@ -130,7 +104,7 @@ def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
 
     point, parts, (g, w, v), weight = _check_products(
         party, b"backward", lay, range(lay.layers - 1), value,
-        lambda p: partial(_kernels.fr_from_i64(next_layer(tables.G_Z).reshape(-1)), lay.act, "row", p["row"]),
+        lambda p: partial(backend.from_i64(next_layer(tables.G_Z)), lay.act, "row", p["row"]),
         lambda p: _next_layer_weights(lay, tables, columns, p["col"]),  # W(ℓ+1)'s input rows masked to G_A's real columns
     )  # fmt: skip
     book.add("BG", cl.claim(lay.bits, weight + [
@@ -149,21 +123,25 @@ def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     ], w))  # fmt: skip
 
 
-def _first_steps(lay: Layout, table: np.ndarray) -> np.ndarray:
-    """A (layer, history step, ·) field table restricted to the first T' snapshots: the weights of
-    the real and padded steps (the history has T + 1 snapshots, padded to a power of two)."""
-    shaped = table.reshape(1 << lay.log_layers, 1 << lay.log_history, -1, 4)
-    return np.ascontiguousarray(shaped[:, : 1 << lay.log_steps]).reshape(-1, 4)
+def _snapshots(lay: Layout, tables: ProverTables, slots: range, axis: str, weights: Callable[[int], Vector]) -> Vector:
+    """Per layer ℓ, the history slot slots[ℓ] over its first T' snapshots (the weights of the real
+    and padded steps; the history has T + 1, padded to a power of two) contracted over `axis` with
+    weights(ℓ); zero where slots has no ℓ. A (layer, step, ·) field table from the int64 history."""
+    steps, n = 1 << lay.log_steps, 1 << lay.log_width
+    slot = (("step", lay.log_steps), ("in", lay.log_width), ("out", lay.log_width))
+    return backend.concat([
+        contract_i64(tables.history[slots[l], :steps], slot, axis, weights(l)) if l < len(slots) else backend.full(steps * n, 0)
+        for l in range(1 << lay.log_layers)
+    ])  # fmt: skip
 
 
-def _next_layer_weights(lay: Layout, tables: ProverTables, columns: cl.Factor, rho_col: list[int]) -> np.ndarray:
+def _next_layer_weights(lay: Layout, tables: ProverTables, columns: cl.Factor, rho_col: list[int]) -> Vector:
     """R(ℓ, τ, c) = Σ_k eq(ρ_col, k)·M(ℓ, k)·W_τ(ℓ + 1, k, c) over (layer, step, out); zero for the
-    last layer slot. Contracted layer by layer from the int64 history."""
-    n, eq = 1 << lay.log_width, to_ints(_kernels.eq_vector(from_ints(rho_col)))
-    slot = lay.history[1:]  # one layer's history: (step, in, out)
-    out = np.zeros((1 << lay.log_layers, 1 << lay.log_history, n, 4), np.uint64)
-    for l in range((1 << lay.log_layers) - 1):
-        weights = from_ints([e * m for e, m in zip(eq, columns.table[l * n : (l + 1) * n])])
-        out[l] = contract_i64(tables.history[l + 1], slot, "in", weights).reshape(-1, n, 4)
-    return _first_steps(lay, out.reshape(-1, 4))
+    last layer slot."""
+    n, eq = 1 << lay.log_width, to_ints(backend.eq_vector(rho_col))
+
+    def masked(l: int) -> Vector:  # eq(ρ_col, k)·M(ℓ, k) over k
+        return from_ints([e * m for e, m in zip(eq, columns.table[l * n : (l + 1) * n])])
+
+    return _snapshots(lay, tables, range(1, 1 << lay.log_layers), "in", masked)
 

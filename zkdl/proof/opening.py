@@ -19,17 +19,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from zkdl import _kernels
+from zkdl import backend
+from zkdl.backend import MODULUS, Vector, from_ints, to_ints
 from zkdl.errors import ZkdlError
-from zkdl.field import MODULUS, from_int, from_ints, to_int, to_ints
 from zkdl.proof.commitment import (
     COMPRESSED,
     DOMAIN_TAG,
     POINT,
-    Layout,
+    MatrixLayout,
     TensorCommitment,
     TensorOpening,
     blinding_generator,
@@ -47,7 +48,8 @@ WIRE_VERSION = 1
 # verifier then requires K = log g exactly; 20 is kept so that the wire form does not change.
 MAX_ROUNDS = 20
 SCALAR_BYTES = 32
-_IDENTITY = _kernels.g1_identity().tobytes()
+Halved = TypeVar("Halved")  # a vector or points
+_IDENTITY = backend.g1_identity().tobytes()
 
 
 class ProofFormatError(ZkdlError, ValueError):
@@ -89,7 +91,7 @@ class Challenges:
 @functools.lru_cache(maxsize=None)
 def value_generator() -> np.ndarray:
     """G_V: a hash-to-curve generator independent of every G_j and of H (distinct hash input)."""
-    point = _kernels.hash_to_g1(DOMAIN_TAG, b"zkdl/V")
+    point = backend.hash_to_g1(DOMAIN_TAG, b"zkdl/V")
     point.setflags(write=False)
     return point
 
@@ -99,7 +101,7 @@ def commit_values(values: Sequence[int], blinds: Sequence[int]) -> np.ndarray:
     committed scalar (zkdl.proof.hidden); with r = 0 a public value's, which a verifier computes itself."""
     g = np.repeat(value_generator()[None], len(values), axis=0)
     h = np.repeat(blinding_generator()[None], len(values), axis=0)
-    return _kernels.g1_add(_kernels.g1_scale_each(g, from_ints(values)), _kernels.g1_scale_each(h, from_ints(blinds)))
+    return backend.g1_add(backend.g1_scale_each(g, from_ints(values)), backend.g1_scale_each(h, from_ints(blinds)))
 
 
 def commit_value(value: int, blind: int) -> np.ndarray:
@@ -120,12 +122,12 @@ def prove(
     layout = commitment.layout
     u_col, u_row = layout.split(point)
     a, rho_star = fold_rows(opening, u_row)
-    b = _kernels.eq_vector(from_ints(u_col).reshape(-1, 4))
-    if to_int(_kernels.fr_inner(a, b)) != value % MODULUS:
+    b = backend.eq_vector(u_col)
+    if backend.inner(a, b) != value % MODULUS:
         raise ValueError("the value is not the committed tensor's evaluation at the point")
     C_star = combine_rows(commitment, u_row)
     x = _absorb_statement(transcript, layout, point, C_star, commit_value(value, value_blind))
-    Q = _kernels.g1_scale(value_generator()[None], from_int(x))  # x-scaled, so C_v enters P with weight x
+    Q = backend.g1_scale(value_generator()[None], x)  # x-scaled, so C_v enters P with weight x
     G = commit_key(layout.row_length).generators()
     scale = 1  # the folded generators are scale·G (the common factor of each fold is kept aside)
     alpha = (rho_star + x * value_blind) % MODULUS  # the blind of P = C* + x·C_v
@@ -133,37 +135,36 @@ def prove(
     Rs: list[np.ndarray] = []
     while len(a) > 1:
         (a_lo, a_hi), (b_lo, b_hi), (G_lo, G_hi) = _halves(a), _halves(b), _halves(G)
-        l_k, r_k = (to_int(blind) for blind in _kernels.fr_random(2))  # fresh: L and R are uniform points
-        s = from_int(scale)  # ⟨a_half, scale·G_other⟩ = ⟨scale·a_half, G_other⟩
-        Ls.append(_cross_term(a_lo, b_hi, G_hi, Q, l_k, s))
-        Rs.append(_cross_term(a_hi, b_lo, G_lo, Q, r_k, s))
+        l_k, r_k = to_ints(backend.random(2))  # fresh: L and R are uniform points
+        Ls.append(_cross_term(a_lo, b_hi, G_hi, Q, l_k, scale))
+        Rs.append(_cross_term(a_hi, b_lo, G_lo, Q, r_k, scale))
         c = _absorb_round(transcript, len(Ls) - 1, Ls[-1], Rs[-1])
         c_inv = pow(c, -1, MODULUS)
         a = _fold_scalars(a_lo, a_hi, c, c_inv)  # a ← c·a_lo + c⁻¹·a_hi
         b = _fold_scalars(b_lo, b_hi, c_inv, c)  # b ← c⁻¹·b_lo + c·b_hi: ⟨a, b⟩ keeps its cross terms in L, R
         # G ← c⁻¹·G_lo + c·G_hi = c⁻¹·(G_lo + c²·G_hi): one scalar multiplication per point.
-        G = _kernels.g1_fold(G, from_int(1), from_int(c * c % MODULUS))
+        G = backend.g1_fold(G, 1, c * c % MODULUS)
         scale = scale * c_inv % MODULUS
         alpha = (alpha + c * c * l_k + c_inv * c_inv * r_k) % MODULUS  # the blind of c²·L + P + c⁻²·R
-    G = _kernels.g1_scale(G, from_int(scale))
-    base = _kernels.g1_add(G, _kernels.g1_scale(Q, b[0]))  # G_f + b_f·Q: P = a_f·base + α·H
-    A, z1, z2 = _schnorr(transcript, base[0], to_int(a[0]), alpha)
+    G = backend.g1_scale(G, scale)
+    (a_f,), (b_f,) = to_ints(a), to_ints(b)
+    base = backend.g1_add(G, backend.g1_scale(Q, b_f))  # G_f + b_f·Q: P = a_f·base + α·H
+    A, z1, z2 = _schnorr(transcript, base[0], a_f, alpha)
     return OpeningProof(_stack(Ls), _stack(Rs), A, z1, z2)
 
 
-def _cross_term(
-    a_half: np.ndarray, b_other: np.ndarray, G_other: np.ndarray, Q: np.ndarray, blind: int, scale: np.ndarray
-) -> np.ndarray:
-    """⟨a_half, scale·G_other⟩ + ⟨a_half, b_other⟩·Q + blind·H: L (lo against hi) or R (hi against lo)."""
+def _cross_term(a_half: Vector, b_other: Vector, G_other: np.ndarray, Q: np.ndarray, blind: int, scale: int) -> np.ndarray:
+    """⟨a_half, scale·G_other⟩ + ⟨a_half, b_other⟩·Q + blind·H: L (lo against hi) or R (hi against lo);
+    ⟨a_half, scale·G_other⟩ = ⟨scale·a_half, G_other⟩."""
     bases = np.concatenate([G_other, Q, blinding_generator()[None]])
-    scalars = np.concatenate([_kernels.fr_scale(a_half, scale), _kernels.fr_inner(a_half, b_other)[None], from_ints([blind])])
-    return _kernels.msm(bases, scalars)
+    scalars = backend.concat([backend.scale(a_half, scale), from_ints([backend.inner(a_half, b_other), blind])])
+    return backend.msm(bases, scalars)
 
 
 def _schnorr(transcript: Transcript, base: np.ndarray, a_f: int, alpha: int) -> tuple[np.ndarray, int, int]:
     """Proof of knowledge of (a_f, α) with P = a_f·base + α·H: (A, z1, z2)."""
-    d, s = (to_int(mask) for mask in _kernels.fr_random(2))  # fresh masks: z1, z2 are uniform
-    A = _kernels.msm(np.stack([base, blinding_generator()]), from_ints([d, s]))
+    d, s = to_ints(backend.random(2))  # fresh masks: z1, z2 are uniform
+    A = backend.msm(np.stack([base, blinding_generator()]), from_ints([d, s]))
     e = _absorb_final(transcript, A)
     return A, (d + e * a_f) % MODULUS, (s + e * alpha) % MODULUS
 
@@ -195,7 +196,7 @@ def verify(
 
 
 def replay(
-    transcript: Transcript, layout: Layout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof
+    transcript: Transcript, layout: MatrixLayout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof
 ) -> Challenges:
     """The verifier's transcript steps, in the prover's order: absorbs every message and derives the challenges."""
     x = _absorb_statement(transcript, layout, point, C_star, C_v)
@@ -209,9 +210,9 @@ class Equation:
     (every key is a prefix of one sequence: G_j depends on j only; n = 0 for a Σ-check) plus
     ⟨scalars, points⟩ over other points (an opening's: its proof's, C*, C_v, G_V and H)."""
 
-    generator_scalars: np.ndarray  # uint64[2^n, 4]
+    generator_scalars: Vector  # 2^n
     points: np.ndarray  # uint8[k, 96]
-    scalars: np.ndarray  # uint64[k, 4]
+    scalars: Vector  # k
 
 
 def equation(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> Equation:
@@ -223,7 +224,7 @@ def equation(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: O
     head = [1, e, e * ch.x] + [e * c * c for c in ch.c] + [e * ci * ci for ci in c_inv]
     tail = [-z1 * folded_eq(ch.c, u_col) * ch.x, -proof.z2]
     points = np.concatenate([proof.A[None], C_star[None], C_v[None], proof.L, proof.R, value_generator()[None], blinding_generator()[None]])
-    return Equation(_kernels.fr_scale(challenge_products(ch.c), from_int(-z1)), points, from_ints(head + tail))
+    return Equation(backend.scale(challenge_products(ch.c), -z1), points, from_ints(head + tail))
 
 
 def check(u_col: Sequence[int], C_star: np.ndarray, C_v: np.ndarray, proof: OpeningProof, ch: Challenges) -> bool:
@@ -267,7 +268,7 @@ class Batch:
     def verify(self) -> None:
         """Raises VerificationError with the message of the first check whose equation fails."""
         equations = [eq for _, eq in self._checks]
-        if _vanishes(equations, to_ints(_kernels.fr_random(len(equations)))):
+        if _vanishes(equations, to_ints(backend.random(len(equations)))):
             self._checks.clear()
             return
         for failure, eq in self._checks:  # the rare rejecting path: find the culprit for the message
@@ -281,22 +282,22 @@ def _vanishes(equations: Sequence[Equation], weights: Sequence[int]) -> bool:
     if not equations:
         return True
     longest = max(len(eq.generator_scalars) for eq in equations)
-    generator_scalars = np.zeros((longest, 4), dtype=np.uint64)
+    generator_scalars = backend.full(longest, 0)
     for eq, w in zip(equations, weights):
-        n = len(eq.generator_scalars)
-        generator_scalars[:n] = _kernels.fr_add(generator_scalars[:n], _kernels.fr_scale(eq.generator_scalars, from_int(w)))
+        if len(eq.generator_scalars):  # an opening's (a Σ-check has none)
+            generator_scalars = backend.add(generator_scalars, backend.pad(backend.scale(eq.generator_scalars, w), longest))
     generators = commit_key(longest).generators() if longest else np.zeros((0, 96), dtype=np.uint8)
     points = np.concatenate([generators] + [eq.points for eq in equations])
-    scalars = np.concatenate([generator_scalars] + [_kernels.fr_scale(eq.scalars, from_int(w)) for eq, w in zip(equations, weights)])
-    return _kernels.msm(points, scalars).tobytes() == _IDENTITY
+    scalars = backend.concat([generator_scalars] + [backend.scale(eq.scalars, w) for eq, w in zip(equations, weights)])
+    return backend.msm(points, scalars).tobytes() == _IDENTITY
 
 
-def challenge_products(c: Sequence[int]) -> np.ndarray:
-    """s (uint64[2^n, 4], n = len(c)) with G_f = ⟨s, G⟩: s_j = Π_k c_k^{±1}, + when bit n−1−k of j is
+def challenge_products(c: Sequence[int]) -> Vector:
+    """s (2^n entries, n = len(c)) with G_f = ⟨s, G⟩: s_j = Π_k c_k^{±1}, + when bit n−1−k of j is
     set, because round k splits on the most significant remaining index bit. Challenges are non-zero."""
     s = from_ints([1])
     for c_k in reversed(c):  # the last round's bit is bit 0: prepending bits builds s from the LSB up
-        s = np.concatenate([_kernels.fr_scale(s, from_int(pow(c_k, -1, MODULUS))), _kernels.fr_scale(s, from_int(c_k))])
+        s = backend.concat([backend.scale(s, pow(c_k, -1, MODULUS)), backend.scale(s, c_k)])
     return s
 
 
@@ -313,7 +314,7 @@ def folded_eq(c: Sequence[int], u_col: Sequence[int]) -> int:
 def encode(proof: OpeningProof) -> bytes:
     """Wire form: version (1 byte) ‖ k (1 byte) ‖ L_0..L_{k−1} ‖ R_0..R_{k−1} ‖ A (48-byte compressed
     points) ‖ z1 ‖ z2 (32-byte big-endian, below r)."""
-    points = _kernels.g1_compress(np.concatenate([proof.L, proof.R, proof.A[None]])).tobytes()
+    points = backend.g1_compress(np.concatenate([proof.L, proof.R, proof.A[None]])).tobytes()
     scalars = b"".join(z.to_bytes(SCALAR_BYTES, "big") for z in (proof.z1, proof.z2))
     return bytes([WIRE_VERSION, len(proof.L)]) + points + scalars
 
@@ -332,15 +333,14 @@ def decode(data: bytes) -> OpeningProof:
     if len(data) != expected:
         raise ProofFormatError(f"opening proof: {len(data)} bytes, expected {expected} for {rounds} rounds")
     points = decode_points(data[2 : 2 + num_points * COMPRESSED], "opening proof point", ProofFormatError)
-    raw = np.frombuffer(data[2 + num_points * COMPRESSED :], dtype=np.uint8).reshape(2, SCALAR_BYTES)
     try:
-        z1, z2 = to_ints(_kernels.fr_from_bytes(raw))  # rejects encodings of values ≥ r
-    except _kernels.KernelError as exc:
+        z1, z2 = backend.scalars_from_bytes(data[2 + num_points * COMPRESSED :])  # rejects encodings of values ≥ r
+    except backend.KernelError as exc:
         raise ProofFormatError(f"opening proof scalar: {exc}") from None
     return OpeningProof(points[:rounds], points[rounds : 2 * rounds], points[-1], z1, z2)
 
 
-def _absorb_statement(transcript: Transcript, layout: Layout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray) -> int:
+def _absorb_statement(transcript: Transcript, layout: MatrixLayout, point: Sequence[int], C_star: np.ndarray, C_v: np.ndarray) -> int:
     sizes = layout.row_vars.to_bytes(4, "big") + layout.col_vars.to_bytes(4, "big")
     transcript.absorb_bytes(b"opening/domain", DOMAIN + sizes)  # versioned separator bound to the matrix shape
     transcript.absorb_scalars(b"opening/point", point)  # the evaluation point is part of the statement
@@ -372,14 +372,14 @@ def _nonzero_challenge(transcript: Transcript, label: bytes) -> int:
     return value
 
 
-def _halves(vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _halves(items: Halved) -> tuple[Halved, Halved]:
     """(lo, hi): split on the most significant index bit."""
-    half = len(vector) // 2
-    return vector[:half], vector[half:]
+    half = len(items) // 2
+    return items[:half], items[half:]
 
 
-def _fold_scalars(lo: np.ndarray, hi: np.ndarray, w_lo: int, w_hi: int) -> np.ndarray:
-    return _kernels.fr_add(_kernels.fr_scale(lo, from_int(w_lo)), _kernels.fr_scale(hi, from_int(w_hi)))
+def _fold_scalars(lo: Vector, hi: Vector, w_lo: int, w_hi: int) -> Vector:
+    return backend.add(backend.scale(lo, w_lo), backend.scale(hi, w_hi))
 
 
 def _stack(points: list[np.ndarray]) -> np.ndarray:

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-import numpy as np
-
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof import opening, sigma
-from zkdl.proof.claims import Claim, Shape, prove_product, verify_product
+from zkdl.proof.claims import Claim, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import Hidden
+from zkdl.proof.packed import Table
+from zkdl.proof.product import prove_product, verify_product
 
 
 class Party(Protocol):
@@ -30,7 +30,7 @@ class Party(Protocol):
     def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[Hidden]: ...
 
     def product(
-        self, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Callable[[], Sequence[np.ndarray]], n: int
+        self, label: bytes, shape: Shape, claims: Sequence[Claim], tables: Callable[[], Sequence[Table]], n: int
     ) -> tuple[list[int], list[Hidden]]: ...
 
     def zero(self, label: bytes, value: Hidden) -> None: ...

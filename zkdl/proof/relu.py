@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
-from zkdl.field import MODULUS
+from zkdl.backend import MODULUS, Vector
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
 from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.loss import output_gradient
-from zkdl.proof.matmul import weighted_sum
+from zkdl.proof.mle import weighted_sum
+from zkdl.proof.packed import BitTable
 from zkdl.proof.party import Party
 from zkdl.proof.selection import select
 from zkdl.proof.witness import ProverTables
@@ -32,7 +31,7 @@ def _masked(lay: Layout, claim: cl.Claim, layers: range) -> cl.Claim:
 
 
 def _hadamard(
-    party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[np.ndarray]]
+    party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[Vector]]
 ) -> tuple[list[cl.Factor], int, int]:
     """One sumcheck for Σ w·S·V over every claim; returns eq factors of its point and S, V there."""
     point, (s, v) = party.product(label, lay.act, claims, tables_fn, 2)
@@ -89,7 +88,7 @@ def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables |
 
 
 def _split_layer(
-    party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], np.ndarray]
+    party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], Vector]
 ) -> tuple[Hidden, Hidden]:
     """The prover commits the claim's slice at `layer`; the rest is claim − f(layer)·slice, with f
     the claim's layer factor (a linear form: both parts stay committed)."""
@@ -103,9 +102,9 @@ def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | 
     u = party.challenges(b"binarity point " + name.encode(), sum(log for _, log in lay.bits))
     claim = cl.claim(lay.bits, cl.eq_factors(lay.bits, u), 0)
 
-    def bit_tables() -> list[cl.BitTable]:
+    def bit_tables() -> list[BitTable]:
         words = tables.bits("Z" if name == "BZ" else "G_A")  # kept packed: b and b − 1
-        return [cl.BitTable(words, 1 << lay.log_bits), cl.BitTable(words, 1 << lay.log_bits, -1)]
+        return [BitTable(words, 1 << lay.log_bits), BitTable(words, 1 << lay.log_bits, -1)]
 
     point, (b, b_minus_one) = party.product(b"binarity " + name.encode(), lay.bits, [claim], bit_tables, 2)
     party.zero(b"binarity offset " + name.encode(), b - 1 - b_minus_one)  # the second factor is the bit minus one

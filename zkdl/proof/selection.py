@@ -7,7 +7,7 @@ c(n) = Σ_(t < T, b: schedule[t][b] = n) f_t(t)·f_b(b): padded steps select not
 
 from __future__ import annotations
 
-from zkdl.field import MODULUS
+from zkdl.backend import MODULUS
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
 from zkdl.proof.hidden import Hidden

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_ints
+from zkdl import backend
+from zkdl.backend import MODULUS, from_ints, to_ints
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.commitment import blinding_generator
 from zkdl.proof.hidden import Hidden
@@ -127,7 +127,7 @@ def _vanishing(terms: Sequence[tuple[Form, int]]) -> Equation:
     """Σ s·F over the forms F, as one equation (no generator terms: n = 0)."""
     points = np.concatenate([bases for (bases, _), _ in terms])
     scalars = [s * k % MODULUS for (_, ks), s in terms for k in ks]
-    return Equation(np.zeros((0, 4), dtype=np.uint64), points, from_ints(scalars))
+    return Equation(from_ints([]), points, from_ints(scalars))
 
 
 def _holds(equations: Sequence[Equation]) -> bool:
@@ -135,8 +135,8 @@ def _holds(equations: Sequence[Equation]) -> bool:
 
 
 def _combine(points: Sequence[np.ndarray], scalars: Sequence[int]) -> np.ndarray:
-    return _kernels.msm(np.stack(points), from_ints([s % MODULUS for s in scalars]))
+    return backend.msm(np.stack(points), from_ints([s % MODULUS for s in scalars]))
 
 
 def _randoms(n: int) -> list[int]:
-    return to_ints(_kernels.fr_random(n))
+    return to_ints(backend.random(n))

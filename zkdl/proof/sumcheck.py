@@ -1,12 +1,12 @@
 """The zero-knowledge sumcheck for Σ_x f_1(x)·…·f_k(x) over the boolean hypercube.
 
-Variables are bound LSB first (variable 0 first), matching the kernels. Each round the prover
+Variables are bound LSB first (variable 0 first), matching the backend. Each round the prover
 sends the round polynomial s as commitments to its values at 0, 2, 3, …, d (commit-and-prove, as
 in Hyrax): s(1) is the running claim minus s(0), and the next claim s(r) is a Lagrange combination
 of the values, so both round checks are linear relations between commitments that hold by
 construction: the verifier never sees a round value, and the proof carries no per-round Σ-protocol.
 The sumcheck leaves a committed subclaim (point, claim) that the caller closes with Σ-protocols
-against the factors' committed values (zkdl.proof.claims).
+against the factors' committed values (zkdl.proof.product).
 
 Why it is sound: the commitments bind the prover to one polynomial per round before its
 challenge; Schwartz–Zippel then applies round by round as in the plain sumcheck. Why it reveals
@@ -19,10 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_int, from_ints, to_ints
+from zkdl import backend
+from zkdl.backend import MODULUS, Vector
 from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.hidden import Hidden, combination
 from zkdl.proof.transcript import Transcript
@@ -68,31 +66,13 @@ class RoundProver(Protocol):
     def final_values(self) -> list[int]: ...
 
 
-class DenseProver:
-    """A RoundProver over full field tables (the kernels' ProductSumcheck)."""
-
-    def __init__(self, factors: Sequence[np.ndarray], eq_point: Sequence[int] | None = None) -> None:
-        eq = None if eq_point is None else from_ints(eq_point)
-        self._inner = _kernels.ProductSumcheck(list(factors), eq)
-        self.num_vars, self.degree = self._inner.num_vars, self._inner.degree
-
-    def round_values(self) -> list[int]:
-        return to_ints(self._inner.round_evaluations())
-
-    def bind(self, r: int) -> None:
-        self._inner.bind(from_int(r))
-
-    def final_values(self) -> list[int]:
-        return to_ints(self._inner.final_values())
-
-
 def prove(
-    channel: ProverChannel, label: bytes, factors: Sequence[np.ndarray], claim: Hidden, eq_point: Sequence[int] | None = None
+    channel: ProverChannel, label: bytes, factors: Sequence[Vector], claim: Hidden, eq_point: Sequence[int] | None = None
 ) -> tuple[tuple[int, ...], list[int], Hidden]:
-    """Proves the committed `claim` is the sum of the product of `factors` (kernel field vectors
+    """Proves the committed `claim` is the sum of the product of `factors` (backend field vectors
     of one power-of-two length), eq-weighted when `eq_point` is given. Returns the bound point,
     each factor's value there and the committed final claim."""
-    return prove_rounds(channel, label, DenseProver(factors, eq_point), claim)
+    return prove_rounds(channel, label, backend.ProductSumcheck(factors, eq_point), claim)
 
 
 def prove_rounds(channel: ProverChannel, label: bytes, prover: RoundProver, claim: Hidden) -> tuple[tuple[int, ...], list[int], Hidden]:

@@ -9,10 +9,8 @@ every real row sums to 2^R over the real classes (a random combination of the ro
 
 from __future__ import annotations
 
-import numpy as np
-
-from zkdl import _kernels
-from zkdl.field import MODULUS, from_ints, to_ints
+from zkdl import backend
+from zkdl.backend import MODULUS, Vector, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook
 from zkdl.proof.layout import Layout
@@ -25,15 +23,15 @@ def one_hot(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | N
     u = party.challenges(b"targets entries point", sum(log for _, log in lay.data))
     entries = cl.claim(lay.data, cl.eq_factors(lay.data, u), 0)
 
-    def value_tables() -> list[np.ndarray]:
-        y = _kernels.fr_from_i64(tables.data_y.reshape(-1))
-        return [y, _kernels.fr_sub(y, _kernels.fr_from_i64(np.full(len(y), scale, np.int64)))]
+    def value_tables() -> list[Vector]:
+        y = backend.from_i64(tables.data_y)
+        return [y, backend.sub(y, backend.full(len(y), scale))]
 
     point, (y, y_minus_scale) = party.product(b"targets entries", lay.data, [entries], value_tables, 2)
     party.zero(b"targets offset", y - scale - y_minus_scale)  # the second factor is the entry minus 2^R
     book.add("Y", cl.claim(lay.data, cl.eq_factors(lay.data, point), y))
     v = party.challenges(b"targets rows point", lay.log_samples)
-    rows = to_ints(_kernels.eq_vector(from_ints(v)))
+    rows = to_ints(backend.eq_vector(v))
     expected = scale * sum(rows[: lay.n_train]) % MODULUS  # padded rows must sum to zero
     classes = lay.prefix("col", lay.widths[-1], lay.log_width)
     book.add("Y", cl.claim(lay.data, [cl.Factor(("sample",), tuple(rows)), classes], expected))

@@ -20,10 +20,11 @@ from zkdl.data import Dataset
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
-from zkdl.proof.claims import BitTable, Claim, ClaimBook, Int64Table, Shape, onehot_factor
+from zkdl.proof.claims import Claim, ClaimBook, Shape, onehot_factor
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
+from zkdl.proof.packed import BitTable, Int64Table, Table
 from zkdl.proof.party import Party, ProverParty, VerifierParty
 from zkdl.proof.statement import Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.transcript import Transcript
@@ -217,7 +218,7 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
     if len(messages[0].scalars) != 1 or not 1 <= messages[0].scalars[0] <= lay.steps:
         raise VerificationError(f"the chunk size must be one number of steps in [1, {lay.steps}]")
     chunk_steps = messages[0].scalars[0]
-    rows, per_boundary = messages[1].points, cm.Layout.of(_dims(lay.weights)).num_rows
+    rows, per_boundary = messages[1].points, cm.MatrixLayout.of(_dims(lay.weights)).num_rows
     expected = (len(chunks(lay.steps, chunk_steps)) - 1) * per_boundary
     if rows is None or len(rows) != expected:
         raise VerificationError(f"the boundary weights must be {expected} commitment rows for chunks of {chunk_steps} steps")
@@ -228,7 +229,7 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
 def _verify_chunk(party: VerifierParty, lay: Layout, commitments: StatementCommitments) -> None:
     channel = party.channel
     bit_shape = (2 * int(np.prod(_dims(lay.act))), 1 << lay.log_bits)  # B as commit_bits shapes it: [words, width]
-    bits = TensorCommitment(bit_shape, channel.receive_points(b"bits commitment", cm.Layout.of(bit_shape).num_rows))
+    bits = TensorCommitment(bit_shape, channel.receive_points(b"bits commitment", cm.MatrixLayout.of(bit_shape).num_rows))
     _run(party, lay, None, _committed(lay, commitments, bits, None), {}, lambda _: None)
 
 
@@ -249,7 +250,7 @@ def _run(
     party: Party,
     lay: Layout,
     tables: ProverTables | None,
-    committed: dict[str, tuple[Shape, TensorCommitment, Callable[[], np.ndarray]]],
+    committed: dict[str, tuple[Shape, TensorCommitment, Callable[[], Table]]],
     secret_of: dict[str, TensorOpening],
     on_phase: Callable[[str], None],
 ) -> None:

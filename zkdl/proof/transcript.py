@@ -11,23 +11,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from zkdl import _kernels
-from zkdl.field import from_ints, to_ints
+from zkdl import backend
+from zkdl.backend import from_ints, to_ints
 
 
 class Transcript:
     def __init__(self, domain: bytes) -> None:
-        self._inner = _kernels.Transcript(domain)
+        self._inner = backend.Transcript(domain)
 
     def absorb_bytes(self, label: bytes, data: bytes) -> None:
         self._inner.absorb_bytes(label, data)
 
     def absorb_scalars(self, label: bytes, values: Sequence[int]) -> None:
         self._inner.absorb_fr(label, from_ints(values))
-
-    def absorb_vector(self, label: bytes, vector: np.ndarray) -> None:
-        """Absorbs a kernel field vector (uint64[n, 4]) without converting it to ints."""
-        self._inner.absorb_fr(label, vector)
 
     def absorb_points(self, label: bytes, points: np.ndarray) -> None:
         self._inner.absorb_points(label, points)

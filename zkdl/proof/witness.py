@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from zkdl import _kernels
+from zkdl import backend
 from zkdl.data import Dataset, one_hot
 from zkdl.model import Weights
 from zkdl.proof.layout import Layout, UnsupportedStatementError
@@ -127,17 +127,17 @@ class ProverTables:
                 raise AssertionError(f"the constant column of layer {l}'s input is not 2^R")
 
     # Field forms for the sumchecks, converted once per table (several sub-protocols read them).
-    def field(self, name: str) -> np.ndarray:
+    def field(self, name: str) -> backend.Vector:
         cache = self.__dict__.setdefault("_field_cache", {})
         if name not in cache:
-            cache[name] = _kernels.fr_from_i64(np.ascontiguousarray(getattr(self, name)).reshape(-1))
+            cache[name] = backend.from_i64(getattr(self, name))
         return cache[name]
 
     def bits(self, name: str) -> np.ndarray:
         """The packed two's-complement bits of Z or G_A (docs/kernels.md)."""
         cache = self.__dict__.setdefault("_bits_cache", {})
         if name not in cache:
-            cache[name] = _kernels.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
+            cache[name] = backend.bits_decompose(getattr(self, name), 1 << self.layout.log_bits)
             cache[name].setflags(write=False)
         return cache[name]
 

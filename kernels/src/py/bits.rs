@@ -1,4 +1,4 @@
-use super::convert::{fr_scalar, fr_vec, fr_vec_to_py};
+use super::convert::{fr_vec, fr_vec_to_py};
 use crate::bits;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
@@ -15,30 +15,6 @@ fn bits_decompose<'py>(py: Python<'py>, values: numpy::PyReadonlyArrayDyn<'py, i
 fn bits_to_field<'py>(py: Python<'py>, bits: PyReadonlyArray1<'py, u64>, width: u32) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let bits = bits.as_slice()?;
     let out = py.allow_threads(|| bits::to_field(bits, width))?;
-    Ok(fr_vec_to_py(py, &out))
-}
-
-#[pyfunction]
-fn bits_fold<'py>(
-    py: Python<'py>,
-    bits: PyReadonlyArray1<'py, u64>,
-    width: u32,
-    r: PyReadonlyArray1<'py, u64>,
-) -> PyResult<Bound<'py, PyArray2<u64>>> {
-    let (bits, r) = (bits.as_slice()?, fr_scalar(&r)?);
-    let out = py.allow_threads(|| bits::fold(bits, width, r))?;
-    Ok(fr_vec_to_py(py, &out))
-}
-
-#[pyfunction]
-fn bits_partial_evaluate<'py>(
-    py: Python<'py>,
-    bits: PyReadonlyArray1<'py, u64>,
-    width: u32,
-    point: PyReadonlyArray2<'py, u64>,
-) -> PyResult<Bound<'py, PyArray2<u64>>> {
-    let (bits, point) = (bits.as_slice()?, fr_vec(&point)?);
-    let out = py.allow_threads(|| bits::partial_evaluate(bits, width, &point))?;
     Ok(fr_vec_to_py(py, &out))
 }
 
@@ -112,8 +88,6 @@ fn bits_from_field<'py>(py: Python<'py>, values: PyReadonlyArray2<'py, u64>, wid
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bits_decompose, m)?)?;
     m.add_function(wrap_pyfunction!(bits_to_field, m)?)?;
-    m.add_function(wrap_pyfunction!(bits_fold, m)?)?;
-    m.add_function(wrap_pyfunction!(bits_partial_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(bits_weighted_sums, m)?)?;
     m.add_function(wrap_pyfunction!(bits_gram, m)?)?;
     m.add_function(wrap_pyfunction!(bits_bind_low, m)?)?;

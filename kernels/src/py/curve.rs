@@ -77,19 +77,6 @@ fn g1_add<'py>(py: Python<'py>, a: PyReadonlyArray2<'py, u8>, b: PyReadonlyArray
 }
 
 #[pyfunction]
-fn g1_sub<'py>(py: Python<'py>, a: PyReadonlyArray2<'py, u8>, b: PyReadonlyArray2<'py, u8>) -> PyResult<Points<'py>> {
-    let (a, b) = (points_in(py, &a)?, points_in(py, &b)?);
-    let out = py.allow_threads(|| curve::sub(&a, &b))?;
-    Ok(points_out(py, &out))
-}
-
-#[pyfunction]
-fn g1_neg<'py>(py: Python<'py>, a: PyReadonlyArray2<'py, u8>) -> PyResult<Points<'py>> {
-    let a = points_in(py, &a)?;
-    Ok(points_out(py, &curve::neg(&a)))
-}
-
-#[pyfunction]
 fn g1_scale<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>, scalar: PyReadonlyArray1<'py, u64>) -> PyResult<Points<'py>> {
     let (points, s) = (points_in(py, &points)?, fr_scalar(&scalar)?);
     let out = py.allow_threads(|| curve::scale(&points, s));
@@ -122,12 +109,6 @@ fn g1_identity(py: Python<'_>) -> Point<'_> {
     point_out(py, curve::identity())
 }
 
-#[pyfunction]
-fn g1_sum<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>) -> PyResult<Point<'py>> {
-    let points = points_in(py, &points)?;
-    Ok(point_out(py, py.allow_threads(|| curve::sum(&points))))
-}
-
 /// Σ s_i·P_i, scalars `uint64[n, 4]` Montgomery limbs.
 #[pyfunction]
 fn msm<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, u8>, scalars: PyReadonlyArray2<'py, u64>) -> PyResult<Point<'py>> {
@@ -158,13 +139,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(g1_compress, m)?)?;
     m.add_function(wrap_pyfunction!(g1_decompress, m)?)?;
     m.add_function(wrap_pyfunction!(g1_add, m)?)?;
-    m.add_function(wrap_pyfunction!(g1_sub, m)?)?;
-    m.add_function(wrap_pyfunction!(g1_neg, m)?)?;
     m.add_function(wrap_pyfunction!(g1_scale, m)?)?;
     m.add_function(wrap_pyfunction!(g1_fold, m)?)?;
     m.add_function(wrap_pyfunction!(g1_scale_each, m)?)?;
     m.add_function(wrap_pyfunction!(g1_identity, m)?)?;
-    m.add_function(wrap_pyfunction!(g1_sum, m)?)?;
     m.add_function(wrap_pyfunction!(msm, m)?)?;
     m.add_function(wrap_pyfunction!(msm_i64, m)?)?;
     m.add_function(wrap_pyfunction!(msm_bits, m)?)?;

@@ -13,13 +13,6 @@ fn fr_from_i64<'py>(py: Python<'py>, values: PyReadonlyArray1<'py, i64>) -> PyRe
     Ok(fr_vec_to_py(py, &out))
 }
 
-#[pyfunction]
-fn fr_to_i64<'py>(py: Python<'py>, values: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let values = fr_vec(&values)?;
-    let out = py.allow_threads(|| field::vec_to_i64(&values))?;
-    Ok(out.into_pyarray(py))
-}
-
 /// Canonical big-endian encodings, `uint8[n, 32]`.
 #[pyfunction]
 fn fr_to_bytes<'py>(py: Python<'py>, values: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyArray2<u8>>> {
@@ -83,13 +76,6 @@ fn fr_inner<'py>(py: Python<'py>, a: PyReadonlyArray2<'py, u64>, b: PyReadonlyAr
     Ok(fr_scalar_to_py(py, out))
 }
 
-#[pyfunction]
-fn fr_batch_inverse<'py>(py: Python<'py>, a: PyReadonlyArray2<'py, u64>) -> PyResult<Vec2<'py>> {
-    let a = fr_vec(&a)?;
-    let out = py.allow_threads(|| field::batch_inverse(&a))?;
-    Ok(fr_vec_to_py(py, &out))
-}
-
 /// `n` uniform field elements from the operating system's randomness (for blinding only).
 #[pyfunction]
 fn fr_random(py: Python<'_>, n: usize) -> Vec2<'_> {
@@ -98,7 +84,6 @@ fn fr_random(py: Python<'_>, n: usize) -> Vec2<'_> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fr_from_i64, m)?)?;
-    m.add_function(wrap_pyfunction!(fr_to_i64, m)?)?;
     m.add_function(wrap_pyfunction!(fr_to_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(fr_from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(fr_add, m)?)?;
@@ -107,7 +92,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fr_scale, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sum, m)?)?;
     m.add_function(wrap_pyfunction!(fr_inner, m)?)?;
-    m.add_function(wrap_pyfunction!(fr_batch_inverse, m)?)?;
     m.add_function(wrap_pyfunction!(fr_random, m)?)?;
     Ok(())
 }
