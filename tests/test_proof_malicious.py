@@ -283,6 +283,17 @@ def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     assert reason.startswith("targets offset")
 
 
+def test_the_entries_check_run_over_other_targets_is_rejected(h):
+    """Half-hot targets, with the entries' sumcheck run over the honest one-hot targets: it holds,
+    and the claim that ties its value to the committed D_Y must reject."""
+    half = 1 << (h.layout.frac_bits - 1)
+    tables = _trained_on_targets(h, lambda row: np.array([half, half, 0]))
+    scale = np.int64(1 << h.layout.frac_bits)
+    one_hot = h.tables.data_y.reshape(-1)
+    honest = lambda _t, _p: [_kernels.fr_from_i64(one_hot), _kernels.fr_from_i64(one_hot - scale)]  # noqa: E731
+    assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": honest})), "merge Y")
+
+
 # ---- the ReLU's masks: a wider hidden layer ---------------------------------------------------------------
 
 
