@@ -24,22 +24,17 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from ..errors import ZkdlError
+from ..proof import registration
+from ..proof.statement import KNOWN_VERIFIER_VERSIONS, VERIFIER_VERSION
+from ..proof.statement import PROTOCOL_TAG as VERIFIER_VERSION_TAG
 from ..store import BundleStore
 from .client import RegistryClient
 from .outbox import OUTCOME_EXISTING, IntentState
 from .relayer import Relayer, RelayerError, bundle_request, model_id_for, model_key
 from .structs import Model, RegistrationRequest
-from ..proof.training import DOMAIN as TRAINING_PROOF_DOMAIN
-
-# The one place that names the proof protocol a registration claims, and so the verifier (circuit)
-# version attestations must carry: Keccak-256 of this tag. Bump the tag when the statement, the
-# bundle or the proof system changes incompatibly.
-VERIFIER_VERSION_TAG = TRAINING_PROOF_DOMAIN
-VERIFIER_VERSION = keccak(VERIFIER_VERSION_TAG)
-KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: VERIFIER_VERSION_TAG.decode()}
 
 OWNER_KEY_ENV = "ZKDL_OWNER_KEY"
 OWNER_KEYSTORE_ENV = "ZKDL_OWNER_KEYSTORE"
@@ -108,13 +103,9 @@ class RegistrationResult:
 def request_for_bundle(bundle: bytes, store: BundleStore, *, metadata_uri: str = "",
                        verifier_version: bytes = VERIFIER_VERSION) -> RegistrationRequest:
     """Decode `bundle` (`BundleFormatError` if it is not one), store it, and build its registration."""
-    from zkdl.api import commitment_digests  # the proof stack loads the native kernels: only when needed
-    from zkdl.proof.bundle import Bundle
-
-    statement = Bundle.decode(bundle).statement
-    digests = commitment_digests(statement)
-    return bundle_request(store, bundle, c_data_digest=_raw(digests["c_data"]), c_w0_digest=_raw(digests["c_w0"]),
-                          c_wt_digest=_raw(digests["c_wt"]), statement_digest=statement.digest(),
+    claims = registration.claims_of(bundle)
+    return bundle_request(store, bundle, c_data_digest=claims.c_data_digest, c_w0_digest=claims.c_w0_digest,
+                          c_wt_digest=claims.c_wt_digest, statement_digest=claims.statement_digest,
                           verifier_version=verifier_version, metadata_uri=metadata_uri)
 
 
@@ -192,12 +183,12 @@ def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: st
             by_signature: bool, request: RegistrationRequest,
             tx: tuple[bytes | None, int | None] | None) -> RegistrationResult:
     model = client.get_model(model_id)
-    warnings = []
-    for name in ("c_data_digest", "c_w0_digest", "c_wt_digest", "statement_digest", "proof_digest",
-                 "verifier_version"):
-        if getattr(model, name) != getattr(request, name):
-            warnings.append(f"the registered {name} 0x{getattr(model, name).hex()} differs from this bundle's "
-                            f"0x{getattr(request, name).hex()}")
+    differences = registration.differences(request, model)
+    if model.verifier_version != request.verifier_version:  # the registrant's choice, not a bundle's claim
+        differences.append(registration.Difference("verifier_version", request.verifier_version,
+                                                   model.verifier_version))
+    warnings = [f"the registered {d.field} 0x{d.registered.hex()} differs from this bundle's 0x{d.claimed.hex()}"
+                for d in differences]
     if model.bundle_uri != request.bundle_uri:
         warnings.append(f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
                         f"{request.bundle_uri}); buyers fetch the registered one")
@@ -241,10 +232,6 @@ def load_account(env: Mapping[str, str] | None = None, *, key_env: str = OWNER_K
         raise AccountKeyError(f"cannot decrypt keystore {path}: {type(exc).__name__}: check the file and the password") \
             from None
     return Account.from_key(key)
-
-
-def _raw(hex_digest: str) -> bytes:
-    return bytes.fromhex(hex_digest[2:])
 
 
 def _hex(data: bytes) -> str:

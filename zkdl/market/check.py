@@ -3,7 +3,7 @@
 The seller delivers the final weights (`.npz`) and the opening file written by `zkdl prove` (the
 blinding factors of C_WT). `check_weights` fetches the registered bundle (its Keccak-256 must be the
 registered proof digest), checks that the bundle's C_WT hashes to the registered C_WT digest,
-recomputes the commitment from the delivered weights and blinds (`zkdl.api.check_weights`), and
+recomputes the commitment from the delivered weights and blinds (`zkdl.proof.registration`), and
 says yes only if the recomputed commitment is the registered one *and* the model is verified.
 """
 
@@ -18,6 +18,8 @@ from zkdl.chain.client import RegistryClient
 from zkdl.chain.errors import UnknownModelError
 from zkdl.chain.structs import Status
 from zkdl.errors import ZkdlError
+from zkdl.proof import registration
+from zkdl.proof.registration import OpeningFormatError
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
 
 from .ids import parse_model_id
@@ -53,10 +55,9 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     Returns a `WeightCheck` whose `reason` says what failed: an unknown model, a bundle that does not
     match its registration, weights of another shape, weights that do not recompute C_WT, or a model
     that is not verified. Raises (the check cannot run) for an unreadable weights or opening file
-    (`UnusableWeightsError`, `zkdl.api.OpeningFormatError`), an unreachable bundle (`StoreError`), a
+    (`UnusableWeightsError`, `OpeningFormatError`), an unreachable bundle (`StoreError`), a
     bundle whose bytes are not the registered ones (`IntegrityError`) or an unreachable node.
     """
-    from zkdl import api
     from zkdl.model import ModelSpec, load_weights
     from zkdl.quant import QuantParams
 
@@ -88,7 +89,7 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     except ZkdlError as exc:
         return no(f"the weights do not have the registered architecture (MLP "
                   f"{'-'.join(map(str, statement.widths))}): {exc.user_message}", status.status, False)
-    if not api.check_weights(statement, weights, opening_path):
+    if not registration.check_weights(statement, weights, opening_path):
         return no("the delivered weights, with the blinds of the opening file, do not recompute the registered "
                   f"final-weights commitment C_WT (digest 0x{model.c_wt_digest.hex()}): they are not the weights "
                   "of the proven run", status.status, False)
@@ -101,8 +102,6 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
 
 def _check_opening_names(opening_path: str | Path, statement_digest: bytes) -> None:
     """A clearer failure than "does not recompute" when the opening says it is for another statement."""
-    from zkdl.api import OpeningFormatError
-
     try:
         meta = json.loads(Path(opening_path).read_text("utf-8"))
     except (OSError, ValueError) as exc:

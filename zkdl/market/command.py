@@ -30,11 +30,11 @@ def _unusable_types() -> tuple[type[BaseException], ...]:
     """Errors that mean "cannot run with this input/configuration" (exit 2)."""
     from web3.exceptions import ProviderConnectionError, RequestTimedOut, TooManyRequests
 
-    from zkdl.api import OpeningFormatError
     from zkdl.chain.errors import DeploymentError
     from zkdl.chain.register import AccountKeyError
     from zkdl.errors import SpecError
     from zkdl.proof.bundle import BundleFormatError
+    from zkdl.proof.registration import OpeningFormatError
 
     from .connect import ChainConfigError
     from .ids import ModelIdError
@@ -119,11 +119,11 @@ def _register(args: argparse.Namespace) -> int:
     owner = load_account(keystore=args.keystore)
     relayer_account = load_account(key_env=RELAYER_KEY_ENV, keystore_env=None, password_env=None, required=False)
     if args.verify:
-        from zkdl import api
+        from zkdl.proof import registration
 
-        checked = api.verify(bundle)
-        if not checked.valid:
-            raise _Refused(f"the proof in {args.bundle} does not verify ({checked.reason}); not registering it")
+        reason = registration.proof_rejection(registration.claims_of(bundle))
+        if reason is not None:
+            raise _Refused(f"the proof in {args.bundle} does not verify ({reason}); not registering it")
     client = open_client(args.rpc, args.registry, args.deployments_dir)
     store = LocalStore(store_dir(args.store), base_url=args.store_url)
     outbox = SqlOutbox(args.outbox if "://" in args.outbox else Path(args.outbox).expanduser())  # a URL keeps its '//'

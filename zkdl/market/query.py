@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from zkdl.chain.client import RegistryClient
-from zkdl.chain.register import KNOWN_VERIFIER_VERSIONS
 from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
 from zkdl.errors import ZkdlError
+from zkdl.proof.registration import BundleClaims, claims_of, differences
+from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
 from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
@@ -34,22 +35,6 @@ class AttestationView:
         return {"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
                 "verifier_version": _hex(a.verifier_version), "report_digest": _hex(a.report_digest),
                 "counted": self.counted}
-
-
-@dataclass(frozen=True)
-class BundleClaims:
-    """What the fetched (digest-checked) bundle states."""
-
-    statement: Any                 # zkdl.proof.statement.Statement
-    bundle_bytes: int
-    messages: int
-
-    def statement_json(self) -> dict[str, Any]:
-        st = self.statement
-        return {"widths": list(st.widths), "bias": st.bias, "frac_bits": st.frac_bits, "lr_exp": st.lr_exp,
-                "learning_rate": f"2^-{st.lr_exp}", "range_bits": st.range_bits, "batch": st.batch,
-                "steps": st.steps, "schedule_seed": st.schedule_seed, "n_train": st.n_train,
-                "data_frac_bits": st.data_frac_bits, "loss": "square, one-hot targets"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +76,7 @@ class Provenance:
             "attestations": [a.to_json() for a in self.attestations],
             "bundle": None if self.claims is None else {
                 "fetched": True, "digest_checked": True, "bytes": self.claims.bundle_bytes,
-                "messages": self.claims.messages, "statement": self.claims.statement_json()},
+                "messages": self.claims.messages, "statement": self.claims.statement.to_json()},
             "bundle_error": self.bundle_error,
             "mismatches": list(self.mismatches),
         }
@@ -167,22 +152,15 @@ def fetch_registered_bundle(model: Model, *, store: BundleStore | None = None, m
 
 def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
     """Decode a digest-checked bundle and list where it disagrees with the registered record."""
-    from zkdl.api import commitment_digests
-    from zkdl.proof.bundle import Bundle
+    claims = claims_of(data)
+    mismatches = [f"the bundle's {_LABELS[d.field]} {_hex(d.claimed)} differs from the registered "
+                  f"{_hex(d.registered)}: the registration does not describe this proof; do not trust the statement "
+                  "shown" for d in differences(claims, model)]
+    return claims, mismatches
 
-    decoded = Bundle.decode(data)
-    st = decoded.statement
-    digests = commitment_digests(st)
-    mismatches = []
-    checks = (("statement digest", "0x" + st.digest().hex(), model.statement_digest),
-              ("C_data digest", digests["c_data"], model.c_data_digest),
-              ("C_W0 digest", digests["c_w0"], model.c_w0_digest),
-              ("C_WT digest", digests["c_wt"], model.c_wt_digest))
-    for name, from_bundle, registered in checks:
-        if from_bundle != _hex(registered):
-            mismatches.append(f"the bundle's {name} {from_bundle} differs from the registered {_hex(registered)}: "
-                              "the registration does not describe this proof; do not trust the statement shown")
-    return BundleClaims(st, len(data), len(decoded.messages)), mismatches
+
+_LABELS = {"statement_digest": "statement digest", "c_data_digest": "C_data digest", "c_w0_digest": "C_W0 digest",
+           "c_wt_digest": "C_WT digest", "proof_digest": "proof digest"}
 
 
 def _hex(data: bytes) -> str:

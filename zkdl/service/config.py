@@ -19,7 +19,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ..chain.register import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
+from ..proof.statement import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
 from ..db import SQLITE, parse_location, redact
 from ..errors import ZkdlError
 from ..store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S

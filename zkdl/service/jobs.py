@@ -76,7 +76,7 @@ class Job:
     reason: str | None
     report: dict[str, Any] | None
     report_digest: str | None
-    statement: dict[str, Any] | None  # the bundle's statement (zkdl.api.inspect), when it decoded
+    statement: dict[str, Any] | None  # the bundle's claims (`zkdl inspect --json`), when it decoded
     proof_bytes: int | None
     verify_seconds: float | None
     intent_key: str | None

@@ -13,8 +13,8 @@ import html
 import time
 from typing import Any
 
-from .. import api
 from ..chain.client import RegistryClient
+from ..proof import registration
 from .jobs import Job
 
 STATUS_TEXT = {
@@ -64,7 +64,7 @@ def snapshot_view(client: RegistryClient, model_id: bytes | str, bundle: bytes |
            "proof_digest": h(model.proof_digest), "verifier_version": h(model.verifier_version),
            "bundle_uri": model.bundle_uri, "metadata_uri": model.metadata_uri,
            "registered_at": str(model.registered_at)}
-    info = api.inspect(bundle) if bundle is not None else None
+    info = registration.claims_of(bundle).to_json() if bundle is not None else None
     return {
         "model_id": h(model.model_id), "owner": model.owner, "block_number": None, "tx_hash": None,
         "registered_at": model.registered_at, "registration": reg,
