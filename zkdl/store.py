@@ -21,7 +21,7 @@ from typing import BinaryIO, Protocol
 
 from eth_utils import keccak
 
-from .errors import ZkdlError
+from .errors import EXIT_UNUSABLE, ZkdlError
 
 SUFFIX = ".zkdl"
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a bundle is MBs; anything near this is hostile or broken
@@ -33,24 +33,28 @@ class StoreError(ZkdlError, OSError):
     """A bundle cannot be written or read (disk full, permissions, network, HTTP status)."""
 
     code = "store"
+    exit_code = EXIT_UNUSABLE
 
 
 class IntegrityError(ZkdlError, ValueError):
     """The bytes read do not hash to the expected digest: the bundle was altered or is another one."""
 
     code = "integrity"
+    exit_code = EXIT_UNUSABLE
 
 
 class BundleTooLargeError(ZkdlError, ValueError):
     """A bundle is larger than the reader's size cap."""
 
     code = "bundle-too-large"
+    exit_code = EXIT_UNUSABLE
 
 
 class UnsupportedUriError(ZkdlError, ValueError):
     """A bundle URI whose scheme the store cannot read."""
 
     code = "unsupported-uri"
+    exit_code = EXIT_UNUSABLE
 
 
 class BundleStore(Protocol):

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
 
 
 class RegistryError(ZkdlError):
@@ -55,6 +55,7 @@ class DeploymentError(RegistryError):
     """A deployment could not be made, found or trusted (record, key, code at the address)."""
 
     code = "DeploymentError"
+    exit_code = EXIT_UNUSABLE
 
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message, hint)

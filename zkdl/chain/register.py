@@ -26,7 +26,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
 from ..proof import registration
 from ..proof.statement import KNOWN_VERIFIER_VERSIONS, VERIFIER_VERSION
 from ..proof.statement import PROTOCOL_TAG as VERIFIER_VERSION_TAG
@@ -60,6 +60,7 @@ class AccountKeyError(ZkdlError, ValueError):
     """A private key is missing or unusable (never echoes the key)."""
 
     code = "key"
+    exit_code = EXIT_UNUSABLE
 
 
 class Outcome(str, Enum):

@@ -17,7 +17,7 @@ from typing import Any
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.errors import UnknownModelError
 from zkdl.chain.structs import Status
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof import registration
 from zkdl.proof.registration import OpeningFormatError
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
@@ -30,6 +30,7 @@ class UnusableWeightsError(ZkdlError, ValueError):
     """The weights file cannot be read at all (the check cannot run)."""
 
     code = "unusable-weights"
+    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 from eth_hash.auto import keccak
 
 from zkdl import _kernels
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.field import to_ints
 from zkdl.proof import opening
 from zkdl.proof.channel import Message
@@ -42,6 +42,7 @@ class BundleFormatError(ZkdlError, ValueError):
     """A bundle's bytes are not a canonical zkdl bundle of the supported version."""
 
     code = "bundle-format"
+    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from eth_hash.auto import keccak
 from eth_utils import encode_hex
 
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof.statement import Statement
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class OpeningFormatError(ZkdlError, ValueError):
     """A weights opening file is unreadable or does not fit the statement."""
 
     code = "opening-format"
+    exit_code = EXIT_UNUSABLE
 
 
 class Registered(Protocol):
@@ -153,8 +154,8 @@ def check_weights(statement: Statement, weights: Weights, opening_file: str | Pa
         padded = weight_slots(lay, weights)
     except ZkdlError:
         return False  # a bias 2^R·b outside int64 was never committed
-    try:
-        opening = cm.TensorOpening(cm.EntryKind.INT64, padded, blinds)
+    try:  # the kernels refuse a blind at or above the field modulus with a ValueError too
+        recommitted = cm.recommit(cm.TensorOpening(cm.EntryKind.INT64, padded, blinds))
     except ValueError as exc:
         raise OpeningFormatError(f"{opening_file}: the blinds do not fit the final weights ({exc})") from None
-    return cm.encode(cm.recommit(opening)) == statement.c_wt
+    return cm.encode(recommitted) == statement.c_wt

@@ -14,7 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from zkdl.cli import subcommand
+from zkdl.commands import subcommand
 
 
 def _configure_serve(p: argparse.ArgumentParser) -> None:

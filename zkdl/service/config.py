@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 
 from ..proof.statement import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
 from ..db import SQLITE, parse_location, redact
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
 from ..store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
 
 
@@ -36,6 +36,7 @@ class ConfigError(ZkdlError, ValueError):
     """The service settings are missing or wrong."""
 
     code = "service-config"
+    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)
