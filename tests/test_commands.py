@@ -9,7 +9,8 @@ import pytest
 
 from zkdl import _kernels
 from zkdl.chain.errors import DeploymentError, UnknownModelError
-from zkdl.chain.register import AccountKeyError, RegistrationIncompleteError
+from zkdl.chain.keys import AccountKeyError
+from zkdl.chain.register import RegistrationIncompleteError
 from zkdl.commands import run_guarded
 from zkdl.errors import EXIT_FAILED, EXIT_UNUSABLE, DataError, KernelError, SpecError, UnusableInputError, ZkdlError
 from zkdl.market.check import UnusableWeightsError

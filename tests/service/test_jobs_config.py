@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from eth_account import Account
 
+from zkdl.chain.keys import AccountKeyError
 from zkdl.service.config import ConfigError, load_config, load_keys
 from zkdl.service.jobs import JobState, JobStore, JobStoreError
 
@@ -182,8 +183,8 @@ def test_keys_from_env_or_keystore_never_echoed(tmp_path):
     keystore.write_text(json.dumps(Account.encrypt(account.key, "pw")))
     verifier, _ = load_keys(config, env={"ZKDL_VERIFIER_KEYSTORE": str(keystore), "ZKDL_VERIFIER_KEYSTORE_PASSWORD": "pw"})
     assert verifier.address == account.address
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(AccountKeyError) as err:
         load_keys(config, env={"ZKDL_VERIFIER_KEY": "0xnot-a-key-secret"})
     assert "secret" not in str(err.value)
-    with pytest.raises(ConfigError, match="no verifier key"):
+    with pytest.raises(AccountKeyError, match="no verifier key"):
         load_keys(config, env={})

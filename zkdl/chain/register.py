@@ -14,19 +14,14 @@ so does a call after a crash (the outbox resumes where it stopped). See docs/mar
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from ..errors import EXIT_UNUSABLE, ZkdlError
+from ..errors import ZkdlError
 from ..proof import registration
 from ..proof.statement import KNOWN_VERIFIER_VERSIONS, VERIFIER_VERSION
 from ..proof.statement import PROTOCOL_TAG as VERIFIER_VERSION_TAG
@@ -36,10 +31,6 @@ from .outbox import OUTCOME_EXISTING, IntentState
 from .relayer import Relayer, RelayerError, bundle_request, model_id_for, model_key
 from .structs import Model, RegistrationRequest
 
-OWNER_KEY_ENV = "ZKDL_OWNER_KEY"
-OWNER_KEYSTORE_ENV = "ZKDL_OWNER_KEYSTORE"
-OWNER_KEYSTORE_PASSWORD_ENV = "ZKDL_OWNER_KEYSTORE_PASSWORD"
-RELAYER_KEY_ENV = "ZKDL_RELAYER_KEY"
 DEFAULT_SIGNATURE_TTL_S = 24 * 3600   # chain time an owner's signature stays submittable
 
 
@@ -54,13 +45,6 @@ class RegistrationIncompleteError(ZkdlError, OSError):
     Nothing is lost: running the same registration again resumes it."""
 
     code = "registration-incomplete"
-
-
-class AccountKeyError(ZkdlError, ValueError):
-    """A private key is missing or unusable (never echoes the key)."""
-
-    code = "key"
-    exit_code = EXIT_UNUSABLE
 
 
 class Outcome(str, Enum):
@@ -204,43 +188,12 @@ def _failed(model_id: bytes, error: str | None, key: str, relayer: Relayer) -> R
         f"{getattr(relayer.outbox, 'path', '?')} is final; fix the cause, then register with a new outbox file)")
 
 
-# -- keys ------------------------------------------------------------------------------------------------
-
-def load_account(env: Mapping[str, str] | None = None, *, key_env: str = OWNER_KEY_ENV,
-                 keystore_env: str | None = OWNER_KEYSTORE_ENV,
-                 password_env: str | None = OWNER_KEYSTORE_PASSWORD_ENV, keystore: str | Path | None = None,
-                 required: bool = True) -> LocalAccount | None:
-    """A signing account from `$key_env` (0x-hex), else from an encrypted keystore (`keystore`, else
-    `$keystore_env`) whose password is in `$password_env`. Keys never come from arguments (shell
-    history, ps). Returns None when nothing is configured and `required` is False."""
-    env = os.environ if env is None else env
-    if env.get(key_env):
-        try:
-            return Account.from_key(env[key_env].strip())
-        except Exception:  # noqa: BLE001 - never echo the key itself
-            raise AccountKeyError(f"${key_env} is not a valid private key: set it to a 0x-hex 32-byte key") from None
-    path = keystore or (env.get(keystore_env) if keystore_env else None)
-    if not path:
-        if not required:
-            return None
-        alt = f", or ${keystore_env} and ${password_env} (an encrypted keystore)" if keystore_env else ""
-        raise AccountKeyError(f"no key: set ${key_env} (0x-hex private key){alt}")
-    if not password_env or password_env not in env:
-        raise AccountKeyError(f"keystore {path} needs a password: set ${password_env}")
-    try:
-        key = Account.decrypt(json.loads(Path(path).read_text("utf-8")), env[password_env])
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise AccountKeyError(f"cannot decrypt keystore {path}: {type(exc).__name__}: check the file and the password") \
-            from None
-    return Account.from_key(key)
-
-
 def _hex(data: bytes) -> str:
     return "0x" + bytes(data).hex()
 
 
 __all__ = [
-    "AccountKeyError", "KNOWN_VERIFIER_VERSIONS", "Outcome", "RegistrationError", "RegistrationIncompleteError", "RegistrationResult",
-    "VERIFIER_VERSION", "VERIFIER_VERSION_TAG", "load_account", "register_bundle",
+    "KNOWN_VERIFIER_VERSIONS", "Outcome", "RegistrationError", "RegistrationIncompleteError", "RegistrationResult",
+    "VERIFIER_VERSION", "VERIFIER_VERSION_TAG", "register_bundle",
     "request_for_bundle",
 ]

@@ -60,7 +60,8 @@ def run_register(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from zkdl.chain.outbox import SqlOutbox
-    from zkdl.chain.register import RELAYER_KEY_ENV, load_account, register_bundle
+    from zkdl.chain.keys import load_account
+    from zkdl.chain.register import register_bundle
     from zkdl.chain.relayer import Relayer
     from zkdl.store import LocalStore
 
@@ -72,8 +73,8 @@ def run_register(args: argparse.Namespace) -> int:
         bundle = Path(args.bundle).read_bytes()
     except OSError as exc:
         raise UnusableInputError(f"cannot read {args.bundle}: {exc.strerror}") from None
-    owner = load_account(keystore=args.keystore)
-    relayer_account = load_account(key_env=RELAYER_KEY_ENV, keystore_env=None, password_env=None, required=False)
+    owner = load_account("owner", keystore=args.keystore)
+    relayer_account = load_account("relayer", required=False)
     if args.verify:
         from zkdl.proof import registration
 

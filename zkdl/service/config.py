@@ -8,7 +8,6 @@ transactions is `$ZKDL_RELAYER_KEY` (default: the verifier key pays its own gas)
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,19 +15,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ..proof.statement import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
+from ..chain.keys import key_variables, load_account
 from ..db import SQLITE, parse_location, redact
 from ..errors import EXIT_UNUSABLE, ZkdlError
+from ..proof.statement import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
 from ..store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
 
 
-KEY_ENV = "ZKDL_VERIFIER_KEY"
-KEYSTORE_ENV = "ZKDL_VERIFIER_KEYSTORE"
-KEYSTORE_PASSWORD_ENV = "ZKDL_VERIFIER_KEYSTORE_PASSWORD"
-RELAYER_KEY_ENV = "ZKDL_RELAYER_KEY"
 CONFIG_ENV = "ZKDL_SERVICE_CONFIG"
 
 
@@ -146,8 +141,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         table = data.get("service", data)
         for key, value in table.items():
             if key in _FORBIDDEN_IN_FILE:
-                raise ConfigError(f"{path}: {key!r} must not be in a config file; set ${KEY_ENV} (or a keystore "
-                                  f"with ${KEYSTORE_PASSWORD_ENV}) in the environment")
+                key_var, _, password_var = key_variables("verifier")
+                raise ConfigError(f"{path}: {key!r} must not be in a config file; set ${key_var} (or a keystore "
+                                  f"with ${password_var}) in the environment")
             if key == "verifier_keystore":
                 extra["verifier_keystore"] = str(value)
             elif key in known:
@@ -171,33 +167,12 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
 
 
 def load_keys(config: ServiceConfig, env: Mapping[str, str] | None = None) -> tuple[LocalAccount, LocalAccount]:
-    """(verifier account, relayer account) from the environment or the keystore. The relayer pays
-    the gas of the attestations; it defaults to the verifier's own key."""
+    """(verifier account, relayer account) from the environment or the keystore (`zkdl.chain.keys`).
+    The relayer pays the gas of the attestations; it defaults to the verifier's own key."""
     env = os.environ if env is None else env
-    verifier = _account_from_env(env, KEY_ENV, "verifier")
-    if verifier is None:
-        keystore = env.get(KEYSTORE_ENV) or config.extra.get("verifier_keystore")
-        if not keystore:
-            raise ConfigError(f"no verifier key: set ${KEY_ENV}, or ${KEYSTORE_ENV} (or verifier_keystore in the "
-                              f"config file) and ${KEYSTORE_PASSWORD_ENV}")
-        if KEYSTORE_PASSWORD_ENV not in env:
-            raise ConfigError(f"keystore {keystore} needs a password: set ${KEYSTORE_PASSWORD_ENV}")
-        try:
-            key = Account.decrypt(json.loads(Path(keystore).read_text("utf-8")), env[KEYSTORE_PASSWORD_ENV])
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot decrypt keystore {keystore}: {exc}") from None
-        verifier = Account.from_key(key)
-    relayer = _account_from_env(env, RELAYER_KEY_ENV, "relayer") or verifier
-    return verifier, relayer
-
-
-def _account_from_env(env: Mapping[str, str], var: str, what: str) -> LocalAccount | None:
-    if not env.get(var):
-        return None
-    try:
-        return Account.from_key(env[var])
-    except Exception:  # noqa: BLE001 - never echo the key itself
-        raise ConfigError(f"${var} is not a valid {what} private key (0x-hex, 32 bytes)") from None
+    keystore = env.get(key_variables("verifier")[1]) or config.extra.get("verifier_keystore")
+    verifier = load_account("verifier", env, keystore=keystore)
+    return verifier, load_account("relayer", env, required=False) or verifier
 
 
 def with_overrides(config: ServiceConfig, **changes: Any) -> ServiceConfig:
