@@ -77,7 +77,7 @@ def prove(
     opening_path = out.with_name(out.name + ".opening.json")
     _write_atomically(opening_path, registration.weights_opening(statement, secrets.wt.blinds).encode())
     return ProveResult(
-        str(out), str(opening_path), "0x" + statement.digest().hex(), "0x" + keccak(encoded).hex(), len(encoded),
+        str(out), str(opening_path), encode_hex(statement.digest()), encode_hex(keccak(encoded)), len(encoded),
         time.perf_counter() - started,
     )  # fmt: skip
 

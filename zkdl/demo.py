@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import encode_hex
 from web3 import Web3
 
 from zkdl import api
@@ -79,7 +80,7 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
     store = LocalStore(out / "bundles")
     relayer = Relayer(w3, RegistryClient(w3, record.address), admin, SqlOutbox(str(out / RELAYER_DB)))
     registered = register_bundle(bundle, client=client, relayer=relayer, store=store, owner_account=owner, by_signature=True)
-    model_id = "0x" + registered.model_id.hex()
+    model_id = encode_hex(registered.model_id)
     say("5/6 the verifier service verifies and attests")
     _verify_and_attest(w3, record.address, verifier, out, store)
     say("6/6 the buyer checks provenance and weights")

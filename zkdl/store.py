@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from eth_utils import keccak
+from eth_utils import encode_hex, keccak
 
 from .errors import EXIT_UNUSABLE, ZkdlError
 
@@ -180,7 +180,7 @@ def fetch(uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
                                   "use a file:// or http(s):// URI")
     actual = digest_of(data)
     if actual != bytes(expected_digest):
-        raise IntegrityError(f"bundle at {uri} has digest 0x{actual.hex()}, expected 0x{bytes(expected_digest).hex()}: "
+        raise IntegrityError(f"bundle at {uri} has digest {encode_hex(actual)}, expected {encode_hex(expected_digest)}: "
                              "it was altered or is another bundle; do not use it, re-fetch from a trusted source")
     return data
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import encode_hex, keccak, to_checksum_address
 from web3 import Web3
 
 from .artifacts import load_artifact
@@ -106,14 +106,14 @@ def deploy_registry(w3: Web3, sender: Sender, *, admin: str | None = None, quoru
         raise RevertDecoder(artifact.abi).decode(data) from exc
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
     if receipt["status"] != 1 or not receipt["contractAddress"]:
-        raise UnknownRevertError(f"deployment transaction 0x{bytes(tx_hash).hex()} failed", data="0x")
+        raise UnknownRevertError(f"deployment transaction {encode_hex(tx_hash)} failed", data="0x")
     address = receipt["contractAddress"]
     return Deployment(
         chain_id=w3.eth.chain_id,
         address=address,
         block_number=receipt["blockNumber"],
-        block_hash="0x" + bytes(receipt["blockHash"]).hex(),
-        transaction_hash="0x" + bytes(tx_hash).hex(),
+        block_hash=encode_hex(receipt["blockHash"]),
+        transaction_hash=encode_hex(tx_hash),
         deployer=sender_address,
         admin=admin,
         quorum=quorum,
@@ -133,7 +133,7 @@ def _send_deploy(w3: Web3, ctor: Any, sender: Sender) -> bytes:
 
 def _code_hash(w3: Web3, address: str) -> str:
     # The runtime code as deployed (immutables filled in), so it identifies this very deployment.
-    return "0x" + keccak(bytes(w3.eth.get_code(address))).hex()
+    return encode_hex(keccak(bytes(w3.eth.get_code(address))))
 
 
 def check_deployment(w3: Web3, record: Deployment) -> None:

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import encode_hex, to_checksum_address
 
 from ..errors import ZkdlError
 from ..proof import registration
@@ -70,7 +70,7 @@ class RegistrationResult:
     warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        h = _hex
+        h = encode_hex
         return {
             "model_id": h(self.model_id), "outcome": self.outcome.value, "chain_id": self.chain_id,
             "registry": self.registry, "owner": self.owner, "submitter": self.submitter,
@@ -129,7 +129,7 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
     if before is not None and not before.state.terminal and before.sender != relayer.sender:
         # A relayer only moves its own sender's intents: this one would wait forever.
         raise RegistrationError(
-            f"model 0x{model_id.hex()} is already queued in this outbox to be sent by {before.sender} "
+            f"model {encode_hex(model_id)} is already queued in this outbox to be sent by {before.sender} "
             f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)")
     if (before is None or not before.state.terminal) and client.w3.eth.get_balance(relayer.sender) == 0:
         # Fail fast: the relayer would otherwise retry the node's "insufficient funds" until the timeout.
@@ -155,7 +155,7 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
                else f"it is {intent.state.value}" + (f" ({intent.error})" if intent.error else "")
                + f", waiting for {relayer.confirmations} confirmation(s)")
         raise RegistrationIncompleteError(
-            f"model 0x{model_id.hex()} is queued but not registered yet: {why}; run the same registration "
+            f"model {encode_hex(model_id)} is queued but not registered yet: {why}; run the same registration "
             "again to resume (the outbox keeps its state; nothing is sent twice)")
     fresh = before is None or not before.state.terminal
     ours = intent.outcome != OUTCOME_EXISTING and fresh
@@ -172,7 +172,7 @@ def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: st
     if model.verifier_version != request.verifier_version:  # the registrant's choice, not a bundle's claim
         differences.append(registration.Difference("verifier_version", request.verifier_version,
                                                    model.verifier_version))
-    warnings = [f"the registered {d.field} 0x{d.registered.hex()} differs from this bundle's 0x{d.claimed.hex()}"
+    warnings = [f"the registered {d.field} {encode_hex(d.registered)} differs from this bundle's {encode_hex(d.claimed)}"
                 for d in differences]
     if model.bundle_uri != request.bundle_uri:
         warnings.append(f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
@@ -184,12 +184,9 @@ def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: st
 
 def _failed(model_id: bytes, error: str | None, key: str, relayer: Relayer) -> RegistrationError:
     return RegistrationError(
-        f"the registry refused model 0x{model_id.hex()}: {error or 'no reason recorded'} (intent {key} in outbox "
+        f"the registry refused model {encode_hex(model_id)}: {error or 'no reason recorded'} (intent {key} in outbox "
         f"{getattr(relayer.outbox, 'path', '?')} is final; fix the cause, then register with a new outbox file)")
 
-
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
 
 
 __all__ = [

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils import encode_hex
+
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.errors import UnknownModelError
 from zkdl.chain.structs import Status
@@ -44,7 +46,7 @@ class WeightCheck:
     reason: str | None             # why not ok (None when ok)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "model_id": "0x" + self.model_id.hex(), "weights_match": self.weights_match,
+        return {"ok": self.ok, "model_id": encode_hex(self.model_id), "weights_match": self.weights_match,
                 "status": None if self.status is None else self.status.name.lower(), "reason": self.reason}
 
 
@@ -70,7 +72,7 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     try:
         model = client.get_model(mid)
     except UnknownModelError:
-        return no(f"model 0x{mid.hex()} is not registered on registry {client.address} (chain {client.chain_id})",
+        return no(f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})",
                   None)
     status = client.get_status(mid)
     bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
@@ -92,7 +94,7 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
                   f"{'-'.join(map(str, statement.widths))}): {exc.user_message}", status.status, False)
     if not registration.check_weights(statement, weights, opening_path):
         return no("the delivered weights, with the blinds of the opening file, do not recompute the registered "
-                  f"final-weights commitment C_WT (digest 0x{model.c_wt_digest.hex()}): they are not the weights "
+                  f"final-weights commitment C_WT (digest {encode_hex(model.c_wt_digest)}): they are not the weights "
                   "of the proven run", status.status, False)
     if status.status is not Status.VERIFIED:
         return no(f"the weights match C_WT but the model is not verified: status {status.status.name.lower()} "
@@ -108,6 +110,6 @@ def _check_opening_names(opening_path: str | Path, statement_digest: bytes) -> N
     except (OSError, ValueError) as exc:
         raise OpeningFormatError(f"{opening_path}: not a readable weights opening ({exc})") from None
     named = meta.get("statement_digest") if isinstance(meta, dict) else None
-    if isinstance(named, str) and named.lower() != "0x" + statement_digest.hex():
+    if isinstance(named, str) and named.lower() != encode_hex(statement_digest):
         raise OpeningFormatError(f"{opening_path} is the opening of statement {named}, but the model's statement is "
-                                 f"0x{statement_digest.hex()}: ask the seller for this model's opening file")
+                                 f"{encode_hex(statement_digest)}: ask the seller for this model's opening file")

@@ -92,16 +92,17 @@ def run_register(args: argparse.Namespace) -> int:
                                  by_signature=by_signature, metadata_uri=args.metadata_uri, timeout_s=args.timeout)
     finally:
         outbox.close()
+    shown = result.to_json()  # digests in hex, as the chain client writes them
     if args.json:
-        print(json.dumps({"ok": True, **result.to_json()}))
+        print(json.dumps({"ok": True, **shown}))
     else:
         verb = "registered" if result.outcome.value == "registered" else "already registered"
         how = f"relayed by {result.submitter}" if result.by_signature else "sent by the owner"
-        print(f"model {_hex(result.model_id)} {verb} on chain {result.chain_id}, registry {result.registry}")
+        print(f"model {shown['model_id']} {verb} on chain {result.chain_id}, registry {result.registry}")
         print(f"owner {result.owner} ({'signed, ' + how if result.by_signature else how})")
         if result.tx_hash is not None:
-            print(f"transaction {_hex(result.tx_hash)} in block {result.block_number}")
-        print(f"bundle {result.model.bundle_uri}\nproof digest {_hex(result.model.proof_digest)}")
+            print(f"transaction {shown['tx_hash']} in block {result.block_number}")
+        print(f"bundle {result.model.bundle_uri}\nproof digest {shown['proof_digest']}")
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
@@ -176,14 +177,11 @@ def run_check_weights(args: argparse.Namespace) -> int:
     mid = parse_model_id(args.model_id)
     client = open_client(args.rpc, args.registry, args.deployments_dir)
     result = check_weights(client, mid, args.weights, args.opening)
+    shown = result.to_json()
     if args.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps(shown))
     elif result.ok:
-        print(f"OK: the weights are the committed final weights of verified model {_hex(result.model_id)}")
+        print(f"OK: the weights are the committed final weights of verified model {shown['model_id']}")
     else:
         print(f"NOT OK: {result.reason}")
     return EXIT_OK if result.ok else EXIT_NO
-
-
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()

@@ -14,6 +14,8 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils import encode_hex
+
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
 from zkdl.errors import ZkdlError
@@ -33,7 +35,7 @@ class AttestationView:
     def to_json(self) -> dict[str, Any]:
         a = self.attestation
         return {"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
-                "verifier_version": _hex(a.verifier_version), "report_digest": _hex(a.report_digest),
+                "verifier_version": encode_hex(a.verifier_version), "report_digest": encode_hex(a.report_digest),
                 "counted": self.counted}
 
 
@@ -62,16 +64,16 @@ class Provenance:
     def to_json(self) -> dict[str, Any]:
         m, s = self.model, self.status
         return {
-            "model_id": _hex(self.model_id), "chain_id": self.chain_id, "registry": self.registry,
+            "model_id": encode_hex(self.model_id), "chain_id": self.chain_id, "registry": self.registry,
             "status": s.status.name.lower(),
             "counts": {"valid": s.valid_count, "invalid": s.invalid_count, "ignored": s.ignored_count,
                        "quorum": s.quorum},
             "revoked_at": s.revoked_at or None,
             "owner": m.owner, "registered_at": m.registered_at,
-            "verifier_version": _hex(m.verifier_version), "verifier_version_name": self.verifier_version_name,
-            "statement_digest": _hex(m.statement_digest), "proof_digest": _hex(m.proof_digest),
-            "commitment_digests": {"c_data": _hex(m.c_data_digest), "c_w0": _hex(m.c_w0_digest),
-                                   "c_wt": _hex(m.c_wt_digest)},
+            "verifier_version": encode_hex(m.verifier_version), "verifier_version_name": self.verifier_version_name,
+            "statement_digest": encode_hex(m.statement_digest), "proof_digest": encode_hex(m.proof_digest),
+            "commitment_digests": {"c_data": encode_hex(m.c_data_digest), "c_w0": encode_hex(m.c_w0_digest),
+                                   "c_wt": encode_hex(m.c_wt_digest)},
             "bundle_uri": m.bundle_uri, "metadata_uri": m.metadata_uri,
             "attestations": [a.to_json() for a in self.attestations],
             "bundle": None if self.claims is None else {
@@ -84,7 +86,7 @@ class Provenance:
     def describe(self) -> str:
         """Human-readable lines."""
         m, s = self.model, self.status
-        lines = [f"model {_hex(self.model_id)}", f"  registry {self.registry} on chain {self.chain_id}"]
+        lines = [f"model {encode_hex(self.model_id)}", f"  registry {self.registry} on chain {self.chain_id}"]
         status = s.status.name
         if s.status is Status.REVOKED:
             status += f" at {_time(s.revoked_at)}"
@@ -92,7 +94,7 @@ class Provenance:
                      + (f" ({s.ignored_count} from removed verifiers, not counted)" if s.ignored_count else ""))
         lines.append(f"owner {m.owner}, registered {_time(m.registered_at)}")
         name = self.verifier_version_name
-        lines.append(f"verifier version {_hex(m.verifier_version)} ({name if name else 'unknown to this zkdl'})")
+        lines.append(f"verifier version {encode_hex(m.verifier_version)} ({name if name else 'unknown to this zkdl'})")
         if self.claims is not None:
             st = self.claims.statement
             lines.append(f"training run: MLP {'-'.join(map(str, st.widths))}{' with bias' if st.bias else ''}, "
@@ -102,8 +104,8 @@ class Provenance:
                          f"schedule seed {st.schedule_seed}")
         else:
             lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
-        lines += [f"statement digest {_hex(m.statement_digest)}", f"proof digest     {_hex(m.proof_digest)}",
-                  f"C_data {_hex(m.c_data_digest)}", f"C_W0   {_hex(m.c_w0_digest)}", f"C_WT   {_hex(m.c_wt_digest)}",
+        lines += [f"statement digest {encode_hex(m.statement_digest)}", f"proof digest     {encode_hex(m.proof_digest)}",
+                  f"C_data {encode_hex(m.c_data_digest)}", f"C_W0   {encode_hex(m.c_w0_digest)}", f"C_WT   {encode_hex(m.c_wt_digest)}",
                   f"bundle {m.bundle_uri}" + (" (fetched, digest checked)" if self.claims is not None else "")]
         if m.metadata_uri:
             lines.append(f"metadata {m.metadata_uri}")
@@ -111,7 +113,7 @@ class Provenance:
         for a in self.attestations:
             att = a.attestation
             lines.append(f"  {att.verifier} {att.verdict.name} at {_time(att.attested_at)}, report "
-                         f"{_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}")
+                         f"{encode_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}")
         for problem in self.mismatches:
             lines.append(f"WARNING: {problem}")
         return "\n".join(lines)
@@ -153,8 +155,8 @@ def fetch_registered_bundle(model: Model, *, store: BundleStore | None = None, m
 def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
     """Decode a digest-checked bundle and list where it disagrees with the registered record."""
     claims = claims_of(data)
-    mismatches = [f"the bundle's {_LABELS[d.field]} {_hex(d.claimed)} differs from the registered "
-                  f"{_hex(d.registered)}: the registration does not describe this proof; do not trust the statement "
+    mismatches = [f"the bundle's {_LABELS[d.field]} {encode_hex(d.claimed)} differs from the registered "
+                  f"{encode_hex(d.registered)}: the registration does not describe this proof; do not trust the statement "
                   "shown" for d in differences(claims, model)]
     return claims, mismatches
 
@@ -162,9 +164,6 @@ def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
 _LABELS = {"statement_digest": "statement digest", "c_data_digest": "C_data digest", "c_w0_digest": "C_W0 digest",
            "c_wt_digest": "C_WT digest", "proof_digest": "proof digest"}
 
-
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
 
 
 def _time(ts: int) -> str:

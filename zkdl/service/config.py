@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import decode_hex, encode_hex
 
 from ..chain.keys import key_variables, load_account
 from ..db import SQLITE, parse_location, redact
@@ -55,7 +56,7 @@ class ServiceConfig:
     retry_max_s: float = 600.0
     lease_s: float = 120.0                 # renewed every lease_s/3 while working; a crashed worker's job is retaken after it
     workers: int = 1
-    verifier_version: str = "0x" + VERIFIER_VERSION.hex()
+    verifier_version: str = encode_hex(VERIFIER_VERSION)
     attestation_ttl_s: int = 7 * 24 * 3600  # signature deadline, in chain time after signing
     relayer_confirmations: int = 1
     relayer_max_fee_cap_wei: int | None = None
@@ -82,7 +83,7 @@ class ServiceConfig:
     def verifier_version_bytes(self) -> bytes:
         raw = self.verifier_version
         try:
-            value = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
+            value = decode_hex(raw)
         except ValueError:
             value = b""
         if len(value) != 32:

@@ -13,6 +13,8 @@ import html
 import time
 from typing import Any
 
+from eth_utils import encode_hex
+
 from ..chain.client import RegistryClient
 from ..proof import registration
 from .jobs import Job
@@ -58,7 +60,7 @@ def snapshot_view(client: RegistryClient, model_id: bytes | str, bundle: bytes |
 
     model = client.get_model(model_id)
     status = status_json(client.get_status(model_id))
-    h = lambda b: "0x" + bytes(b).hex()  # noqa: E731
+    h = encode_hex
     reg = {"c_data_digest": h(model.c_data_digest), "c_w0_digest": h(model.c_w0_digest),
            "c_wt_digest": h(model.c_wt_digest), "statement_digest": h(model.statement_digest),
            "proof_digest": h(model.proof_digest), "verifier_version": h(model.verifier_version),

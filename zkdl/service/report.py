@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_hash.auto import keccak
+from eth_utils import encode_hex
 
 from ..chain.structs import Model
 from ..errors import ZkdlError
@@ -40,9 +41,6 @@ def invalid(code: str, reason: str, *, proof_bytes: int | None = None,
     return Outcome(INVALID, reason, code, statement, proof_bytes, None)
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
 
 def check_bundle(model: Model, bundle: bytes) -> Outcome:
     """Decode, compare with the registration, verify. The bundle's digest has already been checked
@@ -67,7 +65,7 @@ def check_bundle(model: Model, bundle: bytes) -> Outcome:
 
 def _mismatch(difference: registration.Difference) -> tuple[str, str]:
     """The reason code and text of the first digest on which the bundle and its registration differ."""
-    claimed, registered = _hex(difference.claimed), _hex(difference.registered)
+    claimed, registered = encode_hex(difference.claimed), encode_hex(difference.registered)
     if difference.field == "statement_digest":
         return "statement-mismatch", (f"the bundle proves another statement: its digest is {claimed}, the registry "
                                       f"says {registered}")
@@ -82,18 +80,18 @@ def build_report(model: Model, verifier: str, verifier_version: bytes, outcome: 
     return {
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
-        "model_id": _hex(model.model_id),
+        "model_id": encode_hex(model.model_id),
         "verifier": verifier,
-        "verifier_version": _hex(verifier_version),
+        "verifier_version": encode_hex(verifier_version),
         "verdict": outcome.verdict,
         "code": outcome.code,
         "reason": outcome.reason,
         "registered": {
-            "statement_digest": _hex(model.statement_digest),
-            "proof_digest": _hex(model.proof_digest),
-            "c_data_digest": _hex(model.c_data_digest),
-            "c_w0_digest": _hex(model.c_w0_digest),
-            "c_wt_digest": _hex(model.c_wt_digest),
+            "statement_digest": encode_hex(model.statement_digest),
+            "proof_digest": encode_hex(model.proof_digest),
+            "c_data_digest": encode_hex(model.c_data_digest),
+            "c_w0_digest": encode_hex(model.c_w0_digest),
+            "c_wt_digest": encode_hex(model.c_wt_digest),
             "bundle_uri": model.bundle_uri,
         },
         "proof_bytes": outcome.proof_bytes,

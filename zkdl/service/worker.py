@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import encode_hex
 
 from .. import store
 from ..chain.client import RegistryClient
@@ -110,8 +111,8 @@ class Worker:
             return
         if model.verifier_version != self.version:
             self.jobs.finish_leased(mid, self.name, JobState.SKIPPED,
-                                    error=f"registered for verifier version 0x{model.verifier_version.hex()}, this "
-                                          f"service verifies 0x{self.version.hex()}")
+                                    error=f"registered for verifier version {encode_hex(model.verifier_version)}, this "
+                                          f"service verifies {encode_hex(self.version)}")
             return
         if model.revoked:
             self.jobs.finish_leased(mid, self.name, JobState.SKIPPED, error="revoked by its owner before verification")
@@ -164,7 +165,7 @@ class Worker:
         self._hook("enqueued")
         recorded = self.jobs.record_verdict(
             job.model_id, self.name, verdict=outcome.verdict, reason=outcome.reason, report=report,
-            report_digest="0x" + digest.hex(), statement=outcome.statement, proof_bytes=outcome.proof_bytes,
+            report_digest=encode_hex(digest), statement=outcome.statement, proof_bytes=outcome.proof_bytes,
             verify_seconds=outcome.verify_seconds, intent_key=key)
         if self.metrics is not None:
             self.metrics.verdicts.labels(outcome.verdict, outcome.code).inc()
