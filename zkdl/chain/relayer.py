@@ -42,6 +42,7 @@ from web3.exceptions import (
     Web3Exception,
 )
 
+from ..backoff import backoff_delay
 from ..errors import ZkdlError
 from ..store import BundleStore
 from .client import RegistryClient
@@ -218,14 +219,14 @@ class Relayer:
         """Pass after pass until every intent is final or `timeout_s` elapsed; the last report.
         While the node is unreachable the pause between passes doubles up to `max_backoff_s`."""
         deadline = time.monotonic() + timeout_s
-        pause = self.poll_interval_s
+        failures = 0
         while True:
             report = self.process_once()
             left = deadline - time.monotonic()
             if report.idle or left <= 0:
                 return report
-            pause = min(pause * 2, self.max_backoff_s) if report.rpc_error else self.poll_interval_s
-            time.sleep(min(pause, left))
+            failures = failures + 1 if report.rpc_error else 0
+            time.sleep(min(backoff_delay(self.poll_interval_s, failures, self.max_backoff_s), left))
 
     def _mine(self, *states: IntentState) -> list[Intent]:
         return self.outbox.intents(chain_id=self.client.chain_id, registry=self.registry, sender=self.sender,

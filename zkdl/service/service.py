@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import encode_hex, to_checksum_address
 from web3 import Web3
 
+from ..backoff import backoff_delay
 from ..chain.client import RegistryClient
 from ..chain.deploy import read_deployment
 from ..chain.outbox import SqlOutbox
@@ -143,7 +144,8 @@ class VerifierService:
         self.metrics.rpc_errors.inc()
 
     def _pause(self, failures: int) -> None:
-        self._stop.wait(min(self.config.poll_interval_s * 2 ** min(failures, 6), 30.0))
+        # At most 64 poll intervals and at most 30 s: an unreachable node is retried within half a minute.
+        self._stop.wait(backoff_delay(self.config.poll_interval_s, min(failures, 6), 30.0))
 
     # -- threads -------------------------------------------------------------------------------------
 

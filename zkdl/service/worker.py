@@ -30,6 +30,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import encode_hex
 
 from .. import store
+from ..backoff import backoff_delay
 from ..chain.client import RegistryClient
 from ..chain.errors import UnknownModelError
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer, attestation_key
@@ -179,7 +180,7 @@ class Worker:
             self.jobs.finish_leased(job.model_id, self.name, final, error=f"{error} (gave up after {attempts} attempts)")
             log.warning("job %s: gave up after %s attempts: %s", job.model_id, attempts, error)
             return
-        delay = min(self.config.retry_base_s * 2 ** (attempts - 1), self.config.retry_max_s)
+        delay = backoff_delay(self.config.retry_base_s, attempts - 1, self.config.retry_max_s)
         self.jobs.retry_later(job.model_id, self.name, error, delay)
         log.warning("job %s: %s; retry in %.0f s (attempt %s of %s)", job.model_id, error, delay, attempts,
                     self.config.max_attempts)
