@@ -77,3 +77,8 @@ def test_a_malformed_opening_file_is_a_clear_error(proved, tmp_path):
     (tmp_path / "o.json").write_text(json.dumps({"format": "zkdl-weights-opening", "blinds": [["1", "0", "0", "0"]]}))
     with pytest.raises(api.OpeningFormatError, match="do not fit"):
         api.check_weights(statement, weights, tmp_path / "o.json")
+    rows = json.loads(opening_text := (root / "run.zkdl.opening.json").read_text())["blinds"]
+    rows[0] = ["f" * 16] * 4  # a blind above the field modulus: the kernels' refusal joins the same error
+    (tmp_path / "o.json").write_text(json.dumps({**json.loads(opening_text), "blinds": rows}))
+    with pytest.raises(api.OpeningFormatError, match="do not fit"):
+        api.check_weights(statement, weights, tmp_path / "o.json")

@@ -16,7 +16,7 @@ from tests import proof_cheats as pc
 from tests.seeding import seeded_prover
 from zkdl import api
 from zkdl.model import ModelSpec, TrainSpec, Weights
-from zkdl.proof import training
+from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.transcript import Transcript
 from zkdl.quant import QuantParams
@@ -110,7 +110,7 @@ def test_a_buyer_checks_the_final_weights_and_biases(tmp_path):
     run = train(_spec((8, 6, 4), 4, 3, QuantParams(), bias=True), data)
     statement, secrets, _ = training.commit_statement(run, data)
     opening = tmp_path / "weights.opening.json"
-    opening.write_text(api._weights_opening(statement, run, secrets))
+    opening.write_text(registration.weights_opening(statement, secrets.wt.blinds))
     final = run.final
     assert api.check_weights(statement, final, opening)
     changed = list(final.b)

@@ -6,6 +6,7 @@ import errno
 import http.server
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,6 +96,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/drip.zkdl":  # every piece well within the read timeout, the whole beyond the deadline
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(8):
+                self.wfile.write(BUNDLE[:100])
+                self.wfile.flush()
+                time.sleep(0.25)
+            return
         status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))
         self.send_response(status)
         for name, value in headers.items():
@@ -141,6 +150,15 @@ def test_http_reads_are_capped_and_checked(http_base):
         fetch(f"{http_base}/missing.zkdl", digest)
     with pytest.raises(UnsupportedUriError, match="redirected"):
         fetch(f"{http_base}/to-ftp", digest)
+    _Handler.routes["/moved"] = (302, {"Location": "/ok.zkdl"}, b"")
+    assert fetch(f"{http_base}/moved", digest) == BUNDLE
+
+
+def test_a_slow_server_meets_one_overall_deadline(http_base):
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="took longer than allowed"):
+        fetch(f"{http_base}/drip.zkdl", keccak(BUNDLE), timeout=1.0)
+    assert time.monotonic() - started < 1.9
 
 
 def test_unreachable_server_is_a_store_error():

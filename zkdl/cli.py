@@ -1,12 +1,13 @@
-"""The ``zkdl`` command.
+"""The ``zkdl`` command: its core subcommands, the parser and the entry point.
 
-Each subcommand is one `Subcommand` in the `SUBCOMMANDS` registry: a name, a one-line help, a
-function that adds its arguments to its parser and a function that runs it and returns the exit
-status. A new subcommand (prove, verify, inspect, ..) is one more ``@subcommand(...)`` function; its
-imports go inside its run function so that ``zkdl --help`` stays fast.
+Each subcommand is one `zkdl.commands.Subcommand` in the `SUBCOMMANDS` registry. A new subcommand
+(prove, verify, inspect, ..) is one more ``@subcommand(...)`` function; its imports go inside its run
+function so that ``zkdl --help`` stays fast. The market and service subcommands register themselves
+from their own modules, which this module imports (they import only the registry).
 
 Exit status: 0 on success, 1 when a `zkdl.errors.ZkdlError` stops the command (its
-``user_message`` is printed on stderr), 2 for command-line usage errors (argparse).
+``user_message`` is printed on stderr), 2 for command-line usage errors (argparse) and, in the
+commands whose help says so, for unusable input (`zkdl.commands.run_guarded`).
 """
 
 from __future__ import annotations
@@ -15,36 +16,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkdl.errors import ZkdlError
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    """A registered subcommand."""
-
-    name: str
-    help: str
-    configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
-SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def subcommand(
-    name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]
-) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
-    """Register the decorated function as the runner of subcommand ``name``."""
-
-    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        SUBCOMMANDS[name] = Subcommand(name, help, configure, run)
-        return run
-
-    return register
+from zkdl.commands import SUBCOMMANDS, run_guarded, subcommand
+from zkdl.errors import UnusableInputError, ZkdlError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,11 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zkdl`` script."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except ZkdlError as exc:
-        print(f"zkdl {args.command}: error: {exc.user_message}", file=sys.stderr)
-        return 1
+    cmd = SUBCOMMANDS[args.command]
+    failure_json = cmd.failure_json if getattr(args, "json", False) else None
+    return run_guarded(args.command, lambda: args.run(args), reports_unusable=cmd.reports_unusable,
+                       failure_json=failure_json)
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -238,31 +213,23 @@ def _configure_bundle(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
-class UnusableInput(ZkdlError, ValueError):
-    """The input cannot be read or decoded at all (exit status 2 of zkdl verify)."""
-
-    code = "unusable-input"
-
-
 def _read_bundle(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise UnusableInput(f"cannot read {path}: {exc.strerror}") from None
+        raise UnusableInputError(f"cannot read {path}: {exc.strerror}") from None
 
 
-@subcommand("verify", "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)", _configure_bundle)
+def _verify_failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
+    return {"valid": False, "usable": not unusable, "reason": error.user_message}
+
+
+@subcommand("verify", "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)", _configure_bundle,
+            reports_unusable=True, failure_json=_verify_failure)
 def _run_verify(args: argparse.Namespace) -> int:
     from zkdl import api
-    from zkdl.proof.bundle import BundleFormatError
 
-    try:
-        result = api.verify(_read_bundle(args.bundle))
-    except (BundleFormatError, UnusableInput) as exc:
-        if args.json:
-            print(json.dumps({"valid": False, "usable": False, "reason": exc.user_message}))
-        print(f"zkdl verify: unusable input: {exc.user_message}", file=sys.stderr)
-        return 2
+    result = api.verify(_read_bundle(args.bundle))
     if args.json:
         print(result.to_json())
     else:
@@ -342,13 +309,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0 if report.weights_ok else 1
 
 
-# Subcommands defined in other modules register themselves on import (after `subcommand` exists).
+# Subcommands defined in other modules register themselves on import; imported after the core ones,
+# they come after them in `zkdl --help`.
 import zkdl.market.command  # noqa: E402,F401 - register, provenance, check-weights
 import zkdl.service.command  # noqa: E402,F401 - serve
 
 if __name__ == "__main__":
-    # `python -m zkdl.cli` runs this file as __main__, a second copy of the module; the subcommands
-    # registered by other modules live in zkdl.cli's registry, so run that module's main.
-    from zkdl.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -15,6 +15,10 @@ at READ COMMITTED, so stores make state changes compare-and-set and take `lock(n
 read before they write. Each store keeps its tables in its own PostgreSQL schema (one database can
 hold several stores) and its schema version in its `meta` table; a version other than the code's
 is refused. A PostgreSQL connection that was lost is opened again by the next call.
+
+SQLAlchemy Core was weighed against these two hand-written dialects and not taken (docs/service.md,
+Storage): it would replace the type mapping and the placeholders, not the SQLite pragmas, the
+advisory locks or the per-store schema, and would mean rewriting every store statement.
 """
 
 from __future__ import annotations

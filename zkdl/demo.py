@@ -2,24 +2,25 @@
 
 train → prove → deploy the registry → register through the relayer → the verifier service's
 watcher and worker verify and attest → a buyer reads the provenance and checks the weights. The
-chain is the in-process eth-tester chain unless an RPC URL is given (then the keys come from the
-environment: ZKDL_DEPLOYER_KEY, ZKDL_OWNER_KEY and ZKDL_VERIFIER_KEY, the latter two defaulting to
-the deployer's).
+chain is the in-process eth-tester chain unless an RPC URL is given (then the keys of the deployer,
+the owner and the verifier come from the environment as `zkdl.chain.keys` loads them:
+ZKDL_DEPLOYER_KEY, ZKDL_OWNER_KEY and ZKDL_VERIFIER_KEY or their keystores, the latter two
+defaulting to the deployer's).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import encode_hex
 from web3 import Web3
 
 from zkdl import api
 from zkdl.chain import RegistryClient, deploy_registry, embedded_accounts, embedded_chain
+from zkdl.chain.keys import load_account
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.register import register_bundle
 from zkdl.chain.relayer import Relayer
@@ -79,7 +80,7 @@ def run(out: Path, steps: int, rpc_url: str | None, say: Callable[[str], None]) 
     store = LocalStore(out / "bundles")
     relayer = Relayer(w3, RegistryClient(w3, record.address), admin, SqlOutbox(str(out / RELAYER_DB)))
     registered = register_bundle(bundle, client=client, relayer=relayer, store=store, owner_account=owner, by_signature=True)
-    model_id = "0x" + registered.model_id.hex()
+    model_id = encode_hex(registered.model_id)
     say("5/6 the verifier service verifies and attests")
     _verify_and_attest(w3, record.address, verifier, out, store)
     say("6/6 the buyer checks provenance and weights")
@@ -126,11 +127,11 @@ def _chain(rpc_url: str | None) -> tuple[Web3, LocalAccount, LocalAccount, Local
     if rpc_url is None:
         accounts = embedded_accounts()
         return embedded_chain(), accounts[0], accounts[1], accounts[2]
-    keys = {name: os.environ.get(f"ZKDL_{name}_KEY") for name in ("DEPLOYER", "OWNER", "VERIFIER")}
-    if not keys["DEPLOYER"]:
+    admin = load_account("deployer", required=False)
+    if admin is None:
         raise DemoError("--rpc needs ZKDL_DEPLOYER_KEY (and optionally ZKDL_OWNER_KEY, ZKDL_VERIFIER_KEY) in the environment")
+    owner, verifier = (load_account(role, required=False) or admin for role in ("owner", "verifier"))
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
     if not w3.is_connected():
         raise DemoError(f"no JSON-RPC node answers at {rpc_url}: start it or fix the URL")
-    admin = Account.from_key(keys["DEPLOYER"])
-    return w3, admin, Account.from_key(keys["OWNER"] or keys["DEPLOYER"]), Account.from_key(keys["VERIFIER"] or keys["DEPLOYER"])
+    return w3, admin, owner, verifier

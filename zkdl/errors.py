@@ -1,28 +1,83 @@
 """The zkdl exception tree.
 
-Every error zkdl raises on purpose derives from `ZkdlError`, which carries a stable ``code`` and a
-``user_message`` that the command line prints as is. Each concrete error also inherits the matching
-built-in error (all of them are `ValueError`s: bad input, not a bug), so callers that only know the
-built-ins still catch them.
+Every error zkdl raises on purpose derives from `ZkdlError`, which carries a stable ``code``, a
+``user_message`` that the command line prints as is, and the ``exit_code`` of its family. Each
+concrete error also inherits the matching built-in error (a `ValueError` for bad input, an `OSError`
+for a lost disk or network), so callers that only know the built-ins still catch them. Each layer
+keeps its own families next to the code that raises them; foreign errors (the native kernels', a
+lost node's or file's) join the tree in `as_zkdl_error`, at the command boundary.
+
+Exit status: a family whose input or configuration cannot be used at all (a file that cannot be
+read or decoded, a malformed id, no key, no node) carries `EXIT_UNUSABLE`; every other error
+`EXIT_FAILED`. The commands whose help promises exit 2 for unusable input use it; the others exit 1
+on any error (see `zkdl.commands`).
 """
 
 from __future__ import annotations
+
+import sys
+
+EXIT_FAILED = 1  # the command failed, or its answer is no
+EXIT_UNUSABLE = 2  # it cannot run with this input or configuration (argparse's usage errors too)
 
 
 class ZkdlError(Exception):
     """Base of every deliberate zkdl error."""
 
     code = "zkdl"
+    exit_code = EXIT_FAILED
 
     def __init__(self, user_message: str) -> None:
         super().__init__(user_message)
         self.user_message = user_message
 
 
+class UnusableInputError(ZkdlError, ValueError):
+    """The input cannot be read or used at all (e.g. a file that cannot be read)."""
+
+    code = "unusable-input"
+    exit_code = EXIT_UNUSABLE
+
+
+class KernelError(ZkdlError, ValueError):
+    """A native kernel refused its input (`zkdl._kernels.KernelError`, which Rust raises outside this
+    tree, mapped by `as_zkdl_error`)."""
+
+    code = "kernel"
+
+
+class UnreachableError(ZkdlError, OSError):
+    """The node, a server or a file was lost mid-command: a foreign `OSError` or a web3 connection
+    error mapped by `as_zkdl_error`. Its ``code`` is the foreign error's type name."""
+
+    exit_code = EXIT_UNUSABLE
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"lost the node or a file: {type(cause).__name__}: {cause}")
+        self.code = type(cause).__name__
+
+
+_WEB3_CONNECTION_ERRORS = ("ProviderConnectionError", "RequestTimedOut", "TooManyRequests")
+
+
+def as_zkdl_error(exc: BaseException) -> ZkdlError | None:
+    """`exc` in the tree: itself, or the family a foreign error maps to; None for anything else (a bug)."""
+    if isinstance(exc, ZkdlError):
+        return exc
+    # Only a loaded module can have raised its error: never import the kernels or web3 to classify one.
+    kernels = sys.modules.get("zkdl._kernels")
+    if kernels is not None and isinstance(exc, kernels.KernelError):
+        return KernelError(f"a native kernel refused its input: {exc}")
+    web3 = sys.modules.get("web3.exceptions")
+    lost = (OSError, *(getattr(web3, name) for name in _WEB3_CONNECTION_ERRORS)) if web3 else (OSError,)
+    return UnreachableError(exc) if isinstance(exc, lost) else None
+
+
 class SpecError(ZkdlError, ValueError):
     """A model, quantisation or training specification is invalid or inconsistent."""
 
     code = "spec"
+    exit_code = EXIT_UNUSABLE
 
 
 class DataError(ZkdlError, ValueError):

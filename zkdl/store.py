@@ -10,18 +10,20 @@ digest on every read: a bundle's bytes are never returned unless they are the re
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
-from eth_utils import keccak
+import httpx
+from eth_utils import encode_hex, keccak
 
-from .errors import ZkdlError
+from .errors import EXIT_UNUSABLE, ZkdlError
 
 SUFFIX = ".zkdl"
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a bundle is MBs; anything near this is hostile or broken
@@ -33,24 +35,28 @@ class StoreError(ZkdlError, OSError):
     """A bundle cannot be written or read (disk full, permissions, network, HTTP status)."""
 
     code = "store"
+    exit_code = EXIT_UNUSABLE
 
 
 class IntegrityError(ZkdlError, ValueError):
     """The bytes read do not hash to the expected digest: the bundle was altered or is another one."""
 
     code = "integrity"
+    exit_code = EXIT_UNUSABLE
 
 
 class BundleTooLargeError(ZkdlError, ValueError):
     """A bundle is larger than the reader's size cap."""
 
     code = "bundle-too-large"
+    exit_code = EXIT_UNUSABLE
 
 
 class UnsupportedUriError(ZkdlError, ValueError):
     """A bundle URI whose scheme the store cannot read."""
 
     code = "unsupported-uri"
+    exit_code = EXIT_UNUSABLE
 
 
 class BundleStore(Protocol):
@@ -176,7 +182,7 @@ def fetch(uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
                                   "use a file:// or http(s):// URI")
     actual = digest_of(data)
     if actual != bytes(expected_digest):
-        raise IntegrityError(f"bundle at {uri} has digest 0x{actual.hex()}, expected 0x{bytes(expected_digest).hex()}: "
+        raise IntegrityError(f"bundle at {uri} has digest {encode_hex(actual)}, expected {encode_hex(expected_digest)}: "
                              "it was altered or is another bundle; do not use it, re-fetch from a trusted source")
     return data
 
@@ -193,56 +199,43 @@ def _read_file(uri: str, max_bytes: int) -> bytes:
     path = file_path(uri)
     try:
         with open(path, "rb") as f:
-            return _read_capped(f, max_bytes, uri, deadline=None)
+            return _read_capped(iter(functools.partial(f.read, _CHUNK), b""), max_bytes, uri, deadline=None)
     except FileNotFoundError:
         raise StoreError(f"bundle {path} does not exist; check the URI or re-upload the bundle") from None
     except OSError as exc:
         raise _store_error("read", path, exc) from exc
 
 
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    # A server must not redirect a bundle read to file:// or ftp:// (it could read local files).
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
-        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
-            raise UnsupportedUriError(f"bundle server redirected {req.full_url} to {newurl!r}; "
-                                      "only http(s) redirects are followed")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
-
-
 def _read_http(uri: str, max_bytes: int, timeout: float) -> bytes:
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(uri, headers={"Accept": "application/octet-stream"})
+    headers = {"Accept": "application/octet-stream"}
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with httpx.stream("GET", uri, headers=headers, timeout=timeout, follow_redirects=True) as response:
+            response.raise_for_status()
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > max_bytes:
                 raise _too_large(uri, max_bytes, int(length))
-            return _read_capped(response, max_bytes, uri, deadline)
-    except urllib.error.HTTPError as exc:
-        raise StoreError(f"bundle server answered HTTP {exc.code} {exc.reason} for {uri}; "
-                         "check the URI and that the server still holds the bundle") from None
-    except (urllib.error.URLError, OSError) as exc:
-        if isinstance(exc, ZkdlError):
-            raise
-        reason = getattr(exc, "reason", exc)
-        raise StoreError(f"cannot fetch bundle {uri}: {reason}; check the network and retry later") from None
+            return _read_capped(response.iter_bytes(), max_bytes, uri, deadline)
+    except httpx.HTTPStatusError as exc:
+        raise StoreError(f"bundle server answered HTTP {exc.response.status_code} {exc.response.reason_phrase} for "
+                         f"{uri}; check the URI and that the server still holds the bundle") from None
+    except httpx.UnsupportedProtocol as exc:  # the URI is http(s): only a redirect leads elsewhere (file://, ftp://)
+        raise UnsupportedUriError(f"bundle server redirected {uri} off http(s) ({exc}); only http(s) redirects are "
+                                  "followed") from None
+    except httpx.HTTPError as exc:
+        raise StoreError(f"cannot fetch bundle {uri}: {exc}; check the network and retry later") from None
 
 
-def _read_capped(stream: BinaryIO, max_bytes: int, uri: str, deadline: float | None) -> bytes:
-    """Read until EOF, never more than max_bytes + 1 bytes, and never past `deadline`."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := stream.read(min(_CHUNK, max_bytes + 1 - size)):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > max_bytes:
+def _read_capped(chunks: Iterable[bytes], max_bytes: int, uri: str, deadline: float | None) -> bytes:
+    """The chunks joined, refused beyond max_bytes and beyond `deadline` as they arrive."""
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > max_bytes:
             raise _too_large(uri, max_bytes, None)
         if deadline is not None and time.monotonic() > deadline:
             raise StoreError(f"fetching bundle {uri} took longer than allowed; retry later or raise the timeout")
-    return b"".join(chunks)
+    return bytes(data)
 
 
 def _too_large(uri: str, max_bytes: int, size: int | None) -> BundleTooLargeError:

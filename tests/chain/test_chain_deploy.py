@@ -17,7 +17,8 @@ from web3 import Web3
 from zkdl.chain import RegistryClient, client_from_deployment, deploy_registry, ensure_deployed, read_deployment
 from zkdl.chain import errors as E
 from zkdl.chain.artifacts import load_artifact
-from zkdl.chain.deploy import load_deployer_account, record_path, write_deployment
+from zkdl.chain.deploy import record_path, write_deployment
+from zkdl.chain.keys import AccountKeyError, load_account
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,20 +72,20 @@ def test_constructor_revert_is_typed(chain, accounts):
 
 def test_deployer_key_from_env_or_keystore(tmp_path, accounts):
     key = accounts[3].key
-    assert load_deployer_account({"ZKDL_DEPLOYER_KEY": key.hex()}).address == accounts[3].address
-    with pytest.raises(E.DeploymentError) as info:
-        load_deployer_account({"ZKDL_DEPLOYER_KEY": "0x1234"})
+    assert load_account("deployer", {"ZKDL_DEPLOYER_KEY": key.hex()}).address == accounts[3].address
+    with pytest.raises(AccountKeyError) as info:
+        load_account("deployer", {"ZKDL_DEPLOYER_KEY": "0x1234"})
     assert "1234" not in str(info.value)  # a bad key is never echoed
     keystore = tmp_path / "key.json"
     keystore.write_text(json.dumps(Account.encrypt(key, "pw", kdf="pbkdf2", iterations=1000)))
     env = {"ZKDL_DEPLOYER_KEYSTORE": str(keystore), "ZKDL_DEPLOYER_KEYSTORE_PASSWORD": "pw"}
-    assert load_deployer_account(env).address == accounts[3].address
-    with pytest.raises(E.DeploymentError, match="cannot decrypt"):
-        load_deployer_account({**env, "ZKDL_DEPLOYER_KEYSTORE_PASSWORD": "wrong"})
-    with pytest.raises(E.DeploymentError, match="needs a password"):
-        load_deployer_account({"ZKDL_DEPLOYER_KEYSTORE": str(keystore)})
-    with pytest.raises(E.DeploymentError, match="no deployer key"):
-        load_deployer_account({})
+    assert load_account("deployer", env).address == accounts[3].address
+    with pytest.raises(AccountKeyError, match="cannot decrypt"):
+        load_account("deployer", {**env, "ZKDL_DEPLOYER_KEYSTORE_PASSWORD": "wrong"})
+    with pytest.raises(AccountKeyError, match="needs a password"):
+        load_account("deployer", {"ZKDL_DEPLOYER_KEYSTORE": str(keystore)})
+    with pytest.raises(AccountKeyError, match="no deployer key"):
+        load_account("deployer", {})
 
 
 def _run_step(url: str, deployments_dir: Path, env_extra: dict[str, str]) -> subprocess.CompletedProcess:

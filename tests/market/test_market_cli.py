@@ -129,7 +129,7 @@ def test_unusable_settings_exit_2_with_a_clear_message(run_zkdl, cli, proved, se
     none = cli("provenance", registered["model_id"])
     assert none.returncode == 2 and "ZKDL_RPC_URL" in none.stderr
     no_key = cli("register", str(proved.bundle_path), *seller["chain"], *files)
-    assert no_key.returncode == 2 and "no key: set $ZKDL_OWNER_KEY" in no_key.stderr
+    assert no_key.returncode == 2 and "no owner key: set $ZKDL_OWNER_KEY" in no_key.stderr
     missing = cli("register", str(tmp_path / "nope.zkdl"), *seller["chain"], *files, env=keys)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     wrong = cli("provenance", registered["model_id"], "--rpc", seller["chain"][1], "--registry",

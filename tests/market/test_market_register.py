@@ -10,12 +10,11 @@ from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.register import (
     VERIFIER_VERSION,
     VERIFIER_VERSION_TAG,
-    AccountKeyError,
     Outcome,
     RegistrationError,
-    load_account,
     register_bundle,
 )
+from zkdl.chain.keys import AccountKeyError, load_account
 from zkdl.chain.relayer import Relayer
 from zkdl.proof.bundle import BundleFormatError
 from zkdl.store import LocalStore
@@ -116,18 +115,18 @@ def test_keys_come_from_the_environment_or_a_keystore(env, tmp_path):
     import json
 
     key = "0x" + env.owner.key.hex().removeprefix("0x")
-    assert load_account({"ZKDL_OWNER_KEY": key}).address == env.owner.address
-    with pytest.raises(AccountKeyError, match=r"no key: set \$ZKDL_OWNER_KEY"):
-        load_account({})
-    assert load_account({}, key_env="ZKDL_RELAYER_KEY", keystore_env=None, password_env=None, required=False) is None
+    assert load_account("owner", {"ZKDL_OWNER_KEY": key}).address == env.owner.address
+    with pytest.raises(AccountKeyError, match=r"no owner key: set \$ZKDL_OWNER_KEY"):
+        load_account("owner", {})
+    assert load_account("relayer", {}, required=False) is None
     with pytest.raises(AccountKeyError, match="not a valid private key") as err:
-        load_account({"ZKDL_OWNER_KEY": "0x1234"})
+        load_account("owner", {"ZKDL_OWNER_KEY": "0x1234"})
     assert "1234" not in str(err.value)
     (tmp_path / "k.json").write_text(json.dumps(Account.encrypt(env.owner.key, "pw", iterations=2)))
-    got = load_account({"ZKDL_OWNER_KEYSTORE": str(tmp_path / "k.json"), "ZKDL_OWNER_KEYSTORE_PASSWORD": "pw"})
+    got = load_account("owner", {"ZKDL_OWNER_KEYSTORE": str(tmp_path / "k.json"), "ZKDL_OWNER_KEYSTORE_PASSWORD": "pw"})
     assert got.address == env.owner.address
     with pytest.raises(AccountKeyError, match="cannot decrypt"):
-        load_account({"ZKDL_OWNER_KEYSTORE": str(tmp_path / "k.json"), "ZKDL_OWNER_KEYSTORE_PASSWORD": "no"})
+        load_account("owner", {"ZKDL_OWNER_KEYSTORE": str(tmp_path / "k.json"), "ZKDL_OWNER_KEYSTORE_PASSWORD": "no"})
 
 
 def test_an_unfunded_sender_fails_fast(env, proved, tmp_path):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from eth_account import Account
 
+from zkdl.chain.keys import AccountKeyError
 from zkdl.service.config import ConfigError, load_config, load_keys
 from zkdl.service.jobs import JobState, JobStore, JobStoreError
 
@@ -182,8 +183,43 @@ def test_keys_from_env_or_keystore_never_echoed(tmp_path):
     keystore.write_text(json.dumps(Account.encrypt(account.key, "pw")))
     verifier, _ = load_keys(config, env={"ZKDL_VERIFIER_KEYSTORE": str(keystore), "ZKDL_VERIFIER_KEYSTORE_PASSWORD": "pw"})
     assert verifier.address == account.address
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(AccountKeyError) as err:
         load_keys(config, env={"ZKDL_VERIFIER_KEY": "0xnot-a-key-secret"})
     assert "secret" not in str(err.value)
-    with pytest.raises(ConfigError, match="no verifier key"):
+    with pytest.raises(AccountKeyError, match="no verifier key"):
         load_keys(config, env={})
+
+
+_SAMPLES = {"rpc_url": "http://node.test:8545", "db": "a.sqlite", "outbox": "b.sqlite", "log_level": "debug",
+            "verifier_version": "0x" + "11" * 32}
+
+
+_OLDER_FLAGS = {"fetch_timeout_s": "--fetch-timeout", "poll_interval_s": "--poll-interval", "lease_s": "--lease"}
+
+
+def _sample(name: str, field) -> tuple[str, object]:
+    """A valid value of each setting, as text and as the setting holds it."""
+    if name in _SAMPLES:
+        return _SAMPLES[name], _SAMPLES[name]
+    kind = next(k for k in (int, float, str) if k == field.annotation or k in getattr(field.annotation, "__args__", ()))
+    return {int: ("7", 7), float: ("2.5", 2.5), str: ("some/where", "some/where")}[kind]
+
+
+def test_every_setting_comes_from_the_file_the_environment_and_the_command_line(tmp_path):
+    from zkdl.cli import build_parser
+    from zkdl.service.config import ServiceConfig
+
+    for name, field in ServiceConfig.model_fields.items():
+        text, value = _sample(name, field)
+        toml = tmp_path / "service.toml"
+        toml.write_text(f"{name} = {text if isinstance(value, (int, float)) else repr(text)}\n")
+        assert getattr(load_config(toml, env={}), name) == value, name
+        assert getattr(load_config(None, env={f"ZKDL_{name.upper()}": text}), name) == value, name
+        flag = _OLDER_FLAGS.get(name, "--" + name.replace("_", "-"))
+        args = build_parser().parse_args(["serve", flag, text])
+        assert getattr(args, name) == value, name
+
+
+def test_the_older_names_of_two_settings_still_work():
+    config = load_config(None, env={"ZKDL_FETCH_TIMEOUT": "7", "ZKDL_POLL_INTERVAL": "0.5"})
+    assert (config.fetch_timeout_s, config.poll_interval_s) == (7.0, 0.5)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import encode_hex, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
@@ -116,7 +116,7 @@ class RegistryClient:
             raise self.typed_error(exc) from exc
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
         if receipt["status"] != 1:
-            raise TransactionRevertedError(txHash="0x" + bytes(tx_hash).hex())
+            raise TransactionRevertedError(txHash=encode_hex(tx_hash))
         return TxOutcome(bytes(tx_hash), receipt["blockNumber"], receipt["gasUsed"], tuple(self._events(receipt)))
 
     def _submit(self, fn: Any, sender: Sender) -> bytes:

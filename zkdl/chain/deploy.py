@@ -21,18 +21,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import encode_hex, keccak, to_checksum_address
 from web3 import Web3
 
 from .artifacts import load_artifact
 from .client import RegistryClient, Sender
 from .errors import DeploymentError, RevertDecoder, UnknownRevertError, revert_data
+from .keys import AccountKeyError, load_account
 
-KEY_ENV = "ZKDL_DEPLOYER_KEY"
-KEYSTORE_ENV = "ZKDL_DEPLOYER_KEYSTORE"
-KEYSTORE_PASSWORD_ENV = "ZKDL_DEPLOYER_KEYSTORE_PASSWORD"
 DEPLOYMENTS_ENV = "ZKDL_DEPLOYMENTS_DIR"
 _REPO_DEPLOYMENTS = Path(__file__).resolve().parents[2] / "deploy" / "deployments"
 
@@ -109,14 +106,14 @@ def deploy_registry(w3: Web3, sender: Sender, *, admin: str | None = None, quoru
         raise RevertDecoder(artifact.abi).decode(data) from exc
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
     if receipt["status"] != 1 or not receipt["contractAddress"]:
-        raise UnknownRevertError(f"deployment transaction 0x{bytes(tx_hash).hex()} failed", data="0x")
+        raise UnknownRevertError(f"deployment transaction {encode_hex(tx_hash)} failed", data="0x")
     address = receipt["contractAddress"]
     return Deployment(
         chain_id=w3.eth.chain_id,
         address=address,
         block_number=receipt["blockNumber"],
-        block_hash="0x" + bytes(receipt["blockHash"]).hex(),
-        transaction_hash="0x" + bytes(tx_hash).hex(),
+        block_hash=encode_hex(receipt["blockHash"]),
+        transaction_hash=encode_hex(tx_hash),
         deployer=sender_address,
         admin=admin,
         quorum=quorum,
@@ -136,7 +133,7 @@ def _send_deploy(w3: Web3, ctor: Any, sender: Sender) -> bytes:
 
 def _code_hash(w3: Web3, address: str) -> str:
     # The runtime code as deployed (immutables filled in), so it identifies this very deployment.
-    return "0x" + keccak(bytes(w3.eth.get_code(address))).hex()
+    return encode_hex(keccak(bytes(w3.eth.get_code(address))))
 
 
 def check_deployment(w3: Web3, record: Deployment) -> None:
@@ -180,42 +177,21 @@ def client_from_deployment(w3: Web3, directory: str | Path | None = None, sender
     return RegistryClient(w3, record.address, sender)
 
 
-def load_deployer_account(env: Mapping[str, str] | None = None, keystore: str | Path | None = None) -> LocalAccount:
-    """The deployer's key from $ZKDL_DEPLOYER_KEY, or from an encrypted keystore file whose password is
-    in $ZKDL_DEPLOYER_KEYSTORE_PASSWORD. Keys are never taken from arguments (shell history, ps)."""
-    env = os.environ if env is None else env
-    if env.get(KEY_ENV):
-        try:
-            return Account.from_key(env[KEY_ENV])
-        except Exception:  # noqa: BLE001 - never echo the key itself
-            raise DeploymentError(f"${KEY_ENV} is not a valid private key", "set it to a 0x-hex 32-byte key") from None
-    path = keystore or env.get(KEYSTORE_ENV)
-    if not path:
-        raise DeploymentError("no deployer key", f"set ${KEY_ENV}, or ${KEYSTORE_ENV} and ${KEYSTORE_PASSWORD_ENV}")
-    if KEYSTORE_PASSWORD_ENV not in env:
-        raise DeploymentError(f"keystore {path} needs a password", f"set ${KEYSTORE_PASSWORD_ENV}")
-    try:
-        key = Account.decrypt(json.loads(Path(path).read_text("utf-8")), env[KEYSTORE_PASSWORD_ENV])
-    except (OSError, ValueError) as exc:
-        raise DeploymentError(f"cannot decrypt keystore {path}: {exc}", "check the file and the password") from None
-    return Account.from_key(key)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zkdl.chain.deploy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL (http:// or https://)")
     parser.add_argument("--quorum", type=int, default=1, help="valid attestations needed for Verified")
     parser.add_argument("--admin", help="admin and pauser address (default: the deployer)")
-    parser.add_argument("--keystore", help=f"encrypted keystore file (password in ${KEYSTORE_PASSWORD_ENV})")
+    parser.add_argument("--keystore", help="encrypted keystore file (password in $ZKDL_DEPLOYER_KEYSTORE_PASSWORD)")
     parser.add_argument("--deployments-dir", help=f"record directory (default: ${DEPLOYMENTS_ENV} or deploy/deployments)")
     parser.add_argument("--redeploy", action="store_true", help="deploy even if a record exists, replacing it")
     args = parser.parse_args(argv)
     try:
         w3 = _connect(args.rpc)
-        account = load_deployer_account(keystore=args.keystore)
+        account = load_account("deployer", keystore=args.keystore)
         record, deployed = ensure_deployed(w3, account, args.deployments_dir, admin=args.admin,
                                            quorum=args.quorum, redeploy=args.redeploy)
-    except DeploymentError as exc:
+    except (DeploymentError, AccountKeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     verb = "deployed" if deployed else "already deployed (record checked)"

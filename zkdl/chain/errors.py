@@ -12,9 +12,9 @@ import ast
 from typing import Any, ClassVar
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import decode_hex, encode_hex, keccak, to_checksum_address
 
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
 
 
 class RegistryError(ZkdlError):
@@ -55,6 +55,7 @@ class DeploymentError(RegistryError):
     """A deployment could not be made, found or trusted (record, key, code at the address)."""
 
     code = "DeploymentError"
+    exit_code = EXIT_UNUSABLE
 
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message, hint)
@@ -283,7 +284,7 @@ def _plain(abi_type: str, value: Any) -> Any:
     if abi_type == "address":
         return to_checksum_address(value)
     if abi_type.startswith("bytes"):
-        return "0x" + bytes(value).hex()
+        return encode_hex(value)
     return value
 
 
@@ -301,13 +302,13 @@ class RevertDecoder:
         """The typed error for `data`; `UnknownRevertError` if no ABI error matches."""
         entry = self._errors.get(bytes(data[:4]))
         if entry is None:
-            return UnknownRevertError(data="0x" + bytes(data).hex())
+            return UnknownRevertError(data=encode_hex(data))
         types = [i["type"] for i in entry["inputs"]]
         values = abi_decode(types, bytes(data[4:]))
         fields = {i["name"]: _plain(t, v) for i, t, v in zip(entry["inputs"], types, values)}
         cls = _BY_NAME.get(entry["name"])
         if cls is None:  # an ABI error without a Python class: still typed enough to act on
-            return UnknownRevertError(f"the call reverted with {entry['name']}{fields}", data="0x" + bytes(data).hex())
+            return UnknownRevertError(f"the call reverted with {entry['name']}{fields}", data=encode_hex(data))
         return cls(**fields)
 
 
@@ -327,7 +328,7 @@ def revert_data(exc: BaseException) -> bytes | None:
         if isinstance(data, (bytes, bytearray)) and data:
             return bytes(data)
         if isinstance(data, str) and data.startswith("0x"):
-            return bytes.fromhex(data[2:])
+            return decode_hex(data)
         for arg in getattr(current, "args", ()):
             if isinstance(arg, (bytes, bytearray)):
                 return bytes(arg)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..db import Database, Schema
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
 
 SCHEMA_VERSION = 1
 
@@ -37,6 +37,7 @@ class OutboxError(ZkdlError, OSError):
     """The outbox database cannot be opened or has an incompatible schema."""
 
     code = "outbox"
+    exit_code = EXIT_UNUSABLE
 
 
 class IntentKind(str, Enum):

@@ -14,37 +14,23 @@ so does a call after a crash (the outbox resumes where it stopped). See docs/mar
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import encode_hex, to_checksum_address
 
 from ..errors import ZkdlError
+from ..proof import registration
+from ..proof.statement import KNOWN_VERIFIER_VERSIONS, VERIFIER_VERSION
+from ..proof.statement import PROTOCOL_TAG as VERIFIER_VERSION_TAG
 from ..store import BundleStore
 from .client import RegistryClient
 from .outbox import OUTCOME_EXISTING, IntentState
 from .relayer import Relayer, RelayerError, bundle_request, model_id_for, model_key
 from .structs import Model, RegistrationRequest
-from ..proof.training import DOMAIN as TRAINING_PROOF_DOMAIN
 
-# The one place that names the proof protocol a registration claims, and so the verifier (circuit)
-# version attestations must carry: Keccak-256 of this tag. Bump the tag when the statement, the
-# bundle or the proof system changes incompatibly.
-VERIFIER_VERSION_TAG = TRAINING_PROOF_DOMAIN
-VERIFIER_VERSION = keccak(VERIFIER_VERSION_TAG)
-KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: VERIFIER_VERSION_TAG.decode()}
-
-OWNER_KEY_ENV = "ZKDL_OWNER_KEY"
-OWNER_KEYSTORE_ENV = "ZKDL_OWNER_KEYSTORE"
-OWNER_KEYSTORE_PASSWORD_ENV = "ZKDL_OWNER_KEYSTORE_PASSWORD"
-RELAYER_KEY_ENV = "ZKDL_RELAYER_KEY"
 DEFAULT_SIGNATURE_TTL_S = 24 * 3600   # chain time an owner's signature stays submittable
 
 
@@ -59,12 +45,6 @@ class RegistrationIncompleteError(ZkdlError, OSError):
     Nothing is lost: running the same registration again resumes it."""
 
     code = "registration-incomplete"
-
-
-class AccountKeyError(ZkdlError, ValueError):
-    """A private key is missing or unusable (never echoes the key)."""
-
-    code = "key"
 
 
 class Outcome(str, Enum):
@@ -90,7 +70,7 @@ class RegistrationResult:
     warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        h = _hex
+        h = encode_hex
         return {
             "model_id": h(self.model_id), "outcome": self.outcome.value, "chain_id": self.chain_id,
             "registry": self.registry, "owner": self.owner, "submitter": self.submitter,
@@ -108,13 +88,9 @@ class RegistrationResult:
 def request_for_bundle(bundle: bytes, store: BundleStore, *, metadata_uri: str = "",
                        verifier_version: bytes = VERIFIER_VERSION) -> RegistrationRequest:
     """Decode `bundle` (`BundleFormatError` if it is not one), store it, and build its registration."""
-    from zkdl.api import commitment_digests  # the proof stack loads the native kernels: only when needed
-    from zkdl.proof.bundle import Bundle
-
-    statement = Bundle.decode(bundle).statement
-    digests = commitment_digests(statement)
-    return bundle_request(store, bundle, c_data_digest=_raw(digests["c_data"]), c_w0_digest=_raw(digests["c_w0"]),
-                          c_wt_digest=_raw(digests["c_wt"]), statement_digest=statement.digest(),
+    claims = registration.claims_of(bundle)
+    return bundle_request(store, bundle, c_data_digest=claims.c_data_digest, c_w0_digest=claims.c_w0_digest,
+                          c_wt_digest=claims.c_wt_digest, statement_digest=claims.statement_digest,
                           verifier_version=verifier_version, metadata_uri=metadata_uri)
 
 
@@ -153,7 +129,7 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
     if before is not None and not before.state.terminal and before.sender != relayer.sender:
         # A relayer only moves its own sender's intents: this one would wait forever.
         raise RegistrationError(
-            f"model 0x{model_id.hex()} is already queued in this outbox to be sent by {before.sender} "
+            f"model {encode_hex(model_id)} is already queued in this outbox to be sent by {before.sender} "
             f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)")
     if (before is None or not before.state.terminal) and client.w3.eth.get_balance(relayer.sender) == 0:
         # Fail fast: the relayer would otherwise retry the node's "insufficient funds" until the timeout.
@@ -179,7 +155,7 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
                else f"it is {intent.state.value}" + (f" ({intent.error})" if intent.error else "")
                + f", waiting for {relayer.confirmations} confirmation(s)")
         raise RegistrationIncompleteError(
-            f"model 0x{model_id.hex()} is queued but not registered yet: {why}; run the same registration "
+            f"model {encode_hex(model_id)} is queued but not registered yet: {why}; run the same registration "
             "again to resume (the outbox keeps its state; nothing is sent twice)")
     fresh = before is None or not before.state.terminal
     ours = intent.outcome != OUTCOME_EXISTING and fresh
@@ -192,12 +168,12 @@ def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: st
             by_signature: bool, request: RegistrationRequest,
             tx: tuple[bytes | None, int | None] | None) -> RegistrationResult:
     model = client.get_model(model_id)
-    warnings = []
-    for name in ("c_data_digest", "c_w0_digest", "c_wt_digest", "statement_digest", "proof_digest",
-                 "verifier_version"):
-        if getattr(model, name) != getattr(request, name):
-            warnings.append(f"the registered {name} 0x{getattr(model, name).hex()} differs from this bundle's "
-                            f"0x{getattr(request, name).hex()}")
+    differences = registration.differences(request, model)
+    if model.verifier_version != request.verifier_version:  # the registrant's choice, not a bundle's claim
+        differences.append(registration.Difference("verifier_version", request.verifier_version,
+                                                   model.verifier_version))
+    warnings = [f"the registered {d.field} {encode_hex(d.registered)} differs from this bundle's {encode_hex(d.claimed)}"
+                for d in differences]
     if model.bundle_uri != request.bundle_uri:
         warnings.append(f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
                         f"{request.bundle_uri}); buyers fetch the registered one")
@@ -208,51 +184,13 @@ def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: st
 
 def _failed(model_id: bytes, error: str | None, key: str, relayer: Relayer) -> RegistrationError:
     return RegistrationError(
-        f"the registry refused model 0x{model_id.hex()}: {error or 'no reason recorded'} (intent {key} in outbox "
+        f"the registry refused model {encode_hex(model_id)}: {error or 'no reason recorded'} (intent {key} in outbox "
         f"{getattr(relayer.outbox, 'path', '?')} is final; fix the cause, then register with a new outbox file)")
 
 
-# -- keys ------------------------------------------------------------------------------------------------
-
-def load_account(env: Mapping[str, str] | None = None, *, key_env: str = OWNER_KEY_ENV,
-                 keystore_env: str | None = OWNER_KEYSTORE_ENV,
-                 password_env: str | None = OWNER_KEYSTORE_PASSWORD_ENV, keystore: str | Path | None = None,
-                 required: bool = True) -> LocalAccount | None:
-    """A signing account from `$key_env` (0x-hex), else from an encrypted keystore (`keystore`, else
-    `$keystore_env`) whose password is in `$password_env`. Keys never come from arguments (shell
-    history, ps). Returns None when nothing is configured and `required` is False."""
-    env = os.environ if env is None else env
-    if env.get(key_env):
-        try:
-            return Account.from_key(env[key_env].strip())
-        except Exception:  # noqa: BLE001 - never echo the key itself
-            raise AccountKeyError(f"${key_env} is not a valid private key: set it to a 0x-hex 32-byte key") from None
-    path = keystore or (env.get(keystore_env) if keystore_env else None)
-    if not path:
-        if not required:
-            return None
-        alt = f", or ${keystore_env} and ${password_env} (an encrypted keystore)" if keystore_env else ""
-        raise AccountKeyError(f"no key: set ${key_env} (0x-hex private key){alt}")
-    if not password_env or password_env not in env:
-        raise AccountKeyError(f"keystore {path} needs a password: set ${password_env}")
-    try:
-        key = Account.decrypt(json.loads(Path(path).read_text("utf-8")), env[password_env])
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise AccountKeyError(f"cannot decrypt keystore {path}: {type(exc).__name__}: check the file and the password") \
-            from None
-    return Account.from_key(key)
-
-
-def _raw(hex_digest: str) -> bytes:
-    return bytes.fromhex(hex_digest[2:])
-
-
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
-
 
 __all__ = [
-    "AccountKeyError", "KNOWN_VERIFIER_VERSIONS", "Outcome", "RegistrationError", "RegistrationIncompleteError", "RegistrationResult",
-    "VERIFIER_VERSION", "VERIFIER_VERSION_TAG", "load_account", "register_bundle",
+    "KNOWN_VERIFIER_VERSIONS", "Outcome", "RegistrationError", "RegistrationIncompleteError", "RegistrationResult",
+    "VERIFIER_VERSION", "VERIFIER_VERSION_TAG", "register_bundle",
     "request_for_bundle",
 ]

@@ -31,7 +31,7 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import decode_hex, encode_hex, keccak, to_checksum_address
 from eth_utils.exceptions import ValidationError as EthValidationError
 from web3 import Web3
 from web3.exceptions import (
@@ -42,6 +42,7 @@ from web3.exceptions import (
     Web3Exception,
 )
 
+from ..backoff import backoff_delay
 from ..errors import ZkdlError
 from ..store import BundleStore
 from .client import RegistryClient
@@ -103,12 +104,12 @@ def model_id_for(chain_id: int, registry: str, owner: str, request: Registration
 
 def model_key(model_id: bytes) -> str:
     """Idempotency key of a registration (direct or by signature: one model id, one intent)."""
-    return f"model:0x{model_id.hex()}"
+    return f"model:{encode_hex(model_id)}"
 
 
 def attestation_key(model_id: bytes, verifier: str) -> str:
     """Idempotency key of an attestation: one per (model id, verifier), as verdicts are final."""
-    return f"attestation:0x{model_id.hex()}:{to_checksum_address(verifier)}"
+    return f"attestation:{encode_hex(model_id)}:{to_checksum_address(verifier)}"
 
 
 def bundle_request(store: BundleStore, bundle: bytes, *, c_data_digest: bytes, c_w0_digest: bytes,
@@ -179,9 +180,9 @@ class Relayer:
         """Relay a verifier's EIP-712 signed attestation (`attestBySig`), once per (model, verifier)."""
         att = signed.attestation
         payload = {"verifier": to_checksum_address(signed.verifier),
-                   "attestation": {"model_id": _hex(att.model_id), "verdict": int(att.verdict),
-                                   "verifier_version": _hex(att.verifier_version),
-                                   "report_digest": _hex(att.report_digest)},
+                   "attestation": {"model_id": encode_hex(att.model_id), "verdict": int(att.verdict),
+                                   "verifier_version": encode_hex(att.verifier_version),
+                                   "report_digest": encode_hex(att.report_digest)},
                    **_signature_json(signed.nonce, signed.deadline, signed.signature)}
         return self._enqueue(IntentKind.ATTEST_BY_SIG, attestation_key(att.model_id, signed.verifier),
                              att.model_id, payload)
@@ -218,14 +219,14 @@ class Relayer:
         """Pass after pass until every intent is final or `timeout_s` elapsed; the last report.
         While the node is unreachable the pause between passes doubles up to `max_backoff_s`."""
         deadline = time.monotonic() + timeout_s
-        pause = self.poll_interval_s
+        failures = 0
         while True:
             report = self.process_once()
             left = deadline - time.monotonic()
             if report.idle or left <= 0:
                 return report
-            pause = min(pause * 2, self.max_backoff_s) if report.rpc_error else self.poll_interval_s
-            time.sleep(min(pause, left))
+            failures = failures + 1 if report.rpc_error else 0
+            time.sleep(min(backoff_delay(self.poll_interval_s, failures, self.max_backoff_s), left))
 
     def _mine(self, *states: IntentState) -> list[Intent]:
         return self.outbox.intents(chain_id=self.client.chain_id, registry=self.registry, sender=self.sender,
@@ -358,7 +359,7 @@ class Relayer:
             pending = self._pending_version(versions)
             if pending is None:
                 log.warning("intent %s (%s): broadcast refused: %s", intent.id, intent.key, exc)
-                self.outbox.note_error(intent.id, f"broadcast of 0x{tx.tx_hash.hex()} refused: {exc}")
+                self.outbox.note_error(intent.id, f"broadcast of {encode_hex(tx.tx_hash)} refused: {exc}")
                 return
             tx = pending
         self.outbox.mark_broadcast(intent.id, tx.tx_hash)
@@ -409,7 +410,7 @@ class Relayer:
             typed = self.client.typed_error(exc)
             if isinstance(typed, RegistryError):
                 return typed
-        return TransactionRevertedError(txHash=_hex(intent.tx_hash or b""))
+        return TransactionRevertedError(txHash=encode_hex(intent.tx_hash or b""))
 
     def _finish_reverted(self, intent: Intent, error: RegistryError) -> None:
         if isinstance(error, _ALREADY_DONE):
@@ -436,19 +437,16 @@ class Relayer:
             a = p["attestation"]
             att = AttestationRequest(a["model_id"], Verdict(a["verdict"]), a["verifier_version"], a["report_digest"])
             encoded = contract.encode_abi("attestBySig", args=[p["verifier"], att.as_tuple(), *_signature_args(p)])
-        return bytes.fromhex(encoded[2:])
+        return decode_hex(encoded)
 
 
 def _scaled(value: int, factor: Fraction) -> int:
     return math.ceil(value * factor)
 
 
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
-
 
 def _request_json(request: RegistrationRequest) -> dict[str, str]:
-    return {name: _hex(value) if isinstance(value, bytes) else value for name, value in asdict(request).items()}
+    return {name: encode_hex(value) if isinstance(value, bytes) else value for name, value in asdict(request).items()}
 
 
 def _request_from_json(data: dict[str, str]) -> RegistrationRequest:
@@ -457,8 +455,8 @@ def _request_from_json(data: dict[str, str]) -> RegistrationRequest:
 
 def _signature_json(nonce: int, deadline: int, signature: bytes) -> dict[str, str]:
     # uint256 values as decimal strings: JSON numbers lose precision above 2^53 in most readers.
-    return {"nonce": str(nonce), "deadline": str(deadline), "signature": _hex(signature)}
+    return {"nonce": str(nonce), "deadline": str(deadline), "signature": encode_hex(signature)}
 
 
 def _signature_args(payload: dict[str, Any]) -> list[Any]:
-    return [int(payload["nonce"]), int(payload["deadline"]), bytes.fromhex(payload["signature"][2:])]
+    return [int(payload["nonce"]), int(payload["deadline"]), decode_hex(payload["signature"])]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
-from eth_utils import to_checksum_address
+from eth_utils import decode_hex, to_checksum_address
 
 T = TypeVar("T")
 
@@ -35,7 +35,7 @@ class Status(IntEnum):
 
 def as_digest(value: bytes | str, name: str = "digest") -> bytes:
     """Coerce a 32-byte digest given as bytes or 0x-hex; raise ValueError naming the field otherwise."""
-    raw = bytes.fromhex(value[2:] if value.startswith("0x") else value) if isinstance(value, str) else bytes(value)
+    raw = decode_hex(value) if isinstance(value, str) else bytes(value)
     if len(raw) != 32:
         raise ValueError(f"{name} must be 32 bytes (a Keccak-256 digest), got {len(raw)}")
     return raw

@@ -3,7 +3,7 @@
 The seller delivers the final weights (`.npz`) and the opening file written by `zkdl prove` (the
 blinding factors of C_WT). `check_weights` fetches the registered bundle (its Keccak-256 must be the
 registered proof digest), checks that the bundle's C_WT hashes to the registered C_WT digest,
-recomputes the commitment from the delivered weights and blinds (`zkdl.api.check_weights`), and
+recomputes the commitment from the delivered weights and blinds (`zkdl.proof.registration`), and
 says yes only if the recomputed commitment is the registered one *and* the model is verified.
 """
 
@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils import encode_hex
+
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.errors import UnknownModelError
 from zkdl.chain.structs import Status
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
+from zkdl.proof import registration
+from zkdl.proof.registration import OpeningFormatError
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
 
 from .ids import parse_model_id
@@ -28,6 +32,7 @@ class UnusableWeightsError(ZkdlError, ValueError):
     """The weights file cannot be read at all (the check cannot run)."""
 
     code = "unusable-weights"
+    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class WeightCheck:
     reason: str | None             # why not ok (None when ok)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "model_id": "0x" + self.model_id.hex(), "weights_match": self.weights_match,
+        return {"ok": self.ok, "model_id": encode_hex(self.model_id), "weights_match": self.weights_match,
                 "status": None if self.status is None else self.status.name.lower(), "reason": self.reason}
 
 
@@ -53,10 +58,9 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     Returns a `WeightCheck` whose `reason` says what failed: an unknown model, a bundle that does not
     match its registration, weights of another shape, weights that do not recompute C_WT, or a model
     that is not verified. Raises (the check cannot run) for an unreadable weights or opening file
-    (`UnusableWeightsError`, `zkdl.api.OpeningFormatError`), an unreachable bundle (`StoreError`), a
+    (`UnusableWeightsError`, `OpeningFormatError`), an unreachable bundle (`StoreError`), a
     bundle whose bytes are not the registered ones (`IntegrityError`) or an unreachable node.
     """
-    from zkdl import api
     from zkdl.model import ModelSpec, load_weights
     from zkdl.quant import QuantParams
 
@@ -68,7 +72,7 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     try:
         model = client.get_model(mid)
     except UnknownModelError:
-        return no(f"model 0x{mid.hex()} is not registered on registry {client.address} (chain {client.chain_id})",
+        return no(f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})",
                   None)
     status = client.get_status(mid)
     bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
@@ -88,9 +92,9 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     except ZkdlError as exc:
         return no(f"the weights do not have the registered architecture (MLP "
                   f"{'-'.join(map(str, statement.widths))}): {exc.user_message}", status.status, False)
-    if not api.check_weights(statement, weights, opening_path):
+    if not registration.check_weights(statement, weights, opening_path):
         return no("the delivered weights, with the blinds of the opening file, do not recompute the registered "
-                  f"final-weights commitment C_WT (digest 0x{model.c_wt_digest.hex()}): they are not the weights "
+                  f"final-weights commitment C_WT (digest {encode_hex(model.c_wt_digest)}): they are not the weights "
                   "of the proven run", status.status, False)
     if status.status is not Status.VERIFIED:
         return no(f"the weights match C_WT but the model is not verified: status {status.status.name.lower()} "
@@ -101,13 +105,11 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
 
 def _check_opening_names(opening_path: str | Path, statement_digest: bytes) -> None:
     """A clearer failure than "does not recompute" when the opening says it is for another statement."""
-    from zkdl.api import OpeningFormatError
-
     try:
         meta = json.loads(Path(opening_path).read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise OpeningFormatError(f"{opening_path}: not a readable weights opening ({exc})") from None
     named = meta.get("statement_digest") if isinstance(meta, dict) else None
-    if isinstance(named, str) and named.lower() != "0x" + statement_digest.hex():
+    if isinstance(named, str) and named.lower() != encode_hex(statement_digest):
         raise OpeningFormatError(f"{opening_path} is the opening of statement {named}, but the model's statement is "
-                                 f"0x{statement_digest.hex()}: ask the seller for this model's opening file")
+                                 f"{encode_hex(statement_digest)}: ask the seller for this model's opening file")

@@ -1,9 +1,9 @@
 """The market commands: `zkdl register` (seller), `zkdl provenance` and `zkdl check-weights` (buyer).
 
-Registered into `zkdl.cli.SUBCOMMANDS` on import (zkdl/cli.py imports this module). Heavy imports
-(web3, the proof stack) happen inside the run functions so that `zkdl --help` stays fast.
+Registered into `zkdl.commands.SUBCOMMANDS` on import (zkdl/cli.py imports this module). Heavy
+imports (web3, the proof stack) happen inside the run functions so that `zkdl --help` stays fast.
 
-Exit status:
+Exit status (each error family carries its own, `zkdl.commands.run_guarded`):
 
 * `register`: 0 registered (or already registered: same model id), 1 refused by the registry (the
   decoded revert) or not final yet, 2 unusable input (bundle, key, node, registry).
@@ -18,58 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from typing import Any
 
-from zkdl.cli import subcommand
-from zkdl.errors import ZkdlError
+from zkdl.commands import run_guarded, subcommand
+from zkdl.errors import UnusableInputError, ZkdlError
 
-EXIT_OK, EXIT_NO, EXIT_UNUSABLE = 0, 1, 2
-
-
-def _unusable_types() -> tuple[type[BaseException], ...]:
-    """Errors that mean "cannot run with this input/configuration" (exit 2)."""
-    from web3.exceptions import ProviderConnectionError, RequestTimedOut, TooManyRequests
-
-    from zkdl.api import OpeningFormatError
-    from zkdl.chain.errors import DeploymentError
-    from zkdl.chain.register import AccountKeyError
-    from zkdl.errors import SpecError
-    from zkdl.proof.bundle import BundleFormatError
-
-    from .connect import ChainConfigError
-    from .ids import ModelIdError
-
-    return (ChainConfigError, AccountKeyError, BundleFormatError, OpeningFormatError, ModelIdError, DeploymentError,
-            SpecError, _UnusableInput, ProviderConnectionError, RequestTimedOut, TooManyRequests, OSError)
+EXIT_OK, EXIT_NO = 0, 1
 
 
-class _UnusableInput(ZkdlError, ValueError):
-    code = "unusable-input"
-
-
-def _guard(name: str, as_json: bool, work: Callable[[], int],
-           unusable_extra: tuple[type[BaseException], ...] = ()) -> int:
-    """Run `work`; map errors to exit 2 (unusable) or 1 (refused), printing the reason."""
-    from zkdl.chain.register import RegistrationIncompleteError
-
-    try:
-        return work()
-    except Exception as exc:  # noqa: BLE001 - classified below, the rest re-raised
-        # Not final yet is an answer ("not done, run again"), although it is an OSError.
-        unusable = (not isinstance(exc, RegistrationIncompleteError)
-                    and isinstance(exc, _unusable_types() + unusable_extra))
-        if not unusable and not isinstance(exc, ZkdlError):
-            raise
-        message = exc.user_message if isinstance(exc, ZkdlError) else f"{type(exc).__name__}: {exc}"
-        if unusable and not isinstance(exc, ZkdlError):
-            message = f"lost the node or a file: {message}"
-        code = EXIT_UNUSABLE if unusable else EXIT_NO
-        if as_json:
-            print(json.dumps({"ok": False, "usable": not unusable, "error": getattr(exc, "code", type(exc).__name__),
-                              "reason": message}))
-        kind = "unusable input" if unusable else "error"
-        print(f"zkdl {name}: {kind}: {message}", file=sys.stderr)
-        return code
+def _failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
+    """The --json answer of a market command that stopped on `error`."""
+    return {"ok": False, "usable": not unusable, "error": error.code, "reason": error.user_message}
 
 
 # -- zkdl register ---------------------------------------------------------------------------------------
@@ -95,35 +54,33 @@ def _configure_register(p: argparse.ArgumentParser) -> None:
 
 
 @subcommand("register", "store a proof bundle and register the model on the registry (idempotent: same "
-            "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)", _configure_register)
+            "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)", _configure_register,
+            reports_unusable=True, failure_json=_failure)
 def run_register(args: argparse.Namespace) -> int:
-    return _guard("register", args.json, lambda: _register(args))
-
-
-def _register(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from zkdl.chain.outbox import SqlOutbox
-    from zkdl.chain.register import RELAYER_KEY_ENV, load_account, register_bundle
+    from zkdl.chain.keys import load_account
+    from zkdl.chain.register import register_bundle
     from zkdl.chain.relayer import Relayer
     from zkdl.store import LocalStore
 
     from .connect import open_client, store_dir
 
     if args.confirmations < 0:
-        raise _UnusableInput(f"--confirmations must be 0 or more, got {args.confirmations}")
+        raise UnusableInputError(f"--confirmations must be 0 or more, got {args.confirmations}")
     try:
         bundle = Path(args.bundle).read_bytes()
     except OSError as exc:
-        raise _UnusableInput(f"cannot read {args.bundle}: {exc.strerror}") from None
-    owner = load_account(keystore=args.keystore)
-    relayer_account = load_account(key_env=RELAYER_KEY_ENV, keystore_env=None, password_env=None, required=False)
+        raise UnusableInputError(f"cannot read {args.bundle}: {exc.strerror}") from None
+    owner = load_account("owner", keystore=args.keystore)
+    relayer_account = load_account("relayer", required=False)
     if args.verify:
-        from zkdl import api
+        from zkdl.proof import registration
 
-        checked = api.verify(bundle)
-        if not checked.valid:
-            raise _Refused(f"the proof in {args.bundle} does not verify ({checked.reason}); not registering it")
+        reason = registration.proof_rejection(registration.claims_of(bundle))
+        if reason is not None:
+            raise _Refused(f"the proof in {args.bundle} does not verify ({reason}); not registering it")
     client = open_client(args.rpc, args.registry, args.deployments_dir)
     store = LocalStore(store_dir(args.store), base_url=args.store_url)
     outbox = SqlOutbox(args.outbox if "://" in args.outbox else Path(args.outbox).expanduser())  # a URL keeps its '//'
@@ -135,22 +92,25 @@ def _register(args: argparse.Namespace) -> int:
                                  by_signature=by_signature, metadata_uri=args.metadata_uri, timeout_s=args.timeout)
     finally:
         outbox.close()
+    shown = result.to_json()  # digests in hex, as the chain client writes them
     if args.json:
-        print(json.dumps({"ok": True, **result.to_json()}))
+        print(json.dumps({"ok": True, **shown}))
     else:
         verb = "registered" if result.outcome.value == "registered" else "already registered"
         how = f"relayed by {result.submitter}" if result.by_signature else "sent by the owner"
-        print(f"model {_hex(result.model_id)} {verb} on chain {result.chain_id}, registry {result.registry}")
+        print(f"model {shown['model_id']} {verb} on chain {result.chain_id}, registry {result.registry}")
         print(f"owner {result.owner} ({'signed, ' + how if result.by_signature else how})")
         if result.tx_hash is not None:
-            print(f"transaction {_hex(result.tx_hash)} in block {result.block_number}")
-        print(f"bundle {result.model.bundle_uri}\nproof digest {_hex(result.model.proof_digest)}")
+            print(f"transaction {shown['tx_hash']} in block {result.block_number}")
+        print(f"bundle {result.model.bundle_uri}\nproof digest {shown['proof_digest']}")
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
 class _Refused(ZkdlError, ValueError):
+    """The seller asked to verify the proof first, and it does not verify."""
+
     code = "refused"
 
 
@@ -166,7 +126,8 @@ def _configure_provenance(p: argparse.ArgumentParser) -> None:
 
 
 @subcommand("provenance", "show a registered model's provenance: record, status, attestations and the proven "
-            "statement (exit 0 shown, 1 unknown model, 2 unusable input)", _configure_provenance)
+            "statement (exit 0 shown, 1 unknown model, 2 unusable input)", _configure_provenance,
+            reports_unusable=True, failure_json=_failure)
 def run_provenance(args: argparse.Namespace) -> int:
     return describe_model(args.model_id, rpc=args.rpc, registry=args.registry, deployments_dir=args.deployments_dir,
                           json_output=args.json, fetch_bundle=not args.no_fetch, command="provenance")
@@ -190,7 +151,7 @@ def describe_model(model_id: str, *, rpc: str | None = None, registry: str | Non
         print(json.dumps(info.to_json()) if json_output else info.describe())
         return EXIT_OK
 
-    return _guard(command, json_output, work)
+    return run_guarded(command, work, reports_unusable=True, failure_json=_failure if json_output else None)
 
 
 # -- zkdl check-weights ------------------------------------------------------------------------------------
@@ -207,36 +168,20 @@ def _configure_check_weights(p: argparse.ArgumentParser) -> None:
 
 @subcommand("check-weights", "check delivered weights against a model's registered final-weights commitment "
             "(exit 0 only if they match and the model is verified, 1 otherwise, 2 unusable input)",
-            _configure_check_weights)
+            _configure_check_weights, reports_unusable=True, failure_json=_failure)
 def run_check_weights(args: argparse.Namespace) -> int:
-    from zkdl.store import BundleTooLargeError, IntegrityError, StoreError, UnsupportedUriError
+    from .check import check_weights
+    from .connect import open_client
+    from .ids import parse_model_id
 
-    def work() -> int:
-        from .check import check_weights
-        from .connect import open_client
-        from .ids import parse_model_id
-
-        mid = parse_model_id(args.model_id)
-        client = open_client(args.rpc, args.registry, args.deployments_dir)
-        result = check_weights(client, mid, args.weights, args.opening)
-        if args.json:
-            print(json.dumps(result.to_json()))
-        elif result.ok:
-            print(f"OK: the weights are the committed final weights of verified model {_hex(result.model_id)}")
-        else:
-            print(f"NOT OK: {result.reason}")
-        return EXIT_OK if result.ok else EXIT_NO
-
-    # A bundle that cannot be fetched, or is not the registered one, leaves nothing to check against.
-    return _guard("check-weights", args.json, work,
-                  (StoreError, IntegrityError, BundleTooLargeError, UnsupportedUriError, _weights_error()))
-
-
-def _weights_error() -> type[BaseException]:
-    from .check import UnusableWeightsError
-
-    return UnusableWeightsError
-
-
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
+    mid = parse_model_id(args.model_id)
+    client = open_client(args.rpc, args.registry, args.deployments_dir)
+    result = check_weights(client, mid, args.weights, args.opening)
+    shown = result.to_json()
+    if args.json:
+        print(json.dumps(shown))
+    elif result.ok:
+        print(f"OK: the weights are the committed final weights of verified model {shown['model_id']}")
+    else:
+        print(f"NOT OK: {result.reason}")
+    return EXIT_OK if result.ok else EXIT_NO

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 
 if TYPE_CHECKING:  # web3 is imported when a node is used, so that `zkdl --help` stays fast
     from web3 import Web3
@@ -32,6 +32,7 @@ class ChainConfigError(ZkdlError, ValueError):
     """No usable node or registry: a missing or unreachable RPC URL, a wrong registry address."""
 
     code = "chain-config"
+    exit_code = EXIT_UNUSABLE
 
 
 def add_chain_arguments(p: argparse.ArgumentParser) -> None:

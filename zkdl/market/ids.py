@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 
 MODEL_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
@@ -13,6 +13,7 @@ class ModelIdError(ZkdlError, ValueError):
     """A model id is not 0x followed by 64 hex digits."""
 
     code = "model-id"
+    exit_code = EXIT_UNUSABLE
 
 
 def looks_like_model_id(text: str) -> bool:

@@ -14,10 +14,13 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils import encode_hex
+
 from zkdl.chain.client import RegistryClient
-from zkdl.chain.register import KNOWN_VERIFIER_VERSIONS
 from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
 from zkdl.errors import ZkdlError
+from zkdl.proof.registration import BundleClaims, claims_of, differences
+from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
 from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
@@ -32,24 +35,8 @@ class AttestationView:
     def to_json(self) -> dict[str, Any]:
         a = self.attestation
         return {"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
-                "verifier_version": _hex(a.verifier_version), "report_digest": _hex(a.report_digest),
+                "verifier_version": encode_hex(a.verifier_version), "report_digest": encode_hex(a.report_digest),
                 "counted": self.counted}
-
-
-@dataclass(frozen=True)
-class BundleClaims:
-    """What the fetched (digest-checked) bundle states."""
-
-    statement: Any                 # zkdl.proof.statement.Statement
-    bundle_bytes: int
-    messages: int
-
-    def statement_json(self) -> dict[str, Any]:
-        st = self.statement
-        return {"widths": list(st.widths), "bias": st.bias, "frac_bits": st.frac_bits, "lr_exp": st.lr_exp,
-                "learning_rate": f"2^-{st.lr_exp}", "range_bits": st.range_bits, "batch": st.batch,
-                "steps": st.steps, "schedule_seed": st.schedule_seed, "n_train": st.n_train,
-                "data_frac_bits": st.data_frac_bits, "loss": "square, one-hot targets"}
 
 
 @dataclass(frozen=True)
@@ -77,21 +64,21 @@ class Provenance:
     def to_json(self) -> dict[str, Any]:
         m, s = self.model, self.status
         return {
-            "model_id": _hex(self.model_id), "chain_id": self.chain_id, "registry": self.registry,
+            "model_id": encode_hex(self.model_id), "chain_id": self.chain_id, "registry": self.registry,
             "status": s.status.name.lower(),
             "counts": {"valid": s.valid_count, "invalid": s.invalid_count, "ignored": s.ignored_count,
                        "quorum": s.quorum},
             "revoked_at": s.revoked_at or None,
             "owner": m.owner, "registered_at": m.registered_at,
-            "verifier_version": _hex(m.verifier_version), "verifier_version_name": self.verifier_version_name,
-            "statement_digest": _hex(m.statement_digest), "proof_digest": _hex(m.proof_digest),
-            "commitment_digests": {"c_data": _hex(m.c_data_digest), "c_w0": _hex(m.c_w0_digest),
-                                   "c_wt": _hex(m.c_wt_digest)},
+            "verifier_version": encode_hex(m.verifier_version), "verifier_version_name": self.verifier_version_name,
+            "statement_digest": encode_hex(m.statement_digest), "proof_digest": encode_hex(m.proof_digest),
+            "commitment_digests": {"c_data": encode_hex(m.c_data_digest), "c_w0": encode_hex(m.c_w0_digest),
+                                   "c_wt": encode_hex(m.c_wt_digest)},
             "bundle_uri": m.bundle_uri, "metadata_uri": m.metadata_uri,
             "attestations": [a.to_json() for a in self.attestations],
             "bundle": None if self.claims is None else {
                 "fetched": True, "digest_checked": True, "bytes": self.claims.bundle_bytes,
-                "messages": self.claims.messages, "statement": self.claims.statement_json()},
+                "messages": self.claims.messages, "statement": self.claims.statement.to_json()},
             "bundle_error": self.bundle_error,
             "mismatches": list(self.mismatches),
         }
@@ -99,7 +86,7 @@ class Provenance:
     def describe(self) -> str:
         """Human-readable lines."""
         m, s = self.model, self.status
-        lines = [f"model {_hex(self.model_id)}", f"  registry {self.registry} on chain {self.chain_id}"]
+        lines = [f"model {encode_hex(self.model_id)}", f"  registry {self.registry} on chain {self.chain_id}"]
         status = s.status.name
         if s.status is Status.REVOKED:
             status += f" at {_time(s.revoked_at)}"
@@ -107,7 +94,7 @@ class Provenance:
                      + (f" ({s.ignored_count} from removed verifiers, not counted)" if s.ignored_count else ""))
         lines.append(f"owner {m.owner}, registered {_time(m.registered_at)}")
         name = self.verifier_version_name
-        lines.append(f"verifier version {_hex(m.verifier_version)} ({name if name else 'unknown to this zkdl'})")
+        lines.append(f"verifier version {encode_hex(m.verifier_version)} ({name if name else 'unknown to this zkdl'})")
         if self.claims is not None:
             st = self.claims.statement
             lines.append(f"training run: MLP {'-'.join(map(str, st.widths))}{' with bias' if st.bias else ''}, "
@@ -117,8 +104,8 @@ class Provenance:
                          f"schedule seed {st.schedule_seed}")
         else:
             lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
-        lines += [f"statement digest {_hex(m.statement_digest)}", f"proof digest     {_hex(m.proof_digest)}",
-                  f"C_data {_hex(m.c_data_digest)}", f"C_W0   {_hex(m.c_w0_digest)}", f"C_WT   {_hex(m.c_wt_digest)}",
+        lines += [f"statement digest {encode_hex(m.statement_digest)}", f"proof digest     {encode_hex(m.proof_digest)}",
+                  f"C_data {encode_hex(m.c_data_digest)}", f"C_W0   {encode_hex(m.c_w0_digest)}", f"C_WT   {encode_hex(m.c_wt_digest)}",
                   f"bundle {m.bundle_uri}" + (" (fetched, digest checked)" if self.claims is not None else "")]
         if m.metadata_uri:
             lines.append(f"metadata {m.metadata_uri}")
@@ -126,7 +113,7 @@ class Provenance:
         for a in self.attestations:
             att = a.attestation
             lines.append(f"  {att.verifier} {att.verdict.name} at {_time(att.attested_at)}, report "
-                         f"{_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}")
+                         f"{encode_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}")
         for problem in self.mismatches:
             lines.append(f"WARNING: {problem}")
         return "\n".join(lines)
@@ -167,26 +154,16 @@ def fetch_registered_bundle(model: Model, *, store: BundleStore | None = None, m
 
 def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
     """Decode a digest-checked bundle and list where it disagrees with the registered record."""
-    from zkdl.api import commitment_digests
-    from zkdl.proof.bundle import Bundle
-
-    decoded = Bundle.decode(data)
-    st = decoded.statement
-    digests = commitment_digests(st)
-    mismatches = []
-    checks = (("statement digest", "0x" + st.digest().hex(), model.statement_digest),
-              ("C_data digest", digests["c_data"], model.c_data_digest),
-              ("C_W0 digest", digests["c_w0"], model.c_w0_digest),
-              ("C_WT digest", digests["c_wt"], model.c_wt_digest))
-    for name, from_bundle, registered in checks:
-        if from_bundle != _hex(registered):
-            mismatches.append(f"the bundle's {name} {from_bundle} differs from the registered {_hex(registered)}: "
-                              "the registration does not describe this proof; do not trust the statement shown")
-    return BundleClaims(st, len(data), len(decoded.messages)), mismatches
+    claims = claims_of(data)
+    mismatches = [f"the bundle's {_LABELS[d.field]} {encode_hex(d.claimed)} differs from the registered "
+                  f"{encode_hex(d.registered)}: the registration does not describe this proof; do not trust the statement "
+                  "shown" for d in differences(claims, model)]
+    return claims, mismatches
 
 
-def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
+_LABELS = {"statement_digest": "statement digest", "c_data_digest": "C_data digest", "c_w0_digest": "C_W0 digest",
+           "c_wt_digest": "C_WT digest", "proof_digest": "proof digest"}
+
 
 
 def _time(ts: int) -> str:

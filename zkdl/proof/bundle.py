@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from eth_hash.auto import keccak
 
 from zkdl import backend
-from zkdl.errors import ZkdlError
+from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof import opening
 from zkdl.proof.channel import Message
 from zkdl.proof.commitment import CommitmentFormatError, decode_points
@@ -40,6 +40,7 @@ class BundleFormatError(ZkdlError, ValueError):
     """A bundle's bytes are not a canonical zkdl bundle of the supported version."""
 
     code = "bundle-format"
+    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)

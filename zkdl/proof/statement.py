@@ -14,13 +14,16 @@ Encoding (version 1), all integers unsigned big-endian, no padding, nothing afte
     C_data, C_W0, C_WT: each len u32 ‖ the commitment's own canonical encoding
 
 The commitments' encodings are opaque here (see `zkdl.proof.commitment`); the registry stores
-their Keccak digests next to the statement digest.
+their Keccak digests next to the statement digest, and the Keccak-256 of the protocol tag as the
+verifier (circuit) version. These public facts live here, away from the prover, so that the chain
+client, the verifier service and the buyer tools can read them without loading the native kernels.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from eth_hash.auto import keccak
 
@@ -30,6 +33,13 @@ from zkdl.model import TrainSpec
 MAGIC = b"ZKDL-STATEMENT"
 VERSION = 1
 LOSS_SQUARE_ONE_HOT = 1
+
+# The proof protocol a statement is proven under; `zkdl.proof.training` opens its transcript with the
+# same tag (a test holds the two equal). Bump it when the statement, the bundle or the proof system
+# changes incompatibly: registrations claim its Keccak-256 as their verifier version.
+PROTOCOL_TAG = b"zkdl/training/v3"
+VERIFIER_VERSION = keccak(PROTOCOL_TAG)
+KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: PROTOCOL_TAG.decode()}
 _FIXED = struct.Struct(">BBBBBIIQIB")  # bias .. data_frac_bits
 
 
@@ -87,6 +97,19 @@ class Statement:
     def digest(self) -> bytes:
         """Keccak-256 of the canonical encoding: the statement digest the registry stores."""
         return keccak(self.encode())
+
+    def commitment_digests(self) -> dict[str, bytes]:
+        """Keccak-256 of each commitment's encoding: what the registry stores beside the statement."""
+        return {"c_data": keccak(self.c_data), "c_w0": keccak(self.c_w0), "c_wt": keccak(self.c_wt)}
+
+    def to_json(self) -> dict[str, Any]:
+        """The public hyper-parameters, as `zkdl inspect`, the service and the buyer tools show them."""
+        return {
+            "widths": list(self.widths), "bias": self.bias, "frac_bits": self.frac_bits, "lr_exp": self.lr_exp,
+            "learning_rate": f"2^-{self.lr_exp}", "range_bits": self.range_bits, "loss": "square, one-hot targets",
+            "batch": self.batch, "steps": self.steps, "schedule_seed": self.schedule_seed, "n_train": self.n_train,
+            "data_frac_bits": self.data_frac_bits,
+        }  # fmt: skip
 
     @classmethod
     def decode(cls, data: bytes) -> Statement:

@@ -11,13 +11,15 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from zkdl.cli import subcommand
+from zkdl.commands import subcommand
 
 
 def _configure_serve(p: argparse.ArgumentParser) -> None:
+    from .config import ServiceConfig
+
     p.add_argument("--config", help="TOML settings file (top level or a [service] table)")
     p.add_argument("--rpc-url", help="JSON-RPC URL (default $ZKDL_RPC_URL or http://127.0.0.1:8545)")
     p.add_argument("--registry", help="ModelRegistry address (default: the deployment record of the chain)")
@@ -32,26 +34,32 @@ def _configure_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--file-root", action="append", default=[],
                    help="directory whose file:// bundle URIs may be read (repeatable)")
     p.add_argument("--max-bundle-bytes", type=int, help="size limit of a fetched bundle")
-    p.add_argument("--fetch-timeout", type=float, help="time limit of a bundle fetch, seconds")
-    p.add_argument("--poll-interval", type=float, help="seconds between passes")
-    p.add_argument("--lease", type=float, help="job lease, seconds (a crashed worker's job is retaken after it)")
+    p.add_argument("--fetch-timeout", type=float, dest="fetch_timeout_s", metavar="FETCH_TIMEOUT",
+                   help="time limit of a bundle fetch, seconds")
+    p.add_argument("--poll-interval", type=float, dest="poll_interval_s", metavar="POLL_INTERVAL",
+                   help="seconds between passes")
+    p.add_argument("--lease", type=float, dest="lease_s", metavar="LEASE",
+                   help="job lease, seconds (a crashed worker's job is retaken after it)")
     p.add_argument("--max-attempts", type=int, help="fetch attempts before a bundle is given up as unavailable")
     p.add_argument("--relayer-confirmations", type=int, help="depth before an attestation counts as done")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    given = set(vars(p.parse_args([])))
+    for name, field in ServiceConfig.model_fields.items():  # every other setting, by its own name
+        if name not in given:
+            p.add_argument("--" + name.replace("_", "-"), type=_flag_type(field.annotation), help=field.description)
+
+
+def _flag_type(annotation: Any) -> Callable[[str], Any]:
+    """int, float or str: the setting's type, without the None of an optional one."""
+    return next(kind for kind in (int, float, str) if kind == annotation or kind in getattr(annotation, "__args__", ()))
 
 
 @subcommand("serve", "run the verifier service: follow the registry, verify bundles, attest, serve the API",
             _configure_serve)
 def _run_serve(args: argparse.Namespace) -> int:
-    from .config import load_config, load_keys
+    from .config import ServiceConfig, load_config, load_keys
 
-    config = load_config(args.config, overrides={
-        "rpc_url": args.rpc_url, "registry": args.registry, "db": args.db, "outbox": args.outbox,
-        "confirmations": args.confirmations, "start_block": args.start_block, "host": args.host, "port": args.port,
-        "workers": args.workers, "bundle_dir": args.bundle_dir, "max_bundle_bytes": args.max_bundle_bytes,
-        "fetch_timeout_s": args.fetch_timeout, "poll_interval_s": args.poll_interval, "lease_s": args.lease,
-        "max_attempts": args.max_attempts, "relayer_confirmations": args.relayer_confirmations,
-        "log_level": args.log_level})
+    config = load_config(args.config, overrides={name: getattr(args, name) for name in ServiceConfig.model_fields})
     verifier, relayer = load_keys(config)
     return serve(config, verifier, relayer, file_roots=args.file_root)
 

@@ -8,27 +8,25 @@ transactions is `$ZKDL_RELAYER_KEY` (default: the verifier key pays its own gas)
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import decode_hex, encode_hex
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, PydanticBaseSettingsSource,
+                               SettingsConfigDict)
 
-from ..chain.register import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
+from ..chain.keys import key_variables, load_account
 from ..db import SQLITE, parse_location, redact
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
+from ..proof.statement import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
 from ..store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
 
 
-KEY_ENV = "ZKDL_VERIFIER_KEY"
-KEYSTORE_ENV = "ZKDL_VERIFIER_KEYSTORE"
-KEYSTORE_PASSWORD_ENV = "ZKDL_VERIFIER_KEYSTORE_PASSWORD"
-RELAYER_KEY_ENV = "ZKDL_RELAYER_KEY"
 CONFIG_ENV = "ZKDL_SERVICE_CONFIG"
 
 
@@ -36,40 +34,57 @@ class ConfigError(ZkdlError, ValueError):
     """The service settings are missing or wrong."""
 
     code = "service-config"
+    exit_code = EXIT_UNUSABLE
 
 
-@dataclass(frozen=True)
-class ServiceConfig:
-    """Everything `zkdl serve` needs except the keys (see `load_keys`)."""
+def _seconds_env(name: str) -> AliasChoices:
+    """The environment names of setting `<name>_s`: $ZKDL_<NAME>_S, or the older $ZKDL_<NAME>."""
+    return AliasChoices(f"zkdl_{name}_s", f"zkdl_{name}")
 
-    rpc_url: str = "http://127.0.0.1:8545"
-    registry: str | None = None            # None: the deployment record of the node's chain
-    db: str = "zkdl-service.sqlite"        # jobs and cursor: a SQLite path or a postgresql:// URL (zkdl.db)
-    outbox: str | None = None              # default: <db stem>.outbox.sqlite, or the same PostgreSQL database
-    confirmations: int = 3                 # a block is scanned once this deep (own block counted)
-    start_block: int | None = None         # first block to scan (default: the deployment block, else 0)
-    reorg_rewind: int = 64                 # blocks rescanned when the cursor's block was reorged away
-    max_blocks_per_poll: int = 2000        # eth_getLogs range per request
-    poll_interval_s: float = 1.0
-    rpc_timeout_s: float = 10.0
-    max_bundle_bytes: int = DEFAULT_MAX_BYTES
-    fetch_timeout_s: float = DEFAULT_TIMEOUT_S
-    max_attempts: int = 5                  # fetch attempts before a job is given up as unavailable
-    retry_base_s: float = 5.0              # backoff between attempts: base x 2^(attempt-1), capped
-    retry_max_s: float = 600.0
-    lease_s: float = 120.0                 # renewed every lease_s/3 while working; a crashed worker's job is retaken after it
-    workers: int = 1
-    verifier_version: str = "0x" + VERIFIER_VERSION.hex()
-    attestation_ttl_s: int = 7 * 24 * 3600  # signature deadline, in chain time after signing
-    relayer_confirmations: int = 1
-    relayer_max_fee_cap_wei: int | None = None
-    host: str = "127.0.0.1"
-    port: int = 8080
-    bundle_dir: str | None = None          # a LocalStore directory served at GET /bundles/{digest}
-    max_serve_bytes: int = DEFAULT_MAX_BYTES
-    deployments_dir: str | None = None
-    log_level: str = "info"
-    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+class ServiceConfig(BaseModel):
+    """Everything `zkdl serve` needs except the keys (see `load_keys`). Each setting is read from the
+    TOML file by its name, from the environment as ``$ZKDL_<NAME>`` and from the command line as
+    ``--<name>`` (`load_config`; the descriptions are the flags' help). Three keep their older flags
+    (``--fetch-timeout``, ``--poll-interval``, ``--lease``), two their older variables too
+    (``$ZKDL_FETCH_TIMEOUT``, ``$ZKDL_POLL_INTERVAL``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True)
+
+    rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC URL")
+    registry: str | None = Field(None, description="ModelRegistry address (default: the deployment record)")
+    db: str = Field("zkdl-service.sqlite", description="jobs and cursor: a SQLite path or a postgresql:// URL")
+    outbox: str | None = Field(None, description="relayer outbox (default: beside the database, or the same "
+                               "PostgreSQL database)")
+    confirmations: int = Field(3, description="a block is scanned once this deep (own block counted)")
+    start_block: int | None = Field(None, description="first block to scan (default: the deployment block, else 0)")
+    reorg_rewind: int = Field(64, description="blocks rescanned when the cursor's block was reorganised away")
+    max_blocks_per_poll: int = Field(2000, description="eth_getLogs range per request")
+    poll_interval_s: float = Field(1.0, validation_alias=_seconds_env("poll_interval"),
+                                   description="seconds between passes")
+    rpc_timeout_s: float = Field(10.0, description="time limit of a JSON-RPC request, seconds")
+    max_bundle_bytes: int = Field(DEFAULT_MAX_BYTES, description="size limit of a fetched bundle")
+    fetch_timeout_s: float = Field(DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"),
+                                   description="time limit of a bundle fetch, seconds")
+    max_attempts: int = Field(5, description="fetch attempts before a job is given up as unavailable")
+    retry_base_s: float = Field(5.0, description="backoff between attempts: base x 2^(attempt-1), capped")
+    retry_max_s: float = Field(600.0, description="the cap of that backoff, seconds")
+    lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed "
+                           "worker's job is retaken after it")
+    workers: int = Field(1, description="verification threads")
+    verifier_version: str = Field(encode_hex(VERIFIER_VERSION), description="the verifier (circuit) version "
+                                  "this service verifies; models registered for another are skipped")
+    verifier_keystore: str | None = Field(None, description="the verifier's encrypted keystore (password in "
+                                          "$ZKDL_VERIFIER_KEYSTORE_PASSWORD)")
+    attestation_ttl_s: int = Field(7 * 24 * 3600, description="signature deadline, in chain time after signing")
+    relayer_confirmations: int = Field(1, description="depth before an attestation counts as done")
+    relayer_max_fee_cap_wei: int | None = Field(None, description="bound of maxFeePerGas (default: none)")
+    host: str = Field("127.0.0.1", description="HTTP address")
+    port: int = Field(8080, description="HTTP port")
+    bundle_dir: str | None = Field(None, description="a bundle store directory served at GET /bundles/{digest}")
+    max_serve_bytes: int = Field(DEFAULT_MAX_BYTES, description="size limit of a bundle served")
+    deployments_dir: str | None = Field(None, description="deployment records (default: deploy/deployments)")
+    log_level: str = Field("info", description="debug, info, warning or error")
 
     @property
     def outbox_path(self) -> str:
@@ -86,7 +101,7 @@ class ServiceConfig:
     def verifier_version_bytes(self) -> bytes:
         raw = self.verifier_version
         try:
-            value = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
+            value = decode_hex(raw)
         except ValueError:
             value = b""
         if len(value) != 32:
@@ -111,21 +126,27 @@ class ServiceConfig:
 
     def public_json(self) -> dict[str, Any]:
         """The settings without secrets (a database URL's password is masked) for logs and /health."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        return {**out, "db": redact(self.db), "outbox": self.outbox and redact(self.outbox)}
+        return {**self.model_dump(), "db": redact(self.db), "outbox": self.outbox and redact(self.outbox)}
 
 
-_ENV = {
-    "ZKDL_RPC_URL": ("rpc_url", str), "ZKDL_REGISTRY": ("registry", str), "ZKDL_DB": ("db", str),
-    "ZKDL_OUTBOX": ("outbox", str), "ZKDL_CONFIRMATIONS": ("confirmations", int),
-    "ZKDL_START_BLOCK": ("start_block", int), "ZKDL_MAX_BUNDLE_BYTES": ("max_bundle_bytes", int),
-    "ZKDL_FETCH_TIMEOUT": ("fetch_timeout_s", float), "ZKDL_POLL_INTERVAL": ("poll_interval_s", float),
-    "ZKDL_LEASE_S": ("lease_s", float), "ZKDL_MAX_ATTEMPTS": ("max_attempts", int),
-    "ZKDL_WORKERS": ("workers", int), "ZKDL_BUNDLE_DIR": ("bundle_dir", str), "ZKDL_HOST": ("host", str),
-    "ZKDL_PORT": ("port", int), "ZKDL_VERIFIER_VERSION": ("verifier_version", str),
-    "ZKDL_DEPLOYMENTS_DIR": ("deployments_dir", str),
-}
 _FORBIDDEN_IN_FILE = ("verifier_key", "relayer_key", "private_key", "key", "password", "verifier_keystore_password")
+
+
+class _Settings(ServiceConfig, BaseSettings):
+    """The layers: ``$ZKDL_<NAME>`` for every setting over the file."""
+
+    model_config = SettingsConfigDict(env_prefix="ZKDL_", extra="forbid", frozen=True, validate_by_name=True)
+
+
+class _Environment(EnvSettingsSource):
+    """The environment source reading a given mapping (the process environment, or a test's)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._given.items() if value}  # empty: unset
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None,
@@ -133,71 +154,53 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     """Defaults, then the TOML file (`path`, else `$ZKDL_SERVICE_CONFIG`; keys at the top level or
     in a `[service]` table), then the environment, then `overrides` (non-None values only)."""
     env = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    known = {f.name: f for f in fields(ServiceConfig) if f.name != "extra"}
-    path = path or env.get(CONFIG_ENV)
-    extra: dict[str, Any] = {}
-    if path:
-        try:
-            data = tomllib.loads(Path(path).read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read the service config {path}: {exc}") from None
-        table = data.get("service", data)
-        for key, value in table.items():
-            if key in _FORBIDDEN_IN_FILE:
-                raise ConfigError(f"{path}: {key!r} must not be in a config file; set ${KEY_ENV} (or a keystore "
-                                  f"with ${KEYSTORE_PASSWORD_ENV}) in the environment")
-            if key == "verifier_keystore":
-                extra["verifier_keystore"] = str(value)
-            elif key in known:
-                values[key] = value
-            elif not isinstance(value, dict):
-                raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
-    for var, (name, kind) in _ENV.items():
-        if env.get(var):
-            try:
-                values[name] = kind(env[var])
-            except ValueError:
-                raise ConfigError(f"${var}={env[var]!r} is not a valid {kind.__name__}") from None
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = value
+    from_file = _read_file(path or env.get(CONFIG_ENV))
+
+    class Layers(_Settings):  # this call's file and environment, under the overrides
+        @classmethod
+        def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any,
+                                       **_: Any) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, _Environment(settings_cls, env), InitSettingsSource(settings_cls, from_file)
+
     try:
-        config = ServiceConfig(**values, extra=extra)
-    except TypeError as exc:
-        raise ConfigError(f"bad service settings: {exc}") from None
-    return config.validate()
+        layered = Layers(**{key: value for key, value in (overrides or {}).items() if value is not None})
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+    return ServiceConfig(**layered.model_dump()).validate()
+
+
+def _read_file(path: str | Path | None) -> dict[str, Any]:
+    """The settings of a TOML file (other tables ignored); keys and unknown settings refused."""
+    if not path:
+        return {}
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the service config {path}: {exc}") from None
+    table = data.get("service", data)
+    for key, value in table.items():
+        if key in _FORBIDDEN_IN_FILE:
+            key_var, _, password_var = key_variables("verifier")
+            raise ConfigError(f"{path}: {key!r} must not be in a config file; set ${key_var} (or a keystore "
+                              f"with ${password_var}) in the environment")
+        if key not in ServiceConfig.model_fields and not isinstance(value, dict):
+            raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(ServiceConfig.model_fields))}")
+    return {key: value for key, value in table.items() if key in ServiceConfig.model_fields}
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first problem pydantic found, in the words of the settings."""
+    error = exc.errors()[0]
+    name = ".".join(str(part) for part in error["loc"])
+    kind = {"int_parsing": "int", "float_parsing": "float"}.get(error["type"])
+    if kind:
+        return ConfigError(f"setting {name} = {error['input']!r} is not a valid {kind}")
+    return ConfigError(f"bad service setting {name}: {error['msg']}")
 
 
 def load_keys(config: ServiceConfig, env: Mapping[str, str] | None = None) -> tuple[LocalAccount, LocalAccount]:
-    """(verifier account, relayer account) from the environment or the keystore. The relayer pays
-    the gas of the attestations; it defaults to the verifier's own key."""
+    """(verifier account, relayer account) from the environment or the keystore (`zkdl.chain.keys`).
+    The relayer pays the gas of the attestations; it defaults to the verifier's own key."""
     env = os.environ if env is None else env
-    verifier = _account_from_env(env, KEY_ENV, "verifier")
-    if verifier is None:
-        keystore = env.get(KEYSTORE_ENV) or config.extra.get("verifier_keystore")
-        if not keystore:
-            raise ConfigError(f"no verifier key: set ${KEY_ENV}, or ${KEYSTORE_ENV} (or verifier_keystore in the "
-                              f"config file) and ${KEYSTORE_PASSWORD_ENV}")
-        if KEYSTORE_PASSWORD_ENV not in env:
-            raise ConfigError(f"keystore {keystore} needs a password: set ${KEYSTORE_PASSWORD_ENV}")
-        try:
-            key = Account.decrypt(json.loads(Path(keystore).read_text("utf-8")), env[KEYSTORE_PASSWORD_ENV])
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot decrypt keystore {keystore}: {exc}") from None
-        verifier = Account.from_key(key)
-    relayer = _account_from_env(env, RELAYER_KEY_ENV, "relayer") or verifier
-    return verifier, relayer
-
-
-def _account_from_env(env: Mapping[str, str], var: str, what: str) -> LocalAccount | None:
-    if not env.get(var):
-        return None
-    try:
-        return Account.from_key(env[var])
-    except Exception:  # noqa: BLE001 - never echo the key itself
-        raise ConfigError(f"${var} is not a valid {what} private key (0x-hex, 32 bytes)") from None
-
-
-def with_overrides(config: ServiceConfig, **changes: Any) -> ServiceConfig:
-    return replace(config, **{k: v for k, v in changes.items() if v is not None}).validate()
+    verifier = load_account("verifier", env, keystore=config.verifier_keystore)
+    return verifier, load_account("relayer", env, required=False) or verifier

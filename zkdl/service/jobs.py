@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..db import Database, Schema
-from ..errors import ZkdlError
+from ..errors import EXIT_UNUSABLE, ZkdlError
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +38,7 @@ class JobStoreError(ZkdlError, OSError):
     """The service database cannot be opened, has another schema, or belongs to another registry."""
 
     code = "service-db"
+    exit_code = EXIT_UNUSABLE
 
 
 class JobState(str, Enum):
@@ -76,7 +77,7 @@ class Job:
     reason: str | None
     report: dict[str, Any] | None
     report_digest: str | None
-    statement: dict[str, Any] | None  # the bundle's statement (zkdl.api.inspect), when it decoded
+    statement: dict[str, Any] | None  # the bundle's claims (`zkdl inspect --json`), when it decoded
     proof_bytes: int | None
     verify_seconds: float | None
     intent_key: str | None

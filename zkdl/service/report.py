@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_hash.auto import keccak
+from eth_utils import encode_hex
 
-from .. import api
 from ..chain.structs import Model
-from ..proof.bundle import Bundle, BundleFormatError
+from ..errors import ZkdlError
+from ..proof import registration
 
 REPORT_FORMAT = "zkdl-verification-report"
 REPORT_VERSION = 1
@@ -30,7 +31,7 @@ class Outcome:
     verdict: str                       # "valid" | "invalid"
     reason: str | None
     code: str                          # machine-readable reason code ("ok", "digest-mismatch", ...)
-    statement: dict[str, Any] | None   # api.inspect of the bundle, when it decoded
+    statement: dict[str, Any] | None   # the bundle's claims (`zkdl inspect --json`), when it decoded
     proof_bytes: int | None
     verify_seconds: float | None
 
@@ -40,41 +41,38 @@ def invalid(code: str, reason: str, *, proof_bytes: int | None = None,
     return Outcome(INVALID, reason, code, statement, proof_bytes, None)
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
 
 def check_bundle(model: Model, bundle: bytes) -> Outcome:
     """Decode, compare with the registration, verify. The bundle's digest has already been checked
     against `model.proof_digest` by the fetch."""
     size = len(bundle)
     try:
-        decoded = Bundle.decode(bundle)
-        info = api.inspect(bundle)
-    except BundleFormatError as exc:
+        claims = registration.claims_of(bundle)
+    except ZkdlError as exc:  # BundleFormatError: the only error a decoding raises
         return invalid("malformed-bundle", f"the bundle is malformed: {exc.user_message}", proof_bytes=size)
-    statement = decoded.statement
-    if statement.digest() != model.statement_digest:
-        return invalid("statement-mismatch",
-                       f"the bundle proves another statement: its digest is {_hex(statement.digest())}, the registry "
-                       f"says {_hex(model.statement_digest)}", proof_bytes=size, statement=info)
-    digests = api.commitment_digests(statement)
-    for name, registered in (("c_data", model.c_data_digest), ("c_w0", model.c_w0_digest),
-                             ("c_wt", model.c_wt_digest)):
-        if digests[name] != _hex(registered):
-            return invalid("commitment-mismatch",
-                           f"the bundle's commitment {name} has digest {digests[name]}, the registry says "
-                           f"{_hex(registered)}", proof_bytes=size, statement=info)
+    info = claims.to_json()
+    mismatches = registration.differences(claims, model)
+    if mismatches:
+        code, reason = _mismatch(mismatches[0])
+        return invalid(code, reason, proof_bytes=size, statement=info)
     started = time.perf_counter()
-    try:
-        result = api.verify(bundle)
-    except BundleFormatError as exc:  # decoded above, so only a deeper format check can land here
-        return invalid("malformed-bundle", f"the bundle is malformed: {exc.user_message}", proof_bytes=size,
-                       statement=info)
+    reason = registration.proof_rejection(claims)
     seconds = time.perf_counter() - started
-    if result.valid:
+    if reason is None:
         return Outcome(VALID, None, "ok", info, size, seconds)
-    return Outcome(INVALID, f"the proof does not verify: {result.reason}", "proof-rejected", info, size, seconds)
+    return Outcome(INVALID, f"the proof does not verify: {reason}", "proof-rejected", info, size, seconds)
+
+
+def _mismatch(difference: registration.Difference) -> tuple[str, str]:
+    """The reason code and text of the first digest on which the bundle and its registration differ."""
+    claimed, registered = encode_hex(difference.claimed), encode_hex(difference.registered)
+    if difference.field == "statement_digest":
+        return "statement-mismatch", (f"the bundle proves another statement: its digest is {claimed}, the registry "
+                                      f"says {registered}")
+    if difference.field == "proof_digest":  # checked by the fetch: only a caller that did not fetch gets here
+        return "digest-mismatch", f"the bundle is not the registered one: its digest is {claimed}, the registry says {registered}"
+    name = difference.field.removesuffix("_digest")
+    return "commitment-mismatch", f"the bundle's commitment {name} has digest {claimed}, the registry says {registered}"
 
 
 def build_report(model: Model, verifier: str, verifier_version: bytes, outcome: Outcome) -> dict[str, Any]:
@@ -82,18 +80,18 @@ def build_report(model: Model, verifier: str, verifier_version: bytes, outcome: 
     return {
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
-        "model_id": _hex(model.model_id),
+        "model_id": encode_hex(model.model_id),
         "verifier": verifier,
-        "verifier_version": _hex(verifier_version),
+        "verifier_version": encode_hex(verifier_version),
         "verdict": outcome.verdict,
         "code": outcome.code,
         "reason": outcome.reason,
         "registered": {
-            "statement_digest": _hex(model.statement_digest),
-            "proof_digest": _hex(model.proof_digest),
-            "c_data_digest": _hex(model.c_data_digest),
-            "c_w0_digest": _hex(model.c_w0_digest),
-            "c_wt_digest": _hex(model.c_wt_digest),
+            "statement_digest": encode_hex(model.statement_digest),
+            "proof_digest": encode_hex(model.proof_digest),
+            "c_data_digest": encode_hex(model.c_data_digest),
+            "c_w0_digest": encode_hex(model.c_w0_digest),
+            "c_wt_digest": encode_hex(model.c_wt_digest),
             "bundle_uri": model.bundle_uri,
         },
         "proof_bytes": outcome.proof_bytes,

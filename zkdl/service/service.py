@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import encode_hex, to_checksum_address
 from web3 import Web3
 
+from ..backoff import backoff_delay
 from ..chain.client import RegistryClient
 from ..chain.deploy import read_deployment
 from ..chain.outbox import SqlOutbox
@@ -37,8 +38,8 @@ def status_json(status: ModelStatus) -> dict[str, Any]:
         "invalid_count": status.invalid_count, "ignored_count": status.ignored_count, "quorum": status.quorum,
         "revoked_at": status.revoked_at,
         "attestations": [{"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
-                          "verifier_version": "0x" + a.verifier_version.hex(),
-                          "report_digest": "0x" + a.report_digest.hex()} for a in status.attestations],
+                          "verifier_version": encode_hex(a.verifier_version),
+                          "report_digest": encode_hex(a.report_digest)} for a in status.attestations],
     }
 
 
@@ -143,7 +144,8 @@ class VerifierService:
         self.metrics.rpc_errors.inc()
 
     def _pause(self, failures: int) -> None:
-        self._stop.wait(min(self.config.poll_interval_s * 2 ** min(failures, 6), 30.0))
+        # At most 64 poll intervals and at most 30 s: an unreachable node is retried within half a minute.
+        self._stop.wait(backoff_delay(self.config.poll_interval_s, min(failures, 6), 30.0))
 
     # -- threads -------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
+from eth_utils import encode_hex, to_checksum_address
 
 from ..chain.client import RegistryClient
 from .jobs import JobState, JobStore
@@ -29,9 +29,6 @@ class PollResult:
     added: int
     rewound: bool
 
-
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 class Watcher:
@@ -56,7 +53,7 @@ class Watcher:
         next_block, prev_hash = cursor if cursor is not None else (self.start_block, None)
         rewound = False
         if prev_hash is not None and next_block > 0 and next_block - 1 <= head:
-            actual = _hex(self.w3.eth.get_block(next_block - 1)["hash"])
+            actual = encode_hex(self.w3.eth.get_block(next_block - 1)["hash"])
             if actual != prev_hash:
                 rewound = True
                 next_block = self._rewind(next_block)
@@ -71,29 +68,29 @@ class Watcher:
             to = min(safe, next_block + self.max_blocks - 1)
             for event in self.client.registered_events(next_block, to):
                 if event.block_number not in hashes:
-                    hashes[event.block_number] = _hex(self.w3.eth.get_block(event.block_number)["hash"])
+                    hashes[event.block_number] = encode_hex(self.w3.eth.get_block(event.block_number)["hash"])
                 request = event.request
                 registration = {
-                    "c_data_digest": _hex(request.c_data_digest), "c_w0_digest": _hex(request.c_w0_digest),
-                    "c_wt_digest": _hex(request.c_wt_digest), "statement_digest": _hex(request.statement_digest),
-                    "proof_digest": _hex(request.proof_digest), "verifier_version": _hex(request.verifier_version),
+                    "c_data_digest": encode_hex(request.c_data_digest), "c_w0_digest": encode_hex(request.c_w0_digest),
+                    "c_wt_digest": encode_hex(request.c_wt_digest), "statement_digest": encode_hex(request.statement_digest),
+                    "proof_digest": encode_hex(request.proof_digest), "verifier_version": encode_hex(request.verifier_version),
                     "bundle_uri": request.bundle_uri, "metadata_uri": request.metadata_uri,
                     "registered_at": str(event.registered_at), "submitter": to_checksum_address(event.submitter),
                 }
-                if self.jobs.add(model_id=_hex(event.model_id), owner=to_checksum_address(event.owner),
+                if self.jobs.add(model_id=encode_hex(event.model_id), owner=to_checksum_address(event.owner),
                                  block_number=event.block_number, block_hash=hashes[event.block_number],
-                                 tx_hash=_hex(event.tx_hash), registration=registration):
+                                 tx_hash=encode_hex(event.tx_hash), registration=registration):
                     added += 1
-                    log.info("queued model %s (block %s)", _hex(event.model_id), event.block_number)
+                    log.info("queued model %s (block %s)", encode_hex(event.model_id), event.block_number)
             next_block = to + 1
-            self.jobs.set_cursor(next_block, _hex(self.w3.eth.get_block(to)["hash"]))
+            self.jobs.set_cursor(next_block, encode_hex(self.w3.eth.get_block(to)["hash"]))
         return PollResult(head, safe, next_block, added, rewound)
 
     def _rewind(self, next_block: int) -> int:
         start = max(self.start_block, next_block - self.reorg_rewind)
         log.warning("reorg deeper than %s confirmations below block %s: rescanning from %s",
                     self.confirmations, next_block, start)
-        prev = _hex(self.w3.eth.get_block(start - 1)["hash"]) if start > 0 else None
+        prev = encode_hex(self.w3.eth.get_block(start - 1)["hash"]) if start > 0 else None
         self.jobs.set_cursor(start, prev)
         # Models of the rewound range that are not on the canonical chain any more stop here; those
         # that are (re-mined elsewhere) are re-added by the rescan.

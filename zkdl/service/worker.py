@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import encode_hex
 
 from .. import store
+from ..backoff import backoff_delay
 from ..chain.client import RegistryClient
 from ..chain.errors import UnknownModelError
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer, attestation_key
@@ -110,8 +112,8 @@ class Worker:
             return
         if model.verifier_version != self.version:
             self.jobs.finish_leased(mid, self.name, JobState.SKIPPED,
-                                    error=f"registered for verifier version 0x{model.verifier_version.hex()}, this "
-                                          f"service verifies 0x{self.version.hex()}")
+                                    error=f"registered for verifier version {encode_hex(model.verifier_version)}, this "
+                                          f"service verifies {encode_hex(self.version)}")
             return
         if model.revoked:
             self.jobs.finish_leased(mid, self.name, JobState.SKIPPED, error="revoked by its owner before verification")
@@ -164,7 +166,7 @@ class Worker:
         self._hook("enqueued")
         recorded = self.jobs.record_verdict(
             job.model_id, self.name, verdict=outcome.verdict, reason=outcome.reason, report=report,
-            report_digest="0x" + digest.hex(), statement=outcome.statement, proof_bytes=outcome.proof_bytes,
+            report_digest=encode_hex(digest), statement=outcome.statement, proof_bytes=outcome.proof_bytes,
             verify_seconds=outcome.verify_seconds, intent_key=key)
         if self.metrics is not None:
             self.metrics.verdicts.labels(outcome.verdict, outcome.code).inc()
@@ -178,7 +180,7 @@ class Worker:
             self.jobs.finish_leased(job.model_id, self.name, final, error=f"{error} (gave up after {attempts} attempts)")
             log.warning("job %s: gave up after %s attempts: %s", job.model_id, attempts, error)
             return
-        delay = min(self.config.retry_base_s * 2 ** (attempts - 1), self.config.retry_max_s)
+        delay = backoff_delay(self.config.retry_base_s, attempts - 1, self.config.retry_max_s)
         self.jobs.retry_later(job.model_id, self.name, error, delay)
         log.warning("job %s: %s; retry in %.0f s (attempt %s of %s)", job.model_id, error, delay, attempts,
                     self.config.max_attempts)

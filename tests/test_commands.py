@@ -1,0 +1,71 @@
+"""The one error and exit-status policy of the `zkdl` subcommands (zkdl.commands, zkdl.errors):
+each error family carries its exit status, foreign errors join the tree, anything else is a bug."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zkdl import _kernels
+from zkdl.chain.errors import DeploymentError, UnknownModelError
+from zkdl.chain.keys import AccountKeyError
+from zkdl.chain.register import RegistrationIncompleteError
+from zkdl.commands import run_guarded
+from zkdl.errors import EXIT_FAILED, EXIT_UNUSABLE, DataError, KernelError, SpecError, UnusableInputError, ZkdlError
+from zkdl.market.check import UnusableWeightsError
+from zkdl.market.connect import ChainConfigError
+from zkdl.market.ids import ModelIdError
+from zkdl.proof.bundle import BundleFormatError
+from zkdl.proof.registration import OpeningFormatError
+from zkdl.store import BundleTooLargeError, IntegrityError, StoreError, UnsupportedUriError
+
+
+@pytest.mark.parametrize("family", [
+    BundleFormatError, OpeningFormatError, ModelIdError, ChainConfigError, AccountKeyError, DeploymentError,
+    SpecError, UnusableInputError, UnusableWeightsError, StoreError, IntegrityError, BundleTooLargeError,
+    UnsupportedUriError,
+])
+def test_input_that_cannot_be_used_exits_2(family):
+    assert family.exit_code == EXIT_UNUSABLE
+
+
+@pytest.mark.parametrize("family", [ZkdlError, DataError, UnknownModelError, RegistrationIncompleteError, KernelError])
+def test_a_failure_or_a_no_exits_1(family):
+    assert family.exit_code == EXIT_FAILED  # not finished yet (an OSError) is an answer, not unusable input
+
+
+def _raise(exc: BaseException):
+    def work() -> int:
+        raise exc
+    return work
+
+
+def _failure(error: ZkdlError, unusable: bool) -> dict:
+    return {"usable": not unusable, "error": error.code, "reason": error.user_message}
+
+
+def test_a_command_that_reports_unusable_input_exits_with_the_family_status(capsys):
+    status = run_guarded("check", _raise(ModelIdError("not a model id")), reports_unusable=True, failure_json=_failure)
+    out, err = capsys.readouterr()
+    assert status == 2 and err == "zkdl check: unusable input: not a model id\n"
+    assert json.loads(out) == {"usable": False, "error": "model-id", "reason": "not a model id"}
+    assert run_guarded("check", _raise(DataError("no rows")), reports_unusable=True) == 1
+    assert capsys.readouterr().err == "zkdl check: error: no rows\n"
+
+
+def test_the_other_commands_exit_1_on_any_error(capsys):
+    assert run_guarded("train", _raise(SpecError("range_bits must lie in [8, 64]"))) == 1
+    assert capsys.readouterr() == ("", "zkdl train: error: range_bits must lie in [8, 64]\n")
+
+
+def test_foreign_errors_join_the_tree_and_bugs_keep_their_traceback(capsys):
+    assert run_guarded("provenance", _raise(FileNotFoundError(2, "gone")), reports_unusable=True,
+                       failure_json=_failure) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["error"] == "FileNotFoundError"
+    assert err == "zkdl provenance: unusable input: lost the node or a file: FileNotFoundError: [Errno 2] gone\n"
+    assert run_guarded("verify", _raise(_kernels.KernelError("length mismatch")), reports_unusable=True) == 1
+    assert capsys.readouterr().err == "zkdl verify: error: a native kernel refused its input: length mismatch\n"
+    with pytest.raises(TypeError):
+        run_guarded("verify", _raise(TypeError("a bug")), reports_unusable=True)

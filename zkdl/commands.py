@@ -1,0 +1,71 @@
+"""The registry of ``zkdl`` subcommands, and the one way they turn an error into an exit status.
+
+A module that defines subcommands registers each with ``@subcommand(...)``: a name, a one-line
+help, a function that adds its arguments and a function that runs it and returns the exit status.
+`zkdl.cli`, the entry point, imports those modules and builds the parser from `SUBCOMMANDS`; this
+module imports none of them, so no command module imports the command line back.
+
+Errors (`run_guarded`): a `zkdl.errors.ZkdlError`, or a foreign error that `as_zkdl_error` maps into
+the tree, is printed as ``zkdl COMMAND: error: MESSAGE`` on stderr and ends the command with status
+1; a command registered with ``reports_unusable`` (its help promises exit 2 for unusable input)
+ends with the error family's ``exit_code`` instead, saying ``unusable input`` for status 2. With
+``--json``, a command's ``failure_json`` also prints the failure on stdout. Anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from zkdl.errors import EXIT_FAILED, EXIT_UNUSABLE, ZkdlError, as_zkdl_error
+
+FailureJson = Callable[[ZkdlError, bool], dict[str, Any]]  # (the error, whether it is unusable input)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A registered subcommand."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    reports_unusable: bool = False
+    failure_json: FailureJson | None = None
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(
+    name: str, help: str, configure: Callable[[argparse.ArgumentParser], None], *, reports_unusable: bool = False,
+    failure_json: FailureJson | None = None,
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register the decorated function as the runner of subcommand ``name``."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        SUBCOMMANDS[name] = Subcommand(name, help, configure, run, reports_unusable, failure_json)
+        return run
+
+    return register
+
+
+def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool = False,
+                failure_json: FailureJson | None = None) -> int:
+    """Run `work` and return its exit status, or report the error it raised and return the error's."""
+    try:
+        return int(work())
+    except Exception as exc:  # noqa: BLE001 - classified by as_zkdl_error, the rest re-raised
+        error = as_zkdl_error(exc)
+        if error is None:
+            raise
+        unusable = reports_unusable and error.exit_code == EXIT_UNUSABLE
+        if failure_json is not None:
+            print(json.dumps(failure_json(error, unusable)))
+        print(f"zkdl {command}: {'unusable input' if unusable else 'error'}: {error.user_message}", file=sys.stderr)
+        return error.exit_code if reports_unusable else EXIT_FAILED
