@@ -283,6 +283,23 @@ def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     assert reason.startswith("targets offset")
 
 
+def test_a_mislabelled_sample_hidden_in_the_output_is_rejected(h):
+    """Trained on one label, committed with another, and the prover's output Z' shifted by the
+    difference of the targets where the sample is scheduled: the loss gradient Z' − Y_sel is then
+    the trained one (the ReLU's sumcheck reads the true Z'), so only the claim that ties the loss's
+    output to the committed bits rejects."""
+    tables = pc.copy_tables(h.tables)
+    n, last = int(np.asarray(h.layout.schedule)[0, 0]), h.layout.layers - 1
+    tables.data_y[n, :3] = np.roll(tables.data_y[n, :3], 1)
+    shifted = h.tables.Z_rescaled.copy()
+    for t, b in zip(*np.nonzero(np.asarray(h.layout.schedule) == n)):
+        shifted[last, t, b] += tables.data_y[n] - h.tables.data_y[n]
+    tables.__dict__["Z_rescaled"] = shifted  # the cached property, set before anything reads it
+    assert np.array_equal(tables.G_Z, h.tables.G_Z)
+    true_output = lambda t, _p: [t[0], h.tables.field("Z_rescaled")]  # noqa: E731
+    assert_rejected_by(*prove(h, tables, mal.Script(tables={b"relu forward": true_output})), "merge B")
+
+
 def test_the_entries_check_run_over_other_targets_is_rejected(h):
     """Half-hot targets, with the entries' sumcheck run over the honest one-hot targets: it holds,
     and the claim that ties its value to the committed D_Y must reject."""
