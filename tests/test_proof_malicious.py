@@ -324,6 +324,16 @@ def test_a_wider_hidden_layer_is_rejected_by_the_relu_masks(h):
     assert_rejected_by(*prove(h, tables, mal.Script()), "relu forward", "relu backward")
 
 
+def test_a_wider_output_layer_is_rejected_by_the_loss_mask(h):
+    """The cheater trains 6-8-5-4 (a fourth class in padded output column 3, never a target) and
+    claims 6-8-5-3, computing the loss gradient of the network it trained: the loss's column mask,
+    G_Z = M_L ⊙ (Z' − Y_sel), must reject."""
+    widths = (6, 8, 5, 4)
+    run = train(dataclasses.replace(h.spec, model=ModelSpec(widths)), dataclasses.replace(h.data, classes=4))
+    tables = mal.masked_as(pc.build_tables(h.layout, run, data=h.data), widths)
+    assert_rejected_by(*prove(h, tables, mal.Script()), "merge B", "merge Y")
+
+
 # ---- batching: claims combined with random coefficients --------------------------------------------------
 
 
