@@ -274,6 +274,19 @@ def test_a_two_hot_target_is_rejected_by_the_row_sums(h):
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
 
+def test_a_target_in_a_padded_class_column_is_rejected_by_the_row_sums(h):
+    """A sample trained with no target at all (its real classes all 0), committed with its 2^R in
+    padded class column 3: entries are 0 or 2^R and the row holds one 2^R, but not among the real
+    classes, which is all the row sums may count."""
+    n = int(np.asarray(h.layout.schedule)[0, 0])
+    run = pc.cheating_train(h.spec, h.data, targets=lambda Y: np.where(np.arange(len(Y))[:, None] == n, 0, Y))
+    data_x, data_y = pc.padded_data(h.layout, h.data)
+    data_y[n, :3], data_y[n, 3] = 0, 1 << h.layout.frac_bits
+    tables = pc.build_tables(h.layout, run, data_x, data_y)
+    tables.check_against_run(run)
+    assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
+
+
 def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     """Half-hot targets (2^(R−1) in two classes: the row sums to 2^R), with the entries' sumcheck run
     over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
