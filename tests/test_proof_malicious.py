@@ -287,6 +287,14 @@ def test_a_target_in_a_padded_class_column_is_rejected_by_the_row_sums(h):
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
 
+def test_a_one_hot_target_in_a_padded_row_is_rejected_by_the_row_sums(h):
+    """A one-hot target in padded row n_train (never scheduled, so training is unchanged): the
+    commitment would hold n_train + 1 samples, and padded rows must sum to zero."""
+    tables = pc.copy_tables(h.tables)
+    tables.data_y[h.layout.n_train, 0] = 1 << h.layout.frac_bits
+    assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
+
+
 def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     """Half-hot targets (2^(R−1) in two classes: the row sums to 2^R), with the entries' sumcheck run
     over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
