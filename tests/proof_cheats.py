@@ -196,6 +196,24 @@ def padded_data(layout: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return data_x, data_y
 
 
+def trained_on_targets(h: Honest, change: Callable[[np.ndarray], np.ndarray]) -> ProverTables:
+    """A run trained on targets whose first scheduled sample's row is edited by `change`, and its
+    tables with D_Y committed the same way (a cheat on the targets, consistent everywhere else)."""
+    n = int(np.asarray(h.layout.schedule)[0, 0])
+
+    def edit(Y: np.ndarray) -> np.ndarray:
+        Y = Y.copy()
+        Y[n] = change(Y[n])
+        return Y
+
+    run = cheating_train(h.spec, h.data, targets=edit)
+    data_x, data_y = padded_data(h.layout, h.data)
+    data_y[: h.layout.n_train, : h.data.classes] = edit(data_y[: h.layout.n_train, : h.data.classes])
+    tables = build_tables(h.layout, run, data_x, data_y)
+    tables.check_against_run(run)
+    return tables
+
+
 def build_tables(
     layout: Layout, run: TrainingRun, data_x: np.ndarray | None = None, data_y: np.ndarray | None = None, data: Dataset | None = None
 ) -> ProverTables:

@@ -249,27 +249,10 @@ def test_a_product_proof_answered_after_its_challenge_is_rejected(h):
 # ---- targets: one-hot rows ---------------------------------------------------------------------------
 
 
-def _trained_on_targets(h: pc.Honest, change) -> pc.ProverTables:
-    """A run trained on targets edited by `change` (one scheduled sample's row), committed with them."""
-    n = int(np.asarray(h.layout.schedule)[0, 0])
-
-    def edit(Y):
-        Y = Y.copy()
-        Y[n] = change(Y[n])
-        return Y
-
-    run = pc.cheating_train(h.spec, h.data, targets=edit)
-    data_x, data_y = pc.padded_data(h.layout, h.data)
-    data_y[: h.layout.n_train, :3] = edit(data_y[: h.layout.n_train, :3])
-    tables = pc.build_tables(h.layout, run, data_x, data_y)
-    tables.check_against_run(run)
-    return tables
-
-
 def test_a_two_hot_target_is_rejected_by_the_row_sums(h):
     """Entries in {0, 2^R} but two of them in one row: only the row-sum claim on D_Y catches it."""
     scale = 1 << h.layout.frac_bits
-    tables = _trained_on_targets(h, lambda row: np.where(row == 0, scale, row) * (np.arange(len(row)) < 2) + row * (np.arange(len(row)) >= 2))
+    tables = pc.trained_on_targets(h, lambda row: np.where(row == 0, scale, row) * (np.arange(len(row)) < 2) + row * (np.arange(len(row)) >= 2))
     assert sorted(tables.data_y[int(np.asarray(h.layout.schedule)[0, 0]), :3].tolist()) != [0, 0, scale]
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
@@ -299,7 +282,7 @@ def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     """Half-hot targets (2^(R−1) in two classes: the row sums to 2^R), with the entries' sumcheck run
     over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
     half = 1 << (h.layout.frac_bits - 1)
-    tables = _trained_on_targets(h, lambda row: np.array([half, half, 0]))
+    tables = pc.trained_on_targets(h, lambda row: np.array([half, half, 0]))
     reason = assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _p: [t[0], np.zeros_like(t[0])]})), "targets")
     assert reason.startswith("targets offset")
 
@@ -325,7 +308,7 @@ def test_the_entries_check_run_over_other_targets_is_rejected(h):
     """Half-hot targets, with the entries' sumcheck run over the honest one-hot targets: it holds,
     and the claim that ties its value to the committed D_Y must reject."""
     half = 1 << (h.layout.frac_bits - 1)
-    tables = _trained_on_targets(h, lambda row: np.array([half, half, 0]))
+    tables = pc.trained_on_targets(h, lambda row: np.array([half, half, 0]))
     scale = np.int64(1 << h.layout.frac_bits)
     one_hot = h.tables.data_y.reshape(-1)
     honest = lambda _t, _p: [_kernels.fr_from_i64(one_hot), _kernels.fr_from_i64(one_hot - scale)]  # noqa: E731

@@ -944,18 +944,7 @@ def test_targets_that_are_not_one_hot_are_refused(h):
     is committed data that nothing checks: a run trained on a scheduled sample whose target row is
     5·e_y − 7 (not one-hot) proves like an honest one. The seller steers that sample's gradient
     freely (any target vector, any magnitude), beyond mislabelling within one-hot targets."""
-    n = used_row(h, 0, 0)
-
-    def soft(Y):
-        Y = Y.copy()
-        Y[n] = Y[n] * 5 - 7
-        return Y
-
-    run = pc.cheating_train(h.spec, h.data, targets=soft)
-    data_x, data_y = pc.padded_data(h.layout, h.data)
-    data_y[: h.layout.n_train, :3] = soft(data_y[: h.layout.n_train, :3])
-    tables = pc.build_tables(h.layout, run, data_x, data_y)
-    tables.check_against_run(run)
+    tables = pc.trained_on_targets(h, lambda row: row * 5 - 7)
     assert prove_and_reject(h, tables, "targets").startswith("targets entries")  # 5·e_y − 7 has entries outside {0, 2^R}
 
 
