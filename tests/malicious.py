@@ -5,7 +5,8 @@ same sub-protocols (zkdl.proof.party: one description for both parties) but acts
 where a script says so, as a prover that wants a false statement accepted would:
 
 * `values`: commit values it did not compute (a label's committed values are replaced by a
-  function of the honest ones and of the party, which knows the challenges drawn so far);
+  function of the honest ones and of the party, which knows the challenges drawn so far and each
+  finished product's point and factor values, `proven`);
 * `tables`: run a sumcheck over tables of its choosing (a product's tables are replaced by a
   function of the honest ones and of the party, which knows the challenges drawn so far and the
   product's batched claims); `fit(m)` changes factor m at one entry so that the sum holds for the
@@ -83,6 +84,7 @@ class MaliciousProver(ProverParty):
         self.script = script
         self.drawn: dict[bytes, list[int]] = {}  # the last challenges drawn under each label
         self.claims: dict[bytes, Batched] = {}  # each product's batched claims, as it starts
+        self.proven: dict[bytes, tuple[list[int], list[int]]] = {}  # each product's point and factor values
         self.label = b""  # the product being proven
 
     def challenges(self, label: bytes, n: int) -> list[int]:
@@ -116,6 +118,7 @@ class MaliciousProver(ProverParty):
             target = self._value(final) * pow(weight, -1, MODULUS) if label in self.script.forge_product else None
             result = self._product(label, result, value, target)
         self._zero(label + b" final", final - weight * result)
+        self.proven[label] = (list(point), [self._value(v) for v in values])
         return list(point), values
 
     def _rounds(self, label: bytes, prover, claim: Hidden):

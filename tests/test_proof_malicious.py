@@ -9,6 +9,7 @@ test asserts that relation rejects (tests/relations.py). A verifier weakened at 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import packed, product, training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.mle import evaluate_i64
+from zkdl.proof.mle import evaluate_i64, weighted_sum
 from zkdl.proof.layout import Layout
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
@@ -190,6 +191,46 @@ def test_a_mislabelled_sample_is_rejected_by_the_loss(h):
     entries = lambda _t, _p: [y, y_minus]  # noqa: E731
     script = mal.Script(tables={b"targets entries": entries, b"merge Y": lambda _t, _p: [y]})
     assert_rejected_by(*prove(h, h.tables, script, committed=committed), "merge Y")
+
+
+def test_data_other_than_the_committed_data_is_rejected_by_the_merge_of_d_x(h):
+    """Trained on the data set, committed with one pixel of a scheduled sample changed: the prover
+    opens D_X on the committed pixels and trains on the others; only the ReLU input split's claims
+    on the scheduled rows of D_X tie the training to the committed data."""
+    committed = pc.copy_tables(h.tables)
+    n = int(np.asarray(h.layout.schedule)[0, 0])
+    committed.data_x[n, 0] += 1
+    x = _kernels.fr_from_i64(committed.data_x.reshape(-1))
+    script = mal.Script(tables={b"merge X": lambda _t, _p: [x]})
+    assert_rejected_by(*prove(h, h.tables, script, committed=committed), "merge X")
+
+
+def _error_into_the_input_split(h: pc.Honest) -> Callable[[list[int], mal.MaliciousProver], list[int]]:
+    """A values hook for `input split`: the second claim on A_in (the history updates') gets its
+    whole error, fitted value minus true value, in its layer-0 piece, so the rest (layers ≥ 1,
+    ReLU outputs) is the honest one."""
+    lay, calls = h.layout, iter(range(2))
+
+    def hook(values: list[int], party: mal.MaliciousProver) -> list[int]:
+        if next(calls, None) != 1:
+            return values
+        updates = (("layer", lay.log_layers), ("step", lay.log_steps), ("row", lay.log_batch))
+        by = cl.split_point(updates, party.proven[b"history updates"][0])
+        column = cl.split_point(lay.history, party.proven[b"history merge"][0])["in"]
+        factors = [cl.eq_factor("layer", by["layer"]), cl.eq_factor("step", by["step"]), cl.eq_factor("row", by["row"])]
+        true = weighted_sum(lay.act, cl.claim(lay.act, [*factors, cl.eq_factor("col", column)], 0), h.tables.field("A_in"))
+        fitted = party.proven[b"history updates"][1][0]
+        return [(values[0] + (fitted - true) * pow(factors[0].table[0], -1, MODULUS)) % MODULUS]
+
+    return hook
+
+
+def test_a_history_error_moved_into_the_input_split_is_rejected_by_the_merge_of_d_x(h):
+    """W_T off by one, the history updates' A_in factor fitted (as above), and that A_in claim's
+    input split carrying the whole error in its layer-0 piece, so the ReLU forward holds: the
+    claim on D_X it then makes, the second one there, must reject (every claim is merged)."""
+    script = mal.Script(tables={b"history updates": mal.fit(0)}, values={b"input split": _error_into_the_input_split(h)})
+    assert_rejected_by(*prove(h, _wt_history_off_by_one(h), script), "merge X")
 
 
 # ---- R3: binarity, and a value rounded wrongly --------------------------------------------------------
