@@ -205,6 +205,18 @@ def test_data_other_than_the_committed_data_is_rejected_by_the_merge_of_d_x(h):
     assert_rejected_by(*prove(h, h.tables, script, committed=committed), "merge X")
 
 
+@pytest.mark.parametrize("name, slot", [("W0", 0), ("WT", T)])
+def test_committed_weights_other_than_the_trained_ones_are_rejected_by_their_merge(h, name, slot):
+    """Trained from W_0 to W_T, committed with one weight of W_0 (of W_T) changed: the prover opens
+    the committed weights and proves the run it trained; only the history's claim on W_0 (R4's
+    claim on W_T) ties the run to the committed weights."""
+    committed = pc.copy_tables(h.tables)
+    committed.history[1, slot, 2, 3] += 1
+    weights = _kernels.fr_from_i64(np.ascontiguousarray(committed.history[:, slot]).reshape(-1))
+    script = mal.Script(tables={b"merge " + name.encode(): lambda _t, _p: [weights]})
+    assert_rejected_by(*prove(h, h.tables, script, committed=committed), f"merge {name}")
+
+
 def _error_into_the_input_split(h: pc.Honest) -> Callable[[list[int], mal.MaliciousProver], list[int]]:
     """A values hook for `input split`: the second claim on A_in (the history updates') gets its
     whole error, fitted value minus true value, in its layer-0 piece, so the rest (layers ≥ 1,
