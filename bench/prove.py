@@ -223,7 +223,7 @@ def main() -> None:
     run = train(spec, data)
     result["train_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    statement, secrets = training.commit_run(run, data)
+    statement, secrets = training.commit_run(run.witness, data)
     result["commit_statement_s"] = time.perf_counter() - start
 
     figures = kernel_figures()
@@ -231,7 +231,7 @@ def main() -> None:
     install_clock(clock, figures)
     start = time.perf_counter()
     clock._since = start
-    messages = training.prove_run(statement, secrets, run, data, args.chunk_steps, clock.on_phase)
+    messages = training.prove_run(statement, secrets, run.witness, data, args.chunk_steps, clock.on_phase)
     clock.finish()
     prove_s = time.perf_counter() - start
     if figures is not None:  # the bit commitments: 0/1-scalar MSM points

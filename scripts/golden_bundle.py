@@ -10,7 +10,7 @@ run's public statement; golden.json records its digests, sizes and the versions 
 
 tests/test_golden_bundle.py re-proves the run and requires the committed bytes. Regenerate only for
 an intended change of the bundle format, the transcript or the prover's messages, and bump the
-proof version in the same change (zkdl.proof.bundle.VERSION, zkdl.proof.training.DOMAIN): a bundle
+proof version in the same change (zkdl.proof.bundle.VERSION, zkdl.proof.statement.PROTOCOL_TAG): a bundle
 made by the old code must not be read as one made by the new.
 """
 
@@ -28,7 +28,7 @@ import zkdl
 from zkdl import api
 from zkdl.data import Dataset
 from zkdl.model import ModelSpec, TrainSpec
-from zkdl.proof import bundle, statement, training
+from zkdl.proof import bundle, statement
 from zkdl.quant import QuantParams
 from zkdl.train import train
 
@@ -77,7 +77,7 @@ def describe(encoded: bytes) -> dict[str, Any]:
             "zkdl": zkdl.__version__,
             "bundle_version": bundle.VERSION,
             "statement_version": statement.VERSION,
-            "transcript_domain": training.DOMAIN.decode(),
+            "transcript_domain": statement.PROTOCOL_TAG.decode(),
             "seed": SEED,
             "chunk_steps": CHUNK_STEPS,
         },

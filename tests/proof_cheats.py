@@ -52,7 +52,7 @@ from zkdl.proof.channel import Message
 from zkdl.proof.layout import Layout
 from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.witness import ProverTables
-from zkdl.train import TrainingRun
+from zkdl.run import TrainingRun
 
 WORD = 64  # bits per committed entry for range_bits = 64 (2^log_bits)
 
@@ -91,7 +91,7 @@ class Honest:
 
 def honest(spec: TrainSpec, data: Dataset, run: TrainingRun | None = None) -> Honest:
     run = run if run is not None else trainer.train(spec, data)
-    statement, secrets, tables = training.commit_statement(run, data)
+    statement, secrets, tables = training.commit_statement(run.witness, data)
     messages = training.prove(statement, secrets, tables)
     return Honest(spec, data, run, statement, secrets, tables, messages)
 
@@ -210,7 +210,7 @@ def trained_on_targets(h: Honest, change: Callable[[np.ndarray], np.ndarray]) ->
     data_x, data_y = padded_data(h.layout, h.data)
     data_y[: h.layout.n_train, : h.data.classes] = edit(data_y[: h.layout.n_train, : h.data.classes])
     tables = build_tables(h.layout, run, data_x, data_y)
-    tables.check_against_run(run)
+    tables.check()
     return tables
 
 

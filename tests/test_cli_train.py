@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from zkdl.cli import SUBCOMMANDS, build_parser
-from zkdl.train import load_run
+from zkdl.run import load_run
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ from zkdl.proof.bundle import Bundle, BundleFormatError
 
 REGENERATE = (
     "if the change is intended, bump the proof version (zkdl.proof.bundle.VERSION, "
-    "zkdl.proof.training.DOMAIN) and regenerate with `python -m scripts.golden_bundle`"
+    "zkdl.proof.statement.PROTOCOL_TAG) and regenerate with `python -m scripts.golden_bundle`"
 )
 
 

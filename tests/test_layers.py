@@ -40,3 +40,12 @@ def test_importing_loads_nothing_from_the_layers_above(module):
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [], f"importing {module} loads {done.stdout.strip()}"
+
+
+def test_the_prover_reads_the_witness_not_the_trainer():
+    """zkdl.proof takes a zkdl.witness.Witness: importing the prover loads neither the trainer nor
+    the run directory code."""
+    probe = "import sys, zkdl.proof.training; print(' '.join(n for n in ('zkdl.train', 'zkdl.run') if n in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -23,6 +23,7 @@ from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
 from zkdl.proof.layout import Layout
 from zkdl.train import train
+from zkdl.witness import Witness
 
 STEPS = 5
 
@@ -34,12 +35,12 @@ def run(tiny_data):
 
 @pytest.fixture(scope="module")
 def committed(run, tiny_data):
-    return training.commit_run(run, tiny_data)
+    return training.commit_run(run.witness, tiny_data)
 
 
 def _prove(run, data, committed, chunk_steps):
     statement, secrets = committed
-    return statement, training.prove_run(statement, secrets, run, data, chunk_steps)
+    return statement, training.prove_run(statement, secrets, run.witness, data, chunk_steps)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,8 @@ def test_every_chunk_size_proves_the_run(run, tiny_data, committed, chunk_steps)
 
 def test_a_chunked_run_with_a_bias_proves(tiny_data):
     run = train(dataclasses.replace(tiny_spec(steps=3), model=dataclasses.replace(tiny_spec().model, bias=True)), tiny_data)
-    statement, secrets = training.commit_run(run, tiny_data)
-    training.verify(statement, training.prove_run(statement, secrets, run, tiny_data, 2))
+    statement, secrets = training.commit_run(run.witness, tiny_data)
+    training.verify(statement, training.prove_run(statement, secrets, run.witness, tiny_data, 2))
 
 
 def test_the_prover_holds_one_chunk_of_tables_at_a_time(run, tiny_data, committed, monkeypatch):
@@ -175,16 +176,16 @@ def test_wrong_weights_at_a_boundary_are_rejected(run, tiny_data, committed, mon
     """The cheat run through the honest prover: the weights at the boundary after the first chunk
     are not the ones training produced; the prover commits them and uses them as the first chunk's
     end and the second chunk's start (so every opening matches its commitment)."""
-    honest = witness.weights_at
+    honest = Witness.weights_at
 
-    def cheating(run_, t):
-        w = honest(run_, t)
+    def cheating(recorded, t):
+        w = honest(recorded, t)
         if t != 2:
             return w
         return Weights(tuple(x + (l == 0) for l, x in enumerate(w.w)), w.b)
 
-    monkeypatch.setattr(training, "weights_at", cheating)
-    monkeypatch.setattr(witness, "weights_at", cheating)
+    monkeypatch.setattr(Witness, "weights_at", cheating)
+    monkeypatch.setattr(witness.ProverTables, "check", lambda _: None)  # its own products check would stop it
     statement, messages = _prove(run, tiny_data, committed, 2)
     monkeypatch.undo()
     # the first chunk's R4: its W_T (the wrong boundary) is not W_0 − Σ its updates (the second chunk's R1 fails after it)

@@ -45,7 +45,7 @@ def test_honest_runs_prove_and_verify(name):
     widths, batch, steps, n, quant = RUNS[name]
     data = pc.synthetic(n, widths[0], widths[-1], seed=len(name))
     run = train(_spec(widths, batch, steps, quant), data)
-    statement, secrets, tables = training.commit_statement(run, data)  # checks the tables against the run
+    statement, secrets, tables = training.commit_statement(run.witness, data)  # checks the tables against the run
     messages = training.prove(statement, secrets, tables)
     training.verify(statement, messages)
     decoded = Bundle.decode(Bundle(statement, tuple(messages)).encode())
@@ -56,7 +56,7 @@ def test_honest_runs_prove_and_verify(name):
 def test_a_digits_run_proves_and_verifies(digits):
     """The shipped digits data (64 pixels, 10 classes; 1437 samples pad to 2048 rows, N = 64)."""
     run = train(_spec((64, 4, 10), 4, 2, QuantParams()), digits)
-    statement, secrets, tables = training.commit_statement(run, digits)
+    statement, secrets, tables = training.commit_statement(run.witness, digits)
     training.verify(statement, training.prove(statement, secrets, tables))
 
 
@@ -66,7 +66,7 @@ def test_the_proof_size_does_not_grow_with_the_steps_beyond_log():
     for steps in (2, 8):
         data = pc.synthetic(16, 8, 4)
         run = train(_spec((8, 8, 4), 2, steps, QuantParams()), data)
-        statement, secrets, tables = training.commit_statement(run, data)
+        statement, secrets, tables = training.commit_statement(run.witness, data)
         messages = training.prove(statement, secrets, tables)
         counts[steps] = sum(m.label == b"factor values" for m in messages)
     assert counts[2] == counts[8]
@@ -91,7 +91,7 @@ def test_bias_runs_prove_and_verify(name):
     data = pc.synthetic(n, widths[0], widths[-1], seed=len(name))
     run = train(_spec(widths, batch, steps, QuantParams(), bias=True), data)
     assert any(np.any(b) for b in run.final.b)  # the biases moved: the proof covers their updates
-    statement, secrets, tables = training.commit_statement(run, data)  # checks the tables against the run
+    statement, secrets, tables = training.commit_statement(run.witness, data)  # checks the tables against the run
     lay = tables.layout
     assert lay.bias and 1 << lay.log_width >= max(widths[:-1]) + 1
     for l, (w, b) in enumerate(zip(run.final.w, run.final.b)):
@@ -108,7 +108,7 @@ def test_a_buyer_checks_the_final_weights_and_biases(tmp_path):
     biases recompute C_WT; one bias changed, or the biases left out, do not."""
     data = pc.synthetic(16, 8, 4)
     run = train(_spec((8, 6, 4), 4, 3, QuantParams(), bias=True), data)
-    statement, secrets, _ = training.commit_statement(run, data)
+    statement, secrets, _ = training.commit_statement(run.witness, data)
     opening = tmp_path / "weights.opening.json"
     opening.write_text(registration.weights_opening(statement, secrets.wt.blinds))
     final = run.final

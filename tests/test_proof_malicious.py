@@ -30,7 +30,7 @@ from zkdl.proof.mle import evaluate_i64, weighted_sum
 from zkdl.proof.layout import Layout
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import ProverTables, weight_slots, weights_at
+from zkdl.proof.witness import ProverTables, weight_slots
 from zkdl.train import train
 
 T = 3  # tiny_spec's steps
@@ -262,7 +262,7 @@ def _wrongly_rounded(h: pc.Honest, name: str = "Z") -> pc.NonBinaryTables:
     rescaled = f"{name}_rescaled"
     assert np.array_equal(getattr(cheat, name), table)
     assert getattr(cheat, rescaled)[0, step, row, col] == getattr(h.tables, rescaled)[0, step, row, col] + 1
-    cheat.check_against_run(h.run)
+    cheat.check()
     return cheat
 
 
@@ -319,7 +319,7 @@ def test_a_target_in_a_padded_class_column_is_rejected_by_the_row_sums(h):
     data_x, data_y = pc.padded_data(h.layout, h.data)
     data_y[n, :3], data_y[n, 3] = 0, 1 << h.layout.frac_bits
     tables = pc.build_tables(h.layout, run, data_x, data_y)
-    tables.check_against_run(run)
+    tables.check()
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
 
@@ -477,8 +477,8 @@ def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
     c_wt, o_wt = cm.commit_int64(weight_slots(lay, cheat.final))
     statement = dataclasses.replace(h.statement, c_wt=cm.encode(c_wt))
     secrets = dataclasses.replace(h.secrets, wt=o_wt)
-    chunk_tables = [ProverTables.of(lay.chunk(0, 2), h.run, h.data), ProverTables.of(lay.chunk(2, 1), cheat, h.data)]
-    placeholder = cm.commit_int64(weight_slots(lay, weights_at(h.run, 2)))
+    chunk_tables = [ProverTables.of(lay.chunk(0, 2), h.run.witness, h.data), ProverTables.of(lay.chunk(2, 1), cheat.witness, h.data)]
+    placeholder = cm.commit_int64(weight_slots(lay, h.run.witness.weights_at(2)))
 
     def stop(_tables, _party):
         raise _Stop

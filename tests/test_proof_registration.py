@@ -8,13 +8,12 @@ from types import SimpleNamespace
 
 from eth_hash.auto import keccak
 
-from zkdl.proof import registration, training
+from zkdl.proof import registration
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, PROTOCOL_TAG, VERIFIER_VERSION
 
 
-def test_the_verifier_version_is_the_keccak_of_the_tag_the_transcript_opens_with():
-    assert PROTOCOL_TAG == training.DOMAIN
+def test_the_verifier_version_is_the_keccak_of_the_protocol_tag():
     assert VERIFIER_VERSION == keccak(PROTOCOL_TAG) and KNOWN_VERIFIER_VERSIONS == {VERIFIER_VERSION: "zkdl/training/v3"}
 
 

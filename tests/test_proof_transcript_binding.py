@@ -94,8 +94,8 @@ def recorder():
 @pytest.fixture(scope="module")
 def proven(recorder, tiny_data) -> Proven:
     run = train(tiny_spec(steps=STEPS), tiny_data)
-    statement, secrets = training.commit_run(run, tiny_data)
-    messages = training.prove_run(statement, secrets, run, tiny_data, CHUNK_STEPS)
+    statement, secrets = training.commit_run(run.witness, tiny_data)
+    messages = training.prove_run(statement, secrets, run.witness, tiny_data, CHUNK_STEPS)
     prover_draws = recorder.draws
     return Proven(statement, messages, prover_draws, recorder.verify(statement, messages))
 

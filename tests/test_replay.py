@@ -14,6 +14,7 @@ import pytest
 from eth_hash.auto import keccak
 
 DIGITS = Path(__file__).resolve().parent.parent / "zkdl" / "datasets" / "digits.npz"
+RECORDED = {"Z", "G_A", "W", "b"}  # what docs/training.md says the witness holds; the rest is replayed
 
 
 def py(a: np.ndarray) -> np.ndarray:
@@ -76,11 +77,9 @@ def replay(run_dir: Path) -> None:
     b = [py(W0[f"b{l}"]) for l in range(L)] if bias else None
     batches = keccak_schedule(tr["schedule_seed"], len(y), tr["batch"], tr["steps"])
     for t in range(tr["steps"]):
-        same(f"step {t} batch", wit["batch"][t], np.array(batches[t]))
         Y = np.zeros((len(batches[t]), widths[-1]), dtype=object)
         for i, label in enumerate(y[batches[t]]):
             Y[i, label] = 2**R
-        same(f"step {t} Y", wit["Y"][t], Y)
         rec = [dict() for _ in range(L)]
         a = py(X[batches[t]]) * 2 ** (R - 4)  # digits pixels have 4 fractional bits
         for l in range(L):
@@ -107,12 +106,12 @@ def replay(run_dir: Path) -> None:
                 rec[l - 1].update(G_A=ga, G_A_rescaled=gaq, R_GA=rga)
                 gz = rec[l - 1]["S"] * gaq
         for l in range(L):
-            for name, value in rec[l].items():
-                same(f"step {t} layer {l} {name}", wit[f"layer{l}.{name}"][t], value)
+            for name in RECORDED & rec[l].keys():
+                same(f"step {t} layer {l} {name}", wit[f"layer{l}.{name}"][t], rec[l][name])
             W[l] = W[l] - rec[l]["G_W"]
             if bias:
                 b[l] = b[l] - rec[l]["G_b"]
-    expected_keys = {"batch", "Y"} | {f"layer{l}.{n}" for l in range(L) for n in rec[l]}
+    expected_keys = {f"layer{l}.{n}" for l in range(L) for n in RECORDED & rec[l].keys()}
     assert set(wit) == expected_keys, set(wit) ^ expected_keys
     for l in range(L):
         same(f"final W{l}", WT[f"W{l}"], W[l])
@@ -125,29 +124,23 @@ def test_replay_is_bit_exact(small_run_dir: Path) -> None:
 
 
 def _tamper_witness(run_dir: Path, key: str, step: int) -> None:
-    """Change one entry of one recorded tensor by +1 (a 0/1 sign bit is flipped)."""
+    """Change one entry of one recorded tensor by +1."""
     path = run_dir / "witness.npz"
     arrays = dict(np.load(path))
-    flat = arrays[key][step].reshape(-1)
-    flat[flat.size // 2] = 1 - flat[flat.size // 2] if key.endswith(".S") else flat[flat.size // 2] + 1
+    arrays[key][step].reshape(-1)[arrays[key][step].size // 2] += 1
     np.savez(path, **arrays)
 
 
 @pytest.mark.parametrize(
     "key, step",
     [
-        ("layer0.A_in", 0),
         ("layer0.Z", 1),
-        ("layer0.R_Z", 2),
-        ("layer1.S", 3),
-        ("layer1.A_out", 0),
-        ("layer0.G_A_rescaled", 4),
-        ("layer1.R_GA", 5),
-        ("layer2.G_Z", 2),
-        ("layer1.G_W", 1),
+        ("layer1.Z", 3),
+        ("layer2.Z", 0),
+        ("layer0.G_A", 4),
+        ("layer1.G_A", 2),
+        ("layer0.W", 1),
         ("layer2.W", 5),
-        ("Y", 0),
-        ("batch", 3),
     ],
 )
 def test_replay_detects_tampering(small_run_dir: Path, tmp_path: Path, key: str, step: int) -> None:

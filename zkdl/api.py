@@ -22,7 +22,7 @@ from zkdl.errors import DataError, SpecError
 from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.registration import OpeningFormatError, check_weights  # noqa: F401 - the API's verbs
-from zkdl.train import TrainingRun, load_run
+from zkdl.run import TrainingRun, load_run
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def prove(
     data = data if data is not None else _dataset_of(run)
     on_plan(training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
-    statement, secrets = training.commit_run(run, data)
-    messages = training.prove_run(statement, secrets, run, data, chunk_steps, on_phase)
+    statement, secrets = training.commit_run(run.witness, data)
+    messages = training.prove_run(statement, secrets, run.witness, data, chunk_steps, on_phase)
     bundle = Bundle(statement, tuple(messages))
     encoded = bundle.encode()
     out = Path(out)

@@ -121,7 +121,8 @@ def _run_train(args: argparse.Namespace) -> int:
     """``zkdl train``: resolve the spec, train, write the run, print accuracies."""
     from zkdl.data import load_dataset
     from zkdl.model import load_weights, resolve_spec
-    from zkdl.train import run_summary, train
+    from zkdl.run import run_summary
+    from zkdl.train import train
 
     mapping = _spec_mapping(args)
     data = load_dataset(

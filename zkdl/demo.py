@@ -34,7 +34,8 @@ from zkdl.service.page import render_provenance_page, snapshot_view
 from zkdl.service.watcher import Watcher
 from zkdl.service.worker import Worker, sync_attestations
 from zkdl.store import LocalStore
-from zkdl.train import run_summary, train
+from zkdl.run import run_summary
+from zkdl.train import train
 
 
 class DemoError(ZkdlError, RuntimeError):

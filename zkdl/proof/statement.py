@@ -34,9 +34,10 @@ MAGIC = b"ZKDL-STATEMENT"
 VERSION = 1
 LOSS_SQUARE_ONE_HOT = 1
 
-# The proof protocol a statement is proven under; `zkdl.proof.training` opens its transcript with the
-# same tag (a test holds the two equal). Bump it when the statement, the bundle or the proof system
-# changes incompatibly: registrations claim its Keccak-256 as their verifier version.
+# The proof protocol a statement is proven under; `zkdl.proof.training` opens every transcript with
+# it. Bump it when the statement, the bundle or the proof system changes incompatibly: registrations
+# claim its Keccak-256 as their verifier version. v3: the bits of Z and G_A in one tensor B (v2: two
+# tensors); v2: zero-knowledge sumchecks.
 PROTOCOL_TAG = b"zkdl/training/v3"
 VERIFIER_VERSION = keccak(PROTOCOL_TAG)
 KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: PROTOCOL_TAG.decode()}

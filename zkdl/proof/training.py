@@ -26,13 +26,12 @@ from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.packed import BitTable, Int64Table, Table
 from zkdl.proof.party import Party, ProverParty, VerifierParty
-from zkdl.proof.statement import Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
+from zkdl.proof.statement import PROTOCOL_TAG, Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import ProverTables, data_tables, weight_slots, weights_at
-from zkdl.train import TrainingRun
+from zkdl.proof.witness import ProverTables, data_tables, weight_slots
+from zkdl.witness import Witness
 
 DEFAULT_CHUNK_STEPS = 32  # a chunk's tables take ~40 MiB per step for digits: ~1.3 GiB at 32
-DOMAIN = b"zkdl/training/v3"  # v3: the bits of Z and G_A in one tensor B (v2: two); v2: ZK sumchecks
 COMMITTED = ("X", "Y", "W0", "WT", "B")
 STACKED = ("BZ", "BG")  # B's halves along its stack axis: their claims are merged and opened as B's
 
@@ -72,24 +71,24 @@ class StatementCommitments:
         return (self.data_x, self.data_y, self.w0, self.wt)
 
 
-def commit_statement(run: TrainingRun, data: Dataset) -> tuple[Statement, StatementSecrets, ProverTables]:
+def commit_statement(witness: Witness, data: Dataset) -> tuple[Statement, StatementSecrets, ProverTables]:
     """Commits the data set, W_0 and W_T (hiding: fresh blinds); returns the public statement, its
-    openings and the prover's tables of the whole run (checked against the trainer's records)."""
-    statement, secrets = commit_run(run, data)
-    tables = ProverTables.of(Layout.of(statement), run, data)
-    tables.check_against_run(run)
+    openings and the prover's tables of the whole run (checked against the trainer's products)."""
+    statement, secrets = commit_run(witness, data)
+    tables = ProverTables.of(Layout.of(statement), witness, data)
+    tables.check()
     return statement, secrets, tables
 
 
-def commit_run(run: TrainingRun, data: Dataset) -> tuple[Statement, StatementSecrets]:
+def commit_run(witness: Witness, data: Dataset) -> tuple[Statement, StatementSecrets]:
     """The statement and its openings, without building any table of the steps."""
-    draft = Statement.of_run(run.spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
+    draft = Statement.of_run(witness.spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
     lay = Layout.of(draft)
     data_x, data_y = data_tables(lay, data)
     (cx, ox), (cy, oy) = cm.commit_int64(data_x), cm.commit_int64(data_y)
-    (c0, o0), (cT, oT) = (cm.commit_int64(weight_slots(lay, w)) for w in (run.initial, run.final))
+    (c0, o0), (cT, oT) = (cm.commit_int64(weight_slots(lay, w)) for w in (witness.initial, witness.final))
     statement = Statement.of_run(
-        run.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
+        witness.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
     )
     return statement, StatementSecrets(ox, oy, o0, oT)
 
@@ -115,7 +114,7 @@ def prove(
 def prove_run(
     statement: Statement,
     secrets: StatementSecrets,
-    run: TrainingRun,
+    witness: Witness,
     data: Dataset,
     chunk_steps: int = DEFAULT_CHUNK_STEPS,
     on_phase: Callable[[str], None] = lambda _: None,
@@ -125,21 +124,21 @@ def prove_run(
     lay = Layout.of(statement)
     chunk_steps = min(chunk_steps, lay.steps)
     starts = [first for first, _ in chunks(lay.steps, chunk_steps)[1:]]
-    boundaries = [_boundary(lay, run, t) for t in starts]
+    boundaries = [_boundary(lay, witness, t) for t in starts]
 
     def tables_of(chunk: Layout) -> ProverTables:
-        tables = ProverTables.of(chunk, run, data)
-        tables.check_against_run(run)
+        tables = ProverTables.of(chunk, witness, data)
+        tables.check()
         return tables
 
     return _prove_chunks(statement, lay, secrets, chunk_steps, boundaries, tables_of, on_phase)
 
 
-def _boundary(lay: Layout, run: TrainingRun, t: int) -> tuple[TensorCommitment, Callable[[], TensorOpening]]:
+def _boundary(lay: Layout, witness: Witness, t: int) -> tuple[TensorCommitment, Callable[[], TensorOpening]]:
     """C_W_t, and its opening rebuilt from the run when a chunk needs it: the padded slots are
     2^(2·log N + log L') int64 (2 GiB for the paper's shape), so only the blinds are kept."""
     def slots() -> np.ndarray:
-        return weight_slots(lay, weights_at(run, t))
+        return weight_slots(lay, witness.weights_at(t))
 
     commitment, secret = cm.commit_int64(slots())
     kind, blinds = secret.kind, secret.blinds  # not `secret`: a closure over it would keep the entries
@@ -299,7 +298,7 @@ def _committed(lay: Layout, c: StatementCommitments, bits: TensorCommitment, tab
 def _transcript(statement: Statement, chunk_steps: int, boundaries: np.ndarray, chunk: int) -> Transcript:
     """A chunk's transcript: bound to every public field, to the chunking and to every boundary
     commitment (fixed before any challenge of any chunk), and to the chunk's index."""
-    transcript = Transcript(DOMAIN)
+    transcript = Transcript(PROTOCOL_TAG)  # the protocol version separates every transcript
     transcript.absorb_bytes(b"statement", statement.encode())
     transcript.absorb_bytes(b"chunking", chunk_steps.to_bytes(4, "big") + chunk.to_bytes(4, "big"))
     transcript.absorb_points(b"boundary weights", boundaries)

@@ -1,8 +1,8 @@
-"""The prover's padded tables, built from a training run and its data set.
+"""The prover's padded tables, built from a run's witness (`zkdl.witness`) and its data set.
 
 Everything here is integer (int64) and follows the definitions of docs/protocol.md §3, so that the
-virtual tensors the verifier reasons about are exactly these arrays; `check_against_run` compares
-them with the trainer's own records, which catches any layout mistake before proving.
+virtual tensors the verifier reasons about are exactly these arrays; `check_against` tests them
+against the trainer's records, which catches any layout mistake before proving.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from zkdl.data import Dataset, one_hot
 from zkdl.model import Weights
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.quant import rescale
-from zkdl.train import TrainingRun
+from zkdl.witness import Witness
 
 
 @dataclass
@@ -30,7 +30,7 @@ class ProverTables:
     data_y: np.ndarray  # [NP, N]: one-hot targets at scale 2^R
 
     @classmethod
-    def of(cls, layout: Layout, run: TrainingRun, data: Dataset) -> ProverTables:
+    def of(cls, layout: Layout, witness: Witness, data: Dataset) -> ProverTables:
         """The tables of the layout's steps (a chunk of the run, or all of it)."""
         lay = layout
         L, B, N = lay.layers, lay.batch, 1 << lay.log_width
@@ -39,11 +39,11 @@ class ProverTables:
         G_A = np.zeros_like(Z)
         history = np.zeros((LP, TH, N, N), np.int64)
         for l in range(L - 1):
-            G_A[l, : lay.steps, :, : lay.widths[l + 1]] = _recorded(lay, run, f"layer{l}.G_A")
+            G_A[l, : lay.steps, :, : lay.widths[l + 1]] = witness.recorded(l, "G_A", lay.first_step, lay.steps)
         for l in range(L):
-            Z[l, : lay.steps, :, : lay.widths[l + 1]] = _recorded(lay, run, f"layer{l}.Z")
+            Z[l, : lay.steps, :, : lay.widths[l + 1]] = witness.recorded(l, "Z", lay.first_step, lay.steps)
         for tau in range(TH):  # W_τ = W_T for τ ≥ T: no step after the last
-            history[:, tau] = weight_slots(lay, weights_at(run, lay.first_step + min(tau, lay.steps)))
+            history[:, tau] = weight_slots(lay, witness.weights_at(lay.first_step + min(tau, lay.steps)))
         return cls(lay, Z, G_A, history, *data_tables(lay, data))
 
     # Virtual tensors, by their definitions (docs/protocol.md §3).
@@ -115,16 +115,22 @@ class ProverTables:
         out[last] = (steps * columns)[last] * (self.Z_rescaled[last] - self.selected[1])
         return out
 
-    def check_against_run(self, run: TrainingRun) -> None:
-        """The padded definitions reproduce the trainer's records (a layout bug would show here)."""
-        lay = self.layout
+    def check(self) -> None:
+        """The trainer's products hold for the tables on every real block of their steps:
+        Z = A_in·W_t and G_A(ℓ − 1) = G_Z(ℓ)·W_t(ℓ)ᵀ, with Z, G_A and W_t recorded and A_in, G_Z
+        derived (data, lift, ReLU, bias column, loss). Checked at random vectors (Freivalds; int64
+        arithmetic wraps, so both sides agree mod 2^64): a layout bug shows here, before proving."""
+        lay, rng = self.layout, np.random.default_rng()
         for l in range(lay.layers):
             d_in, d_out = lay.widths[l], lay.widths[l + 1]
-            for name, table, width in (("A_in", self.A_in, d_in), ("G_Z", self.G_Z, d_out)):
-                if not np.array_equal(table[l, : lay.steps, :, :width], _recorded(lay, run, f"layer{l}.{name}")):
-                    raise AssertionError(f"prover table {name} of layer {l} differs from the recorded witness")
-            if lay.bias and not np.all(self.A_in[l, : lay.steps, :, d_in] == lay.constant):
-                raise AssertionError(f"the constant column of layer {l}'s input is not 2^R")
+            r, q = (rng.integers(-(1 << 62), 1 << 62, n, dtype=np.int64) for n in (d_out, d_in))
+            for t in range(lay.steps):
+                step = f"step {lay.first_step + t}"
+                w = self.history[l, t, : d_in + lay.bias, :d_out]
+                if not np.array_equal(self.Z[l, t, :, :d_out] @ r, self.A_in[l, t, :, : d_in + lay.bias] @ (w @ r)):
+                    raise AssertionError(f"{step}: Z of layer {l} is not A_in·W of the prover's tables")
+                if l > 0 and not np.array_equal(self.G_A[l - 1, t, :, :d_in] @ q, self.G_Z[l, t, :, :d_out] @ (w[:d_in].T @ q)):
+                    raise AssertionError(f"{step}: G_A of layer {l - 1} is not G_Z·Wᵀ of the prover's tables")
 
     # Field forms for the sumchecks, converted once per table (several sub-protocols read them).
     def field(self, name: str) -> backend.Vector:
@@ -154,20 +160,6 @@ def data_tables(lay: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     data_y = np.zeros((samples, N), np.int64)
     data_y[: lay.n_train, : lay.widths[-1]] = one_hot(data.y_train, lay.widths[-1], lay.frac_bits)
     return data_x, data_y
-
-
-def _recorded(lay: Layout, run: TrainingRun, name: str) -> np.ndarray:
-    """The trainer's record of a tensor over the layout's steps."""
-    return run.witness.arrays[name][lay.first_step : lay.first_step + lay.steps]
-
-
-def weights_at(run: TrainingRun, t: int) -> Weights:
-    """W_t and b_t of the run: the weights used at step t, or the final weights for t = T."""
-    if t == run.witness.steps:
-        return run.final
-    arrays, layers = run.witness.arrays, range(run.spec.model.n_layers)
-    biases = tuple(arrays[f"layer{l}.b"][t] for l in layers) if run.spec.model.bias else None
-    return Weights(tuple(arrays[f"layer{l}.W"][t] for l in layers), biases)
 
 
 def weight_slots(lay: Layout, weights: Weights) -> np.ndarray:
