@@ -10,7 +10,7 @@ KERNEL_SOURCES := kernels/Cargo.toml $(wildcard kernels/Cargo.lock) $(shell find
 EXT := $(STAMPS)/kernels
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
 
-.PHONY: all setup demo test lint lint-rust lint-solidity test-rust test-python test-contracts golden mutation bench bench-deps bench-ezkl clean
+.PHONY: all setup demo test lint lint-python lint-rust lint-solidity test-rust test-python test-contracts golden mutation bench bench-deps bench-ezkl clean
 
 all: setup
 
@@ -51,9 +51,14 @@ demo: setup
 
 test: lint test-rust test-contracts test-python
 
-# Linters, clean with warnings as errors; a suppression in the sources says why on its line. The
-# Python linters (ruff, mypy) belong here too, as a lint-python prerequisite of `lint`.
-lint: lint-rust lint-solidity
+# Linters, clean with warnings as errors; a suppression in the sources says why on its line (the
+# rules ruff skips are listed with their reasons in pyproject.toml).
+lint: lint-python lint-rust lint-solidity
+
+lint-python: $(STAMPS)/venv
+	$(VENV)/bin/ruff check zkdl tests scripts bench
+	$(VENV)/bin/ruff format --check zkdl tests scripts bench
+	$(VENV)/bin/mypy
 
 # Clippy with the Python bindings, so the extension's code is linted too; pyo3's build script asks
 # the venv's interpreter for its configuration, as in the extension build.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import importlib.util
+import itertools
 import json
 import os
 import resource
@@ -34,7 +35,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 import prove  # bench/prove.py: the zkdl workload and the machine's memory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def write_mlp(batch: int, work: Path) -> None:
 
     rng = np.random.default_rng(0)
     nodes, weights, x = [], [], "x"
-    for layer, (n_in, n_out) in enumerate(zip(WIDTHS, WIDTHS[1:])):
+    for layer, (n_in, n_out) in enumerate(itertools.pairwise(WIDTHS)):
         w = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
         weights.append(numpy_helper.from_array(w, f"W{layer}"))
         nodes.append(helper.make_node("MatMul", [x, f"W{layer}"], [f"z{layer}"]))
@@ -218,7 +218,10 @@ def main() -> None:
     args = parser.parse_args()
     missing = [name for name in ("ezkl", "onnx") if importlib.util.find_spec(name) is None]
     if missing:
-        print(f"{' and '.join(missing)} not installed: run `make bench-deps` (.venv/bin/pip install -r bench/requirements-ezkl.txt)", file=sys.stderr)
+        print(
+            f"{' and '.join(missing)} not installed: run `make bench-deps` (.venv/bin/pip install -r bench/requirements-ezkl.txt)",
+            file=sys.stderr,
+        )
         sys.exit(2)
 
     # Other jobs on the machine inflate every figure: the 1-minute load average is kept with them.
@@ -244,7 +247,8 @@ def main() -> None:
         "ratios": "per sample forward pass, zkdl's figures also pay for that sample's backward pass and update: an upper bound "
         "on what a zkdl forward pass would cost, not a like-for-like comparison",
     }
-    print(f"\nezkl-mlp: MLP {'-'.join(map(str, WIDTHS))} (ReLU), {os.cpu_count()} cores, {prove.psutil_total() / 2**30:.1f} GiB, load average {load[0]:.1f} at start, {load[1]:.1f} at end")
+    machine = f"{os.cpu_count()} cores, {prove.psutil_total() / 2**30:.1f} GiB"
+    print(f"\nezkl-mlp: MLP {'-'.join(map(str, WIDTHS))} (ReLU), {machine}, load average {load[0]:.1f} at start, {load[1]:.1f} at end")
     print_table(heads, columns + [zkdl])
     for column in columns:
         if "skipped" in column:
@@ -252,8 +256,17 @@ def main() -> None:
     for name, text in statements.items():
         print(f"{name}: {text}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    result = {"widths": list(WIDTHS), "cores": os.cpu_count(), "memory_bytes": prove.psutil_total(), "load_average": load, "ezkl_version": ezkl_version,
-              "onnx_version": importlib.metadata.version("onnx"), "ezkl": columns, "zkdl": zkdl, "statements": statements}
+    result = {
+        "widths": list(WIDTHS),
+        "cores": os.cpu_count(),
+        "memory_bytes": prove.psutil_total(),
+        "load_average": load,
+        "ezkl_version": ezkl_version,
+        "onnx_version": importlib.metadata.version("onnx"),
+        "ezkl": columns,
+        "zkdl": zkdl,
+        "statements": statements,
+    }
     args.json.write_text(json.dumps(result, indent=1))
     print(f"\nwrote {args.json}")
 

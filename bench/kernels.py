@@ -64,9 +64,9 @@ def msm_figures(log_sizes: list[int]) -> dict[str, dict[str, float]]:
         n = 1 << log_n
         points = np.ascontiguousarray(np.tile(base, (n // len(base), 1)))
         scalars = {
-            "full": lambda: k.msm(points, k.fr_random(n)),
-            "i64": lambda: k.msm_i64(points, rng.integers(-(2**63), 2**63 - 1, size=n, dtype=np.int64)),
-            "bits": lambda: k.msm_bits(points, rng.integers(0, 2, size=n, dtype=np.uint8)),
+            "full": lambda points=points, n=n: k.msm(points, k.fr_random(n)),
+            "i64": lambda points=points, n=n: k.msm_i64(points, rng.integers(-(2**63), 2**63 - 1, size=n, dtype=np.int64)),
+            "bits": lambda points=points, n=n: k.msm_bits(points, rng.integers(0, 2, size=n, dtype=np.uint8)),
         }
         repeats = 2 if log_n < 19 else 1  # the largest sizes are steady enough, and slow
         out[str(log_n)] = {kind: n / best_time(run, repeats) for kind, run in scalars.items()}

@@ -24,7 +24,6 @@ wrapped (the wrappers only time; the protocol and its transcript are untouched).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
@@ -218,7 +217,14 @@ def main() -> None:
 
     key_seconds = time_generator_keys()
     data = dataset(cfg["data"], cfg["widths"])
-    spec = TrainSpec(ModelSpec(cfg["widths"]), QuantParams(frac_bits=cfg.get("frac_bits", 16), lr_exp=cfg.get("lr_exp", 10)), batch=cfg["batch"], steps=args.steps, schedule_seed=1, init_seed=2)
+    spec = TrainSpec(
+        ModelSpec(cfg["widths"]),
+        QuantParams(frac_bits=cfg.get("frac_bits", 16), lr_exp=cfg.get("lr_exp", 10)),
+        batch=cfg["batch"],
+        steps=args.steps,
+        schedule_seed=1,
+        init_seed=2,
+    )
     start = time.perf_counter()
     run = train(spec, data)
     result["train_s"] = time.perf_counter() - start
@@ -259,8 +265,10 @@ def main() -> None:
         products_and_openings_s={k: round(v, 4) for k, v in clock.steps.items()},
         kernel_figures=figures,
     )
-    print(f"workload {args.workload}: widths {cfg['widths']}, batch {cfg['batch']}, T = {args.steps} "
-          f"in chunks of {result['chunk_steps']}, {os.cpu_count()} cores")
+    print(
+        f"workload {args.workload}: widths {cfg['widths']}, batch {cfg['batch']}, T = {args.steps} "
+        f"in chunks of {result['chunk_steps']}, {os.cpu_count()} cores"
+    )
     print(f"prove   {prove_s:9.2f} s  ({prove_s / max(args.steps, 1):.3f} s per step)")
     print(f"verify  {verify_s:9.2f} s")
     print(f"proof   {proof_bytes:9d} bytes")

@@ -25,14 +25,13 @@ from typing import Any
 import numpy as np
 
 import zkdl
+from tests.seeding import seeded_prover
 from zkdl import api
 from zkdl.data import Dataset
 from zkdl.model import ModelSpec, TrainSpec
 from zkdl.proof import bundle, statement
 from zkdl.quant import QuantParams
 from zkdl.train import train
-
-from tests.seeding import seeded_prover
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
 BUNDLE = VECTORS / "golden.zkdl"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import io
 import json
 import os
@@ -218,10 +219,8 @@ def run_pytest(work: Path, killers: tuple[str, ...], timeout: float, first: tupl
 
 
 def _kill(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # the whole group: pytest and anything it started
-    except ProcessLookupError:
-        pass
 
 
 def run_mutant(base: Path, scratch: Path, mutant: Mutant, timeout: float, keep: bool, first: tuple[str, ...] = ()) -> Result:
@@ -320,9 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the list and exit")
     parser.add_argument("--markdown", action="store_true", help="print the docs/protocol.md table and exit")
     baseline = parser.add_mutually_exclusive_group()
-    baseline.add_argument("--baseline", dest="baseline", action="store_true", default=None, help="also run the unmutated tests (default without --only)")
+    baseline.add_argument(
+        "--baseline", dest="baseline", action="store_true", default=None, help="also run the unmutated tests (default without --only)"
+    )
     baseline.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the unmutated run")
-    parser.add_argument("--first", nargs="+", default=[], metavar="TEST", help="tests or test files to run right after each mutant's killers")
+    parser.add_argument(
+        "--first", nargs="+", default=[], metavar="TEST", help="tests or test files to run right after each mutant's killers"
+    )
     parser.add_argument("--ref", metavar="REV", help="take zkdl/'s tracked files from this git revision, not the working tree")
     parser.add_argument("--keep", action="store_true", help="keep each mutant's scratch copy (printed path) for debugging")
     parser.add_argument("--log", metavar="DIR", help="write each mutant's pytest output to DIR/ID.log")

@@ -36,9 +36,7 @@ def small_spec(bias: bool, steps: int = 6) -> TrainSpec:
 
 
 @pytest.fixture(scope="session", params=[False, True], ids=["nobias", "bias"])
-def small_run_dir(
-    request: pytest.FixtureRequest, digits: Dataset, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def small_run_dir(request: pytest.FixtureRequest, digits: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved 6-step run directory, without and with biases."""
     from zkdl.train import train  # lazily: suites that never train need not load the kernels
 

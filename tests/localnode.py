@@ -30,7 +30,7 @@ def anvil(port: int | None = None, *args: str, timeout: float = 30.0) -> Iterato
     if not ANVIL.exists():
         pytest.fail(f"{ANVIL} is missing: run `npm ci` in {ROOT} (anvil comes from package.json)", pytrace=False)
     port = port or free_port()
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty node can never block on a full pipe
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - the node's log outlives this call; a file, not a pipe: never blocks
     proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *args],
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 10}))

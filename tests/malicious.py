@@ -248,4 +248,3 @@ def prove_malicious(
 def claimed(h: pc.Honest) -> Statement:
     """The honest statement without its commitments (prove_cheat puts in those of the tables)."""
     return dataclasses.replace(h.statement, c_data=b"", c_w0=b"", c_wt=b"")
-

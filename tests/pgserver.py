@@ -44,21 +44,28 @@ host all all 127.0.0.1/32 trust
 
 def find_binary(name: str) -> str:
     """`name` from PATH, else from the newest /usr/lib/postgresql/<version>/bin (Debian's layout)."""
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True,
-                  key=lambda d: tuple(int(n) for n in re.findall(r"\d+", Path(d).parent.name)))
+    dirs = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), reverse=True, key=lambda d: tuple(int(n) for n in re.findall(r"\d+", Path(d).parent.name))
+    )
     for found in [shutil.which(name), *(str(Path(d) / name) for d in dirs)]:
         if found and os.access(found, os.X_OK):
             return found
-    pytest.fail(f"PostgreSQL's {name} is not on PATH nor in /usr/lib/postgresql/*/bin: run `make test` "
-                "(it installs Debian's postgresql), or install the PostgreSQL server yourself", pytrace=False)
+    pytest.fail(
+        f"PostgreSQL's {name} is not on PATH nor in /usr/lib/postgresql/*/bin: run `make test` "
+        "(it installs Debian's postgresql), or install the PostgreSQL server yourself",
+        pytrace=False,
+    )
 
 
 def _postgres_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam("postgres")
     except KeyError:
-        pytest.fail("the tests run as root, and PostgreSQL then runs as the `postgres` user, which is missing: "
-                    "run `make test` (Debian's postgresql creates it)", pytrace=False)
+        pytest.fail(
+            "the tests run as root, and PostgreSQL then runs as the `postgres` user, which is missing: "
+            "run `make test` (Debian's postgresql creates it)",
+            pytrace=False,
+        )
 
 
 class PgServer:
@@ -91,8 +98,7 @@ class PgServer:
             port = free_port()
             options = f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
             try:
-                self._run(self._pg_ctl, "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60",
-                          "-o", options, "start")
+                self._run(self._pg_ctl, "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o", options, "start")
                 return port
             except RuntimeError:
                 if attempt == 2:
@@ -114,8 +120,9 @@ class PgServer:
 
     def drop_connections(self, dbname: str) -> int:
         """Terminate every other session on `dbname` (a crash of their clients, seen from the server)."""
-        rows = self.sql(dbname, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        rows = self.sql(
+            dbname, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         return len(rows)
 
     def close(self) -> None:
@@ -146,7 +153,7 @@ def run_concurrently(workers: int, work: Callable[[int], None]) -> None:
         try:
             barrier.wait()
             work(w)
-        except BaseException as exc:  # noqa: BLE001 - reported by the calling thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(w,)) for w in range(workers)]

@@ -50,7 +50,7 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.channel import Message
 from zkdl.proof.layout import Layout
-from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
+from zkdl.proof.statement import Statement, pack_data_commitments
 from zkdl.proof.witness import ProverTables
 from zkdl.run import TrainingRun
 
@@ -347,11 +347,14 @@ def commitments_of(tables: ProverTables, reuse: Honest | None = None):
     out = []
     for i, array in enumerate(arrays):
         if reuse is not None:
-            honest_arrays = (reuse.tables.data_x, reuse.tables.data_y, reuse.tables.history[:, 0], reuse.tables.history[:, reuse.layout.steps])
+            honest_arrays = (
+                reuse.tables.data_x,
+                reuse.tables.data_y,
+                reuse.tables.history[:, 0],
+                reuse.tables.history[:, reuse.layout.steps],
+            )
             if honest_arrays[i].shape == array.shape and np.array_equal(honest_arrays[i], array):
-                commitment = [
-                    *training.StatementCommitments.of(reuse.statement, reuse.layout).all
-                ][i]
+                commitment = [*training.StatementCommitments.of(reuse.statement, reuse.layout).all][i]
                 opening = (reuse.secrets.data_x, reuse.secrets.data_y, reuse.secrets.w0, reuse.secrets.wt)[i]
                 out.append((commitment, opening))
                 continue

@@ -18,9 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def zkdl(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m zkdl.cli`` with ``args`` from the repository root."""
-    return subprocess.run(
-        [sys.executable, "-m", "zkdl.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, "-m", "zkdl.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def test_help_lists_subcommands() -> None:
@@ -54,10 +52,7 @@ def test_train_writes_the_run_and_prints_accuracies(tmp_path: Path) -> None:
 
 def test_train_json_with_spec_file_and_overrides(tmp_path: Path) -> None:
     spec = tmp_path / "spec.toml"
-    spec.write_text(
-        "[model]\nhidden = [8]\nbias = true\n[quant]\nlr_exp = 9\n"
-        "[train]\nbatch = 16\nepochs = 1\nschedule_seed = 3\n"
-    )
+    spec.write_text("[model]\nhidden = [8]\nbias = true\n[quant]\nlr_exp = 9\n[train]\nbatch = 16\nepochs = 1\nschedule_seed = 3\n")
     out = zkdl("train", "--spec", str(spec), "--out", str(tmp_path / "run"), "--steps", "4", "--json")
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)

@@ -21,11 +21,24 @@ from zkdl.proof.registration import OpeningFormatError
 from zkdl.store import BundleTooLargeError, IntegrityError, StoreError, UnsupportedUriError
 
 
-@pytest.mark.parametrize("family", [
-    BundleFormatError, OpeningFormatError, ModelIdError, ChainConfigError, AccountKeyError, DeploymentError,
-    SpecError, UnusableInputError, UnusableWeightsError, StoreError, IntegrityError, BundleTooLargeError,
-    UnsupportedUriError,
-])
+@pytest.mark.parametrize(
+    "family",
+    [
+        BundleFormatError,
+        OpeningFormatError,
+        ModelIdError,
+        ChainConfigError,
+        AccountKeyError,
+        DeploymentError,
+        SpecError,
+        UnusableInputError,
+        UnusableWeightsError,
+        StoreError,
+        IntegrityError,
+        BundleTooLargeError,
+        UnsupportedUriError,
+    ],
+)
 def test_input_that_cannot_be_used_exits_2(family):
     assert family.exit_code == EXIT_UNUSABLE
 
@@ -38,6 +51,7 @@ def test_a_failure_or_a_no_exits_1(family):
 def _raise(exc: BaseException):
     def work() -> int:
         raise exc
+
     return work
 
 
@@ -60,8 +74,7 @@ def test_the_other_commands_exit_1_on_any_error(capsys):
 
 
 def test_foreign_errors_join_the_tree_and_bugs_keep_their_traceback(capsys):
-    assert run_guarded("provenance", _raise(FileNotFoundError(2, "gone")), reports_unusable=True,
-                       failure_json=_failure) == 2
+    assert run_guarded("provenance", _raise(FileNotFoundError(2, "gone")), reports_unusable=True, failure_json=_failure) == 2
     out, err = capsys.readouterr()
     assert json.loads(out)["error"] == "FileNotFoundError"
     assert err == "zkdl provenance: unusable input: lost the node or a file: FileNotFoundError: [Errno 2] gone\n"

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from py_ecc import optimized_bls12_381 as ecc
 from py_ecc.bls.hash_to_curve import hash_to_G1
-from py_ecc.bls.point_compression import compress_G1, decompress_G1
+from py_ecc.bls.point_compression import compress_G1
 
 from zkdl import _kernels as k
 
 R = ecc.curve_order
 P = ecc.field_modulus
-assert R == int(k.MODULUS)
+assert int(k.MODULUS) == R
 VECTORS = Path(__file__).parent / "vectors" / "hash_to_g1_rfc9380_j91.txt"
 
 

@@ -28,8 +28,8 @@ import pytest
 
 from tests.relations import relation_of
 from zkdl.proof import training
-from zkdl.proof.channel import Message
 from zkdl.proof.bundle import MAGIC, OPENING, POINT_BYTES, POINTS, SCALAR_BYTES, SCALARS, Bundle, BundleFormatError
+from zkdl.proof.channel import Message
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import UnsupportedStatementError
 from zkdl.proof.statement import MAGIC as STATEMENT_MAGIC
@@ -92,7 +92,18 @@ def sections(data: bytes) -> list[tuple[str, int, int]]:
     (n_widths,) = struct.unpack(">H", data[take("statement n_widths", 2) :][:2])
     for i in range(n_widths):
         take(f"statement width {i}", 4)
-    for name, n in (("bias", 1), ("frac_bits", 1), ("lr_exp", 1), ("range_bits", 1), ("loss", 1), ("batch", 4), ("steps", 4), ("schedule_seed", 8), ("n_train", 4), ("data_frac_bits", 1)):
+    for name, n in (
+        ("bias", 1),
+        ("frac_bits", 1),
+        ("lr_exp", 1),
+        ("range_bits", 1),
+        ("loss", 1),
+        ("batch", 4),
+        ("steps", 4),
+        ("schedule_seed", 8),
+        ("n_train", 4),
+        ("data_frac_bits", 1),
+    ):
         take(f"statement {name}", n)
     for name in ("C_data", "C_W0", "C_WT"):
         (length,) = struct.unpack(">I", data[take(f"statement {name} length", 4) :][:4])

@@ -86,6 +86,7 @@ def test_the_prover_holds_no_boundary_weights_between_chunks(run, tiny_data, com
             result = make(*args)
             openings.append(weakref.ref(result[1] if isinstance(result, tuple) else result))
             return result
+
         return wrapper
 
     monkeypatch.setattr(cm, "commit_int64", recorded(cm.commit_int64))  # the boundaries' commitments

@@ -8,6 +8,7 @@ test asserts that relation rejects (tests/relations.py). A verifier weakened at 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 
@@ -26,8 +27,8 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import packed, product, training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.mle import evaluate_i64, weighted_sum
 from zkdl.proof.layout import Layout
+from zkdl.proof.mle import evaluate_i64, weighted_sum
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
 from zkdl.proof.witness import ProverTables, weight_slots
@@ -305,7 +306,9 @@ def test_a_product_proof_answered_after_its_challenge_is_rejected(h):
 def test_a_two_hot_target_is_rejected_by_the_row_sums(h):
     """Entries in {0, 2^R} but two of them in one row: only the row-sum claim on D_Y catches it."""
     scale = 1 << h.layout.frac_bits
-    tables = pc.trained_on_targets(h, lambda row: np.where(row == 0, scale, row) * (np.arange(len(row)) < 2) + row * (np.arange(len(row)) >= 2))
+    tables = pc.trained_on_targets(
+        h, lambda row: np.where(row == 0, scale, row) * (np.arange(len(row)) < 2) + row * (np.arange(len(row)) >= 2)
+    )
     assert sorted(tables.data_y[int(np.asarray(h.layout.schedule)[0, 0]), :3].tolist()) != [0, 0, scale]
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
@@ -336,7 +339,9 @@ def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
     over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
     half = 1 << (h.layout.frac_bits - 1)
     tables = pc.trained_on_targets(h, lambda row: np.array([half, half, 0]))
-    reason = assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _p: [t[0], np.zeros_like(t[0])]})), "targets")
+    reason = assert_rejected_by(
+        *prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _p: [t[0], np.zeros_like(t[0])]})), "targets"
+    )
     assert reason.startswith("targets offset")
 
 
@@ -437,11 +442,9 @@ def _prove_chunks(statement, secrets, chunk_tables, boundary, absorbed_rows, scr
     for k, (tables, script) in enumerate(zip(chunk_tables, scripts)):
         channel = ProverChannel(training._transcript(statement, lay.steps, absorbed_rows, k))
         chunk = dataclasses.replace(base, w0=weights[k][0], wt=weights[k + 1][0])
-        with seeded_prover(k), mal.malicious(script) as parties, pc.field_bits_prover():
-            try:
-                training._prove_chunk(channel, chunk, dataclasses.replace(secrets, w0=weights[k][1], wt=weights[k + 1][1]), tables, lambda _: None)
-            except _Stop:
-                pass
+        with seeded_prover(k), mal.malicious(script) as parties, pc.field_bits_prover(), contextlib.suppress(_Stop):
+            chunk_secrets = dataclasses.replace(secrets, w0=weights[k][1], wt=weights[k + 1][1])
+            training._prove_chunk(channel, chunk, chunk_secrets, tables, lambda _: None)
         messages += channel.messages
         provers += parties
     return messages, provers
@@ -472,7 +475,10 @@ def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
     boundary rows before anything else, so the transcripts this prover used (with other rows) are not
     the verifier's, and the first check rejects."""
     lay = h.layout
-    bump = lambda t, l, tensor, old, grad: old - grad + (np.arange(old.size).reshape(old.shape) == 11) if (t, l, tensor) == (1, 1, "W") else None  # noqa: E731
+
+    def bump(t, l, tensor, old, grad):
+        return old - grad + (np.arange(old.size).reshape(old.shape) == 11) if (t, l, tensor) == (1, 1, "W") else None
+
     cheat = pc.cheating_train(h.spec, h.data, update=bump)
     c_wt, o_wt = cm.commit_int64(weight_slots(lay, cheat.final))
     statement = dataclasses.replace(h.statement, c_wt=cm.encode(c_wt))

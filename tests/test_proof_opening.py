@@ -135,7 +135,7 @@ def test_structural_defects_name_the_check(honest):
 
 
 def test_a_proof_for_another_tensor_is_rejected(honest):
-    commitment, _, point, value, blind, proof = honest
+    _, _, point, value, blind, proof = honest
     other, _, _, _, _ = _instance(2, 200)
     _rejected(other, point, op.commit_value(value, blind), proof)
 
@@ -170,7 +170,7 @@ def test_decode_rejects_malformed_input(honest):
         "21 rounds, at most 20": bytes([1, 21]) + data[2:],
         "expected 498 for 4 rounds": data[:-1],
         "bytes, expected 498": data + b"\0",
-        "point 4 is the identity": data[:2 + 4 * 48] + bytes([0xC0]) + bytes(47) + data[2 + 5 * 48 :],
+        "point 4 is the identity": data[: 2 + 4 * 48] + bytes([0xC0]) + bytes(47) + data[2 + 5 * 48 :],
         "point 0 is invalid": data[:2] + bytes([data[2] & 0x1F]) + data[3:],  # compression flag cleared
         "scalar: .*element 1": data[:-32] + ref.R.to_bytes(32, "big"),  # z2 = r: not canonical
         "scalar: .*element 0": data[:points_end] + (2**256 - 1).to_bytes(32, "big") + data[-32:],

@@ -14,7 +14,7 @@ from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, PROTOCOL_TAG, VERIFIER
 
 
 def test_the_verifier_version_is_the_keccak_of_the_protocol_tag():
-    assert VERIFIER_VERSION == keccak(PROTOCOL_TAG) and KNOWN_VERIFIER_VERSIONS == {VERIFIER_VERSION: "zkdl/training/v3"}
+    assert keccak(PROTOCOL_TAG) == VERIFIER_VERSION and KNOWN_VERIFIER_VERSIONS == {VERIFIER_VERSION: "zkdl/training/v3"}
 
 
 def test_a_bundle_claims_the_digests_of_its_statement_commitments_and_bytes(tiny_proof):
@@ -23,8 +23,7 @@ def test_a_bundle_claims_the_digests_of_its_statement_commitments_and_bytes(tiny
     st = claims.statement
     assert st == Bundle.decode(data).statement and claims.bundle_bytes == len(data)
     assert claims.statement_digest == keccak(st.encode()) and claims.proof_digest == keccak(data)
-    assert (claims.c_data_digest, claims.c_w0_digest, claims.c_wt_digest) == (keccak(st.c_data), keccak(st.c_w0),
-                                                                               keccak(st.c_wt))
+    assert (claims.c_data_digest, claims.c_w0_digest, claims.c_wt_digest) == (keccak(st.c_data), keccak(st.c_w0), keccak(st.c_wt))
     shown = claims.to_json()
     assert shown["statement"] == st.to_json() and shown["messages"] == claims.messages > 0
     assert shown["commitment_digests"]["c_wt"] == "0x" + claims.c_wt_digest.hex()
@@ -46,6 +45,5 @@ def test_the_proof_of_an_honest_bundle_holds_and_of_another_statement_does_not(t
     data = tiny_proof.bundle()
     assert registration.proof_rejection(registration.claims_of(data)) is None
     decoded = Bundle.decode(data)
-    moved = Bundle(dataclasses.replace(decoded.statement, schedule_seed=decoded.statement.schedule_seed + 1),
-                   decoded.messages)
+    moved = Bundle(dataclasses.replace(decoded.statement, schedule_seed=decoded.statement.schedule_seed + 1), decoded.messages)
     assert registration.proof_rejection(registration.claims_of(moved.encode()))

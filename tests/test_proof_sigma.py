@@ -203,7 +203,9 @@ def _negated(eq):
 def test_batch_rejects_false_equations_that_cancel():
     """Batch.verify weights the equations with private random coins: E and −E, false, do not cancel."""
     false, negated = _zero_check(5), _negated(_zero_check(5))
-    summed = Equation(false.generator_scalars, np.concatenate([false.points, negated.points]), np.concatenate([false.scalars, negated.scalars]))
+    summed = Equation(
+        false.generator_scalars, np.concatenate([false.points, negated.points]), np.concatenate([false.scalars, negated.scalars])
+    )
     assert not holds(false) and not holds(negated) and holds(summed)  # equal weights would pass
     batch = Batch()
     batch.add("E fails", false)

@@ -43,10 +43,10 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
-from zkdl.proof.opening import value_generator
 from zkdl.proof.layout import Layout, UnsupportedStatementError
-from zkdl.proof.witness import ProverTables
+from zkdl.proof.opening import value_generator
 from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
+from zkdl.proof.witness import ProverTables
 from zkdl.train import train
 
 T = 3
@@ -383,8 +383,8 @@ def test_non_zero_padding_of_the_stacks_and_the_data_is_inert(h):
     (R2 covers hidden layers only, G_Z of the output is the loss gradient), D_X and D_Y at the padded
     sample rows (the schedule never selects them) and at the padded columns (A_in(0) = M_0 ⊙ X_sel
     masks them). D_Y's padding is not free: the one-hot check of the targets (zkdl/proof/targets.py)
-    forces every entry into {0, 2^R} and padded rows to sum to zero (see the test below). The values are committed (bits, C_data) and bit-range
-    checked but take no part in the computation: the proof verifies, W_0 and W_T are the honest
+    forces every entry into {0, 2^R} and padded rows to sum to zero (see the test below). The values
+    are committed (bits, C_data) and bit-range checked but take no part in the computation: the proof verifies, W_0 and W_T are the honest
     commitments, and every real activation and gradient is the honest run's."""
     rng = np.random.default_rng(1)
     tables = pc.copy_tables(h.tables)
@@ -782,7 +782,7 @@ def _bit_commitment_edit(bundle: Bundle, half: int, table: np.ndarray, bit_of, d
 
 
 def _bit_position(h: pc.Honest, layer: int, step: int, row: int, col: int, bit: int) -> int:
-    LP, TP, B, N = h.tables.Z.shape
+    _, TP, B, N = h.tables.Z.shape
     return (((layer * TP + step) * B + row) * N + col) * pc.WORD + bit
 
 

@@ -85,7 +85,7 @@ def test_two_proofs_of_one_sum_share_no_round_commitment():
 
 def test_a_wrong_claim_misses_the_final_value():
     factors, w, claim = _instance(2, 2, 4)
-    messages, point, _, (value, blind) = _prove(factors, w, claim)
+    messages, _, _, (value, blind) = _prove(factors, w, claim)
     _, final_point = _verify(messages, 4, 3, delta=1)
     assert bytes(final_point) != bytes(commit_values([value], [blind])[0])
 
@@ -157,5 +157,5 @@ def test_hidden_forms_add_like_their_commitments():
     assert bytes(ledger.point(form)) == bytes(expected)
     assert bytes(ledger.point(Hidden.of(4))) == bytes(commit_values([4], [0])[0])
     with pytest.raises(TypeError, match="proof of product"):
-        a * b  # noqa: B018
+        a * b
     assert np.array_equal(ledger.point(a - a), _kernels.g1_identity())

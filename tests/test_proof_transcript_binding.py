@@ -13,6 +13,7 @@ tampered proof then runs to its end and its whole log can be compared.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,7 +153,7 @@ def _sample(messages: list[Message], rng: np.random.Generator) -> list[int]:
     for i in plain:
         by_label.setdefault(messages[i].label, []).append(i)
     picked = {int(rng.choice(found)) for found in by_label.values()}
-    for lo, hi in zip(starts, starts[1:]):
+    for lo, hi in itertools.pairwise(starts):
         picked |= {int(i) for i in rng.choice([i for i in plain if lo <= i < hi], EXTRA_PER_CHUNK, replace=False)}
     return sorted(picked)
 

@@ -54,9 +54,7 @@ class Mismatch(AssertionError):
 
 def same(name: str, recorded: np.ndarray, expected: np.ndarray) -> None:
     """Compare a recorded tensor with the replayed one exactly."""
-    if recorded.shape != expected.shape or not all(
-        int(a) == int(b) for a, b in zip(recorded.ravel(), expected.ravel())
-    ):
+    if recorded.shape != expected.shape or not all(int(a) == int(b) for a, b in zip(recorded.ravel(), expected.ravel())):
         raise Mismatch(name)
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from eth_utils import keccak
@@ -93,9 +94,9 @@ def test_write_failures_are_clear_and_leave_no_partial_file(tmp_path, monkeypatc
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path == "/drip.zkdl":  # every piece well within the read timeout, the whole beyond the deadline
             self.send_response(200)
             self.end_headers()

@@ -6,22 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import small_spec
 
+from tests.conftest import small_spec
 from zkdl.data import Dataset
 from zkdl.errors import RunFormatError, SpecError, TrainingOverflowError, ZkdlError
+from zkdl.float_reference import train_float_reference
 from zkdl.model import ModelSpec, TrainSpec, init_weights
 from zkdl.quant import QuantParams
-from zkdl.float_reference import train_float_reference
 from zkdl.run import load_run
 from zkdl.train import accuracy, input_activations, train
 
 
 def test_digits_accuracy_matches_float_training(digits: Dataset) -> None:
     """Acceptance: 64-128-128-10, batch 64, 10 epochs; quantised within 3 points of float32, both >= 90 %."""
-    spec = TrainSpec(
-        ModelSpec((64, 128, 128, 10)), QuantParams(), batch=64, steps=220, schedule_seed=0, init_seed=0
-    )
+    spec = TrainSpec(ModelSpec((64, 128, 128, 10)), QuantParams(), batch=64, steps=220, schedule_seed=0, init_seed=0)
     run = train(spec, digits, record_witness=False)
     ref = train_float_reference(spec, digits, run.initial)
     print(

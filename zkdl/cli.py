@@ -25,9 +25,7 @@ from zkdl.errors import UnusableInputError, ZkdlError
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per registered subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="zkdl", description="Zero-knowledge proofs of MLP training runs (zkDL)."
-    )
+    parser = argparse.ArgumentParser(prog="zkdl", description="Zero-knowledge proofs of MLP training runs (zkDL).")
     subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in SUBCOMMANDS.values():
         sub = subs.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -41,8 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cmd = SUBCOMMANDS[args.command]
     failure_json = cmd.failure_json if getattr(args, "json", False) else None
-    return run_guarded(args.command, lambda: args.run(args), reports_unusable=cmd.reports_unusable,
-                       failure_json=failure_json)
+    return run_guarded(args.command, lambda: args.run(args), reports_unusable=cmd.reports_unusable, failure_json=failure_json)
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -71,9 +68,7 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
         help="test share of a user data set without a stored split (default 0.2)",
     )
     p.add_argument("--hidden", type=_csv_ints, help="hidden widths, e.g. 128,128 (default)")
-    p.add_argument(
-        "--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on every layer"
-    )
+    p.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on every layer")
     p.add_argument("--batch", type=int, help="batch size B (default 64)")
     steps = p.add_mutually_exclusive_group()
     steps.add_argument("--epochs", type=int, help="epochs (default 10); T = epochs * floor(n_train / B)")
@@ -130,9 +125,7 @@ def _run_train(args: argparse.Namespace) -> int:
         frac_bits=args.data_frac_bits,
         test_fraction=args.test_fraction,
     )
-    spec = resolve_spec(
-        mapping, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size)
-    )
+    spec = resolve_spec(mapping, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size))
     initial = load_weights(args.init_weights, spec.quant) if args.init_weights else None
     run = train(spec, data, initial=initial, progress=not (args.no_progress or args.json))
     out = run.save(args.out)
@@ -162,8 +155,13 @@ def _describe(summary: dict[str, Any], range_bits: int) -> str:
 def _configure_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run directory written by zkdl train (with its witness)")
     p.add_argument("-o", "--out", required=True, help="bundle file to write (e.g. run.zkdl)")
-    p.add_argument("--chunk-steps", type=_positive, default=None, metavar="N",
-                   help="prove N steps at a time: memory grows with N, not with the run (default 32)")
+    p.add_argument(
+        "--chunk-steps",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="prove N steps at a time: memory grows with N, not with the run (default 32)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
@@ -225,8 +223,13 @@ def _verify_failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
     return {"valid": False, "usable": not unusable, "reason": error.user_message}
 
 
-@subcommand("verify", "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)", _configure_bundle,
-            reports_unusable=True, failure_json=_verify_failure)
+@subcommand(
+    "verify",
+    "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)",
+    _configure_bundle,
+    reports_unusable=True,
+    failure_json=_verify_failure,
+)
 def _run_verify(args: argparse.Namespace) -> int:
     from zkdl import api
 
@@ -247,9 +250,7 @@ def _configure_inspect(p: argparse.ArgumentParser) -> None:
     add_chain_arguments(p)
 
 
-@subcommand(
-    "inspect", "show a bundle's statement, digests and sizes, or a registered model's provenance", _configure_inspect
-)
+@subcommand("inspect", "show a bundle's statement, digests and sizes, or a registered model's provenance", _configure_inspect)
 def _run_inspect(args: argparse.Namespace) -> int:
     from zkdl import api
     from zkdl.market.ids import looks_like_model_id
@@ -312,7 +313,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 # Subcommands defined in other modules register themselves on import; imported after the core ones,
 # they come after them in `zkdl --help`.
-import zkdl.market.command  # noqa: E402,F401 - register, provenance, check-weights
+import zkdl.market.command  # noqa: E402 - register, provenance, check-weights
 import zkdl.service.command  # noqa: E402,F401 - serve
 
 if __name__ == "__main__":

@@ -43,7 +43,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
 def subcommand(
-    name: str, help: str, configure: Callable[[argparse.ArgumentParser], None], *, reports_unusable: bool = False,
+    name: str,
+    help: str,
+    configure: Callable[[argparse.ArgumentParser], None],
+    *,
+    reports_unusable: bool = False,
     failure_json: FailureJson | None = None,
 ) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     """Register the decorated function as the runner of subcommand ``name``."""
@@ -55,12 +59,11 @@ def subcommand(
     return register
 
 
-def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool = False,
-                failure_json: FailureJson | None = None) -> int:
+def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool = False, failure_json: FailureJson | None = None) -> int:
     """Run `work` and return its exit status, or report the error it raised and return the error's."""
     try:
         return int(work())
-    except Exception as exc:  # noqa: BLE001 - classified by as_zkdl_error, the rest re-raised
+    except Exception as exc:
         error = as_zkdl_error(exc)
         if error is None:
             raise

@@ -116,9 +116,7 @@ def _validate(ds: Dataset) -> None:
 
 def digest(X: np.ndarray, y: np.ndarray, classes: int, frac_bits: int) -> str:
     """Hex Keccak-256 of the canonical encoding of (X, y) (see the module docstring)."""
-    header = DATASET_DOMAIN + b"".join(
-        int(v).to_bytes(8, "big") for v in (X.shape[0], X.shape[1], classes, frac_bits)
-    )
+    header = DATASET_DOMAIN + b"".join(int(v).to_bytes(8, "big") for v in (X.shape[0], X.shape[1], classes, frac_bits))
     body = np.ascontiguousarray(X, dtype=">i8").tobytes() + np.ascontiguousarray(y, dtype=">i8").tobytes()
     return keccak(header + body).hex()
 
@@ -144,9 +142,7 @@ def load_digits() -> Dataset:
         )
 
 
-def load_dataset(
-    source: str, *, frac_bits: int = 8, test_fraction: float = 0.2, split_seed: int = 0
-) -> Dataset:
+def load_dataset(source: str, *, frac_bits: int = 8, test_fraction: float = 0.2, split_seed: int = 0) -> Dataset:
     """Load ``"digits"`` or a user ``.npz`` / ``.csv`` file.
 
     User files may hold float features: they are quantised to ``frac_bits`` fractional bits (integer

@@ -28,13 +28,13 @@ from zkdl.data import load_digits
 from zkdl.errors import ZkdlError
 from zkdl.market import check_weights, provenance
 from zkdl.model import resolve_spec
+from zkdl.run import run_summary
 from zkdl.service.config import ServiceConfig
 from zkdl.service.jobs import JobStore
 from zkdl.service.page import render_provenance_page, snapshot_view
 from zkdl.service.watcher import Watcher
 from zkdl.service.worker import Worker, sync_attestations
 from zkdl.store import LocalStore
-from zkdl.run import run_summary
 from zkdl.train import train
 
 
@@ -112,7 +112,7 @@ def _verify_and_attest(w3: Web3, registry: str, verifier: LocalAccount, out: Pat
 
 
 def _service_config(out: Path) -> ServiceConfig:
-    return ServiceConfig(db=str(out / SERVICE_DB), confirmations=1).validate()
+    return ServiceConfig(db=str(out / SERVICE_DB), confirmations=1).checked()
 
 
 def _forget_the_last_embedded_chain(out: Path) -> None:

@@ -49,9 +49,7 @@ def train_float_reference(spec: TrainSpec, data: Dataset, initial: Weights) -> F
     )
 
 
-def _float_forward(
-    w: list[np.ndarray], b: list[np.ndarray] | None, x: np.ndarray
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _float_forward(w: list[np.ndarray], b: list[np.ndarray] | None, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Float forward pass: the layer inputs and the pre-activations."""
     acts, zs = [x], []
     for l, wl in enumerate(w):

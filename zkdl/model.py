@@ -124,9 +124,7 @@ class Weights:
     def check(self, model: ModelSpec) -> None:
         """Raise SpecError unless the shapes, dtypes and bias presence match ``model``."""
         if len(self.w) != model.n_layers or (self.b is not None) != model.bias:
-            raise SpecError(
-                f"weights do not match the model: {len(self.w)} layers, bias {self.b is not None}"
-            )
+            raise SpecError(f"weights do not match the model: {len(self.w)} layers, bias {self.b is not None}")
         for l, (w, shape) in enumerate(zip(self.w, model.shapes())):
             if w.dtype != np.int64 or w.shape != shape:
                 raise SpecError(f"layer {l}: W is {w.dtype}{list(w.shape)}, expected int64{list(shape)}")
@@ -142,7 +140,7 @@ class Weights:
 
     def save(self, path: Path) -> None:
         """Write the npz form."""
-        np.savez(path, **self.to_arrays())
+        np.savez(path, **self.to_arrays())  # type: ignore[arg-type]  # numpy's stub reads **arrays as allow_pickle
 
     def equals(self, other: Weights) -> bool:
         """Exact equality of every weight and bias."""
@@ -237,9 +235,7 @@ def read_spec_file(path: Path | str) -> dict[str, Any]:
 def resolve_spec(mapping: Mapping[str, Any], *, n_features: int, classes: int, n_train: int) -> TrainSpec:
     """Build a TrainSpec from a spec-file mapping, filling in widths and steps from the data."""
     if set(mapping) - {"model", "quant", "train"}:
-        raise SpecError(
-            f"unknown spec tables: {', '.join(sorted(set(mapping) - {'model', 'quant', 'train'}))}"
-        )
+        raise SpecError(f"unknown spec tables: {', '.join(sorted(set(mapping) - {'model', 'quant', 'train'}))}")
     model = dict(mapping.get("model", {}))
     quant = dict(mapping.get("quant", {}))
     train = dict(mapping.get("train", {}))
@@ -257,11 +253,7 @@ def resolve_spec(mapping: Mapping[str, Any], *, n_features: int, classes: int, n
     batch = int(train.get("batch", DEFAULT_BATCH))
     if "steps" in train and "epochs" in train:
         raise SpecError("give either steps or epochs, not both")
-    steps = (
-        int(train["steps"])
-        if "steps" in train
-        else int(train.get("epochs", DEFAULT_EPOCHS)) * (n_train // batch)
-    )
+    steps = int(train["steps"]) if "steps" in train else int(train.get("epochs", DEFAULT_EPOCHS)) * (n_train // batch)
     try:
         q = QuantParams(**{k: int(v) for k, v in quant.items()})
     except TypeError as exc:
@@ -283,9 +275,7 @@ def _widths(model: Mapping[str, Any], n_features: int, classes: int) -> tuple[in
     if "widths" in model:
         widths = tuple(int(w) for w in model["widths"])
         if len(widths) < 2 or widths[0] != n_features or widths[-1] != classes:
-            raise SpecError(
-                f"widths {list(widths)} must start at {n_features} inputs and end at {classes} classes"
-            )
+            raise SpecError(f"widths {list(widths)} must start at {n_features} inputs and end at {classes} classes")
         return widths
     hidden = tuple(int(h) for h in model.get("hidden", DEFAULT_HIDDEN))
     return (n_features, *hidden, classes)

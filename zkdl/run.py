@@ -110,8 +110,7 @@ def load_run(directory: Path | str, *, with_witness: bool = True) -> TrainingRun
         raise RunFormatError(f"{root}: not a {RUN_FORMAT} directory")
     if meta.get("version") != RUN_VERSION:
         raise RunFormatError(
-            f"{root}: a {RUN_FORMAT} version {meta.get('version')} directory; this zkdl reads version {RUN_VERSION}: "
-            "train the run again"
+            f"{root}: a {RUN_FORMAT} version {meta.get('version')} directory; this zkdl reads version {RUN_VERSION}: train the run again"
         )
     spec = TrainSpec.from_dict(meta["spec"])
     data = DataRef(**meta["data"])

@@ -66,8 +66,7 @@ class BundleStore(Protocol):
         """Store `data`; return (Keccak-256 digest, URI to register)."""
         ...
 
-    def get(self, uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
-            timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
+    def get(self, uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
         """The bytes at `uri`, checked against `expected_digest`."""
         ...
 
@@ -87,8 +86,9 @@ class LocalStore:
     def __init__(self, root: str | Path, base_url: str | None = None) -> None:
         self.root = Path(root).expanduser().resolve()
         if base_url is not None and not base_url.startswith(("http://", "https://")):
-            raise UnsupportedUriError(f"bundle store base URL {base_url!r} is not http(s)://; "
-                                      "give the URL under which the store directory is served")
+            raise UnsupportedUriError(
+                f"bundle store base URL {base_url!r} is not http(s)://; give the URL under which the store directory is served"
+            )
         self.base_url = base_url.rstrip("/") if base_url else None
 
     def path_for(self, digest: bytes) -> Path:
@@ -106,8 +106,7 @@ class LocalStore:
             _write_atomically(path, data)
         return digest, self.uri_for(digest)
 
-    def get(self, uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
-            timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
+    def get(self, uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
         # Our own copy, when we have it, saves a network round trip for http URIs we handed out.
         local = self.path_for(expected_digest)
         if local.exists():
@@ -165,8 +164,8 @@ def _store_error(action: str, path: Path, exc: OSError) -> StoreError:
 
 # -- reading -----------------------------------------------------------------------------------------
 
-def fetch(uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
-          timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
+
+def fetch(uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
     """Read a bundle from a `file://` or `http(s)://` URI and check its Keccak-256 digest.
 
     At most `max_bytes` are read (`BundleTooLargeError` past that) and an HTTP read takes at most
@@ -178,12 +177,15 @@ def fetch(uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
     elif scheme in ("http", "https"):
         data = _read_http(uri, max_bytes, timeout)
     else:
-        raise UnsupportedUriError(f"cannot fetch bundle {uri!r}: scheme {scheme or '(none)'!r} is not supported; "
-                                  "use a file:// or http(s):// URI")
+        raise UnsupportedUriError(
+            f"cannot fetch bundle {uri!r}: scheme {scheme or '(none)'!r} is not supported; use a file:// or http(s):// URI"
+        )
     actual = digest_of(data)
     if actual != bytes(expected_digest):
-        raise IntegrityError(f"bundle at {uri} has digest {encode_hex(actual)}, expected {encode_hex(expected_digest)}: "
-                             "it was altered or is another bundle; do not use it, re-fetch from a trusted source")
+        raise IntegrityError(
+            f"bundle at {uri} has digest {encode_hex(actual)}, expected {encode_hex(expected_digest)}: "
+            "it was altered or is another bundle; do not use it, re-fetch from a trusted source"
+        )
     return data
 
 
@@ -217,11 +219,12 @@ def _read_http(uri: str, max_bytes: int, timeout: float) -> bytes:
                 raise _too_large(uri, max_bytes, int(length))
             return _read_capped(response.iter_bytes(), max_bytes, uri, deadline)
     except httpx.HTTPStatusError as exc:
-        raise StoreError(f"bundle server answered HTTP {exc.response.status_code} {exc.response.reason_phrase} for "
-                         f"{uri}; check the URI and that the server still holds the bundle") from None
+        raise StoreError(
+            f"bundle server answered HTTP {exc.response.status_code} {exc.response.reason_phrase} for "
+            f"{uri}; check the URI and that the server still holds the bundle"
+        ) from None
     except httpx.UnsupportedProtocol as exc:  # the URI is http(s): only a redirect leads elsewhere (file://, ftp://)
-        raise UnsupportedUriError(f"bundle server redirected {uri} off http(s) ({exc}); only http(s) redirects are "
-                                  "followed") from None
+        raise UnsupportedUriError(f"bundle server redirected {uri} off http(s) ({exc}); only http(s) redirects are followed") from None
     except httpx.HTTPError as exc:
         raise StoreError(f"cannot fetch bundle {uri}: {exc}; check the network and retry later") from None
 
@@ -240,5 +243,4 @@ def _read_capped(chunks: Iterable[bytes], max_bytes: int, uri: str, deadline: fl
 
 def _too_large(uri: str, max_bytes: int, size: int | None) -> BundleTooLargeError:
     what = f"{size} bytes" if size is not None else f"more than {max_bytes} bytes"
-    return BundleTooLargeError(f"bundle at {uri} is {what}, the limit is {max_bytes}; "
-                               "raise max_bytes if the bundle is legitimate")
+    return BundleTooLargeError(f"bundle at {uri} is {what}, the limit is {max_bytes}; raise max_bytes if the bundle is legitimate")

@@ -23,6 +23,7 @@ from zkdl.model import TrainSpec, Weights, init_weights
 from zkdl.quant import INT64_BITS, QuantParams, bit_width, checked_sub, rescale, sign_bits
 from zkdl.run import DataRef, RunStats, TrainingRun
 from zkdl.witness import Recorder
+
 RANGE_CHECKED = ("Z", "G_A")
 _SCALE_EXPS = {
     "Z": lambda q: q.product_exp,
@@ -98,9 +99,7 @@ def _forward(ctx: _Ctx, weights: Weights, a0: np.ndarray) -> list[dict[str, np.n
     return out
 
 
-def _sgd_step(
-    ctx: _Ctx, weights: Weights, a0: np.ndarray, y: np.ndarray
-) -> tuple[list[dict[str, np.ndarray]], Weights]:
+def _sgd_step(ctx: _Ctx, weights: Weights, a0: np.ndarray, y: np.ndarray) -> tuple[list[dict[str, np.ndarray]], Weights]:
     """One exact SGD step: returns every layer's tensors and the updated weights."""
     recs = _forward(ctx, weights, a0)
     L = len(recs)
@@ -151,9 +150,7 @@ def predict(weights: Weights, quant: QuantParams, X: np.ndarray, data_frac_bits:
     return np.argmax(recs[-1]["Z_rescaled"], axis=1)
 
 
-def accuracy(
-    weights: Weights, quant: QuantParams, X: np.ndarray, y: np.ndarray, data_frac_bits: int
-) -> float:
+def accuracy(weights: Weights, quant: QuantParams, X: np.ndarray, y: np.ndarray, data_frac_bits: int) -> float:
     """Fraction of rows the quantised network classifies correctly."""
     return float(np.mean(predict(weights, quant, X, data_frac_bits) == y))
 
@@ -192,9 +189,7 @@ def train(
     seconds = time.perf_counter() - started
     stats = RunStats(
         train_accuracy=accuracy(weights, q, data.X_train, data.y_train, data.frac_bits),
-        test_accuracy=accuracy(weights, q, data.X_test, data.y_test, data.frac_bits)
-        if data.test_idx.size
-        else None,
+        test_accuracy=accuracy(weights, q, data.X_test, data.y_test, data.frac_bits) if data.test_idx.size else None,
         max_bits=dict(sorted(ctx.max_bits.items())),
         seconds=round(seconds, 3),
     )
@@ -205,7 +200,4 @@ def train(
 def _check_fit(spec: TrainSpec, data: Dataset) -> None:
     """The network's input and output widths must match the data set."""
     if spec.model.widths[0] != data.n_features or spec.model.widths[-1] != data.classes:
-        raise SpecError(
-            f"model widths {list(spec.model.widths)} do not fit the data "
-            f"({data.n_features} features, {data.classes} classes)"
-        )
+        raise SpecError(f"model widths {list(spec.model.widths)} do not fit the data ({data.n_features} features, {data.classes} classes)")

@@ -61,7 +61,7 @@ class Witness:
 
     def save(self, path: Path) -> None:
         """Write ``witness.npz`` (uncompressed: the prover reads it back)."""
-        np.savez(path, **self.arrays)
+        np.savez(path, **self.arrays)  # type: ignore[arg-type]  # numpy's stub reads **arrays as allow_pickle
 
     @classmethod
     def load(cls, path: Path, spec: TrainSpec, initial: Weights, final: Weights) -> Witness:

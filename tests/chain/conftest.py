@@ -9,9 +9,9 @@ takes `db_location` (tests/pgserver.py) runs once per outbox backend, SQLite and
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from eth_account.signers.local import LocalAccount

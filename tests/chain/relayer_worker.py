@@ -17,7 +17,8 @@ import functools
 import os
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from eth_account import Account
 from eth_utils import keccak
@@ -27,15 +28,26 @@ from zkdl.chain import RegistrationRequest, RegistryClient
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 
-OUTBOX_CHANGES = ("enqueue", "assign_nonce_and_sign", "add_replacement", "mark_broadcast", "mark_mined",
-                  "mark_unmined", "release_nonce", "finish", "note_error")
+OUTBOX_CHANGES = (
+    "enqueue",
+    "assign_nonce_and_sign",
+    "add_replacement",
+    "mark_broadcast",
+    "mark_mined",
+    "mark_unmined",
+    "release_nonce",
+    "finish",
+    "note_error",
+)
 
 
 def request(batch: int, i: int) -> RegistrationRequest:
     tag = f"fault-{batch}-{i}"
-    return RegistrationRequest(*(keccak(text=f"{tag}/{part}") for part in ("C_data", "C_W0", "C_WT", "statement",
-                                                                          "proof")),
-                               keccak(text="zkdl-verifier/1"), f"file:///bundles/{tag}.zkdl")
+    return RegistrationRequest(
+        *(keccak(text=f"{tag}/{part}") for part in ("C_data", "C_W0", "C_WT", "statement", "proof")),
+        keccak(text="zkdl-verifier/1"),
+        f"file:///bundles/{tag}.zkdl",
+    )
 
 
 class CrashPoints:
@@ -81,8 +93,7 @@ def main() -> int:
         setattr(outbox, name, crash.wrap(getattr(outbox, name)))
     w3.eth.send_raw_transaction = crash.wrap(w3.eth.send_raw_transaction)
 
-    relayer = Relayer(w3, RegistryClient(w3, args.registry), account, outbox, confirmations=args.confirmations,
-                      poll_interval_s=0.05)
+    relayer = Relayer(w3, RegistryClient(w3, args.registry), account, outbox, confirmations=args.confirmations, poll_interval_s=0.05)
     for i in range(args.count):
         relayer.enqueue_registration(request(args.batch, i))
     print("enqueued", flush=True)  # the test times its outside kill from here, past the imports

@@ -20,8 +20,8 @@ REGEN = "run `node deploy/export-artifacts.js` (after `npm ci`) and commit zkdl/
 def test_shipped_artifact_matches_the_contract_sources():
     artifact = load_artifact()
     assert artifact.source_fingerprint == source_fingerprint(ROOT), (
-        f"zkdl/chain/artifacts/ModelRegistry.json is stale against contracts/, solc settings or the "
-        f"OpenZeppelin pin: {REGEN}")
+        f"zkdl/chain/artifacts/ModelRegistry.json is stale against contracts/, solc settings or the OpenZeppelin pin: {REGEN}"
+    )
     assert sorted(artifact.provenance["sources"]) == contract_sources(ROOT)
 
 
@@ -60,6 +60,5 @@ def test_recompiling_gives_the_shipped_bytecode():
     """The shipped artifact is exactly what the pinned compiler makes of contracts/ (make test runs npm ci)."""
     if shutil.which("node") is None or not (ROOT / "node_modules" / "solc").exists():
         pytest.fail("node or node_modules/solc missing: run `npm ci` (make test does) to recompile and diff", pytrace=False)
-    proc = subprocess.run(["node", "deploy/export-artifacts.js", "--check"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(["node", "deploy/export-artifacts.js", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"{proc.stdout}{proc.stderr}\n{REGEN}"

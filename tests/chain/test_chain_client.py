@@ -12,8 +12,12 @@ from zkdl.chain.eip712 import attestation_message, registration_message, sign_at
 
 
 def attestation(model_id: bytes, verdict: Verdict = Verdict.VALID, **kw) -> AttestationRequest:
-    fields = dict(model_id=model_id, verdict=verdict, verifier_version=keccak(text="zkdl-verifier/1"),
-                  report_digest=keccak(model_id + bytes([verdict])))
+    fields = dict(
+        model_id=model_id,
+        verdict=verdict,
+        verifier_version=keccak(text="zkdl-verifier/1"),
+        report_digest=keccak(model_id + bytes([verdict])),
+    )
     fields.update(kw)
     return AttestationRequest(**fields)
 
@@ -25,13 +29,17 @@ def registered(env, make_request, tag="m0"):
 
 # -- registration ------------------------------------------------------------------------------------
 
+
 def test_register_stores_everything_and_derives_the_documented_id(env, make_request):
     owner = env.client_as(env.owner)
     req = make_request("a")
     result = owner.register_model(req)
-    expected = keccak(abi_encode(["uint256", "address", "address", "bytes32", "bytes32"],
-                                 [env.w3.eth.chain_id, env.client.address, env.owner.address,
-                                  req.c_wt_digest, req.proof_digest]))
+    expected = keccak(
+        abi_encode(
+            ["uint256", "address", "address", "bytes32", "bytes32"],
+            [env.w3.eth.chain_id, env.client.address, env.owner.address, req.c_wt_digest, req.proof_digest],
+        )
+    )
     assert result.model_id == expected == owner.compute_model_id(env.owner.address, req.c_wt_digest, req.proof_digest)
     model = owner.get_model(result.model_id)
     assert model.owner == env.owner.address and model.request == req
@@ -39,8 +47,7 @@ def test_register_stores_everything_and_derives_the_documented_id(env, make_requ
     assert not model.revoked and owner.model_exists(result.model_id)
     assert [e["event"] for e in result.tx.events] == ["ModelRegistered"]
     (event,) = owner.registered_events(from_block=result.tx.block_number)
-    assert (event.model_id, event.owner, event.request, event.submitter) == (
-        result.model_id, env.owner.address, req, env.owner.address)
+    assert (event.model_id, event.owner, event.request, event.submitter) == (result.model_id, env.owner.address, req, env.owner.address)
 
 
 def test_retried_registration_raises_model_already_registered(env, make_request):
@@ -117,10 +124,15 @@ def test_python_eip712_digests_equal_the_contract(env, make_request):
     assert typed_data_hash(msg) == env.client.hash_attestation(env.verifiers[0].address, att, 8, 99)
     domain = env.client.eip712_domain()
     assert (domain["name"], domain["version"], domain["chainId"], domain["verifyingContract"]) == (
-        "ZkdlModelRegistry", "1", chain_id, registry)
+        "ZkdlModelRegistry",
+        "1",
+        chain_id,
+        registry,
+    )
 
 
 # -- attestations and status ---------------------------------------------------------------------------
+
 
 def test_status_goes_pending_verified_disputed_revoked(env, make_request):
     _, model_id = registered(env, make_request)
@@ -149,7 +161,11 @@ def test_attest_by_sig_is_relayed_and_final(env, make_request):
     tx = env.client_as(env.relayer).attest_by_sig(signed)
     (event,) = env.client.attested_events(from_block=tx.block_number)
     assert (event.model_id, event.verifier, event.verdict, event.submitter) == (
-        model_id, env.verifiers[0].address, Verdict.VALID, env.relayer.address)
+        model_id,
+        env.verifiers[0].address,
+        Verdict.VALID,
+        env.relayer.address,
+    )
     got = env.client.get_attestation(model_id, env.verifiers[0].address)
     assert (got.verdict, got.report_digest) == (Verdict.VALID, signed.attestation.report_digest)
     with pytest.raises(E.AlreadyAttestedError) as info:
@@ -175,12 +191,17 @@ def test_attestation_errors_are_typed(env, make_request):
     with pytest.raises(E.UnknownModelError):
         v1.attest(attestation(keccak(text="nope")))
     # A forged signature claiming to be verifier 1, and verifier 1's signature replayed on another chain.
-    forged = sign_attestation(env.stranger, env.w3.eth.chain_id, env.client.address, attestation(model_id),
-                              deadline=env.client.deadline_in(), verifier=env.verifiers[0].address)
+    forged = sign_attestation(
+        env.stranger,
+        env.w3.eth.chain_id,
+        env.client.address,
+        attestation(model_id),
+        deadline=env.client.deadline_in(),
+        verifier=env.verifiers[0].address,
+    )
     with pytest.raises(E.InvalidSignatureError):
         env.client_as(env.relayer).attest_by_sig(forged)
-    other_chain = sign_attestation(env.verifiers[0], 999, env.client.address, attestation(model_id),
-                                   deadline=env.client.deadline_in())
+    other_chain = sign_attestation(env.verifiers[0], 999, env.client.address, attestation(model_id), deadline=env.client.deadline_in())
     with pytest.raises(E.InvalidSignatureError):
         env.client_as(env.relayer).attest_by_sig(other_chain)
 
@@ -192,11 +213,11 @@ def test_removed_verifier_stops_counting(env, make_request):
     env.client.revoke_verifier(env.verifiers[1].address)
     status = env.client.get_status(model_id)
     assert (status.status, status.valid_count, status.ignored_count) == (Status.PENDING, 1, 1)
-    assert env.client.get_role_members(env.client.verifier_role()) == [env.verifiers[0].address,
-                                                                       env.verifiers[2].address]
+    assert env.client.get_role_members(env.client.verifier_role()) == [env.verifiers[0].address, env.verifiers[2].address]
 
 
 # -- administration, pause, pagination ---------------------------------------------------------------
+
 
 def test_admin_rules(env):
     with pytest.raises(E.UnauthorizedAccountError) as info:
@@ -262,10 +283,12 @@ def test_constants_and_version(env):
     assert c.registration_typehash() == keccak(
         text="Registration(address owner,bytes32 cDataDigest,bytes32 cW0Digest,bytes32 cWTDigest,"
         "bytes32 statementDigest,bytes32 proofDigest,bytes32 verifierVersion,string bundleUri,"
-        "string metadataUri,uint256 nonce,uint256 deadline)")
+        "string metadataUri,uint256 nonce,uint256 deadline)"
+    )
     assert c.attestation_typehash() == keccak(
         text="Attestation(address verifier,bytes32 modelId,uint8 verdict,bytes32 verifierVersion,"
-        "bytes32 reportDigest,uint256 nonce,uint256 deadline)")
+        "bytes32 reportDigest,uint256 nonce,uint256 deadline)"
+    )
 
 
 def test_renounce_role_needs_self_confirmation(env):

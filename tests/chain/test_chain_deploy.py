@@ -30,7 +30,11 @@ def test_record_describes_the_deployment(chain, accounts):
     assert record.block_hash == "0x" + bytes(receipt["blockHash"]).hex()
     assert record.code_hash == "0x" + keccak(bytes(chain.eth.get_code(record.address))).hex()
     assert (record.chain_id, record.deployer, record.admin, record.quorum) == (
-        chain.eth.chain_id, accounts[0].address, accounts[0].address, 2)
+        chain.eth.chain_id,
+        accounts[0].address,
+        accounts[0].address,
+        2,
+    )
     assert record.abi_hash == load_artifact().abi_hash
     client = RegistryClient(chain, record.address)
     assert client.quorum() == 2 and client.has_role(client.pauser_role(), accounts[0].address)
@@ -91,8 +95,7 @@ def test_deployer_key_from_env_or_keystore(tmp_path, accounts):
 def _run_step(url: str, deployments_dir: Path, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKDL_")}
     env.update(env_extra, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "deploy/001_model_registry.py", "--rpc", url, "--quorum", "2",
-           "--deployments-dir", str(deployments_dir)]
+    cmd = [sys.executable, "deploy/001_model_registry.py", "--rpc", url, "--quorum", "2", "--deployments-dir", str(deployments_dir)]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 

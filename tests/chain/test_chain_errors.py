@@ -7,8 +7,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError
 
-from zkdl.chain import load_artifact
 from zkdl.chain import errors as E
+from zkdl.chain import load_artifact
 from zkdl.errors import ZkdlError
 
 
@@ -22,8 +22,11 @@ def decoder():
 
 
 def test_decodes_arguments_by_name(decoder):
-    data = _revert("ZkdlRegistryNotModelOwner(bytes32,address,address)", ["bytes32", "address", "address"],
-                   [b"\x11" * 32, "0x" + "22" * 20, "0x" + "33" * 20])
+    data = _revert(
+        "ZkdlRegistryNotModelOwner(bytes32,address,address)",
+        ["bytes32", "address", "address"],
+        [b"\x11" * 32, "0x" + "22" * 20, "0x" + "33" * 20],
+    )
     err = decoder.decode(data)
     assert isinstance(err, E.NotModelOwnerError) and isinstance(err, PermissionError)
     assert err.modelId == "0x" + "11" * 32 and err.owner.lower() == "0x" + "33" * 20
@@ -60,7 +63,7 @@ def test_revert_data_from_eth_tester_message_and_context():
         try:
             raise Exception(data)
         except Exception:
-            raise Exception("execution reverted: <unparseable>")
+            raise Exception("execution reverted: <unparseable>")  # noqa: B904 - the implicit __context__ is the case tested
     except Exception as exc:
         assert E.revert_data(exc) == data
 

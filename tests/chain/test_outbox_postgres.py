@@ -13,8 +13,9 @@ from zkdl.chain.outbox import IntentKind, IntentState, OutboxError, SignedTx, Sq
 
 
 def enqueue(box: SqlOutbox, key: str):
-    return box.enqueue(key=key, kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS",
-                       model_id=keccak(text=key), payload={"key": key})
+    return box.enqueue(
+        key=key, kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS", model_id=keccak(text=key), payload={"key": key}
+    )
 
 
 def tx(nonce: int) -> SignedTx:
@@ -33,8 +34,7 @@ def test_a_connection_lost_mid_transaction_loses_nothing_already_accepted(pg_ser
     with pytest.raises(OutboxError, match="relayer outbox .* failed: .*terminating connection"):
         box.assign_nonce_and_sign(second.id, 0, sign_while_the_connection_drops)
     seen = SqlOutbox(pg_url)  # as another process sees it
-    assert [(i.key, i.state, i.nonce) for i in seen.intents()] == [
-        ("first", IntentState.SIGNED, 0), ("second", IntentState.PENDING, None)]
+    assert [(i.key, i.state, i.nonce) for i in seen.intents()] == [("first", IntentState.SIGNED, 0), ("second", IntentState.PENDING, None)]
     assert seen.txs(first.id) == box.txs(first.id) and len(seen.txs(first.id)) == 1
     assert seen.txs(second.id) == [] and seen.max_nonce(1, "0xS") == 0  # the lost nonce was not spent
     assert box.assign_nonce_and_sign(second.id, 0, tx).nonce == 1  # the same object reconnected
@@ -54,10 +54,9 @@ def test_opening_errors_name_the_database_and_never_the_password(pg_server, pg_u
         SqlOutbox(wrong)
     assert "wrong-secret" not in err.value.user_message
     unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/{dbname}"
-    with pytest.raises(OutboxError, match=f"cannot open the relayer outbox {unreachable}: .*refused.*; check that "
-                                          "the server is running"):
+    with pytest.raises(OutboxError, match=f"cannot open the relayer outbox {unreachable}: .*refused.*; check that the server is running"):
         SqlOutbox(unreachable)
-    with pytest.raises(OutboxError, match="database \"missing\" does not exist"):
+    with pytest.raises(OutboxError, match='database "missing" does not exist'):
         SqlOutbox(pg_server.url("missing"))
     with pytest.raises(OutboxError, match="bad PostgreSQL URL .*; the form is postgresql://"):
         SqlOutbox("postgresql://a b@127.0.0.1/x")

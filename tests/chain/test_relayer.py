@@ -14,6 +14,7 @@ import pytest
 from eth_utils import keccak
 from web3 import Web3
 
+from tests.pgserver import run_concurrently, run_sql
 from zkdl.chain import AttestationRequest, Status, Verdict
 from zkdl.chain.outbox import (
     OUTCOME_EXISTING,
@@ -26,8 +27,6 @@ from zkdl.chain.outbox import (
 )
 from zkdl.chain.relayer import Relayer, RelayerError, bundle_request, model_id_for
 from zkdl.store import LocalStore, fetch
-
-from tests.pgserver import run_concurrently, run_sql
 
 VERSION = keccak(text="zkdl-verifier/1")
 
@@ -88,8 +87,7 @@ def test_relays_signed_registrations_and_attestations(env, outbox, make_request)
     assert relayer.run_until_idle(30).idle
     model_id = outbox.get(reg.id).model_id
     assert env.client.get_model(model_id).owner == env.owner.address
-    atts = [relayer.enqueue_attestation(env.client.sign_attestation(v, attestation(model_id)))
-            for v in env.verifiers[:2]]
+    atts = [relayer.enqueue_attestation(env.client.sign_attestation(v, attestation(model_id))) for v in env.verifiers[:2]]
     again = relayer.enqueue_attestation(env.client.sign_attestation(env.verifiers[0], attestation(model_id)))
     assert again.id == atts[0].id and again.kind is IntentKind.ATTEST_BY_SIG
     assert relayer.run_until_idle(30).idle
@@ -120,8 +118,7 @@ def test_a_revert_is_a_terminal_failure_with_the_decoded_reason(env, outbox, mak
     assert relayer.run_until_idle(30).idle
     model_id = outbox.get(reg.id).model_id
     bad = relayer.enqueue_attestation(env.client.sign_attestation(env.stranger, attestation(model_id)))
-    expired = relayer.enqueue_signed_registration(
-        env.client.sign_registration(env.owner, make_request("late"), deadline=1))
+    expired = relayer.enqueue_signed_registration(env.client.sign_registration(env.owner, make_request("late"), deadline=1))
     before = chain_nonce(env)
     assert relayer.run_until_idle(30).idle
     assert outbox.get(bad.id).state is IntentState.FAILED
@@ -178,8 +175,13 @@ def test_store_then_register_a_bundle(env, outbox, tmp_path):
     relayer = make_relayer(env, outbox)
     store = LocalStore(tmp_path / "bundles")
     bundle = b"a proof bundle" * 100
-    digests = dict(c_data_digest=keccak(b"d"), c_w0_digest=keccak(b"w0"), c_wt_digest=keccak(b"wt"),
-                   statement_digest=keccak(b"s"), verifier_version=VERSION)
+    digests = dict(
+        c_data_digest=keccak(b"d"),
+        c_w0_digest=keccak(b"w0"),
+        c_wt_digest=keccak(b"wt"),
+        statement_digest=keccak(b"s"),
+        verifier_version=VERSION,
+    )
     intent = relayer.register_bundle(store, bundle, **digests)
     assert relayer.enqueue_registration(bundle_request(store, bundle, **digests)).id == intent.id
     assert relayer.run_until_idle(30).idle
@@ -269,8 +271,14 @@ def test_a_mined_revert_is_decoded_at_its_block(manual_mining, outbox, make_requ
     assert outbox.get(intent.id).state is IntentState.SENT
     # The verifier cancels that very nonce with a higher tip: mined first, ours then reverts.
     verifier = env.client_as(env.verifiers[0]).contract.functions.cancelNonce(signed.nonce)
-    tx = verifier.build_transaction({"from": env.verifiers[0].address, "nonce": env.w3.eth.get_transaction_count(
-        env.verifiers[0].address), "maxPriorityFeePerGas": 10**11, "maxFeePerGas": 10**12})
+    tx = verifier.build_transaction(
+        {
+            "from": env.verifiers[0].address,
+            "nonce": env.w3.eth.get_transaction_count(env.verifiers[0].address),
+            "maxPriorityFeePerGas": 10**11,
+            "maxFeePerGas": 10**12,
+        }
+    )
     env.w3.eth.send_raw_transaction(env.verifiers[0].sign_transaction(tx).raw_transaction)
     mine(env.w3)
     assert relayer.run_until_idle(30).idle
@@ -281,13 +289,15 @@ def test_a_mined_revert_is_decoded_at_its_block(manual_mining, outbox, make_requ
 
 # -- the outbox on its own ----------------------------------------------------------------------------
 
+
 def fake_tx(nonce: int) -> SignedTx:
     return SignedTx(keccak(nonce.to_bytes(8, "big")), nonce, 21_000, 2, 1, b"raw")
 
 
 def enqueue(box: SqlOutbox, key: str, payload: dict | None = None):
-    return box.enqueue(key=key, kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS",
-                       model_id=bytes(32), payload=payload or {})
+    return box.enqueue(
+        key=key, kind=IntentKind.REGISTER, chain_id=1, registry="0xR", sender="0xS", model_id=bytes(32), payload=payload or {}
+    )
 
 
 def test_outbox_connections_never_hand_out_a_nonce_twice(db_location):
@@ -324,10 +334,12 @@ def test_relayers_sharing_a_key_sign_each_intent_once(db_location):
         order = random.Random(w).sample(keys, len(keys))
         try:
             for key in order:
+
                 def sign(nonce: int, key: str = key) -> SignedTx:
                     time.sleep(0.002)  # widen the window between the pending check and the commit
                     signed.append((w, key, nonce))
                     return SignedTx(keccak(f"{w}/{key}/{nonce}".encode()), nonce, 21_000, 2, 1, b"raw")
+
                 box.assign_nonce_and_sign(enqueue(box, key).id, 0, sign)
         finally:
             box.close()
@@ -346,7 +358,7 @@ def test_first_opens_of_a_new_sqlite_outbox_at_once_all_succeed(tmp_path):
     SQLite answer "locked" without waiting, which must not reach them (it once stopped a service)."""
     for trial in range(100):
         path = tmp_path / f"outbox-{trial}.sqlite"
-        run_concurrently(6, lambda w: SqlOutbox(path).close())
+        run_concurrently(6, lambda w, path=path: SqlOutbox(path).close())
         assert SqlOutbox(path).intents() == []
 
 

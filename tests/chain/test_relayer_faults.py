@@ -48,12 +48,12 @@ def mine(w3: Web3, blocks: int = 1) -> None:
         w3.provider.make_request("evm_mine", [])
 
 
-def assert_each_registered_once(w3: Web3, client: RegistryClient, outbox: SqlOutbox, relayer: LocalAccount,
-                                count: int) -> None:
+def assert_each_registered_once(w3: Web3, client: RegistryClient, outbox: SqlOutbox, relayer: LocalAccount, count: int) -> None:
     intents = outbox.intents()
     assert len(intents) == count and len({i.key for i in intents}) == count
-    assert all((i.state, i.outcome) == (IntentState.CONFIRMED, OUTCOME_INCLUDED) for i in intents), \
-        [(i.key, i.state, i.outcome, i.error) for i in intents]
+    assert all((i.state, i.outcome) == (IntentState.CONFIRMED, OUTCOME_INCLUDED) for i in intents), [
+        (i.key, i.state, i.outcome, i.error) for i in intents
+    ]
     per_model = Counter(e.model_id for e in client.registered_events())
     assert sorted(per_model.values()) == [1] * count and set(per_model) == {i.model_id for i in intents}
     # One transaction per registration and no gap: nonces 0..count-1, none left pending.
@@ -62,8 +62,9 @@ def assert_each_registered_once(w3: Web3, client: RegistryClient, outbox: SqlOut
     assert sorted(i.nonce for i in intents) == list(range(count))
 
 
-def run_worker(url: str, registry: str, outbox: str, key: bytes, batch: int, crash_at: int | None = None,
-               kill_after_s: float | None = None) -> int:
+def run_worker(
+    url: str, registry: str, outbox: str, key: bytes, batch: int, crash_at: int | None = None, kill_after_s: float | None = None
+) -> int:
     """Run the worker to its end, or SIGKILL it `kill_after_s` after it enqueued its batch."""
     cmd = [sys.executable, str(WORKER), url, registry, outbox, str(batch), str(COUNT), "--timeout", "60"]
     if crash_at is not None:
@@ -93,9 +94,12 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(db_location, acco
         for batch in range(BATCHES):
             # Two kills at crash points (the second one into the restarted, shorter run), one from
             # outside at a random time after the batch is enqueued, then a run to completion.
-            runs = [dict(crash_at=rng.randrange(POINTS_PER_REGISTRATION * COUNT)),
-                    dict(crash_at=rng.randrange(POINTS_PER_REGISTRATION * COUNT // 2)),
-                    dict(kill_after_s=rng.uniform(0.0, 1.0)), {}]
+            runs = [
+                dict(crash_at=rng.randrange(POINTS_PER_REGISTRATION * COUNT)),
+                dict(crash_at=rng.randrange(POINTS_PER_REGISTRATION * COUNT // 2)),
+                dict(kill_after_s=rng.uniform(0.0, 1.0)),
+                {},
+            ]
             for run in runs:
                 code = run_worker(url, client.address, db_location, relayer.key, batch, **run)
                 assert code in (0, -signal.SIGKILL), (batch, run, code)
@@ -111,8 +115,7 @@ def test_rpc_node_disappears_and_returns(tmp_path, accounts):
     outbox = SqlOutbox(tmp_path / "outbox.sqlite")
     with anvil(port, "--dump-state", str(state)) as w3:
         client, key = setup_registry(w3, accounts)
-        relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=3,
-                          poll_interval_s=0.02, max_backoff_s=0.2)
+        relayer = Relayer(w3, RegistryClient(w3, client.address), key, outbox, confirmations=3, poll_interval_s=0.02, max_backoff_s=0.2)
         for i in range(2):
             relayer.enqueue_registration(request_for(f"rpc-{i}"))
         relayer.process_once()

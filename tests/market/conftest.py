@@ -28,8 +28,7 @@ def zkdl(*args: str, env: dict[str, str] | None = None, timeout: float = 300) ->
     """Run `zkdl ARGS...` in a subprocess (never raises on a non-zero exit)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ZKDL_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-c", _ZKDL, *args], capture_output=True, text=True, env=full_env,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run([sys.executable, "-c", _ZKDL, *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=ROOT)
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,9 @@ class Proved:
     run_dir: Path
     bundle_path: Path
     opening_path: Path
-    weights: Path           # the true final weights (.npz)
-    changed_weights: Path   # the same with one weight changed by one unit
-    wrong_shape: Path       # weights of another architecture
+    weights: Path  # the true final weights (.npz)
+    changed_weights: Path  # the same with one weight changed by one unit
+    wrong_shape: Path  # weights of another architecture
 
     @property
     def bundle(self) -> bytes:
@@ -65,8 +64,9 @@ def proved(tmp_path_factory) -> Proved:
     changed["W0"][0, 0] += 1
     np.savez(root / "changed.npz", **changed)
     np.savez(root / "wrong_shape.npz", W0=np.zeros((64, 9), np.int64), W1=np.zeros((9, 10), np.int64))
-    return Proved(root, root / "run", Path(result.bundle_path), Path(result.opening_path), weights,
-                  root / "changed.npz", root / "wrong_shape.npz")
+    return Proved(
+        root, root / "run", Path(result.bundle_path), Path(result.opening_path), weights, root / "changed.npz", root / "wrong_shape.npz"
+    )
 
 
 @dataclass
@@ -74,7 +74,7 @@ class Env:
     """A fresh registry (quorum 1) with named accounts."""
 
     w3: Web3
-    client: RegistryClient        # sends as the admin
+    client: RegistryClient  # sends as the admin
     admin: LocalAccount
     verifier: LocalAccount
     owner: LocalAccount
@@ -138,8 +138,11 @@ def zkdl_in_process(*args: str, env: dict[str, str] | None = None) -> subprocess
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ZKDL_")}
     out, err = io.StringIO(), io.StringIO()
-    with mock.patch.dict(os.environ, {**clean, **(env or {})}, clear=True), \
-            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with (
+        mock.patch.dict(os.environ, {**clean, **(env or {})}, clear=True),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
         try:
             code = main(list(args))
         except SystemExit as exc:  # argparse usage errors

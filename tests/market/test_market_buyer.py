@@ -21,15 +21,21 @@ def _register(env, proved, tmp_path, owner=None, store="store") -> bytes:
     box = SqlOutbox(tmp_path / "outbox.sqlite")
     try:
         relayer = Relayer(env.w3, env.client, env.relayer, box, poll_interval_s=0.01)
-        return register_bundle(proved.bundle, client=env.client, relayer=relayer, store=LocalStore(tmp_path / store),
-                               owner_account=owner or env.owner, by_signature=True, timeout_s=60).model_id
+        return register_bundle(
+            proved.bundle,
+            client=env.client,
+            relayer=relayer,
+            store=LocalStore(tmp_path / store),
+            owner_account=owner or env.owner,
+            by_signature=True,
+            timeout_s=60,
+        ).model_id
     finally:
         box.close()
 
 
 def _attest(env, model_id: bytes, verdict: Verdict = Verdict.VALID, verifier=None) -> None:
-    env.client_as(verifier or env.verifier).attest(
-        AttestationRequest(model_id, verdict, VERIFIER_VERSION, keccak(text="report")))
+    env.client_as(verifier or env.verifier).attest(AttestationRequest(model_id, verdict, VERIFIER_VERSION, keccak(text="report")))
 
 
 def test_model_ids_are_recognised():
@@ -84,9 +90,11 @@ def test_a_registration_that_misdescribes_its_bundle_is_flagged(env, proved, tmp
     """Digests on chain that the bundle does not imply: the chain wins, the buyer is warned."""
     digest, uri = LocalStore(tmp_path / "store").put(proved.bundle)
     from zkdl import api
+
     real = api.inspect(proved.bundle)["commitment_digests"]
-    request = RegistrationRequest(real["c_data"], real["c_w0"], real["c_wt"], keccak(text="another statement"),
-                                  digest, VERIFIER_VERSION, uri)
+    request = RegistrationRequest(
+        real["c_data"], real["c_w0"], real["c_wt"], keccak(text="another statement"), digest, VERIFIER_VERSION, uri
+    )
     model_id = env.client_as(env.owner).register_model(request).model_id
     _attest(env, model_id)
     info = provenance(env.client, model_id)

@@ -30,8 +30,7 @@ def seller(anvil_env, anvil_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def registered(run_zkdl, proved, seller):
-    done = run_zkdl("register", str(proved.bundle_path), *seller["chain"], *seller["files"], "--json",
-                    env=seller["keys"])
+    done = run_zkdl("register", str(proved.bundle_path), *seller["chain"], *seller["files"], "--json", env=seller["keys"])
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -49,8 +48,7 @@ def test_register_then_attest_then_buyer_checks(run_zkdl, cli, proved, seller, r
     shown = json.loads(run_zkdl("provenance", model_id, *chain, "--json").stdout)
     assert shown["status"] == "pending" and shown["counts"]["valid"] == 0
 
-    anvil_env.client_as(anvil_env.verifier).attest(
-        AttestationRequest(model_id, Verdict.VALID, VERIFIER_VERSION, keccak(text="report")))
+    anvil_env.client_as(anvil_env.verifier).attest(AttestationRequest(model_id, Verdict.VALID, VERIFIER_VERSION, keccak(text="report")))
 
     shown = run_zkdl("provenance", model_id, *chain, "--json")
     assert shown.returncode == 0, shown.stderr
@@ -63,21 +61,22 @@ def test_register_then_attest_then_buyer_checks(run_zkdl, cli, proved, seller, r
     ok = cli("check-weights", model_id, str(proved.weights), "--opening", str(proved.opening_path), *chain)
     assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stdout + ok.stderr
 
-    ok = run_zkdl("check-weights", model_id, str(proved.weights), "--opening", str(proved.opening_path), *chain,
-                  "--json")
-    assert ok.returncode == 0 and json.loads(ok.stdout) == {"ok": True, "model_id": model_id, "weights_match": True,
-                                                            "status": "verified", "reason": None}
-    changed = run_zkdl("check-weights", model_id, str(proved.changed_weights), "--opening",
-                       str(proved.opening_path), *chain, "--json")
+    ok = run_zkdl("check-weights", model_id, str(proved.weights), "--opening", str(proved.opening_path), *chain, "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {
+        "ok": True,
+        "model_id": model_id,
+        "weights_match": True,
+        "status": "verified",
+        "reason": None,
+    }
+    changed = run_zkdl("check-weights", model_id, str(proved.changed_weights), "--opening", str(proved.opening_path), *chain, "--json")
     assert changed.returncode == 1
     result = json.loads(changed.stdout)
     assert not result["ok"] and result["weights_match"] is False and "do not recompute" in result["reason"]
 
 
-def test_registering_twice_gives_the_same_model_id_and_one_registration(run_zkdl, cli, proved, seller, registered,
-                                                                        anvil_env):
-    again = run_zkdl("register", str(proved.bundle_path), *seller["chain"], *seller["files"], "--json",
-                     env=seller["keys"])
+def test_registering_twice_gives_the_same_model_id_and_one_registration(run_zkdl, cli, proved, seller, registered, anvil_env):
+    again = run_zkdl("register", str(proved.bundle_path), *seller["chain"], *seller["files"], "--json", env=seller["keys"])
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert data["model_id"] == registered["model_id"] and data["outcome"] == "already-registered"
@@ -87,8 +86,7 @@ def test_registering_twice_gives_the_same_model_id_and_one_registration(run_zkdl
     assert human.returncode == 0 and "already registered" in human.stdout
 
 
-def test_a_direct_registration_from_a_deployment_record_stays_pending(cli, proved, seller, anvil_env,
-                                                                      anvil_url, tmp_path):
+def test_a_direct_registration_from_a_deployment_record_stays_pending(cli, proved, seller, anvil_env, anvil_url, tmp_path):
     """No relayer key: the owner sends registerModel; no --registry: the chain's deployment record."""
     from zkdl.chain.deploy import deploy_registry
 
@@ -100,8 +98,16 @@ def test_a_direct_registration_from_a_deployment_record_stays_pending(cli, prove
     data = json.loads(done.stdout)
     assert data["registry"] == record.address and not data["by_signature"]
     assert data["submitter"] == data["owner"] == anvil_env.other_owner.address
-    check = cli("check-weights", data["model_id"], str(proved.weights), "--opening", str(proved.opening_path),
-                     "--rpc", anvil_url, env={"ZKDL_DEPLOYMENTS_DIR": str(tmp_path / "deployments")})
+    check = cli(
+        "check-weights",
+        data["model_id"],
+        str(proved.weights),
+        "--opening",
+        str(proved.opening_path),
+        "--rpc",
+        anvil_url,
+        env={"ZKDL_DEPLOYMENTS_DIR": str(tmp_path / "deployments")},
+    )
     assert check.returncode == 1 and "not verified" in check.stdout
 
 
@@ -109,19 +115,25 @@ def test_a_revert_is_decoded(cli, proved, seller, anvil_env, tmp_path):
     anvil_env.client.pause()
     try:
         keys = {"ZKDL_OWNER_KEY": anvil_env.admin.key.hex(), "ZKDL_RELAYER_KEY": anvil_env.relayer.key.hex()}
-        done = cli("register", str(proved.bundle_path), *seller["chain"], "--store", str(tmp_path / "b"),
-                        "--outbox", str(tmp_path / "o.sqlite"), env=keys)
+        done = cli(
+            "register",
+            str(proved.bundle_path),
+            *seller["chain"],
+            "--store",
+            str(tmp_path / "b"),
+            "--outbox",
+            str(tmp_path / "o.sqlite"),
+            env=keys,
+        )
     finally:
         anvil_env.client.unpause()
     assert done.returncode == 1 and "the registry is paused" in done.stderr, done.stderr
 
 
-def test_unusable_settings_exit_2_with_a_clear_message(run_zkdl, cli, proved, seller, free_url, registered,
-                                                       tmp_path):
+def test_unusable_settings_exit_2_with_a_clear_message(run_zkdl, cli, proved, seller, free_url, registered, tmp_path):
     files = seller["files"]
     keys = seller["keys"]
-    dead = run_zkdl("register", str(proved.bundle_path), "--rpc", free_url, "--registry", "0x" + "00" * 20, *files,
-                    env=keys)
+    dead = run_zkdl("register", str(proved.bundle_path), "--rpc", free_url, "--registry", "0x" + "00" * 20, *files, env=keys)
     assert dead.returncode == 2 and f"cannot reach a JSON-RPC node at {free_url}" in dead.stderr
     assert "--rpc" in dead.stderr
     bad = cli("provenance", registered["model_id"], "--rpc", "localhost:8545")
@@ -132,11 +144,9 @@ def test_unusable_settings_exit_2_with_a_clear_message(run_zkdl, cli, proved, se
     assert no_key.returncode == 2 and "no owner key: set $ZKDL_OWNER_KEY" in no_key.stderr
     missing = cli("register", str(tmp_path / "nope.zkdl"), *seller["chain"], *files, env=keys)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
-    wrong = cli("provenance", registered["model_id"], "--rpc", seller["chain"][1], "--registry",
-                     "0x" + "12" * 20)
+    wrong = cli("provenance", registered["model_id"], "--rpc", seller["chain"][1], "--registry", "0x" + "12" * 20)
     assert wrong.returncode == 2 and "no contract at" in wrong.stderr
-    no_record = cli("provenance", registered["model_id"], "--rpc", seller["chain"][1],
-                         env={"ZKDL_DEPLOYMENTS_DIR": str(tmp_path)})
+    no_record = cli("provenance", registered["model_id"], "--rpc", seller["chain"][1], env={"ZKDL_DEPLOYMENTS_DIR": str(tmp_path)})
     assert no_record.returncode == 2 and "no ModelRegistry deployment recorded" in no_record.stderr
 
 
@@ -144,16 +154,13 @@ def test_buyer_exit_codes(cli, proved, seller, registered, tmp_path):
     chain = seller["chain"]
     unknown = cli("provenance", "0x" + "33" * 32, *chain)
     assert unknown.returncode == 1 and "no model" in unknown.stderr
-    unknown = cli("check-weights", "0x" + "33" * 32, str(proved.weights), "--opening", str(proved.opening_path),
-                       *chain)
+    unknown = cli("check-weights", "0x" + "33" * 32, str(proved.weights), "--opening", str(proved.opening_path), *chain)
     assert unknown.returncode == 1 and "not registered" in unknown.stdout
     bad_id = cli("check-weights", "0x1234", str(proved.weights), "--opening", str(proved.opening_path), *chain)
     assert bad_id.returncode == 2 and "not a model id" in bad_id.stderr
-    no_file = cli("check-weights", registered["model_id"], str(tmp_path / "w.npz"), "--opening",
-                       str(proved.opening_path), *chain, "--json")
+    no_file = cli("check-weights", registered["model_id"], str(tmp_path / "w.npz"), "--opening", str(proved.opening_path), *chain, "--json")
     assert no_file.returncode == 2 and json.loads(no_file.stdout)["usable"] is False
-    no_opening = cli("check-weights", registered["model_id"], str(proved.weights), "--opening",
-                          str(tmp_path / "o.json"), *chain)
+    no_opening = cli("check-weights", registered["model_id"], str(proved.weights), "--opening", str(tmp_path / "o.json"), *chain)
     assert no_opening.returncode == 2 and "not a readable weights opening" in no_opening.stderr
 
 
@@ -173,9 +180,7 @@ def test_register_can_verify_the_proof_first(cli, proved, seller, registered, tm
     data = bytearray(proved.bundle)
     data[-40] ^= 1  # still decodes, no longer verifies (as in tests/test_cli_proof.py)
     (tmp_path / "bad.zkdl").write_bytes(bytes(data))
-    refused = cli("register", str(tmp_path / "bad.zkdl"), "--verify", *seller["chain"], *seller["files"],
-                  env=seller["keys"])
+    refused = cli("register", str(tmp_path / "bad.zkdl"), "--verify", *seller["chain"], *seller["files"], env=seller["keys"])
     assert refused.returncode == 1 and "does not verify" in refused.stderr, refused.stderr
-    again = cli("register", str(proved.bundle_path), "--verify", *seller["chain"], *seller["files"], "--json",
-                env=seller["keys"])
+    again = cli("register", str(proved.bundle_path), "--verify", *seller["chain"], *seller["files"], "--json", env=seller["keys"])
     assert again.returncode == 0 and json.loads(again.stdout)["model_id"] == registered["model_id"]

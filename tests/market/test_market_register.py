@@ -6,6 +6,7 @@ import pytest
 from eth_utils import keccak
 
 from zkdl import api
+from zkdl.chain.keys import AccountKeyError, load_account
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.register import (
     VERIFIER_VERSION,
@@ -14,22 +15,38 @@ from zkdl.chain.register import (
     RegistrationError,
     register_bundle,
 )
-from zkdl.chain.keys import AccountKeyError, load_account
 from zkdl.chain.relayer import Relayer
 from zkdl.proof.bundle import BundleFormatError
 from zkdl.store import LocalStore
 
 
-def _register(env, proved, tmp_path, *, by_signature: bool, owner=None, outbox: str = "outbox.sqlite",
-              store: str = "store", bundle: bytes | None = None, **kw):
+def _register(
+    env,
+    proved,
+    tmp_path,
+    *,
+    by_signature: bool,
+    owner=None,
+    outbox: str = "outbox.sqlite",
+    store: str = "store",
+    bundle: bytes | None = None,
+    **kw,
+):
     owner = owner or env.owner
     sender = env.relayer if by_signature else owner
     box = SqlOutbox(tmp_path / outbox)
     try:
         relayer = Relayer(env.w3, env.client, sender, box, poll_interval_s=0.01)
-        return register_bundle(proved.bundle if bundle is None else bundle, client=env.client, relayer=relayer,
-                               store=LocalStore(tmp_path / store), owner_account=owner, by_signature=by_signature,
-                               timeout_s=60, **kw)
+        return register_bundle(
+            proved.bundle if bundle is None else bundle,
+            client=env.client,
+            relayer=relayer,
+            store=LocalStore(tmp_path / store),
+            owner_account=owner,
+            by_signature=by_signature,
+            timeout_s=60,
+            **kw,
+        )
     finally:
         box.close()
 
@@ -39,7 +56,7 @@ def _registrations(env, model_id: bytes) -> int:
 
 
 def test_the_verifier_version_is_keccak_of_the_protocol_tag():
-    assert VERIFIER_VERSION_TAG == b"zkdl/training/v3" and VERIFIER_VERSION == keccak(VERIFIER_VERSION_TAG)
+    assert VERIFIER_VERSION_TAG == b"zkdl/training/v3" and keccak(VERIFIER_VERSION_TAG) == VERIFIER_VERSION
 
 
 @pytest.mark.parametrize("by_signature", [False, True], ids=["direct", "by-signature"])
@@ -52,8 +69,7 @@ def test_register_builds_the_request_from_the_bundle(env, proved, tmp_path, by_s
     assert model.owner == env.owner.address
     assert "0x" + model.proof_digest.hex() == info["proof_digest"] == "0x" + keccak(proved.bundle).hex()
     assert "0x" + model.statement_digest.hex() == info["statement_digest"]
-    assert {k: "0x" + getattr(model, f"{k}_digest").hex() for k in ("c_data", "c_w0", "c_wt")} == \
-        info["commitment_digests"]
+    assert {k: "0x" + getattr(model, f"{k}_digest").hex() for k in ("c_data", "c_w0", "c_wt")} == info["commitment_digests"]
     assert model.verifier_version == VERIFIER_VERSION and model.metadata_uri == "ipfs://meta"
     stored = LocalStore(tmp_path / "store").path_for(model.proof_digest)
     assert model.bundle_uri == stored.as_uri() and stored.read_bytes() == proved.bundle
@@ -66,14 +82,14 @@ def test_register_builds_the_request_from_the_bundle(env, proved, tmp_path, by_s
 def test_registering_twice_is_a_no_op_with_the_same_model_id(env, proved, tmp_path, by_signature):
     first = _register(env, proved, tmp_path, by_signature=by_signature)
     nonce = env.w3.eth.get_transaction_count(first.submitter)
-    again = _register(env, proved, tmp_path, by_signature=by_signature)             # same outbox
+    again = _register(env, proved, tmp_path, by_signature=by_signature)  # same outbox
     fresh = _register(env, proved, tmp_path, by_signature=by_signature, outbox="other.sqlite")  # another one
     assert first.model_id == again.model_id == fresh.model_id
     assert again.outcome is Outcome.ALREADY_REGISTERED and fresh.outcome is Outcome.ALREADY_REGISTERED
-    assert env.w3.eth.get_transaction_count(first.submitter) == nonce        # nothing sent
+    assert env.w3.eth.get_transaction_count(first.submitter) == nonce  # nothing sent
     assert _registrations(env, first.model_id) == 1
     other = SqlOutbox(tmp_path / "other.sqlite")
-    assert other.intents() == []           # the chain said "done" first: nothing was queued
+    assert other.intents() == []  # the chain said "done" first: nothing was queued
     other.close()
 
 
@@ -99,8 +115,9 @@ def test_a_direct_registration_needs_the_relayer_on_the_owner_key(env, proved, t
     box = SqlOutbox(tmp_path / "o.sqlite")
     relayer = Relayer(env.w3, env.client, env.relayer, box)
     with pytest.raises(RegistrationError, match="sent by its owner"):
-        register_bundle(proved.bundle, client=env.client, relayer=relayer, store=LocalStore(tmp_path / "s"),
-                        owner_account=env.owner, by_signature=False)
+        register_bundle(
+            proved.bundle, client=env.client, relayer=relayer, store=LocalStore(tmp_path / "s"), owner_account=env.owner, by_signature=False
+        )
     box.close()
 
 
@@ -111,8 +128,9 @@ def test_a_malformed_bundle_is_refused_before_anything_is_stored(env, proved, tm
 
 
 def test_keys_come_from_the_environment_or_a_keystore(env, tmp_path):
-    from eth_account import Account
     import json
+
+    from eth_account import Account
 
     key = "0x" + env.owner.key.hex().removeprefix("0x")
     assert load_account("owner", {"ZKDL_OWNER_KEY": key}).address == env.owner.address
@@ -141,8 +159,9 @@ def test_a_queued_registration_is_finished_with_the_keys_that_queued_it(env, pro
 
     box = SqlOutbox(tmp_path / "outbox.sqlite")
     Relayer(env.w3, env.client, env.owner, box).enqueue_registration(
-        request_for_bundle(proved.bundle, LocalStore(tmp_path / "store")))   # queued, then "crashed"
+        request_for_bundle(proved.bundle, LocalStore(tmp_path / "store"))
+    )  # queued, then "crashed"
     box.close()
     with pytest.raises(RegistrationError, match="already queued in this outbox to be sent by"):
         _register(env, proved, tmp_path, by_signature=True)
-    assert _register(env, proved, tmp_path, by_signature=False).outcome is Outcome.REGISTERED   # resumed
+    assert _register(env, proved, tmp_path, by_signature=False).outcome is Outcome.REGISTERED  # resumed

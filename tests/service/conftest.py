@@ -22,17 +22,19 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from zkdl.cli import main
 
     work = tmp_path_factory.mktemp("bundle")
-    assert main(["train", "--out", str(work / "run"), "--hidden", "8", "--batch", "4", "--steps", "2",
-                 "--no-progress"]) == 0
+    assert main(["train", "--out", str(work / "run"), "--hidden", "8", "--batch", "4", "--steps", "2", "--no-progress"]) == 0
     result = api.prove(work / "run", work / "run.zkdl")
     data = Path(result.bundle_path).read_bytes()
     info = api.inspect(data)
     digests = info["commitment_digests"]
     return {
-        "path": Path(result.bundle_path), "bytes": data, "info": info,
+        "path": Path(result.bundle_path),
+        "bytes": data,
+        "info": info,
         "statement_digest": bytes.fromhex(info["statement_digest"][2:]),
         "proof_digest": bytes.fromhex(info["proof_digest"][2:]),
-        "c_data": bytes.fromhex(digests["c_data"][2:]), "c_w0": bytes.fromhex(digests["c_w0"][2:]),
+        "c_data": bytes.fromhex(digests["c_data"][2:]),
+        "c_w0": bytes.fromhex(digests["c_w0"][2:]),
         "c_wt": bytes.fromhex(digests["c_wt"][2:]),
     }
 

@@ -32,8 +32,9 @@ def mine(w3: Web3, blocks: int = 1) -> None:
         w3.provider.make_request("evm_mine", [])
 
 
-def setup_registry(w3: Web3, admin: LocalAccount, verifiers: list[LocalAccount], funded: list[LocalAccount],
-                   quorum: int = 1) -> RegistryClient:
+def setup_registry(
+    w3: Web3, admin: LocalAccount, verifiers: list[LocalAccount], funded: list[LocalAccount], quorum: int = 1
+) -> RegistryClient:
     for account in {a.address: a for a in [admin, *verifiers, *funded]}.values():
         w3.provider.make_request("anvil_setBalance", [account.address, hex(10**22)])
     record = deploy_registry(w3, admin, quorum=quorum)
@@ -45,15 +46,23 @@ def setup_registry(w3: Web3, admin: LocalAccount, verifiers: list[LocalAccount],
 
 def request_for(bundle: dict[str, Any], uri: str, **overrides: Any) -> RegistrationRequest:
     """The honest registration of the session's bundle at `uri` (fields overridable)."""
-    fields = dict(c_data_digest=bundle["c_data"], c_w0_digest=bundle["c_w0"], c_wt_digest=bundle["c_wt"],
-                  statement_digest=bundle["statement_digest"], proof_digest=bundle["proof_digest"],
-                  verifier_version=VERIFIER_VERSION, bundle_uri=uri, metadata_uri="https://example.test/model")
+    fields = dict(
+        c_data_digest=bundle["c_data"],
+        c_w0_digest=bundle["c_w0"],
+        c_wt_digest=bundle["c_wt"],
+        statement_digest=bundle["statement_digest"],
+        proof_digest=bundle["proof_digest"],
+        verifier_version=VERIFIER_VERSION,
+        bundle_uri=uri,
+        metadata_uri="https://example.test/model",
+    )
     fields.update(overrides)
     return RegistrationRequest(**fields)
 
 
-def wait_until(what: str, check: Callable[[], Any], timeout: float = 90.0, interval: float = 0.25,
-               on_timeout: Callable[[], str] | None = None) -> Any:
+def wait_until(
+    what: str, check: Callable[[], Any], timeout: float = 90.0, interval: float = 0.25, on_timeout: Callable[[], str] | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -73,8 +82,18 @@ class ServiceProcess:
     """`zkdl serve` in a subprocess (tests/service/serve_process.py registers the command and runs
     zkdl.cli.main), logging to a file; stopped with SIGTERM, SIGKILL as a last resort."""
 
-    def __init__(self, tmp: Path, name: str, *, rpc_url: str, registry: str, verifier: LocalAccount,
-                 args: list[str] | None = None, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        name: str,
+        *,
+        rpc_url: str,
+        registry: str,
+        verifier: LocalAccount,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -87,14 +106,22 @@ class ServiceProcess:
         self.proc: subprocess.Popen | None = None
         self.runs = 0
 
-    def start(self, *, extra_env: dict[str, str] | None = None, wait: bool = True) -> "ServiceProcess":
+    def start(self, *, extra_env: dict[str, str] | None = None, wait: bool = True) -> ServiceProcess:
         self.runs += 1
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "ZKDL_VERIFIER_KEY": "0x" + bytes(self.verifier.key).hex(),
-               "ZKDL_RPC_URL": self.rpc_url, "ZKDL_REGISTRY": self.registry,
-               "ZKDL_DB": str(self.dir / "service.sqlite"), "ZKDL_CONFIRMATIONS": "1", "ZKDL_POLL_INTERVAL": "0.2",
-               **self.env, **(extra_env or {})}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "ZKDL_VERIFIER_KEY": "0x" + bytes(self.verifier.key).hex(),
+            "ZKDL_RPC_URL": self.rpc_url,
+            "ZKDL_REGISTRY": self.registry,
+            "ZKDL_DB": str(self.dir / "service.sqlite"),
+            "ZKDL_CONFIRMATIONS": "1",
+            "ZKDL_POLL_INTERVAL": "0.2",
+            **self.env,
+            **(extra_env or {}),
+        }
         cmd = [sys.executable, str(SERVE), "serve", "--port", str(self.port), "--log-level", "info", *self.args]
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the service process writes it after this call returns
         log.write(f"\n===== run {self.runs}: {' '.join(cmd)}\n".encode())
         log.flush()
         self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -133,8 +160,10 @@ class ServiceProcess:
         def check() -> dict[str, Any] | None:
             job = self.job(model_id)
             return job if job and job["state"] in states else None
-        return wait_until(f"{self.name}: job {model_id!r} in {states}", check, timeout,
-                          on_timeout=lambda: f"job: {self.job(model_id)}\n{self.tail()}")
+
+        return wait_until(
+            f"{self.name}: job {model_id!r} in {states}", check, timeout, on_timeout=lambda: f"job: {self.job(model_id)}\n{self.tail()}"
+        )
 
     def wait_exit(self, timeout: float = 30.0) -> int:
         assert self.proc is not None

@@ -11,18 +11,23 @@ from collections.abc import Callable, Iterator
 import pytest
 from eth_account import Account
 
+from tests.pgserver import run_concurrently, run_sql
 from zkdl.chain.keys import AccountKeyError
 from zkdl.service.config import ConfigError, load_config, load_keys
 from zkdl.service.jobs import JobState, JobStore, JobStoreError
-
-from tests.pgserver import run_concurrently, run_sql
 
 MID = "0x" + "ab" * 32
 
 
 def add(jobs: JobStore, mid: str = MID, block: int = 5) -> bool:
-    return jobs.add(model_id=mid, owner="0x" + "11" * 20, block_number=block, block_hash="0x" + "22" * 32,
-                    tx_hash="0x" + "33" * 32, registration={"bundle_uri": "file:///x"})
+    return jobs.add(
+        model_id=mid,
+        owner="0x" + "11" * 20,
+        block_number=block,
+        block_hash="0x" + "22" * 32,
+        tx_hash="0x" + "33" * 32,
+        registration={"bundle_uri": "file:///x"},
+    )
 
 
 @pytest.fixture
@@ -59,11 +64,31 @@ def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_write(open_job
     time.sleep(0.3)
     taken = b.claim("w2", 60)
     assert taken.lease_owner == "w2" and taken.attempts == 2
-    assert not a.record_verdict(MID, "w1", verdict="valid", reason=None, report={}, report_digest="0x",
-                                statement=None, proof_bytes=1, verify_seconds=0.1, intent_key="k")
+    assert not a.record_verdict(
+        MID,
+        "w1",
+        verdict="valid",
+        reason=None,
+        report={},
+        report_digest="0x",
+        statement=None,
+        proof_bytes=1,
+        verify_seconds=0.1,
+        intent_key="k",
+    )
     assert not a.renew(MID, "w1", 60)
-    assert b.record_verdict(MID, "w2", verdict="invalid", reason="bad", report={"a": 1}, report_digest="0x01",
-                            statement=None, proof_bytes=1, verify_seconds=None, intent_key="k")
+    assert b.record_verdict(
+        MID,
+        "w2",
+        verdict="invalid",
+        reason="bad",
+        report={"a": 1},
+        report_digest="0x01",
+        statement=None,
+        proof_bytes=1,
+        verify_seconds=None,
+        intent_key="k",
+    )
     job = a.get(MID)
     assert (job.state, job.verdict, job.reason, job.report) == (JobState.INVALID, "invalid", "bad", {"a": 1})
     assert a.mark_attested(MID) and a.get(MID).state is JobState.ATTESTED
@@ -140,7 +165,7 @@ def test_a_connection_lost_inside_a_claim_loses_no_job(pg_server, pg_url):
 
 def test_config_precedence_defaults_file_env_flags(tmp_path):
     toml = tmp_path / "service.toml"
-    toml.write_text('[service]\nconfirmations = 5\nport = 9000\nmax_bundle_bytes = 1000\n')
+    toml.write_text("[service]\nconfirmations = 5\nport = 9000\nmax_bundle_bytes = 1000\n")
     config = load_config(toml, env={"ZKDL_CONFIRMATIONS": "7", "ZKDL_DB": "x.sqlite"}, overrides={"port": 9100})
     assert (config.confirmations, config.port, config.max_bundle_bytes, config.db) == (7, 9100, 1000, "x.sqlite")
     assert config.outbox_path.endswith("x.outbox.sqlite")
@@ -190,8 +215,13 @@ def test_keys_from_env_or_keystore_never_echoed(tmp_path):
         load_keys(config, env={})
 
 
-_SAMPLES = {"rpc_url": "http://node.test:8545", "db": "a.sqlite", "outbox": "b.sqlite", "log_level": "debug",
-            "verifier_version": "0x" + "11" * 32}
+_SAMPLES = {
+    "rpc_url": "http://node.test:8545",
+    "db": "a.sqlite",
+    "outbox": "b.sqlite",
+    "log_level": "debug",
+    "verifier_version": "0x" + "11" * 32,
+}
 
 
 _OLDER_FLAGS = {"fetch_timeout_s": "--fetch-timeout", "poll_interval_s": "--poll-interval", "lease_s": "--lease"}

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak
-
 from svc_support import free_port, request_for
+
 from zkdl.chain import RegistryClient, Status, Verdict, deploy_registry, embedded_chain
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
@@ -36,14 +36,11 @@ class Pipeline:
         self.client = RegistryClient(self.w3, record.address, self.admin)
         self.client.grant_verifier(self.verifier.address)
         self.store = LocalStore(tmp / "bundles")
-        self.config = ServiceConfig(db=db, confirmations=1, retry_base_s=0.01,
-                                    **config).validate()
+        self.config = ServiceConfig(db=db, confirmations=1, retry_base_s=0.01, **config).checked()
         self.jobs = JobStore(self.config.db)
-        self.relayer = Relayer(self.w3, RegistryClient(self.w3, record.address), self.verifier,
-                               SqlOutbox(self.config.outbox_path))
+        self.relayer = Relayer(self.w3, RegistryClient(self.w3, record.address), self.verifier, SqlOutbox(self.config.outbox_path))
         self.watcher = Watcher(self.client, self.jobs, confirmations=1)
-        self.worker = Worker("w", self.config, self.jobs, self.client, self.relayer, self.verifier,
-                             file_roots=[self.store.root])
+        self.worker = Worker("w", self.config, self.jobs, self.client, self.relayer, self.verifier, file_roots=[self.store.root])
 
     def register(self, request, owner=None) -> str:
         return "0x" + self.client.register_model(request, sender=owner or self.owner).model_id.hex()
@@ -94,7 +91,7 @@ def _bad_cases(pipe: Pipeline, bundle: dict, tmp: Path) -> dict[str, tuple[Any, 
     t_digest, t_uri = pipe.store.put(truncated)
     big = b"\0" * 300_000
     big_digest, big_uri = pipe.store.put(big)
-    other_digest, other_uri = pipe.store.put(b"some other bytes")
+    _, other_uri = pipe.store.put(b"some other bytes")
     outside = tmp / "outside.zkdl"
     outside.write_bytes(data)
     dead = f"http://127.0.0.1:{free_port()}/bundles/{bundle['proof_digest'].hex()}.zkdl"
@@ -105,12 +102,10 @@ def _bad_cases(pipe: Pipeline, bundle: dict, tmp: Path) -> dict[str, tuple[Any, 
         "malformed-bundle": (request_for(bundle, t_uri, proof_digest=t_digest, c_wt_digest=k("b")), "invalid"),
         "bundle-too-large": (request_for(bundle, big_uri, proof_digest=big_digest, c_wt_digest=k("c")), "invalid"),
         "statement-mismatch": (request_for(bundle, good_uri, statement_digest=k("other statement")), "invalid"),
-        "commitment-mismatch": (request_for(bundle, good_uri, c_data_digest=k("other data"),
-                                            c_wt_digest=k("d")), "invalid"),
+        "commitment-mismatch": (request_for(bundle, good_uri, c_data_digest=k("other data"), c_wt_digest=k("d")), "invalid"),
         "unreachable": (request_for(bundle, dead, c_wt_digest=k("e")), None),
         "outside-file-roots": (request_for(bundle, outside.as_uri(), c_wt_digest=k("f")), None),
-        "other-version": (request_for(bundle, good_uri, verifier_version=k("zkdl-verifier/99"),
-                                      c_wt_digest=k("g")), None),
+        "other-version": (request_for(bundle, good_uri, verifier_version=k("zkdl-verifier/99"), c_wt_digest=k("g")), None),
     }
 
 
@@ -152,15 +147,16 @@ def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):
 
     def crash() -> None:
         raise Crash
+
     short = ServiceConfig(db=pipe.config.db, lease_s=0.5, confirmations=1)
-    pipe.worker = Worker("w1", short, pipe.jobs, pipe.client, pipe.relayer, pipe.verifier,
-                         file_roots=[pipe.store.root], hooks={"enqueued": crash})  # dies after the enqueue
+    pipe.worker = Worker(
+        "w1", short, pipe.jobs, pipe.client, pipe.relayer, pipe.verifier, file_roots=[pipe.store.root], hooks={"enqueued": crash}
+    )  # dies after the enqueue
     with pytest.raises(Crash):
         pipe.worker.run_once()
     assert pipe.job(mid).state is JobState.LEASED and len(pipe.relayer.outbox.intents()) == 1
     pipe.relayer.process_once()  # the attestation goes out before the restart
-    pipe.worker = Worker("w2", short, pipe.jobs, pipe.client, pipe.relayer, pipe.verifier,
-                         file_roots=[pipe.store.root])
+    pipe.worker = Worker("w2", short, pipe.jobs, pipe.client, pipe.relayer, pipe.verifier, file_roots=[pipe.store.root])
     time.sleep(max(0.0, pipe.job(mid).lease_expires - time.time()) + 0.05)  # the crashed worker's lease expires
     pipe.run(3)
     job = pipe.job(mid)
@@ -174,12 +170,18 @@ def test_the_page_escapes_every_value_and_shows_what_a_buyer_needs(pipe, bundle)
     mid = pipe.register(request_for(bundle, uri + "?" + evil, metadata_uri="javascript:" + evil))
     pipe.run(2)
     job = pipe.job(mid)
-    page = render_provenance_page(model_view(job, status_json(pipe.client.get_status(mid)), live=True),
-                                  verifier=pipe.verifier.address)
+    page = render_provenance_page(model_view(job, status_json(pipe.client.get_status(mid)), live=True), verifier=pipe.verifier.address)
     assert "<script" not in page and "<img" not in page and "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")
     assert evil in html.unescape(page)  # shown as text: escaped above, whole once unescaped
-    for text in ("Verified", "MLP 64-8-10", "2 SGD steps, batch 4", "1 valid of quorum 1",
-                 bundle["info"]["statement_digest"], bundle["info"]["commitment_digests"]["c_wt"], "KiB"):
+    for text in (
+        "Verified",
+        "MLP 64-8-10",
+        "2 SGD steps, batch 4",
+        "1 valid of quorum 1",
+        bundle["info"]["statement_digest"],
+        bundle["info"]["commitment_digests"]["c_wt"],
+        "KiB",
+    ):
         assert text in page, text
     snap = render_provenance_page(snapshot_view(pipe.client, mid, bundle["bytes"], verify_seconds=0.5))
     assert "Verified" in snap and "0.50 s" in snap and "MLP 64-8-10" in snap

@@ -12,17 +12,23 @@ from pathlib import Path
 
 import pytest
 from eth_utils import keccak
+from svc_support import ServiceProcess, anvil, free_port, mine, model_hex, request_for, services, setup_registry, wait_until, write_toml
 
-from svc_support import (ServiceProcess, anvil, free_port, mine, model_hex, request_for, services, setup_registry,
-                         wait_until, write_toml)
 from zkdl.chain import RegistryClient, Status, Verdict
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
 from zkdl.store import LocalStore
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def register(w3, client: RegistryClient, relayer_account, owner, request, outbox: Path) -> bytes:
@@ -37,14 +43,18 @@ def register(w3, client: RegistryClient, relayer_account, owner, request, outbox
 def chromium() -> str:
     path = shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium")
     if not path:
-        pytest.fail("headless Chromium is missing: install it with `apt-get install -y chromium` (the Makefile's "
-                    "setup does); the provenance page test needs a real browser", pytrace=False)
+        pytest.fail(
+            "headless Chromium is missing: install it with `apt-get install -y chromium` (the Makefile's "
+            "setup does); the provenance page test needs a real browser",
+            pytrace=False,
+        )
     return path
 
 
 def dump_dom(url: str, profile: Path) -> str:
-    out = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 
@@ -60,10 +70,15 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
     with anvil() as w3:
         client = setup_registry(w3, admin, [v1, v2], [owner, relayer], quorum=2)
         store_dir = tmp_path / "store"
-        one = ServiceProcess(tmp_path, "verifier-1", rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                             verifier=v1, args=["--bundle-dir", str(store_dir)])
-        two = ServiceProcess(tmp_path, "verifier-2", rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                             verifier=v2)
+        one = ServiceProcess(
+            tmp_path,
+            "verifier-1",
+            rpc_url=w3.provider.endpoint_uri,
+            registry=client.address,
+            verifier=v1,
+            args=["--bundle-dir", str(store_dir)],
+        )
+        two = ServiceProcess(tmp_path, "verifier-2", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=v2)
         with services(one, two):
             one.start()
             two.start()
@@ -77,8 +92,7 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
                 assert job["verdict"] == "valid" and job["proof_bytes"] == len(bundle["bytes"])
             # The buyer is one more independent client of the chain.
             buyer = RegistryClient(w3, client.address)
-            status = wait_until("status Verified", lambda: (s := buyer.get_status(mid)).status is Status.VERIFIED
-                                and s)
+            status = wait_until("status Verified", lambda: (s := buyer.get_status(mid)).status is Status.VERIFIED and s)
             assert (status.valid_count, status.invalid_count, status.quorum) == (2, 0, 2)
             assert {a.verifier for a in status.attestations} == {v1.address, v2.address}
             assert [e.verifier for e in buyer.attested_events()].count(v1.address) == 1
@@ -93,12 +107,22 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
             dom = dump_dom(f"{one.url}/models/{model_hex(mid)}/page", tmp_path / "chromium-profile")
             text = visible_text(dom)
             assert 'id="status">Verified<' in dom
-            for expected in ("Model provenance", "2 valid of quorum 2, 0 invalid", "MLP 64-8-10",
-                             "2 SGD steps, batch 4, learning rate 2^-10", bundle["info"]["statement_digest"],
-                             bundle["info"]["commitment_digests"]["c_data"],
-                             bundle["info"]["commitment_digests"]["c_w0"],
-                             bundle["info"]["commitment_digests"]["c_wt"], v1.address, v2.address,
-                             owner.address, "Proof size", f"{len(bundle['bytes']):,} bytes", "Verification time"):
+            for expected in (
+                "Model provenance",
+                "2 valid of quorum 2, 0 invalid",
+                "MLP 64-8-10",
+                "2 SGD steps, batch 4, learning rate 2^-10",
+                bundle["info"]["statement_digest"],
+                bundle["info"]["commitment_digests"]["c_data"],
+                bundle["info"]["commitment_digests"]["c_w0"],
+                bundle["info"]["commitment_digests"]["c_wt"],
+                v1.address,
+                v2.address,
+                owner.address,
+                "Proof size",
+                f"{len(bundle['bytes']):,} bytes",
+                "Verification time",
+            ):
                 assert expected in text, (expected, text[:3000])
             assert re.search(r"Verification time \d+\.\d\d s", text), text
 
@@ -122,18 +146,28 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
             "truncated": request_for(bundle, t_uri, proof_digest=t_digest, c_wt_digest=k("4")),
             "another-statement": request_for(bundle, good_uri, statement_digest=k("another statement")),
         }
-        config = write_toml(tmp_path / "service.toml", {"max_bundle_bytes": len(data) + 100, "max_attempts": 2,
-                                                         "retry_base_s": 0.2, "fetch_timeout_s": 3})
-        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                             verifier=v1, args=["--config", str(config), "--file-root", str(store.root)])
+        config = write_toml(
+            tmp_path / "service.toml", {"max_bundle_bytes": len(data) + 100, "max_attempts": 2, "retry_base_s": 0.2, "fetch_timeout_s": 3}
+        )
+        svc = ServiceProcess(
+            tmp_path,
+            "verifier",
+            rpc_url=w3.provider.endpoint_uri,
+            registry=client.address,
+            verifier=v1,
+            args=["--config", str(config), "--file-root", str(store.root)],
+        )
         with services(svc):
             svc.start()
-            ids = {name: register(w3, client, relayer, owner, req, tmp_path / "reg.sqlite")
-                   for name, req in cases.items()}
+            ids = {name: register(w3, client, relayer, owner, req, tmp_path / "reg.sqlite") for name, req in cases.items()}
             good = register(w3, client, relayer, accounts[6], request_for(bundle, good_uri), tmp_path / "reg.sqlite")
             assert svc.wait_job(good, ("attested",))["verdict"] == "valid"
-            expect = {"oversized": "bundle-too-large", "digest-mismatch": "digest-mismatch",
-                      "truncated": "malformed-bundle", "another-statement": "statement-mismatch"}
+            expect = {
+                "oversized": "bundle-too-large",
+                "digest-mismatch": "digest-mismatch",
+                "truncated": "malformed-bundle",
+                "another-statement": "statement-mismatch",
+            }
             for name, code in expect.items():
                 job = svc.wait_job(ids[name], ("attested",))
                 view = svc.json(f"/models/{model_hex(ids[name])}")
@@ -161,9 +195,15 @@ def test_a_restart_mid_job_never_attests_twice(tmp_path, db_location, bundle, ac
         client = setup_registry(w3, admin, [v1], [owner, relayer])
         store = LocalStore(tmp_path / "store")
         _, uri = store.put(bundle["bytes"])
-        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                             verifier=v1, args=["--bundle-dir", str(store.root), "--lease", "3"],
-                             env={"ZKDL_DB": db_location})
+        svc = ServiceProcess(
+            tmp_path,
+            "verifier",
+            rpc_url=w3.provider.endpoint_uri,
+            registry=client.address,
+            verifier=v1,
+            args=["--bundle-dir", str(store.root), "--lease", "3"],
+            env={"ZKDL_DB": db_location},
+        )
         with services(svc):
             svc.start(extra_env={"ZKDL_TEST_CRASH_AT": crash_at})
             mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
@@ -189,17 +229,16 @@ def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, accounts):
     rpc = f"http://127.0.0.1:{port}"
     with anvil(port, "--dump-state", str(state)) as w3:
         client = setup_registry(w3, admin, [v1], [owner, relayer])
-        svc = ServiceProcess(tmp_path, "verifier", rpc_url=rpc, registry=client.address, verifier=v1,
-                             args=["--bundle-dir", str(store.root)])
+        svc = ServiceProcess(
+            tmp_path, "verifier", rpc_url=rpc, registry=client.address, verifier=v1, args=["--bundle-dir", str(store.root)]
+        )
         svc.start()
         first = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
         svc.wait_job(first, ("attested",))
-        wait_until("the cached status", lambda: svc.json(f"/models/{model_hex(first)}")["chain"]["status"]
-                   == "verified")
+        wait_until("the cached status", lambda: svc.json(f"/models/{model_hex(first)}")["chain"]["status"] == "verified")
     with services(svc):
         # The node is gone: the service stays up, says so, and serves what it knows.
-        health = wait_until("health to report the outage", lambda: (h := svc.json("/health"))["rpc_ok"] is False
-                            and h)
+        health = wait_until("health to report the outage", lambda: (h := svc.json("/health"))["rpc_ok"] is False and h)
         assert health["status"] == "degraded" and health["threads_alive"]
         view = svc.json(f"/models/{model_hex(first)}")
         assert view["chain_live"] is False and view["chain"]["status"] == "verified"
@@ -220,9 +259,15 @@ def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, b
         client = setup_registry(w3, admin, [v1], [owner, accounts[6]])
         store = LocalStore(tmp_path / "store")
         _, uri = store.put(bundle["bytes"])
-        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                             verifier=v1, args=["--bundle-dir", str(store.root)],
-                             env={"ZKDL_CONFIRMATIONS": "3"})
+        svc = ServiceProcess(
+            tmp_path,
+            "verifier",
+            rpc_url=w3.provider.endpoint_uri,
+            registry=client.address,
+            verifier=v1,
+            args=["--bundle-dir", str(store.root)],
+            env={"ZKDL_CONFIRMATIONS": "3"},
+        )
         with services(svc):
             svc.start()
             snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
@@ -236,8 +281,7 @@ def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, b
             mine(w3, 4)
             assert not client.model_exists(dropped)
             head = w3.eth.block_number
-            wait_until("the watcher to pass the reorg", lambda: svc.json("/health")["safe_head"] == head - 2,
-                       on_timeout=diagnose)
+            wait_until("the watcher to pass the reorg", lambda: svc.json("/health")["safe_head"] == head - 2, on_timeout=diagnose)
             assert svc.json("/jobs")["total"] == 0
             kept = client.register_model(request_for(bundle, uri, metadata_uri="kept"), sender=accounts[6]).model_id
             mine(w3, 2)
@@ -271,14 +315,20 @@ def test_the_loop_recovers_when_its_outbox_cannot_be_opened_at_first(tmp_path, b
         client = setup_registry(w3, admin, [v1], [owner, relayer])
         store = LocalStore(tmp_path / "store")
         _, uri = store.put(bundle["bytes"])
-        config = ServiceConfig(rpc_url=w3.provider.endpoint_uri, registry=client.address,
-                               db=str(tmp_path / "service.sqlite"), confirmations=1, poll_interval_s=0.1).validate()
+        config = ServiceConfig(
+            rpc_url=w3.provider.endpoint_uri,
+            registry=client.address,
+            db=str(tmp_path / "service.sqlite"),
+            confirmations=1,
+            poll_interval_s=0.1,
+        ).checked()
         svc = service_module.VerifierService(config, v1, file_roots=[store.root])
         svc.start()
         try:
             mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
-            job = wait_until("the attestation", lambda: (j := svc.jobs.get(model_hex(mid))) is not None
-                             and j.state.value == "attested" and j)
+            job = wait_until(
+                "the attestation", lambda: (j := svc.jobs.get(model_hex(mid))) is not None and j.state.value == "attested" and j
+            )
             assert job.verdict == "valid" and len(loop_opens) == 2  # rebuilt once, whole
             assert client.get_attestation(mid, v1.address).verdict is Verdict.VALID
         finally:

@@ -36,4 +36,4 @@ Operations, by kind (each documented where it is defined):
 A refused input raises `KernelError` (a `ValueError`).
 """
 
-from zkdl.backend.native import *  # the one backend: its __all__ is the surface
+from zkdl.backend.native import *  # noqa: F403 - the one backend: its __all__ is the surface

@@ -13,17 +13,54 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from zkdl import _kernels
+import zkdl._kernels as _kernels  # the Rust extension (no type stubs)
 
 __all__ = [
-    "MODULUS", "KernelError", "Vector", "G1_POINT_BYTES", "G1_COMPRESSED_BYTES",
-    "from_ints", "to_ints", "from_i64", "scalars_from_bytes", "random", "full", "pad", "concat", "shape", "flatten",
-    "add", "sub", "scale", "inner", "total",
-    "eq_vector", "mle_evaluate", "partial_evaluate", "contract_i64", "tensor_combination", "ProductSumcheck",
-    "bits_decompose", "bits_to_field", "bits_from_field", "bits_weighted_sums", "bits_gram", "bits_bind_low", "bits_fold_high",
+    "G1_COMPRESSED_BYTES",
+    "G1_POINT_BYTES",
+    "MODULUS",
+    "CommitKey",
+    "KernelError",
+    "ProductSumcheck",
+    "Transcript",
+    "Vector",
+    "add",
+    "bits_bind_low",
+    "bits_decompose",
+    "bits_fold_high",
+    "bits_from_field",
+    "bits_gram",
+    "bits_to_field",
+    "bits_weighted_sums",
+    "concat",
+    "contract_i64",
+    "eq_vector",
+    "flatten",
+    "from_i64",
+    "from_ints",
+    "full",
+    "g1_add",
+    "g1_compress",
+    "g1_decompress",
+    "g1_fold",
+    "g1_identity",
+    "g1_scale",
+    "g1_scale_each",
+    "hash_to_g1",
+    "inner",
     "matmul_i64",
-    "g1_identity", "hash_to_g1", "g1_compress", "g1_decompress", "g1_add", "g1_scale", "g1_scale_each", "g1_fold", "msm",
-    "CommitKey", "Transcript",
+    "mle_evaluate",
+    "msm",
+    "pad",
+    "partial_evaluate",
+    "random",
+    "scalars_from_bytes",
+    "scale",
+    "shape",
+    "sub",
+    "tensor_combination",
+    "to_ints",
+    "total",
 ]  # fmt: skip
 
 MODULUS = int(_kernels.MODULUS)
@@ -91,7 +128,9 @@ def concat(vectors: Sequence[Vector]) -> Vector:
 def shape(tensor: Vector) -> tuple[int, ...]:
     """The shape of a field tensor (at least one axis); ValueError if it is none."""
     if not isinstance(tensor, np.ndarray) or tensor.ndim < 2 or tensor.shape[-1] != 4 or tensor.dtype != np.uint64:
-        raise ValueError(f"field entries must be uint64[..., 4], got {getattr(tensor, 'dtype', type(tensor))}{getattr(tensor, 'shape', '')}")
+        raise ValueError(
+            f"field entries must be uint64[..., 4], got {getattr(tensor, 'dtype', type(tensor))}{getattr(tensor, 'shape', '')}"
+        )
     return tuple(tensor.shape[:-1])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ def abi_hash(abi: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical_json(abi).encode()).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_artifact(name: str = REGISTRY) -> Artifact:
     """Load a shipped artifact; raises `ArtifactError` if it is missing or inconsistent."""
     try:

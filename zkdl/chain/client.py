@@ -8,12 +8,13 @@ client signs the transaction itself: any JSON-RPC node) or an address the node h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import encode_hex, to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
@@ -103,7 +104,7 @@ class RegistryClient:
         params = {"from": _address(sender)} if sender is not None else {}
         try:
             return fn.call(params)
-        except Exception as exc:  # noqa: BLE001 - re-raised typed, or unchanged if not a revert
+        except Exception as exc:
             raise self.typed_error(exc) from exc
 
     def _send(self, fn: Any, sender: Sender | None) -> TxOutcome:
@@ -112,14 +113,14 @@ class RegistryClient:
             raise RegistryError("no account to send the transaction from", "pass sender= or set client.sender")
         try:
             tx_hash = self._submit(fn, sender)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self.typed_error(exc) from exc
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
         if receipt["status"] != 1:
             raise TransactionRevertedError(txHash=encode_hex(tx_hash))
         return TxOutcome(bytes(tx_hash), receipt["blockNumber"], receipt["gasUsed"], tuple(self._events(receipt)))
 
-    def _submit(self, fn: Any, sender: Sender) -> bytes:
+    def _submit(self, fn: Any, sender: Sender) -> HexBytes:
         if isinstance(sender, str):
             return fn.transact({"from": to_checksum_address(sender)})
         # Gas is estimated by build_transaction, so a revert surfaces here, before signing.
@@ -128,7 +129,7 @@ class RegistryClient:
         return self.w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
 
     def _events(self, receipt: Any) -> Iterator[dict[str, Any]]:
-        for event in self.contract.events:
+        for event in self.contract.events:  # type: ignore[attr-defined]  # web3 annotates this generator's __iter__ as Iterable
             for log in event.process_receipt(receipt, errors=DISCARD):
                 yield {"event": log["event"], "args": dict(log["args"]), "logIndex": log["logIndex"]}
 
@@ -160,13 +161,17 @@ class RegistryClient:
         return self._send(self.contract.functions.revokeModel(as_digest(model_id, "model_id")), sender)
 
     def sign_registration(
-        self, owner: LocalAccount, request: RegistrationRequest, *, deadline: int | None = None,
-        nonce: int | None = None, owner_address: str | None = None,
+        self,
+        owner: LocalAccount,
+        request: RegistrationRequest,
+        *,
+        deadline: int | None = None,
+        nonce: int | None = None,
+        owner_address: str | None = None,
     ) -> SignedRegistration:
         """Sign `request` for this registry's chain and address (deadline: 1 h of chain time)."""
         deadline = self.deadline_in() if deadline is None else deadline
-        return sign_registration(owner, self.chain_id, self.address, request, deadline=deadline, nonce=nonce,
-                                 owner=owner_address)
+        return sign_registration(owner, self.chain_id, self.address, request, deadline=deadline, nonce=nonce, owner=owner_address)
 
     # -- attestations ------------------------------------------------------------------------------
 
@@ -182,13 +187,19 @@ class RegistryClient:
         return self._send(fn, sender)
 
     def sign_attestation(
-        self, verifier: LocalAccount, attestation: AttestationRequest, *, deadline: int | None = None,
-        nonce: int | None = None, verifier_address: str | None = None,
+        self,
+        verifier: LocalAccount,
+        attestation: AttestationRequest,
+        *,
+        deadline: int | None = None,
+        nonce: int | None = None,
+        verifier_address: str | None = None,
     ) -> SignedAttestation:
         """Sign `attestation` for this registry's chain and address (deadline: 1 h of chain time)."""
         deadline = self.deadline_in() if deadline is None else deadline
-        return sign_attestation(verifier, self.chain_id, self.address, attestation, deadline=deadline, nonce=nonce,
-                                verifier=verifier_address)
+        return sign_attestation(
+            verifier, self.chain_id, self.address, attestation, deadline=deadline, nonce=nonce, verifier=verifier_address
+        )
 
     def cancel_nonce(self, nonce: int, *, sender: Sender | None = None) -> TxOutcome:
         """Invalidate one of the sender's nonces (cancels a signed, unsubmitted message)."""
@@ -248,8 +259,7 @@ class RegistryClient:
 
     def get_attestations(self, model_id: bytes | str, offset: int = 0, limit: int = 100) -> Page[Attestation]:
         mid = as_digest(model_id, "model_id")
-        return self._page(lambda o, n: self.contract.functions.getAttestations(mid, o, n), Attestation.from_tuple,
-                          offset, limit)
+        return self._page(lambda o, n: self.contract.functions.getAttestations(mid, o, n), Attestation.from_tuple, offset, limit)
 
     def get_model_ids(self, offset: int = 0, limit: int = 100) -> Page[bytes]:
         return self._page(self.contract.functions.getModelIds, bytes, offset, limit)
@@ -262,8 +272,7 @@ class RegistryClient:
         """Every model id (of `owner`, if given), page by page, in registration order."""
         offset: int | None = 0
         while offset is not None:
-            page = (self.get_model_ids(offset, page_size) if owner is None
-                    else self.get_model_ids_by_owner(owner, offset, page_size))
+            page = self.get_model_ids(offset, page_size) if owner is None else self.get_model_ids_by_owner(owner, offset, page_size)
             yield from page.items
             offset = page.next_offset
 
@@ -278,9 +287,7 @@ class RegistryClient:
         return bytes(self._call(fn))
 
     def hash_attestation(self, verifier: str, attestation: AttestationRequest, nonce: int, deadline: int) -> bytes:
-        fn = self.contract.functions.hashAttestation(
-            to_checksum_address(verifier), attestation.as_tuple(), nonce, deadline
-        )
+        fn = self.contract.functions.hashAttestation(to_checksum_address(verifier), attestation.as_tuple(), nonce, deadline)
         return bytes(self._call(fn))
 
     def version(self) -> str:
@@ -307,8 +314,15 @@ class RegistryClient:
     def eip712_domain(self) -> dict[str, Any]:
         """ERC-5267 domain: name, version, chainId, verifyingContract (and unused fields)."""
         fields, name, version, chain_id, contract, salt, extensions = self._call(self.contract.functions.eip712Domain())
-        return {"fields": fields, "name": name, "version": version, "chainId": chain_id,
-                "verifyingContract": contract, "salt": salt, "extensions": list(extensions)}
+        return {
+            "fields": fields,
+            "name": name,
+            "version": version,
+            "chainId": chain_id,
+            "verifyingContract": contract,
+            "salt": salt,
+            "extensions": list(extensions),
+        }
 
     def supports_interface(self, interface_id: bytes) -> bool:
         return self._call(self.contract.functions.supportsInterface(interface_id))
@@ -341,8 +355,15 @@ class RegistryClient:
         """ModelRegistered logs in a block range (for indexers and the verifier service)."""
         logs = self.contract.events.ModelRegistered().get_logs(from_block=from_block, to_block=to_block)
         return [
-            RegisteredEvent(bytes(e.args.modelId), e.args.owner, RegistrationRequest.from_tuple(e.args.registration),
-                            e.args.submitter, e.args.registeredAt, e.blockNumber, bytes(e.transactionHash))
+            RegisteredEvent(
+                bytes(e.args.modelId),
+                e.args.owner,
+                RegistrationRequest.from_tuple(e.args.registration),
+                e.args.submitter,
+                e.args.registeredAt,
+                e.blockNumber,
+                bytes(e.transactionHash),
+            )
             for e in logs
         ]
 
@@ -350,9 +371,17 @@ class RegistryClient:
         """ModelAttested logs in a block range."""
         logs = self.contract.events.ModelAttested().get_logs(from_block=from_block, to_block=to_block)
         return [
-            AttestedEvent(bytes(e.args.modelId), e.args.verifier, Verdict(e.args.verdict), bytes(e.args.verifierVersion),
-                          bytes(e.args.reportDigest), e.args.submitter, e.args.attestedAt, e.blockNumber,
-                          bytes(e.transactionHash))
+            AttestedEvent(
+                bytes(e.args.modelId),
+                e.args.verifier,
+                Verdict(e.args.verdict),
+                bytes(e.args.verifierVersion),
+                bytes(e.args.reportDigest),
+                e.args.submitter,
+                e.args.attestedAt,
+                e.blockNumber,
+                bytes(e.transactionHash),
+            )
             for e in logs
         ]
 
@@ -365,5 +394,4 @@ def _registered_id(tx: TxOutcome) -> bytes:
     for event in tx.events:
         if event["event"] == "ModelRegistered":
             return bytes(event["args"]["modelId"])
-    raise RegistryError("the registration transaction emitted no ModelRegistered event",
-                        "check that the address is a ModelRegistry")
+    raise RegistryError("the registration transaction emitted no ModelRegistered event", "check that the address is a ModelRegistry")

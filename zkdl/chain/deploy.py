@@ -17,12 +17,13 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import encode_hex, keccak, to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 
 from .artifacts import load_artifact
@@ -55,7 +56,7 @@ class Deployment:
         return {_camel(k): v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Deployment":
+    def from_json(cls, data: Mapping[str, Any]) -> Deployment:
         return cls(**{k: data[_camel(k)] for k in cls.__dataclass_fields__})
 
 
@@ -77,8 +78,10 @@ def read_deployment(chain_id: int, directory: str | Path | None = None) -> Deplo
     """The record for `chain_id`; `DeploymentError` if there is none."""
     path = record_path(chain_id, directory)
     if not path.exists():
-        raise DeploymentError(f"no ModelRegistry deployment recorded for chain {chain_id} at {path}",
-                              "deploy with `python -m zkdl.chain.deploy --rpc URL` or set ZKDL_DEPLOYMENTS_DIR")
+        raise DeploymentError(
+            f"no ModelRegistry deployment recorded for chain {chain_id} at {path}",
+            "deploy with `python -m zkdl.chain.deploy --rpc URL` or set ZKDL_DEPLOYMENTS_DIR",
+        )
     return Deployment.from_json(json.loads(path.read_text("utf-8")))
 
 
@@ -99,7 +102,7 @@ def deploy_registry(w3: Web3, sender: Sender, *, admin: str | None = None, quoru
     ctor = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(admin, quorum)
     try:
         tx_hash = _send_deploy(w3, ctor, sender)
-    except Exception as exc:  # noqa: BLE001 - constructor reverts become typed errors
+    except Exception as exc:
         data = revert_data(exc)
         if data is None:
             raise
@@ -123,7 +126,7 @@ def deploy_registry(w3: Web3, sender: Sender, *, admin: str | None = None, quoru
     )
 
 
-def _send_deploy(w3: Web3, ctor: Any, sender: Sender) -> bytes:
+def _send_deploy(w3: Web3, ctor: Any, sender: Sender) -> HexBytes:
     if isinstance(sender, str):
         return ctor.transact({"from": to_checksum_address(sender)})
     nonce = w3.eth.get_transaction_count(sender.address, "pending")
@@ -133,25 +136,35 @@ def _send_deploy(w3: Web3, ctor: Any, sender: Sender) -> bytes:
 
 def _code_hash(w3: Web3, address: str) -> str:
     # The runtime code as deployed (immutables filled in), so it identifies this very deployment.
-    return encode_hex(keccak(bytes(w3.eth.get_code(address))))
+    return encode_hex(keccak(bytes(w3.eth.get_code(to_checksum_address(address)))))
 
 
 def check_deployment(w3: Web3, record: Deployment) -> None:
     """Raise `DeploymentError` unless the chain matches the record and the shipped artifact."""
     if w3.eth.chain_id != record.chain_id:
-        raise DeploymentError(f"the node is on chain {w3.eth.chain_id}, the record is for {record.chain_id}",
-                              "connect to the right network")
+        raise DeploymentError(
+            f"the node is on chain {w3.eth.chain_id}, the record is for {record.chain_id}", "connect to the right network"
+        )
     if record.abi_hash != load_artifact().abi_hash:
-        raise DeploymentError(f"the registry at {record.address} was deployed from another ABI",
-                              "redeploy (--redeploy) or use the zkdl version that deployed it")
+        raise DeploymentError(
+            f"the registry at {record.address} was deployed from another ABI",
+            "redeploy (--redeploy) or use the zkdl version that deployed it",
+        )
     if _code_hash(w3, record.address) != record.code_hash:
-        raise DeploymentError(f"chain {record.chain_id} has no recorded registry code at {record.address}",
-                              "the chain was reset (dev node?) or the record is wrong: redeploy with --redeploy")
+        raise DeploymentError(
+            f"chain {record.chain_id} has no recorded registry code at {record.address}",
+            "the chain was reset (dev node?) or the record is wrong: redeploy with --redeploy",
+        )
 
 
 def ensure_deployed(
-    w3: Web3, sender: Sender, directory: str | Path | None = None, *, admin: str | None = None,
-    quorum: int = 1, redeploy: bool = False,
+    w3: Web3,
+    sender: Sender,
+    directory: str | Path | None = None,
+    *,
+    admin: str | None = None,
+    quorum: int = 1,
+    redeploy: bool = False,
 ) -> tuple[Deployment, bool]:
     """Idempotent deploy: reuse the recorded registry if it checks out, else deploy and record.
 
@@ -168,8 +181,9 @@ def ensure_deployed(
     return record, True
 
 
-def client_from_deployment(w3: Web3, directory: str | Path | None = None, sender: Sender | None = None,
-                           *, check: bool = True) -> RegistryClient:
+def client_from_deployment(
+    w3: Web3, directory: str | Path | None = None, sender: Sender | None = None, *, check: bool = True
+) -> RegistryClient:
     """A client for the registry recorded for the node's chain."""
     record = read_deployment(w3.eth.chain_id, directory)
     if check:
@@ -189,14 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         w3 = _connect(args.rpc)
         account = load_account("deployer", keystore=args.keystore)
-        record, deployed = ensure_deployed(w3, account, args.deployments_dir, admin=args.admin,
-                                           quorum=args.quorum, redeploy=args.redeploy)
+        record, deployed = ensure_deployed(w3, account, args.deployments_dir, admin=args.admin, quorum=args.quorum, redeploy=args.redeploy)
     except (DeploymentError, AccountKeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     verb = "deployed" if deployed else "already deployed (record checked)"
-    print(f"ModelRegistry {verb} on chain {record.chain_id} at {record.address} "
-          f"(block {record.block_number}); record: {record_path(record.chain_id, args.deployments_dir)}")
+    print(
+        f"ModelRegistry {verb} on chain {record.chain_id} at {record.address} "
+        f"(block {record.block_number}); record: {record_path(record.chain_id, args.deployments_dir)}"
+    )
     return 0
 
 

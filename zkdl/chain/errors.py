@@ -24,7 +24,7 @@ class RegistryError(ZkdlError):
     name, `message` says what went wrong and `hint` what to do; `user_message` is both.
     """
 
-    code: ClassVar[str] = "RegistryError"
+    code = "RegistryError"  # like ZkdlError.code: an attribute subclasses override, not a ClassVar
     template: ClassVar[str] = "registry error"
     default_hint: ClassVar[str] = ""
 
@@ -280,6 +280,7 @@ def error_classes() -> dict[str, type[RegistryError]]:
 
 # -- decoding -----------------------------------------------------------------------------------------
 
+
 def _plain(abi_type: str, value: Any) -> Any:
     if abi_type == "address":
         return to_checksum_address(value)
@@ -334,7 +335,7 @@ def revert_data(exc: BaseException) -> bytes | None:
                 return bytes(arg)
             if isinstance(arg, str) and arg.startswith("execution reverted: b"):
                 try:
-                    return bytes(ast.literal_eval(arg[len("execution reverted: "):]))
+                    return bytes(ast.literal_eval(arg[len("execution reverted: ") :]))
                 except (ValueError, SyntaxError):
                     pass
         current = current.__cause__ or current.__context__

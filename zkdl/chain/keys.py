@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal, overload
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -32,8 +33,21 @@ def key_variables(role: str) -> tuple[str, str, str]:
     return f"{prefix}_KEY", f"{prefix}_KEYSTORE", f"{prefix}_KEYSTORE_PASSWORD"
 
 
-def load_account(role: str, env: Mapping[str, str] | None = None, *, keystore: str | Path | None = None,
-                 required: bool = True) -> LocalAccount | None:
+@overload
+def load_account(
+    role: str, env: Mapping[str, str] | None = None, *, keystore: str | Path | None = None, required: Literal[True] = True
+) -> LocalAccount: ...
+
+
+@overload
+def load_account(
+    role: str, env: Mapping[str, str] | None = None, *, keystore: str | Path | None = None, required: bool
+) -> LocalAccount | None: ...
+
+
+def load_account(
+    role: str, env: Mapping[str, str] | None = None, *, keystore: str | Path | None = None, required: bool = True
+) -> LocalAccount | None:
     """`role`'s signing account from the environment `env` (default `os.environ`) or a keystore
     (`keystore` wins over the environment's). None when nothing is configured and `required` is False."""
     env = os.environ if env is None else env
@@ -41,19 +55,19 @@ def load_account(role: str, env: Mapping[str, str] | None = None, *, keystore: s
     if env.get(key_var):
         try:
             return Account.from_key(env[key_var].strip())
-        except Exception:  # noqa: BLE001 - eth-account raises several kinds; never echo the key itself
+        except Exception:
             raise AccountKeyError(f"${key_var} is not a valid private key: set it to a 0x-hex 32-byte key") from None
     path = keystore or env.get(keystore_var)
     if not path:
         if not required:
             return None
-        raise AccountKeyError(f"no {role} key: set ${key_var} (0x-hex private key), or ${keystore_var} and "
-                              f"${password_var} (an encrypted keystore)")
+        raise AccountKeyError(
+            f"no {role} key: set ${key_var} (0x-hex private key), or ${keystore_var} and ${password_var} (an encrypted keystore)"
+        )
     if password_var not in env:
         raise AccountKeyError(f"keystore {path} needs a password: set ${password_var}")
     try:
         key = Account.decrypt(json.loads(Path(path).read_text("utf-8")), env[password_var])
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise AccountKeyError(f"cannot decrypt keystore {path}: {type(exc).__name__}: check the file and the "
-                              "password") from None
+        raise AccountKeyError(f"cannot decrypt keystore {path}: {type(exc).__name__}: check the file and the password") from None
     return Account.from_key(key)

@@ -41,9 +41,9 @@ class OutboxError(ZkdlError, OSError):
 
 
 class IntentKind(str, Enum):
-    REGISTER = "register"                  # registerModel, sent by the relayer's key as owner
-    REGISTER_BY_SIG = "register_by_sig"    # registerModelBySig, the owner signed (EIP-712)
-    ATTEST_BY_SIG = "attest_by_sig"        # attestBySig, a verifier signed (EIP-712)
+    REGISTER = "register"  # registerModel, sent by the relayer's key as owner
+    REGISTER_BY_SIG = "register_by_sig"  # registerModelBySig, the owner signed (EIP-712)
+    ATTEST_BY_SIG = "attest_by_sig"  # attestBySig, a verifier signed (EIP-712)
 
 
 class IntentState(str, Enum):
@@ -78,12 +78,12 @@ class Intent:
     payload: dict[str, Any]
     state: IntentState
     nonce: int | None
-    tx_hash: bytes | None          # the mined transaction (one of the intent's versions)
+    tx_hash: bytes | None  # the mined transaction (one of the intent's versions)
     block_number: int | None
     block_hash: bytes | None
     receipt_status: int | None
     outcome: str | None
-    error: str | None              # the failure reason, or the last transient problem
+    error: str | None  # the failure reason, or the last transient problem
     reorgs: int
     created_at: float
     updated_at: float
@@ -100,42 +100,46 @@ class SignedTx:
     max_priority_fee_per_gas: int
     raw: bytes
     created_at: float = 0.0
-    broadcast_at: float | None = None   # first accepted broadcast; None: never accepted yet
+    broadcast_at: float | None = None  # first accepted broadcast; None: never accepted yet
 
 
 class Outbox(Protocol):
     """What the relayer needs from durable storage. Every method is one atomic transaction."""
 
-    def enqueue(self, *, key: str, kind: IntentKind, chain_id: int, registry: str, sender: str,
-                model_id: bytes, payload: dict[str, Any]) -> Intent: ...
+    def enqueue(
+        self, *, key: str, kind: IntentKind, chain_id: int, registry: str, sender: str, model_id: bytes, payload: dict[str, Any]
+    ) -> Intent: ...
 
     def get(self, intent_id: int) -> Intent: ...
 
     def by_key(self, key: str) -> Intent | None: ...
 
-    def intents(self, *, chain_id: int | None = None, registry: str | None = None, sender: str | None = None,
-                states: Sequence[IntentState] | None = None) -> list[Intent]: ...
+    def intents(
+        self,
+        *,
+        chain_id: int | None = None,
+        registry: str | None = None,
+        sender: str | None = None,
+        states: Sequence[IntentState] | None = None,
+    ) -> list[Intent]: ...
 
     def counts(self, *, chain_id: int, registry: str, sender: str) -> dict[IntentState, int]: ...
 
     def txs(self, intent_id: int) -> list[SignedTx]: ...
 
-    def assign_nonce_and_sign(self, intent_id: int, chain_nonce: int,
-                              sign: Callable[[int], SignedTx]) -> Intent | None: ...
+    def assign_nonce_and_sign(self, intent_id: int, chain_nonce: int, sign: Callable[[int], SignedTx]) -> Intent | None: ...
 
     def add_replacement(self, intent_id: int, tx: SignedTx) -> None: ...
 
     def mark_broadcast(self, intent_id: int, tx_hash: bytes) -> None: ...
 
-    def mark_mined(self, intent_id: int, tx_hash: bytes, block_number: int, block_hash: bytes,
-                   status: int) -> Intent: ...
+    def mark_mined(self, intent_id: int, tx_hash: bytes, block_number: int, block_hash: bytes, status: int) -> Intent: ...
 
     def mark_unmined(self, intent_id: int) -> None: ...
 
     def release_nonce(self, intent_id: int, reason: str) -> None: ...
 
-    def finish(self, intent_id: int, state: IntentState, *, outcome: str | None = None,
-               error: str | None = None) -> Intent: ...
+    def finish(self, intent_id: int, state: IntentState, *, outcome: str | None = None, error: str | None = None) -> Intent: ...
 
     def note_error(self, intent_id: int, error: str) -> None: ...
 
@@ -212,8 +216,14 @@ class SqlOutbox:
         rows = self._db.query(f"SELECT {_INTENT_COLUMNS} FROM intents WHERE key = ?", (key,))
         return _intent(rows[0]) if rows else None
 
-    def intents(self, *, chain_id: int | None = None, registry: str | None = None, sender: str | None = None,
-                states: Sequence[IntentState] | None = None) -> list[Intent]:
+    def intents(
+        self,
+        *,
+        chain_id: int | None = None,
+        registry: str | None = None,
+        sender: str | None = None,
+        states: Sequence[IntentState] | None = None,
+    ) -> list[Intent]:
         where, args = [], []
         for column, value in (("chain_id", chain_id), ("registry", registry), ("sender", sender)):
             if value is not None:
@@ -228,14 +238,17 @@ class SqlOutbox:
         return [_intent(r) for r in self._db.query(sql + " ORDER BY id", args)]
 
     def counts(self, *, chain_id: int, registry: str, sender: str) -> dict[IntentState, int]:
-        rows = self._db.query("SELECT state, COUNT(*) FROM intents WHERE chain_id = ? AND registry = ? "
-                                "AND sender = ? GROUP BY state", (chain_id, registry, sender))
+        rows = self._db.query(
+            "SELECT state, COUNT(*) FROM intents WHERE chain_id = ? AND registry = ? AND sender = ? GROUP BY state",
+            (chain_id, registry, sender),
+        )
         return {IntentState(state): n for state, n in rows}
 
     def txs(self, intent_id: int) -> list[SignedTx]:
         rows = self._db.query(
-            "SELECT tx_hash, nonce, gas, max_fee, priority_fee, raw, created_at, broadcast_at FROM txs "
-            "WHERE intent_id = ? ORDER BY rowid", (intent_id,))  # insertion order
+            "SELECT tx_hash, nonce, gas, max_fee, priority_fee, raw, created_at, broadcast_at FROM txs WHERE intent_id = ? ORDER BY rowid",
+            (intent_id,),
+        )  # insertion order
         return [SignedTx(bytes(h), n, g, int(mf), int(pf), bytes(raw), c, b) for h, n, g, mf, pf, raw, c, b in rows]
 
     def max_nonce(self, chain_id: int, sender: str) -> int | None:
@@ -243,22 +256,22 @@ class SqlOutbox:
 
     # -- state changes (one transaction each) ------------------------------------------------------
 
-    def enqueue(self, *, key: str, kind: IntentKind, chain_id: int, registry: str, sender: str,
-                model_id: bytes, payload: dict[str, Any]) -> Intent:
+    def enqueue(
+        self, *, key: str, kind: IntentKind, chain_id: int, registry: str, sender: str, model_id: bytes, payload: dict[str, Any]
+    ) -> Intent:
         """Add an intent, or return the existing one with this key (the first payload wins)."""
         now = time.time()
         with self._db.write() as db:
             db.execute(
                 "INSERT INTO intents (key, kind, chain_id, registry, sender, model_id, payload, state, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, kind.value, chain_id, registry, sender, bytes(model_id), json.dumps(payload, sort_keys=True),
-                 now, now))
+                (key, kind.value, chain_id, registry, sender, bytes(model_id), json.dumps(payload, sort_keys=True), now, now),
+            )
         intent = self.by_key(key)
         assert intent is not None  # inserted or already there, and intents are never deleted
         return intent
 
-    def assign_nonce_and_sign(self, intent_id: int, chain_nonce: int,
-                              sign: Callable[[int], SignedTx]) -> Intent | None:
+    def assign_nonce_and_sign(self, intent_id: int, chain_nonce: int, sign: Callable[[int], SignedTx]) -> Intent | None:
         """Pick the sender's next nonce, sign with it and store the signed tx, atomically.
 
         The nonce is max(highest nonce this outbox ever used for the sender + 1, `chain_nonce`), so it
@@ -275,8 +288,9 @@ class SqlOutbox:
             nonce = max(chain_nonce, -1 if ours is None else ours + 1)
             tx = sign(nonce)
             self._insert_tx(db, intent, tx)
-            db.execute("UPDATE intents SET state = 'signed', nonce = ?, error = NULL, updated_at = ? WHERE id = ?",
-                       (nonce, time.time(), intent_id))
+            db.execute(
+                "UPDATE intents SET state = 'signed', nonce = ?, error = NULL, updated_at = ? WHERE id = ?", (nonce, time.time(), intent_id)
+            )
         return self.get(intent_id)
 
     def add_replacement(self, intent_id: int, tx: SignedTx) -> None:
@@ -293,51 +307,70 @@ class SqlOutbox:
             "created_at) "
             # Signing is deterministic: two processes that sign the same replacement store one row.
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tx_hash) DO NOTHING",
-            (tx.tx_hash, intent.id, intent.chain_id, intent.sender, tx.nonce, tx.gas, str(tx.max_fee_per_gas),
-             str(tx.max_priority_fee_per_gas), tx.raw, time.time()))
+            (
+                tx.tx_hash,
+                intent.id,
+                intent.chain_id,
+                intent.sender,
+                tx.nonce,
+                tx.gas,
+                str(tx.max_fee_per_gas),
+                str(tx.max_priority_fee_per_gas),
+                tx.raw,
+                time.time(),
+            ),
+        )
 
     def mark_broadcast(self, intent_id: int, tx_hash: bytes) -> None:
         """The node accepted (or already had) this version: signed -> sent."""
         now = time.time()
         with self._db.write() as db:
             db.execute("UPDATE txs SET broadcast_at = COALESCE(broadcast_at, ?) WHERE tx_hash = ?", (now, tx_hash))
-            db.execute("UPDATE intents SET state = 'sent', error = NULL, updated_at = ? "
-                       "WHERE id = ? AND state = 'signed'", (now, intent_id))
+            db.execute(
+                "UPDATE intents SET state = 'sent', error = NULL, updated_at = ? WHERE id = ? AND state = 'signed'", (now, intent_id)
+            )
 
-    def mark_mined(self, intent_id: int, tx_hash: bytes, block_number: int, block_hash: bytes,
-                   status: int) -> Intent:
+    def mark_mined(self, intent_id: int, tx_hash: bytes, block_number: int, block_hash: bytes, status: int) -> Intent:
         """A version has a receipt: first time, or in another block after a reorg (counted)."""
         with self._db.write() as db:
-            db.execute("UPDATE intents SET "
-                       "reorgs = reorgs + CASE WHEN state = 'mined' AND block_hash <> ? THEN 1 ELSE 0 END, "
-                       "state = 'mined', tx_hash = ?, block_number = ?, block_hash = ?, receipt_status = ?, "
-                       "error = NULL, updated_at = ? WHERE id = ? AND state IN ('signed', 'sent', 'mined')",
-                       (block_hash, tx_hash, block_number, block_hash, status, time.time(), intent_id))
+            db.execute(
+                "UPDATE intents SET "
+                "reorgs = reorgs + CASE WHEN state = 'mined' AND block_hash <> ? THEN 1 ELSE 0 END, "
+                "state = 'mined', tx_hash = ?, block_number = ?, block_hash = ?, receipt_status = ?, "
+                "error = NULL, updated_at = ? WHERE id = ? AND state IN ('signed', 'sent', 'mined')",
+                (block_hash, tx_hash, block_number, block_hash, status, time.time(), intent_id),
+            )
         return self.get(intent_id)
 
     def mark_unmined(self, intent_id: int) -> None:
         """A reorg removed the mined transaction: back to sent (it gets re-broadcast)."""
         with self._db.write() as db:
-            db.execute("UPDATE intents SET state = 'sent', tx_hash = NULL, block_number = NULL, block_hash = NULL, "
-                       "receipt_status = NULL, reorgs = reorgs + 1, updated_at = ? WHERE id = ? AND state = 'mined'",
-                       (time.time(), intent_id))
+            db.execute(
+                "UPDATE intents SET state = 'sent', tx_hash = NULL, block_number = NULL, block_hash = NULL, "
+                "receipt_status = NULL, reorgs = reorgs + 1, updated_at = ? WHERE id = ? AND state = 'mined'",
+                (time.time(), intent_id),
+            )
 
     def release_nonce(self, intent_id: int, reason: str) -> None:
         """Another transaction took this intent's nonce: back to pending, to be re-checked and re-signed.
         The old versions stay in `txs` (their nonce is used, so max_nonce still moves past it)."""
         with self._db.write() as db:
-            db.execute("UPDATE intents SET state = 'pending', nonce = NULL, tx_hash = NULL, block_number = NULL, "
-                       "block_hash = NULL, receipt_status = NULL, error = ?, updated_at = ? "
-                       "WHERE id = ? AND state IN ('signed', 'sent', 'mined')", (reason, time.time(), intent_id))
+            db.execute(
+                "UPDATE intents SET state = 'pending', nonce = NULL, tx_hash = NULL, block_number = NULL, "
+                "block_hash = NULL, receipt_status = NULL, error = ?, updated_at = ? "
+                "WHERE id = ? AND state IN ('signed', 'sent', 'mined')",
+                (reason, time.time(), intent_id),
+            )
 
-    def finish(self, intent_id: int, state: IntentState, *, outcome: str | None = None,
-               error: str | None = None) -> Intent:
+    def finish(self, intent_id: int, state: IntentState, *, outcome: str | None = None, error: str | None = None) -> Intent:
         if not state.terminal:
             raise ValueError(f"finish() takes a terminal state, not {state.value}")
         with self._db.write() as db:
-            db.execute("UPDATE intents SET state = ?, outcome = ?, error = ?, updated_at = ? "
-                       "WHERE id = ? AND state NOT IN ('confirmed', 'failed')",
-                       (state.value, outcome, error, time.time(), intent_id))
+            db.execute(
+                "UPDATE intents SET state = ?, outcome = ?, error = ?, updated_at = ? "
+                "WHERE id = ? AND state NOT IN ('confirmed', 'failed')",
+                (state.value, outcome, error, time.time(), intent_id),
+            )
         return self.get(intent_id)
 
     def note_error(self, intent_id: int, error: str) -> None:
@@ -346,13 +379,52 @@ class SqlOutbox:
             db.execute("UPDATE intents SET error = ?, updated_at = ? WHERE id = ?", (error, time.time(), intent_id))
 
 
-_INTENT_COLUMNS = ("id, key, kind, chain_id, registry, sender, model_id, payload, state, nonce, tx_hash, block_number, "
-                   "block_hash, receipt_status, outcome, error, reorgs, created_at, updated_at")
+_INTENT_COLUMNS = (
+    "id, key, kind, chain_id, registry, sender, model_id, payload, state, nonce, tx_hash, block_number, "
+    "block_hash, receipt_status, outcome, error, reorgs, created_at, updated_at"
+)
 
 
 def _intent(row: tuple) -> Intent:
-    (id_, key, kind, chain_id, registry, sender, model_id, payload, state, nonce, tx_hash, block_number, block_hash,
-     status, outcome, error, reorgs, created, updated) = row
-    return Intent(id_, key, IntentKind(kind), chain_id, registry, sender, bytes(model_id), json.loads(payload),
-                  IntentState(state), nonce, None if tx_hash is None else bytes(tx_hash), block_number,
-                  None if block_hash is None else bytes(block_hash), status, outcome, error, reorgs, created, updated)
+    (
+        id_,
+        key,
+        kind,
+        chain_id,
+        registry,
+        sender,
+        model_id,
+        payload,
+        state,
+        nonce,
+        tx_hash,
+        block_number,
+        block_hash,
+        status,
+        outcome,
+        error,
+        reorgs,
+        created,
+        updated,
+    ) = row
+    return Intent(
+        id_,
+        key,
+        IntentKind(kind),
+        chain_id,
+        registry,
+        sender,
+        bytes(model_id),
+        json.loads(payload),
+        IntentState(state),
+        nonce,
+        None if tx_hash is None else bytes(tx_hash),
+        block_number,
+        None if block_hash is None else bytes(block_hash),
+        status,
+        outcome,
+        error,
+        reorgs,
+        created,
+        updated,
+    )

@@ -31,7 +31,7 @@ from .outbox import OUTCOME_EXISTING, IntentState
 from .relayer import Relayer, RelayerError, bundle_request, model_id_for, model_key
 from .structs import Model, RegistrationRequest
 
-DEFAULT_SIGNATURE_TTL_S = 24 * 3600   # chain time an owner's signature stays submittable
+DEFAULT_SIGNATURE_TTL_S = 24 * 3600  # chain time an owner's signature stays submittable
 
 
 class RegistrationError(ZkdlError, ValueError):
@@ -48,8 +48,8 @@ class RegistrationIncompleteError(ZkdlError, OSError):
 
 
 class Outcome(str, Enum):
-    REGISTERED = "registered"                    # our transaction registered the model now
-    ALREADY_REGISTERED = "already-registered"    # the chain had it (an earlier call, or another relayer)
+    REGISTERED = "registered"  # our transaction registered the model now
+    ALREADY_REGISTERED = "already-registered"  # the chain had it (an earlier call, or another relayer)
 
 
 @dataclass(frozen=True)
@@ -61,43 +61,69 @@ class RegistrationResult:
     chain_id: int
     registry: str
     owner: str
-    submitter: str                 # the key that sent (or would have sent) the transaction
+    submitter: str  # the key that sent (or would have sent) the transaction
     by_signature: bool
-    request: RegistrationRequest   # what this call asked for
-    model: Model                   # what the chain holds (its URIs win if an earlier call used others)
-    tx_hash: bytes | None          # our mined transaction (None if nothing of ours was sent)
+    request: RegistrationRequest  # what this call asked for
+    model: Model  # what the chain holds (its URIs win if an earlier call used others)
+    tx_hash: bytes | None  # our mined transaction (None if nothing of ours was sent)
     block_number: int | None
     warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         h = encode_hex
         return {
-            "model_id": h(self.model_id), "outcome": self.outcome.value, "chain_id": self.chain_id,
-            "registry": self.registry, "owner": self.owner, "submitter": self.submitter,
+            "model_id": h(self.model_id),
+            "outcome": self.outcome.value,
+            "chain_id": self.chain_id,
+            "registry": self.registry,
+            "owner": self.owner,
+            "submitter": self.submitter,
             "by_signature": self.by_signature,
-            "proof_digest": h(self.model.proof_digest), "statement_digest": h(self.model.statement_digest),
-            "c_data_digest": h(self.model.c_data_digest), "c_w0_digest": h(self.model.c_w0_digest),
-            "c_wt_digest": h(self.model.c_wt_digest), "verifier_version": h(self.model.verifier_version),
-            "bundle_uri": self.model.bundle_uri, "metadata_uri": self.model.metadata_uri,
+            "proof_digest": h(self.model.proof_digest),
+            "statement_digest": h(self.model.statement_digest),
+            "c_data_digest": h(self.model.c_data_digest),
+            "c_w0_digest": h(self.model.c_w0_digest),
+            "c_wt_digest": h(self.model.c_wt_digest),
+            "verifier_version": h(self.model.verifier_version),
+            "bundle_uri": self.model.bundle_uri,
+            "metadata_uri": self.model.metadata_uri,
             "registered_at": self.model.registered_at,
-            "tx_hash": None if self.tx_hash is None else h(self.tx_hash), "block_number": self.block_number,
+            "tx_hash": None if self.tx_hash is None else h(self.tx_hash),
+            "block_number": self.block_number,
             "warnings": list(self.warnings),
         }
 
 
-def request_for_bundle(bundle: bytes, store: BundleStore, *, metadata_uri: str = "",
-                       verifier_version: bytes = VERIFIER_VERSION) -> RegistrationRequest:
+def request_for_bundle(
+    bundle: bytes, store: BundleStore, *, metadata_uri: str = "", verifier_version: bytes = VERIFIER_VERSION
+) -> RegistrationRequest:
     """Decode `bundle` (`BundleFormatError` if it is not one), store it, and build its registration."""
     claims = registration.claims_of(bundle)
-    return bundle_request(store, bundle, c_data_digest=claims.c_data_digest, c_w0_digest=claims.c_w0_digest,
-                          c_wt_digest=claims.c_wt_digest, statement_digest=claims.statement_digest,
-                          verifier_version=verifier_version, metadata_uri=metadata_uri)
+    return bundle_request(
+        store,
+        bundle,
+        c_data_digest=claims.c_data_digest,
+        c_w0_digest=claims.c_w0_digest,
+        c_wt_digest=claims.c_wt_digest,
+        statement_digest=claims.statement_digest,
+        verifier_version=verifier_version,
+        metadata_uri=metadata_uri,
+    )
 
 
-def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, store: BundleStore,
-                    owner_account: LocalAccount, by_signature: bool, metadata_uri: str = "",
-                    verifier_version: bytes = VERIFIER_VERSION, timeout_s: float = 600.0,
-                    signature_ttl_s: int = DEFAULT_SIGNATURE_TTL_S) -> RegistrationResult:
+def register_bundle(
+    bundle: bytes,
+    *,
+    client: RegistryClient,
+    relayer: Relayer,
+    store: BundleStore,
+    owner_account: LocalAccount,
+    by_signature: bool,
+    metadata_uri: str = "",
+    verifier_version: bytes = VERIFIER_VERSION,
+    timeout_s: float = 600.0,
+    signature_ttl_s: int = DEFAULT_SIGNATURE_TTL_S,
+) -> RegistrationResult:
     """Store `bundle` and register it on `client`'s registry, owned by `owner_account`; idempotent.
 
     Direct (`by_signature=False`): the owner sends `registerModel`, so `relayer` must run on the
@@ -113,8 +139,10 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
     if relayer.client.address != client.address:
         raise RegistrationError(f"the relayer sends to registry {relayer.client.address}, not {client.address}")
     if not by_signature and relayer.sender != owner:
-        raise RegistrationError(f"a direct registration is sent by its owner {owner}, but the relayer's key is "
-                                f"{relayer.sender}: run the relayer on the owner's key, or register by signature")
+        raise RegistrationError(
+            f"a direct registration is sent by its owner {owner}, but the relayer's key is "
+            f"{relayer.sender}: run the relayer on the owner's key, or register by signature"
+        )
     request = request_for_bundle(bundle, store, metadata_uri=metadata_uri, verifier_version=verifier_version)
     chain_id = client.chain_id
     model_id = model_id_for(chain_id, client.address, owner, request)
@@ -130,11 +158,14 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
         # A relayer only moves its own sender's intents: this one would wait forever.
         raise RegistrationError(
             f"model {encode_hex(model_id)} is already queued in this outbox to be sent by {before.sender} "
-            f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)")
+            f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)"
+        )
     if (before is None or not before.state.terminal) and client.w3.eth.get_balance(relayer.sender) == 0:
         # Fail fast: the relayer would otherwise retry the node's "insufficient funds" until the timeout.
-        raise RegistrationError(f"the sending account {relayer.sender} has no ether on chain {chain_id} to pay for "
-                                "the registration: fund it, or have a funded relayer key relay the owner's signature")
+        raise RegistrationError(
+            f"the sending account {relayer.sender} has no ether on chain {chain_id} to pay for "
+            "the registration: fund it, or have a funded relayer key relay the owner's signature"
+        )
     if before is None:
         try:
             if by_signature:
@@ -151,12 +182,17 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
     if intent.state is IntentState.FAILED:
         raise _failed(model_id, intent.error, key, relayer)
     if intent.state is not IntentState.CONFIRMED:
-        why = (f"the node is unreachable ({report.rpc_error})" if report.rpc_error
-               else f"it is {intent.state.value}" + (f" ({intent.error})" if intent.error else "")
-               + f", waiting for {relayer.confirmations} confirmation(s)")
+        why = (
+            f"the node is unreachable ({report.rpc_error})"
+            if report.rpc_error
+            else f"it is {intent.state.value}"
+            + (f" ({intent.error})" if intent.error else "")
+            + f", waiting for {relayer.confirmations} confirmation(s)"
+        )
         raise RegistrationIncompleteError(
             f"model {encode_hex(model_id)} is queued but not registered yet: {why}; run the same registration "
-            "again to resume (the outbox keeps its state; nothing is sent twice)")
+            "again to resume (the outbox keeps its state; nothing is sent twice)"
+        )
     fresh = before is None or not before.state.terminal
     ours = intent.outcome != OUTCOME_EXISTING and fresh
     outcome = Outcome.REGISTERED if ours else Outcome.ALREADY_REGISTERED
@@ -164,33 +200,60 @@ def register_bundle(bundle: bytes, *, client: RegistryClient, relayer: Relayer, 
     return _result(client, model_id, outcome, owner, relayer, by_signature, request, tx)
 
 
-def _result(client: RegistryClient, model_id: bytes, outcome: Outcome, owner: str, relayer: Relayer,
-            by_signature: bool, request: RegistrationRequest,
-            tx: tuple[bytes | None, int | None] | None) -> RegistrationResult:
+def _result(
+    client: RegistryClient,
+    model_id: bytes,
+    outcome: Outcome,
+    owner: str,
+    relayer: Relayer,
+    by_signature: bool,
+    request: RegistrationRequest,
+    tx: tuple[bytes | None, int | None] | None,
+) -> RegistrationResult:
     model = client.get_model(model_id)
     differences = registration.differences(request, model)
     if model.verifier_version != request.verifier_version:  # the registrant's choice, not a bundle's claim
-        differences.append(registration.Difference("verifier_version", request.verifier_version,
-                                                   model.verifier_version))
-    warnings = [f"the registered {d.field} {encode_hex(d.registered)} differs from this bundle's {encode_hex(d.claimed)}"
-                for d in differences]
+        differences.append(registration.Difference("verifier_version", request.verifier_version, model.verifier_version))
+    warnings = [
+        f"the registered {d.field} {encode_hex(d.registered)} differs from this bundle's {encode_hex(d.claimed)}" for d in differences
+    ]
     if model.bundle_uri != request.bundle_uri:
-        warnings.append(f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
-                        f"{request.bundle_uri}); buyers fetch the registered one")
+        warnings.append(
+            f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
+            f"{request.bundle_uri}); buyers fetch the registered one"
+        )
     tx_hash, block = tx if tx is not None else (None, None)
-    return RegistrationResult(model_id, outcome, client.chain_id, client.address, owner, relayer.sender,
-                              by_signature, request, model, tx_hash, block, tuple(warnings))
+    return RegistrationResult(
+        model_id,
+        outcome,
+        client.chain_id,
+        client.address,
+        owner,
+        relayer.sender,
+        by_signature,
+        request,
+        model,
+        tx_hash,
+        block,
+        tuple(warnings),
+    )
 
 
 def _failed(model_id: bytes, error: str | None, key: str, relayer: Relayer) -> RegistrationError:
     return RegistrationError(
         f"the registry refused model {encode_hex(model_id)}: {error or 'no reason recorded'} (intent {key} in outbox "
-        f"{getattr(relayer.outbox, 'path', '?')} is final; fix the cause, then register with a new outbox file)")
-
+        f"{getattr(relayer.outbox, 'path', '?')} is final; fix the cause, then register with a new outbox file)"
+    )
 
 
 __all__ = [
-    "KNOWN_VERIFIER_VERSIONS", "Outcome", "RegistrationError", "RegistrationIncompleteError", "RegistrationResult",
-    "VERIFIER_VERSION", "VERIFIER_VERSION_TAG", "register_bundle",
+    "KNOWN_VERIFIER_VERSIONS",
+    "VERIFIER_VERSION",
+    "VERIFIER_VERSION_TAG",
+    "Outcome",
+    "RegistrationError",
+    "RegistrationIncompleteError",
+    "RegistrationResult",
+    "register_bundle",
     "request_for_bundle",
 ]

@@ -24,13 +24,15 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
+from eth_account.types import TransactionDictType
+from eth_typing import ChecksumAddress, Hash32
 from eth_utils import decode_hex, encode_hex, keccak, to_checksum_address
 from eth_utils.exceptions import ValidationError as EthValidationError
 from web3 import Web3
@@ -41,6 +43,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3Exception,
 )
+from web3.types import TxParams, Wei
 
 from ..backoff import backoff_delay
 from ..errors import ZkdlError
@@ -97,9 +100,12 @@ class PassReport:
 
 def model_id_for(chain_id: int, registry: str, owner: str, request: RegistrationRequest) -> bytes:
     """The registry's deterministic model id, computed locally (mirrors `computeModelId`)."""
-    return keccak(abi_encode(["uint256", "address", "address", "bytes32", "bytes32"],
-                             [chain_id, to_checksum_address(registry), to_checksum_address(owner),
-                              request.c_wt_digest, request.proof_digest]))
+    return keccak(
+        abi_encode(
+            ["uint256", "address", "address", "bytes32", "bytes32"],
+            [chain_id, to_checksum_address(registry), to_checksum_address(owner), request.c_wt_digest, request.proof_digest],
+        )
+    )
 
 
 def model_key(model_id: bytes) -> str:
@@ -112,14 +118,21 @@ def attestation_key(model_id: bytes, verifier: str) -> str:
     return f"attestation:{encode_hex(model_id)}:{to_checksum_address(verifier)}"
 
 
-def bundle_request(store: BundleStore, bundle: bytes, *, c_data_digest: bytes, c_w0_digest: bytes,
-                   c_wt_digest: bytes, statement_digest: bytes, verifier_version: bytes,
-                   metadata_uri: str = "") -> RegistrationRequest:
+def bundle_request(
+    store: BundleStore,
+    bundle: bytes,
+    *,
+    c_data_digest: bytes,
+    c_w0_digest: bytes,
+    c_wt_digest: bytes,
+    statement_digest: bytes,
+    verifier_version: bytes,
+    metadata_uri: str = "",
+) -> RegistrationRequest:
     """Store the bundle (content-addressed, so repeating this is harmless) and return the request
     that registers it: proofDigest = Keccak-256 of the bundle, bundleUri = where the store put it."""
     digest, uri = store.put(bundle)
-    return RegistrationRequest(c_data_digest, c_w0_digest, c_wt_digest, statement_digest, digest,
-                               verifier_version, uri, metadata_uri)
+    return RegistrationRequest(c_data_digest, c_w0_digest, c_wt_digest, statement_digest, digest, verifier_version, uri, metadata_uri)
 
 
 class Relayer:
@@ -132,10 +145,21 @@ class Relayer:
     `max_fee_cap_wei` bounds maxFeePerGas (None: no bound; set one on a real network).
     """
 
-    def __init__(self, w3: Web3, client: RegistryClient, account: LocalAccount, outbox: Outbox, *,
-                 confirmations: int = 1, stuck_after_s: float = 60.0, fee_bump: float = 1.125,
-                 max_fee_cap_wei: int | None = None, gas_margin: float = 1.25, poll_interval_s: float = 0.5,
-                 max_backoff_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        client: RegistryClient,
+        account: LocalAccount,
+        outbox: Outbox,
+        *,
+        confirmations: int = 1,
+        stuck_after_s: float = 60.0,
+        fee_bump: float = 1.125,
+        max_fee_cap_wei: int | None = None,
+        gas_margin: float = 1.25,
+        poll_interval_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+    ) -> None:
         if confirmations < 0:
             raise RelayerError(f"confirmations must be 0 or more, got {confirmations}")
         if Fraction(fee_bump) < MIN_FEE_BUMP:
@@ -155,11 +179,11 @@ class Relayer:
         self.max_backoff_s = max_backoff_s
 
     @property
-    def sender(self) -> str:
+    def sender(self) -> ChecksumAddress:
         return to_checksum_address(self.account.address)
 
     @property
-    def registry(self) -> str:
+    def registry(self) -> ChecksumAddress:
         return self.client.address
 
     # -- enqueue -------------------------------------------------------------------------------------
@@ -172,31 +196,47 @@ class Relayer:
     def enqueue_signed_registration(self, signed: SignedRegistration) -> Intent:
         """Relay an owner's EIP-712 signed registration (`registerModelBySig`); the relayer pays gas."""
         model_id = model_id_for(self.client.chain_id, self.registry, signed.owner, signed.request)
-        payload = {"owner": to_checksum_address(signed.owner), "request": _request_json(signed.request),
-                   **_signature_json(signed.nonce, signed.deadline, signed.signature)}
+        payload = {
+            "owner": to_checksum_address(signed.owner),
+            "request": _request_json(signed.request),
+            **_signature_json(signed.nonce, signed.deadline, signed.signature),
+        }
         return self._enqueue(IntentKind.REGISTER_BY_SIG, model_key(model_id), model_id, payload)
 
     def enqueue_attestation(self, signed: SignedAttestation) -> Intent:
         """Relay a verifier's EIP-712 signed attestation (`attestBySig`), once per (model, verifier)."""
         att = signed.attestation
-        payload = {"verifier": to_checksum_address(signed.verifier),
-                   "attestation": {"model_id": encode_hex(att.model_id), "verdict": int(att.verdict),
-                                   "verifier_version": encode_hex(att.verifier_version),
-                                   "report_digest": encode_hex(att.report_digest)},
-                   **_signature_json(signed.nonce, signed.deadline, signed.signature)}
-        return self._enqueue(IntentKind.ATTEST_BY_SIG, attestation_key(att.model_id, signed.verifier),
-                             att.model_id, payload)
+        payload = {
+            "verifier": to_checksum_address(signed.verifier),
+            "attestation": {
+                "model_id": encode_hex(att.model_id),
+                "verdict": int(att.verdict),
+                "verifier_version": encode_hex(att.verifier_version),
+                "report_digest": encode_hex(att.report_digest),
+            },
+            **_signature_json(signed.nonce, signed.deadline, signed.signature),
+        }
+        return self._enqueue(IntentKind.ATTEST_BY_SIG, attestation_key(att.model_id, signed.verifier), att.model_id, payload)
 
     def register_bundle(self, store: BundleStore, bundle: bytes, **digests: Any) -> Intent:
         """Store `bundle` and enqueue its registration owned by the relayer's key (see `bundle_request`)."""
         return self.enqueue_registration(bundle_request(store, bundle, **digests))
 
     def _enqueue(self, kind: IntentKind, key: str, model_id: bytes, payload: dict[str, Any]) -> Intent:
-        intent = self.outbox.enqueue(key=key, kind=kind, chain_id=self.client.chain_id, registry=self.registry,
-                                     sender=self.sender, model_id=model_id, payload=payload)
+        intent = self.outbox.enqueue(
+            key=key,
+            kind=kind,
+            chain_id=self.client.chain_id,
+            registry=self.registry,
+            sender=self.sender,
+            model_id=model_id,
+            payload=payload,
+        )
         if intent.kind is not kind or intent.sender != self.sender or intent.registry != self.registry:
-            raise RelayerError(f"{key} is already in the outbox as a {intent.kind.value} intent from {intent.sender} "
-                               f"to {intent.registry} (intent {intent.id}); it is handled there")
+            raise RelayerError(
+                f"{key} is already in the outbox as a {intent.kind.value} intent from {intent.sender} "
+                f"to {intent.registry} (intent {intent.id}); it is handled there"
+            )
         return intent
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -229,8 +269,7 @@ class Relayer:
             time.sleep(min(backoff_delay(self.poll_interval_s, failures, self.max_backoff_s), left))
 
     def _mine(self, *states: IntentState) -> list[Intent]:
-        return self.outbox.intents(chain_id=self.client.chain_id, registry=self.registry, sender=self.sender,
-                                   states=states)
+        return self.outbox.intents(chain_id=self.client.chain_id, registry=self.registry, sender=self.sender, states=states)
 
     def _report(self, rpc_error: str | None) -> PassReport:
         counts = self.outbox.counts(chain_id=self.client.chain_id, registry=self.registry, sender=self.sender)
@@ -254,8 +293,8 @@ class Relayer:
             return
         data = self._call_data(intent)
         try:
-            gas = self.w3.eth.estimate_gas({"from": self.sender, "to": self.registry, "data": data, "value": 0})
-        except Exception as exc:  # noqa: BLE001 - a revert becomes its typed error, the rest re-raised
+            gas = self.w3.eth.estimate_gas({"from": self.sender, "to": self.registry, "data": data, "value": Wei(0)})
+        except Exception as exc:
             typed = self.client.typed_error(exc)
             if not isinstance(typed, RegistryError):
                 raise
@@ -264,8 +303,7 @@ class Relayer:
         gas = math.ceil(gas * self.gas_margin)
         max_fee, priority = self._market_fees()
         chain_nonce = self.w3.eth.get_transaction_count(self.sender, "pending")
-        signed = self.outbox.assign_nonce_and_sign(
-            intent.id, chain_nonce, lambda nonce: self._sign(data, gas, nonce, max_fee, priority))
+        signed = self.outbox.assign_nonce_and_sign(intent.id, chain_nonce, lambda nonce: self._sign(data, gas, nonce, max_fee, priority))
         if signed is not None:
             log.info("intent %s (%s): signed with nonce %s", intent.id, intent.key, signed.nonce)
 
@@ -274,13 +312,24 @@ class Relayer:
         # before the outbox heard of it" safe, and skips work another relayer already did.
         if intent.kind is IntentKind.ATTEST_BY_SIG:
             # getAttestation reverts for an unknown model; the estimate then fails with that reason.
-            return (self.client.model_exists(intent.model_id) and self.client.get_attestation(
-                intent.model_id, intent.payload["verifier"]).verdict is not Verdict.NONE)
+            return (
+                self.client.model_exists(intent.model_id)
+                and self.client.get_attestation(intent.model_id, intent.payload["verifier"]).verdict is not Verdict.NONE
+            )
         return self.client.model_exists(intent.model_id)
 
     def _sign(self, data: bytes, gas: int, nonce: int, max_fee: int, priority: int) -> SignedTx:
-        tx = {"type": 2, "chainId": self.client.chain_id, "nonce": nonce, "to": self.registry, "value": 0,
-              "data": data, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+        tx: TransactionDictType = {
+            "type": 2,
+            "chainId": self.client.chain_id,
+            "nonce": nonce,
+            "to": self.registry,
+            "value": 0,
+            "data": data,
+            "gas": gas,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority,
+        }
         signed = self.account.sign_transaction(tx)
         return SignedTx(bytes(signed.hash), nonce, gas, max_fee, priority, bytes(signed.raw_transaction))
 
@@ -321,14 +370,14 @@ class Relayer:
     def _receipt(self, versions: list[SignedTx]) -> Any | None:
         for tx in reversed(versions):
             try:
-                return self.w3.eth.get_transaction_receipt(tx.tx_hash)
+                return self.w3.eth.get_transaction_receipt(Hash32(tx.tx_hash))
             except TransactionNotFound:
                 continue
         return None
 
     def _known(self, tx_hash: bytes) -> bool:
         try:
-            self.w3.eth.get_transaction(tx_hash)
+            self.w3.eth.get_transaction(Hash32(tx_hash))
             return True
         except TransactionNotFound:
             return False
@@ -371,14 +420,16 @@ class Relayer:
         max_fee = max(max_fee, _scaled(max(v.max_fee_per_gas for v in versions), self.fee_bump))
         priority = max(priority, _scaled(max(v.max_priority_fee_per_gas for v in versions), self.fee_bump))
         if self.max_fee_cap_wei is not None and max_fee > self.max_fee_cap_wei:
-            self.outbox.note_error(intent.id, f"stuck at the fee cap {self.max_fee_cap_wei} wei: a replacement "
-                                   "needs more; raise max_fee_cap_wei or wait for lower base fees")
+            self.outbox.note_error(
+                intent.id,
+                f"stuck at the fee cap {self.max_fee_cap_wei} wei: a replacement "
+                "needs more; raise max_fee_cap_wei or wait for lower base fees",
+            )
             return
         latest = versions[-1]
         replacement = self._sign(self._call_data(intent), latest.gas, latest.nonce, max_fee, min(priority, max_fee))
         self.outbox.add_replacement(intent.id, replacement)  # stored before it is broadcast
-        log.info("intent %s (%s): replacing stuck 0x%s with fees %s/%s", intent.id, intent.key,
-                 latest.tx_hash.hex(), max_fee, priority)
+        log.info("intent %s (%s): replacing stuck 0x%s with fees %s/%s", intent.id, intent.key, latest.tx_hash.hex(), max_fee, priority)
         self._broadcast(intent, replacement, versions + [replacement])
 
     def _follow_receipt(self, intent: Intent, receipt: Any) -> None:
@@ -386,8 +437,9 @@ class Relayer:
         if intent.state is not IntentState.MINED or intent.block_hash != block_hash:
             if intent.state is IntentState.MINED:
                 log.warning("intent %s (%s): re-mined in another block (reorg)", intent.id, intent.key)
-            intent = self.outbox.mark_mined(intent.id, bytes(receipt["transactionHash"]), receipt["blockNumber"],
-                                            block_hash, receipt["status"])
+            intent = self.outbox.mark_mined(
+                intent.id, bytes(receipt["transactionHash"]), receipt["blockNumber"], block_hash, receipt["status"]
+            )
         assert intent.block_number is not None
         if self.w3.eth.block_number - intent.block_number + 1 < self.confirmations:
             return
@@ -401,12 +453,12 @@ class Relayer:
 
     def _revert_reason(self, intent: Intent) -> RegistryError:
         """Replay the mined call on the state of its block to decode why it reverted."""
-        call = {"from": self.sender, "to": self.registry, "data": self._call_data(intent)}
+        call: TxParams = {"from": self.sender, "to": self.registry, "data": self._call_data(intent)}
         try:
             self.w3.eth.call(call, block_identifier=intent.block_number)
         except RPC_UNAVAILABLE:
             raise
-        except Exception as exc:  # noqa: BLE001 - only its typed form matters
+        except Exception as exc:
             typed = self.client.typed_error(exc)
             if isinstance(typed, RegistryError):
                 return typed
@@ -420,8 +472,7 @@ class Relayer:
 
     def _finish(self, intent: Intent, state: IntentState, outcome: str | None, error: str | None = None) -> None:
         self.outbox.finish(intent.id, state, outcome=outcome, error=error)
-        log.info("intent %s (%s): %s%s", intent.id, intent.key, state.value,
-                 f" ({outcome})" if outcome else f": {error}")
+        log.info("intent %s (%s): %s%s", intent.id, intent.key, state.value, f" ({outcome})" if outcome else f": {error}")
 
     # -- calls ---------------------------------------------------------------------------------------
 
@@ -431,8 +482,9 @@ class Relayer:
         if intent.kind is IntentKind.REGISTER:
             encoded = contract.encode_abi("registerModel", args=[_request_from_json(p["request"]).as_tuple()])
         elif intent.kind is IntentKind.REGISTER_BY_SIG:
-            encoded = contract.encode_abi("registerModelBySig", args=[
-                p["owner"], _request_from_json(p["request"]).as_tuple(), *_signature_args(p)])
+            encoded = contract.encode_abi(
+                "registerModelBySig", args=[p["owner"], _request_from_json(p["request"]).as_tuple(), *_signature_args(p)]
+            )
         else:
             a = p["attestation"]
             att = AttestationRequest(a["model_id"], Verdict(a["verdict"]), a["verifier_version"], a["report_digest"])
@@ -444,13 +496,22 @@ def _scaled(value: int, factor: Fraction) -> int:
     return math.ceil(value * factor)
 
 
-
 def _request_json(request: RegistrationRequest) -> dict[str, str]:
     return {name: encode_hex(value) if isinstance(value, bytes) else value for name, value in asdict(request).items()}
 
 
-def _request_from_json(data: dict[str, str]) -> RegistrationRequest:
-    return RegistrationRequest(**data)
+def _request_from_json(data: Mapping[str, str]) -> RegistrationRequest:
+    # The inverse of `_request_json`: the digests were stored 0x-hex, the URIs as they are.
+    return RegistrationRequest(
+        decode_hex(data["c_data_digest"]),
+        decode_hex(data["c_w0_digest"]),
+        decode_hex(data["c_wt_digest"]),
+        decode_hex(data["statement_digest"]),
+        decode_hex(data["proof_digest"]),
+        decode_hex(data["verifier_version"]),
+        data["bundle_uri"],
+        data["metadata_uri"],
+    )
 
 
 def _signature_json(nonce: int, deadline: int, signature: bytes) -> dict[str, str]:

@@ -84,15 +84,23 @@ class RegistrationRequest:
         }
 
     @classmethod
-    def from_tuple(cls, t: tuple | list | Mapping[str, Any]) -> "RegistrationRequest":
+    def from_tuple(cls, t: tuple | list | Mapping[str, Any]) -> RegistrationRequest:
         """From an ABI tuple, or from the name-keyed dict web3 decodes event structs into."""
         if isinstance(t, Mapping):
             return cls(*(t[name] for name in _REQUEST_ABI_NAMES))
         return cls(*t)
 
 
-_REQUEST_ABI_NAMES = ("cDataDigest", "cW0Digest", "cWTDigest", "statementDigest", "proofDigest",
-                      "verifierVersion", "bundleUri", "metadataUri")
+_REQUEST_ABI_NAMES = (
+    "cDataDigest",
+    "cW0Digest",
+    "cWTDigest",
+    "statementDigest",
+    "proofDigest",
+    "verifierVersion",
+    "bundleUri",
+    "metadataUri",
+)
 
 
 @dataclass(frozen=True)
@@ -120,15 +128,34 @@ class Model:
     def request(self) -> RegistrationRequest:
         """The registration this model was created from."""
         return RegistrationRequest(
-            self.c_data_digest, self.c_w0_digest, self.c_wt_digest, self.statement_digest,
-            self.proof_digest, self.verifier_version, self.bundle_uri, self.metadata_uri,
+            self.c_data_digest,
+            self.c_w0_digest,
+            self.c_wt_digest,
+            self.statement_digest,
+            self.proof_digest,
+            self.verifier_version,
+            self.bundle_uri,
+            self.metadata_uri,
         )
 
     @classmethod
-    def from_tuple(cls, model_id: bytes, t: tuple | list) -> "Model":
+    def from_tuple(cls, model_id: bytes, t: tuple | list) -> Model:
         owner, registered_at, revoked_at, *rest = t
-        return cls(bytes(model_id), to_checksum_address(owner), int(registered_at), int(revoked_at),
-                   *(bytes(x) for x in rest[:6]), rest[6], rest[7])
+        c_data, c_w0, c_wt, statement, proof, version = (bytes(x) for x in rest[:6])
+        return cls(
+            bytes(model_id),
+            to_checksum_address(owner),
+            int(registered_at),
+            int(revoked_at),
+            c_data,
+            c_w0,
+            c_wt,
+            statement,
+            proof,
+            version,
+            rest[6],
+            rest[7],
+        )
 
 
 @dataclass(frozen=True)
@@ -159,7 +186,7 @@ class Attestation:
     report_digest: bytes
 
     @classmethod
-    def from_tuple(cls, t: tuple | list) -> "Attestation":
+    def from_tuple(cls, t: tuple | list) -> Attestation:
         verifier, verdict, attested_at, version, report = t
         return cls(to_checksum_address(verifier), Verdict(verdict), int(attested_at), bytes(version), bytes(report))
 
@@ -178,10 +205,17 @@ class ModelStatus:
     attestations: tuple[Attestation, ...]
 
     @classmethod
-    def from_tuple(cls, t: tuple | list) -> "ModelStatus":
+    def from_tuple(cls, t: tuple | list) -> ModelStatus:
         status, valid, invalid, ignored, quorum, revoked_at, atts = t
-        return cls(Status(status), int(valid), int(invalid), int(ignored), int(quorum), int(revoked_at),
-                   tuple(Attestation.from_tuple(a) for a in atts))
+        return cls(
+            Status(status),
+            int(valid),
+            int(invalid),
+            int(ignored),
+            int(quorum),
+            int(revoked_at),
+            tuple(Attestation.from_tuple(a) for a in atts),
+        )
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,18 @@ from typing import Any
 
 # Loaded on first use: `zkdl.market.command` is imported by `zkdl --help`, which must not pay for web3.
 _EXPORTS = {
-    "UnusableWeightsError": "check", "WeightCheck": "check", "check_weights": "check",
-    "ChainConfigError": "connect", "connect": "connect", "open_client": "connect",
-    "AttestationView": "query", "BundleClaims": "query", "ModelIdError": "ids",
-    "Provenance": "query", "looks_like_model_id": "ids", "parse_model_id": "ids",
+    "UnusableWeightsError": "check",
+    "WeightCheck": "check",
+    "check_weights": "check",
+    "ChainConfigError": "connect",
+    "connect": "connect",
+    "open_client": "connect",
+    "AttestationView": "query",
+    "BundleClaims": "query",
+    "ModelIdError": "ids",
+    "Provenance": "query",
+    "looks_like_model_id": "ids",
+    "parse_model_id": "ids",
     "provenance": "query",
 }
 __all__ = sorted(_EXPORTS)

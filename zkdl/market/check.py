@@ -41,18 +41,30 @@ class WeightCheck:
 
     ok: bool
     model_id: bytes
-    weights_match: bool | None     # None: the check did not get as far as recomputing
-    status: Status | None          # None: the model is not registered
-    reason: str | None             # why not ok (None when ok)
+    weights_match: bool | None  # None: the check did not get as far as recomputing
+    status: Status | None  # None: the model is not registered
+    reason: str | None  # why not ok (None when ok)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "model_id": encode_hex(self.model_id), "weights_match": self.weights_match,
-                "status": None if self.status is None else self.status.name.lower(), "reason": self.reason}
+        return {
+            "ok": self.ok,
+            "model_id": encode_hex(self.model_id),
+            "weights_match": self.weights_match,
+            "status": None if self.status is None else self.status.name.lower(),
+            "reason": self.reason,
+        }
 
 
-def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: str | Path,
-                  opening_path: str | Path, *, store: BundleStore | None = None,
-                  max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S) -> WeightCheck:
+def check_weights(
+    client: RegistryClient,
+    model_id: bytes | str,
+    weights_path: str | Path,
+    opening_path: str | Path,
+    *,
+    store: BundleStore | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> WeightCheck:
     """Check delivered weights against the registered final-weights commitment of `model_id`.
 
     Returns a `WeightCheck` whose `reason` says what failed: an unknown model, a bundle that does not
@@ -72,8 +84,7 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
     try:
         model = client.get_model(mid)
     except UnknownModelError:
-        return no(f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})",
-                  None)
+        return no(f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})", None)
     status = client.get_status(mid)
     bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
     claims, mismatches = bundle_claims(model, bundle)
@@ -85,21 +96,32 @@ def check_weights(client: RegistryClient, model_id: bytes | str, weights_path: s
         weights = load_weights(weights_path, QuantParams(statement.frac_bits, statement.lr_exp, statement.range_bits))
     except ZkdlError:
         raise
-    except Exception as exc:  # noqa: BLE001 - numpy/zipfile raise many kinds for a file that is not an npz
+    except Exception as exc:
         raise UnusableWeightsError(f"cannot read weights {weights_path}: {type(exc).__name__}: {exc}") from None
     try:
         weights.check(ModelSpec(tuple(statement.widths), statement.bias))
     except ZkdlError as exc:
-        return no(f"the weights do not have the registered architecture (MLP "
-                  f"{'-'.join(map(str, statement.widths))}): {exc.user_message}", status.status, False)
+        return no(
+            f"the weights do not have the registered architecture (MLP {'-'.join(map(str, statement.widths))}): {exc.user_message}",
+            status.status,
+            False,
+        )
     if not registration.check_weights(statement, weights, opening_path):
-        return no("the delivered weights, with the blinds of the opening file, do not recompute the registered "
-                  f"final-weights commitment C_WT (digest {encode_hex(model.c_wt_digest)}): they are not the weights "
-                  "of the proven run", status.status, False)
+        return no(
+            "the delivered weights, with the blinds of the opening file, do not recompute the registered "
+            f"final-weights commitment C_WT (digest {encode_hex(model.c_wt_digest)}): they are not the weights "
+            "of the proven run",
+            status.status,
+            False,
+        )
     if status.status is not Status.VERIFIED:
-        return no(f"the weights match C_WT but the model is not verified: status {status.status.name.lower()} "
-                  f"({status.valid_count} valid, {status.invalid_count} invalid attestations; quorum "
-                  f"{status.quorum})", status.status, True)
+        return no(
+            f"the weights match C_WT but the model is not verified: status {status.status.name.lower()} "
+            f"({status.valid_count} valid, {status.invalid_count} invalid attestations; quorum "
+            f"{status.quorum})",
+            status.status,
+            True,
+        )
     return WeightCheck(True, mid, True, status.status, None)
 
 
@@ -111,5 +133,7 @@ def _check_opening_names(opening_path: str | Path, statement_digest: bytes) -> N
         raise OpeningFormatError(f"{opening_path}: not a readable weights opening ({exc})") from None
     named = meta.get("statement_digest") if isinstance(meta, dict) else None
     if isinstance(named, str) and named.lower() != encode_hex(statement_digest):
-        raise OpeningFormatError(f"{opening_path} is the opening of statement {named}, but the model's statement is "
-                                 f"{encode_hex(statement_digest)}: ask the seller for this model's opening file")
+        raise OpeningFormatError(
+            f"{opening_path} is the opening of statement {named}, but the model's statement is "
+            f"{encode_hex(statement_digest)}: ask the seller for this model's opening file"
+        )

@@ -33,34 +33,51 @@ def _failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
 
 # -- zkdl register ---------------------------------------------------------------------------------------
 
+
 def _configure_register(p: argparse.ArgumentParser) -> None:
     from .connect import DEFAULT_OUTBOX, DEFAULT_STORE, STORE_ENV, add_chain_arguments
 
     p.add_argument("bundle", help="the proof bundle written by zkdl prove (RUN.zkdl)")
     add_chain_arguments(p)
     p.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
-    p.add_argument("--store-url", help="http(s) URL under which the store directory is served: the registered "
-                   "bundle URI is then an http(s) URI (default: a file:// URI)")
-    p.add_argument("--outbox", default=DEFAULT_OUTBOX, help=f"relayer outbox: a SQLite file or a postgresql:// URL (default {DEFAULT_OUTBOX})")
-    p.add_argument("--confirmations", type=int, default=1,
-                   help="blocks (own block counted) before the registration is final (default 1; >= 3 on real "
-                   "networks)")
+    p.add_argument(
+        "--store-url",
+        help="http(s) URL under which the store directory is served: the registered "
+        "bundle URI is then an http(s) URI (default: a file:// URI)",
+    )
+    p.add_argument(
+        "--outbox", default=DEFAULT_OUTBOX, help=f"relayer outbox: a SQLite file or a postgresql:// URL (default {DEFAULT_OUTBOX})"
+    )
+    p.add_argument(
+        "--confirmations",
+        type=int,
+        default=1,
+        help="blocks (own block counted) before the registration is final (default 1; >= 3 on real networks)",
+    )
     p.add_argument("--metadata-uri", default="", help="URI of the model's metadata (optional)")
-    p.add_argument("--keystore", help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
-                   "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE")
+    p.add_argument(
+        "--keystore",
+        help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
+        "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE",
+    )
     p.add_argument("--verify", action="store_true", help="verify the proof locally before registering it")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the registration (default 600)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
-@subcommand("register", "store a proof bundle and register the model on the registry (idempotent: same "
-            "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)", _configure_register,
-            reports_unusable=True, failure_json=_failure)
+@subcommand(
+    "register",
+    "store a proof bundle and register the model on the registry (idempotent: same "
+    "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)",
+    _configure_register,
+    reports_unusable=True,
+    failure_json=_failure,
+)
 def run_register(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from zkdl.chain.outbox import SqlOutbox
     from zkdl.chain.keys import load_account
+    from zkdl.chain.outbox import SqlOutbox
     from zkdl.chain.register import register_bundle
     from zkdl.chain.relayer import Relayer
     from zkdl.store import LocalStore
@@ -85,11 +102,20 @@ def run_register(args: argparse.Namespace) -> int:
     store = LocalStore(store_dir(args.store), base_url=args.store_url)
     outbox = SqlOutbox(args.outbox if "://" in args.outbox else Path(args.outbox).expanduser())  # a URL keeps its '//'
     try:
-        by_signature = relayer_account is not None and relayer_account.address != owner.address
-        relayer = Relayer(client.w3, client, relayer_account if by_signature else owner, outbox,
-                          confirmations=args.confirmations)
-        result = register_bundle(bundle, client=client, relayer=relayer, store=store, owner_account=owner,
-                                 by_signature=by_signature, metadata_uri=args.metadata_uri, timeout_s=args.timeout)
+        # A relayer key other than the owner's pays the gas of a registration the owner signs; else the owner sends it.
+        payer = relayer_account if relayer_account is not None and relayer_account.address != owner.address else owner
+        by_signature = payer is not owner
+        relayer = Relayer(client.w3, client, payer, outbox, confirmations=args.confirmations)
+        result = register_bundle(
+            bundle,
+            client=client,
+            relayer=relayer,
+            store=store,
+            owner_account=owner,
+            by_signature=by_signature,
+            metadata_uri=args.metadata_uri,
+            timeout_s=args.timeout,
+        )
     finally:
         outbox.close()
     shown = result.to_json()  # digests in hex, as the chain client writes them
@@ -116,6 +142,7 @@ class _Refused(ZkdlError, ValueError):
 
 # -- zkdl provenance (and zkdl inspect MODEL_ID) -------------------------------------------------------
 
+
 def _configure_provenance(p: argparse.ArgumentParser) -> None:
     from .connect import add_chain_arguments
 
@@ -125,17 +152,36 @@ def _configure_provenance(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
-@subcommand("provenance", "show a registered model's provenance: record, status, attestations and the proven "
-            "statement (exit 0 shown, 1 unknown model, 2 unusable input)", _configure_provenance,
-            reports_unusable=True, failure_json=_failure)
+@subcommand(
+    "provenance",
+    "show a registered model's provenance: record, status, attestations and the proven "
+    "statement (exit 0 shown, 1 unknown model, 2 unusable input)",
+    _configure_provenance,
+    reports_unusable=True,
+    failure_json=_failure,
+)
 def run_provenance(args: argparse.Namespace) -> int:
-    return describe_model(args.model_id, rpc=args.rpc, registry=args.registry, deployments_dir=args.deployments_dir,
-                          json_output=args.json, fetch_bundle=not args.no_fetch, command="provenance")
+    return describe_model(
+        args.model_id,
+        rpc=args.rpc,
+        registry=args.registry,
+        deployments_dir=args.deployments_dir,
+        json_output=args.json,
+        fetch_bundle=not args.no_fetch,
+        command="provenance",
+    )
 
 
-def describe_model(model_id: str, *, rpc: str | None = None, registry: str | None = None,
-                   deployments_dir: str | None = None, json_output: bool = False, fetch_bundle: bool = True,
-                   command: str = "inspect") -> int:
+def describe_model(
+    model_id: str,
+    *,
+    rpc: str | None = None,
+    registry: str | None = None,
+    deployments_dir: str | None = None,
+    json_output: bool = False,
+    fetch_bundle: bool = True,
+    command: str = "inspect",
+) -> int:
     """Print a model's provenance (human or JSON) and return the exit status; for `zkdl provenance`
     and for `zkdl inspect MODEL_ID`. The node and registry default to $ZKDL_RPC_URL, $ZKDL_REGISTRY
     and the deployment record."""
@@ -156,6 +202,7 @@ def describe_model(model_id: str, *, rpc: str | None = None, registry: str | Non
 
 # -- zkdl check-weights ------------------------------------------------------------------------------------
 
+
 def _configure_check_weights(p: argparse.ArgumentParser) -> None:
     from .connect import add_chain_arguments
 
@@ -166,9 +213,14 @@ def _configure_check_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
-@subcommand("check-weights", "check delivered weights against a model's registered final-weights commitment "
-            "(exit 0 only if they match and the model is verified, 1 otherwise, 2 unusable input)",
-            _configure_check_weights, reports_unusable=True, failure_json=_failure)
+@subcommand(
+    "check-weights",
+    "check delivered weights against a model's registered final-weights commitment "
+    "(exit 0 only if they match and the model is verified, 1 otherwise, 2 unusable input)",
+    _configure_check_weights,
+    reports_unusable=True,
+    failure_json=_failure,
+)
 def run_check_weights(args: argparse.Namespace) -> int:
     from .check import check_weights
     from .connect import open_client

@@ -12,7 +12,6 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from zkdl.errors import EXIT_UNUSABLE, ZkdlError
@@ -38,18 +37,18 @@ class ChainConfigError(ZkdlError, ValueError):
 def add_chain_arguments(p: argparse.ArgumentParser) -> None:
     """`--rpc`, `--registry`, `--deployments-dir` (for every command that reads the registry)."""
     p.add_argument("--rpc", help=f"JSON-RPC URL of the node, http(s):// (default ${RPC_ENV})")
-    p.add_argument("--registry", help=f"ModelRegistry address (default ${REGISTRY_ENV}, else the deployment "
-                   "record of the node's chain)")
-    p.add_argument("--deployments-dir", help="directory of deployment records (default $ZKDL_DEPLOYMENTS_DIR "
-                   "or deploy/deployments)")
+    p.add_argument("--registry", help=f"ModelRegistry address (default ${REGISTRY_ENV}, else the deployment record of the node's chain)")
+    p.add_argument("--deployments-dir", help="directory of deployment records (default $ZKDL_DEPLOYMENTS_DIR or deploy/deployments)")
 
 
 def rpc_url(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     url = explicit or env.get(RPC_ENV)
     if not url:
-        raise ChainConfigError(f"no node to talk to: pass --rpc URL or set ${RPC_ENV} (e.g. http://127.0.0.1:8545); "
-                               "the embedded chain lives only inside one process, so commands need a real node")
+        raise ChainConfigError(
+            f"no node to talk to: pass --rpc URL or set ${RPC_ENV} (e.g. http://127.0.0.1:8545); "
+            "the embedded chain lives only inside one process, so commands need a real node"
+        )
     return url
 
 
@@ -58,19 +57,20 @@ def connect(url: str, *, timeout_s: float = RPC_TIMEOUT_S) -> Web3:
     from web3 import Web3
 
     if not url.startswith(("http://", "https://")):
-        raise ChainConfigError(f"unsupported RPC URL {url!r}: give an http:// or https:// JSON-RPC URL "
-                               f"(--rpc or ${RPC_ENV})")
+        raise ChainConfigError(f"unsupported RPC URL {url!r}: give an http:// or https:// JSON-RPC URL (--rpc or ${RPC_ENV})")
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}))
     try:
-        w3.eth.chain_id
-    except Exception as exc:  # noqa: BLE001 - whatever the transport says, the node is unusable
-        raise ChainConfigError(f"cannot reach a JSON-RPC node at {url} ({_short(exc)}): start the node, or fix "
-                               f"--rpc / ${RPC_ENV}") from None
+        w3.eth.chain_id  # noqa: B018 - reading the property is the reachability probe
+    except Exception as exc:
+        raise ChainConfigError(
+            f"cannot reach a JSON-RPC node at {url} ({_short(exc)}): start the node, or fix --rpc / ${RPC_ENV}"
+        ) from None
     return w3
 
 
-def registry_address(w3: Web3, explicit: str | None, deployments_dir: str | Path | None = None,
-                     env: Mapping[str, str] | None = None) -> str:
+def registry_address(
+    w3: Web3, explicit: str | None, deployments_dir: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> str:
     """The registry to use, checked: code at the address that answers as a ModelRegistry."""
     from eth_utils import is_address, to_checksum_address
 
@@ -85,20 +85,20 @@ def registry_address(w3: Web3, explicit: str | None, deployments_dir: str | Path
             raise ChainConfigError(f"--registry / ${REGISTRY_ENV} {given!r} is not an Ethereum address")
         address = to_checksum_address(given)
         if not bytes(w3.eth.get_code(address)):
-            raise ChainConfigError(f"chain {chain_id} has no contract at {address}: check --registry / "
-                                   f"${REGISTRY_ENV} and that --rpc points to the right network")
+            raise ChainConfigError(
+                f"chain {chain_id} has no contract at {address}: check --registry / "
+                f"${REGISTRY_ENV} and that --rpc points to the right network"
+            )
         return address
     try:
         record = read_deployment(chain_id, deployments_dir)
         check_deployment(w3, record)
     except DeploymentError as exc:
-        raise ChainConfigError(f"no registry given and {exc.user_message}; or pass --registry ADDRESS "
-                               f"(${REGISTRY_ENV})") from None
+        raise ChainConfigError(f"no registry given and {exc.user_message}; or pass --registry ADDRESS (${REGISTRY_ENV})") from None
     return to_checksum_address(record.address)
 
 
-def open_client(rpc: str | None, registry: str | None, deployments_dir: str | Path | None = None, *,
-                sender=None):  # noqa: ANN001 - a zkdl.chain.client.Sender
+def open_client(rpc: str | None, registry: str | None, deployments_dir: str | Path | None = None, *, sender=None):
     """`RegistryClient` on the configured node and registry (for the commands)."""
     from zkdl.chain.client import RegistryClient
 
@@ -106,9 +106,11 @@ def open_client(rpc: str | None, registry: str | None, deployments_dir: str | Pa
     client = RegistryClient(w3, registry_address(w3, registry, deployments_dir), sender)
     try:
         client.version()
-    except Exception as exc:  # noqa: BLE001
-        raise ChainConfigError(f"the contract at {client.address} on chain {client.chain_id} does not answer as a "
-                               f"ModelRegistry ({_short(exc)}): check --registry") from None
+    except Exception as exc:
+        raise ChainConfigError(
+            f"the contract at {client.address} on chain {client.chain_id} does not answer as a "
+            f"ModelRegistry ({_short(exc)}): check --registry"
+        ) from None
     return client
 
 

@@ -11,6 +11,7 @@ resolved in the bundle's favour.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
 from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
 
+
 @dataclass(frozen=True)
 class AttestationView:
     """One attestation, with whether it counts (its verifier still holds the verifier role)."""
@@ -34,9 +36,14 @@ class AttestationView:
 
     def to_json(self) -> dict[str, Any]:
         a = self.attestation
-        return {"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
-                "verifier_version": encode_hex(a.verifier_version), "report_digest": encode_hex(a.report_digest),
-                "counted": self.counted}
+        return {
+            "verifier": a.verifier,
+            "verdict": a.verdict.name.lower(),
+            "attested_at": a.attested_at,
+            "verifier_version": encode_hex(a.verifier_version),
+            "report_digest": encode_hex(a.report_digest),
+            "counted": self.counted,
+        }
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,9 @@ class Provenance:
     model: Model
     status: ModelStatus
     attestations: tuple[AttestationView, ...]
-    claims: BundleClaims | None    # None when the bundle could not be fetched or decoded
-    bundle_error: str | None       # why `claims` is None
-    mismatches: tuple[str, ...]    # where the bundle disagrees with the chain (the chain wins)
+    claims: BundleClaims | None  # None when the bundle could not be fetched or decoded
+    bundle_error: str | None  # why `claims` is None
+    mismatches: tuple[str, ...]  # where the bundle disagrees with the chain (the chain wins)
 
     @property
     def verified(self) -> bool:
@@ -64,21 +71,35 @@ class Provenance:
     def to_json(self) -> dict[str, Any]:
         m, s = self.model, self.status
         return {
-            "model_id": encode_hex(self.model_id), "chain_id": self.chain_id, "registry": self.registry,
+            "model_id": encode_hex(self.model_id),
+            "chain_id": self.chain_id,
+            "registry": self.registry,
             "status": s.status.name.lower(),
-            "counts": {"valid": s.valid_count, "invalid": s.invalid_count, "ignored": s.ignored_count,
-                       "quorum": s.quorum},
+            "counts": {"valid": s.valid_count, "invalid": s.invalid_count, "ignored": s.ignored_count, "quorum": s.quorum},
             "revoked_at": s.revoked_at or None,
-            "owner": m.owner, "registered_at": m.registered_at,
-            "verifier_version": encode_hex(m.verifier_version), "verifier_version_name": self.verifier_version_name,
-            "statement_digest": encode_hex(m.statement_digest), "proof_digest": encode_hex(m.proof_digest),
-            "commitment_digests": {"c_data": encode_hex(m.c_data_digest), "c_w0": encode_hex(m.c_w0_digest),
-                                   "c_wt": encode_hex(m.c_wt_digest)},
-            "bundle_uri": m.bundle_uri, "metadata_uri": m.metadata_uri,
+            "owner": m.owner,
+            "registered_at": m.registered_at,
+            "verifier_version": encode_hex(m.verifier_version),
+            "verifier_version_name": self.verifier_version_name,
+            "statement_digest": encode_hex(m.statement_digest),
+            "proof_digest": encode_hex(m.proof_digest),
+            "commitment_digests": {
+                "c_data": encode_hex(m.c_data_digest),
+                "c_w0": encode_hex(m.c_w0_digest),
+                "c_wt": encode_hex(m.c_wt_digest),
+            },
+            "bundle_uri": m.bundle_uri,
+            "metadata_uri": m.metadata_uri,
             "attestations": [a.to_json() for a in self.attestations],
-            "bundle": None if self.claims is None else {
-                "fetched": True, "digest_checked": True, "bytes": self.claims.bundle_bytes,
-                "messages": self.claims.messages, "statement": self.claims.statement.to_json()},
+            "bundle": None
+            if self.claims is None
+            else {
+                "fetched": True,
+                "digest_checked": True,
+                "bytes": self.claims.bundle_bytes,
+                "messages": self.claims.messages,
+                "statement": self.claims.statement.to_json(),
+            },
             "bundle_error": self.bundle_error,
             "mismatches": list(self.mismatches),
         }
@@ -90,38 +111,57 @@ class Provenance:
         status = s.status.name
         if s.status is Status.REVOKED:
             status += f" at {_time(s.revoked_at)}"
-        lines.append(f"status {status}: {s.valid_count} valid, {s.invalid_count} invalid of quorum {s.quorum}"
-                     + (f" ({s.ignored_count} from removed verifiers, not counted)" if s.ignored_count else ""))
+        lines.append(
+            f"status {status}: {s.valid_count} valid, {s.invalid_count} invalid of quorum {s.quorum}"
+            + (f" ({s.ignored_count} from removed verifiers, not counted)" if s.ignored_count else "")
+        )
         lines.append(f"owner {m.owner}, registered {_time(m.registered_at)}")
         name = self.verifier_version_name
         lines.append(f"verifier version {encode_hex(m.verifier_version)} ({name if name else 'unknown to this zkdl'})")
         if self.claims is not None:
             st = self.claims.statement
-            lines.append(f"training run: MLP {'-'.join(map(str, st.widths))}{' with bias' if st.bias else ''}, "
-                         f"{st.steps} SGD steps of batch {st.batch}, learning rate 2^-{st.lr_exp}")
-            lines.append(f"  R = {st.frac_bits}, range {st.range_bits} bits, square loss on one-hot targets, "
-                         f"{st.n_train} training samples (input scale 2^{st.data_frac_bits}), "
-                         f"schedule seed {st.schedule_seed}")
+            lines.append(
+                f"training run: MLP {'-'.join(map(str, st.widths))}{' with bias' if st.bias else ''}, "
+                f"{st.steps} SGD steps of batch {st.batch}, learning rate 2^-{st.lr_exp}"
+            )
+            lines.append(
+                f"  R = {st.frac_bits}, range {st.range_bits} bits, square loss on one-hot targets, "
+                f"{st.n_train} training samples (input scale 2^{st.data_frac_bits}), "
+                f"schedule seed {st.schedule_seed}"
+            )
         else:
             lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
-        lines += [f"statement digest {encode_hex(m.statement_digest)}", f"proof digest     {encode_hex(m.proof_digest)}",
-                  f"C_data {encode_hex(m.c_data_digest)}", f"C_W0   {encode_hex(m.c_w0_digest)}", f"C_WT   {encode_hex(m.c_wt_digest)}",
-                  f"bundle {m.bundle_uri}" + (" (fetched, digest checked)" if self.claims is not None else "")]
+        lines += [
+            f"statement digest {encode_hex(m.statement_digest)}",
+            f"proof digest     {encode_hex(m.proof_digest)}",
+            f"C_data {encode_hex(m.c_data_digest)}",
+            f"C_W0   {encode_hex(m.c_w0_digest)}",
+            f"C_WT   {encode_hex(m.c_wt_digest)}",
+            f"bundle {m.bundle_uri}" + (" (fetched, digest checked)" if self.claims is not None else ""),
+        ]
         if m.metadata_uri:
             lines.append(f"metadata {m.metadata_uri}")
         lines.append(f"attestations: {len(self.attestations) or 'none'}")
         for a in self.attestations:
             att = a.attestation
-            lines.append(f"  {att.verifier} {att.verdict.name} at {_time(att.attested_at)}, report "
-                         f"{encode_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}")
+            lines.append(
+                f"  {att.verifier} {att.verdict.name} at {_time(att.attested_at)}, report "
+                f"{encode_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}"
+            )
         for problem in self.mismatches:
             lines.append(f"WARNING: {problem}")
         return "\n".join(lines)
 
 
-def provenance(client: RegistryClient, model_id: bytes | str, *, store: BundleStore | None = None,
-               fetch_bundle: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
-               timeout_s: float = DEFAULT_TIMEOUT_S) -> Provenance:
+def provenance(
+    client: RegistryClient,
+    model_id: bytes | str,
+    *,
+    store: BundleStore | None = None,
+    fetch_bundle: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> Provenance:
     """The registered record, status, attestations and (if fetchable) the bundle's statement.
 
     Raises `UnknownModelError` (a `RegistryError`) for an id the registry does not know.
@@ -133,7 +173,9 @@ def provenance(client: RegistryClient, model_id: bytes | str, *, store: BundleSt
     if status.attestations:
         role = client.verifier_role()
         views = tuple(AttestationView(a, client.has_role(role, a.verifier)) for a in status.attestations)
-    claims, error, mismatches = None, None, ()
+    claims: BundleClaims | None = None
+    error: str | None = None
+    mismatches: Sequence[str] = ()
     if fetch_bundle:
         try:
             data = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
@@ -143,8 +185,9 @@ def provenance(client: RegistryClient, model_id: bytes | str, *, store: BundleSt
     return Provenance(mid, client.chain_id, client.address, model, status, views, claims, error, tuple(mismatches))
 
 
-def fetch_registered_bundle(model: Model, *, store: BundleStore | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                            timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
+def fetch_registered_bundle(
+    model: Model, *, store: BundleStore | None = None, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> bytes:
     """The bundle at the registered URI; its Keccak-256 must be the registered proof digest
     (`IntegrityError` otherwise). A local store's own copy is used when it has one."""
     if store is not None:
@@ -155,16 +198,23 @@ def fetch_registered_bundle(model: Model, *, store: BundleStore | None = None, m
 def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
     """Decode a digest-checked bundle and list where it disagrees with the registered record."""
     claims = claims_of(data)
-    mismatches = [f"the bundle's {_LABELS[d.field]} {encode_hex(d.claimed)} differs from the registered "
-                  f"{encode_hex(d.registered)}: the registration does not describe this proof; do not trust the statement "
-                  "shown" for d in differences(claims, model)]
+    mismatches = [
+        f"the bundle's {_LABELS[d.field]} {encode_hex(d.claimed)} differs from the registered "
+        f"{encode_hex(d.registered)}: the registration does not describe this proof; do not trust the statement "
+        "shown"
+        for d in differences(claims, model)
+    ]
     return claims, mismatches
 
 
-_LABELS = {"statement_digest": "statement digest", "c_data_digest": "C_data digest", "c_w0_digest": "C_W0 digest",
-           "c_wt_digest": "C_WT digest", "proof_digest": "proof digest"}
-
+_LABELS = {
+    "statement_digest": "statement digest",
+    "c_data_digest": "C_data digest",
+    "c_w0_digest": "C_W0 digest",
+    "c_wt_digest": "C_WT digest",
+    "proof_digest": "proof digest",
+}
 
 
 def _time(ts: int) -> str:
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "never"
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "never"

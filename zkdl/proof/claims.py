@@ -12,7 +12,7 @@ so a point lists the last axis's variables first (docs/kernels.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +78,7 @@ def split_point(shape: Shape, point: Sequence[int]) -> dict[str, list[int]]:
     return out
 
 
-def join_point(shape: Shape, parts: dict[str, Sequence[int]]) -> list[int]:
+def join_point(shape: Shape, parts: Mapping[str, Sequence[int]]) -> list[int]:
     return [u for name, _ in reversed(shape) for u in parts[name]]
 
 

@@ -163,7 +163,7 @@ class TensorOpening:
         return backend.pad(backend.flatten(self.entries), size)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def commit_key(row_length: int) -> backend.CommitKey:
     """The one key for rows of `row_length`, made once per process (its generators come from the
     kernels' verified disk cache, or from hash-to-curve)."""

@@ -25,7 +25,7 @@ from zkdl.proof.opening import commit_values, value_generator
 class Hidden:
     """const + Σ_i coefficient_i·x_i over committed scalars x_i (indices into a ledger)."""
 
-    __slots__ = ("terms", "const")
+    __slots__ = ("const", "terms")
 
     def __init__(self, terms: dict[int, int] | None = None, const: int = 0) -> None:
         self.terms = {i: c % MODULUS for i, c in (terms or {}).items() if c % MODULUS}

@@ -22,7 +22,7 @@ from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
 
 
-def final_weights(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def final_weights(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """R4: W_T, committed in the statement, equals the history's snapshot T at a random point."""
     omega = party.challenges(b"final weights point", sum(log for _, log in lay.weights))
     parts = cl.split_point(lay.weights, omega)
@@ -49,7 +49,7 @@ def prefix_weights(lay: Layout, tau_point: list[int]) -> cl.Factor:
     return cl.Factor(("step",), tuple(table))
 
 
-def weight_history(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def weight_history(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """Reduces every history claim to one on W_0 and one each on A_in and G_Z."""
     history_claims = book.take("history")
     packed_history = lambda: [Int64Table(tables.history.reshape(-1), 1 << lay.log_width)]  # noqa: E731

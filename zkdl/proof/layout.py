@@ -23,7 +23,6 @@ from zkdl.proof.claims import Factor, Shape
 from zkdl.proof.statement import Statement
 from zkdl.quant import QuantParams
 
-
 # Size limits a verifier enforces before building any public table from a statement's numbers, so
 # that an untrusted bundle cannot make it allocate without bound (the proof itself scales as log).
 MAX_WIDTH = 1 << 16

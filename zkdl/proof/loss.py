@@ -16,9 +16,7 @@ from zkdl.proof.selection import select
 from zkdl.proof.witness import ProverTables
 
 
-def output_gradient(
-    party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None, factors: list[cl.Factor], value: Hidden
-) -> None:
+def output_gradient(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables, factors: list[cl.Factor], value: Hidden) -> None:
     """`factors` weigh (step, row, col) of the last layer's G_Z, whose weighted sum is `value`."""
     f_step, f_row, f_col = factors
     last = lay.layers - 1

@@ -26,7 +26,9 @@ class LowAxisProver:
     the size of the other axes (V bound by a kernel, the weight rebuilt as one combination), and an
     ordinary dense sumcheck runs the rest. The round polynomials are the dense prover's exactly."""
 
-    def __init__(self, shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], table: BitTable | Int64Table, offsets: list[int]) -> None:
+    def __init__(
+        self, shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], table: BitTable | Int64Table, offsets: list[int]
+    ) -> None:
         self.shape, self.rest = shape, shape[:-1]
         self.low_axis, self.low_vars = shape[-1][0], shape[-1][1]
         self.table, self.offsets = table, offsets
@@ -35,12 +37,15 @@ class LowAxisProver:
         self.claims = [Claim(tuple(f for f in c.factors if f.axes != (self.low_axis,)), c.value) for c in claims]
         ones = (1,) * (1 << self.low_vars)
         self.f = [list(next((f.table for f in c.factors if f.axes == (self.low_axis,)), ones)) for c in claims]
-        self.P, self.S, self.M = [], [], [] if len(offsets) == 2 else None
+        self.P: list[list[int]] = []
+        self.S: list[int] = []
+        self.M: list[list[list[int]]] | None = [] if len(offsets) == 2 else None  # b·(b − 1): the bits' Gram matrix
         for c in self.claims:  # one weight table alive at a time: each is as large as the other axes
             rest = combined_weight(self.rest, [c], [1])
             self.P += table.weighted_sums([rest])
             self.S.append(backend.total(rest))
             if self.M is not None:
+                assert isinstance(table, BitTable), "a product of two int64 tables is proven dense (low_axis_prover)"
                 self.M.append(table.gram(rest))
         self.bound: list[int] = []
         self.dense: backend.ProductSumcheck | None = None
@@ -55,14 +60,15 @@ class LowAxisProver:
             total = 0
             for k, alpha in enumerate(self.alphas):
                 f, P, S = self.f[k], self.P[k], self.S[k]
+                M = self.M[k] if self.M is not None else None  # two offsets: a product with the Gram matrix
                 acc = 0
                 for j in range(len(f) // 2):
                     ft = f[2 * j] + t * (f[2 * j + 1] - f[2 * j])
                     lin = P[2 * j] + t * (P[2 * j + 1] - P[2 * j])
-                    if len(c) == 1:
+                    if M is None:
                         value = lin + c[0] * S
                     else:
-                        M, e = self.M[k], (1 - t, t)
+                        e = (1 - t, t)
                         quad = sum(e[a] * e[b] * M[2 * j + a][2 * j + b] for a in (0, 1) for b in (0, 1))
                         value = quad + (c[0] + c[1]) * lin + c[0] * c[1] * S
                     acc += ft * value
@@ -81,7 +87,10 @@ class LowAxisProver:
             e = (1 - r, r)
             half = len(self.M[0]) // 2
             self.M = [
-                [[sum(e[a] * e[b] * M[2 * i + a][2 * j + b] for a in (0, 1) for b in (0, 1)) % MODULUS for j in range(half)] for i in range(half)]
+                [
+                    [sum(e[a] * e[b] * M[2 * i + a][2 * j + b] for a in (0, 1) for b in (0, 1)) % MODULUS for j in range(half)]
+                    for i in range(half)
+                ]
                 for M in self.M
             ]
         self.bound.append(r)
@@ -100,7 +109,10 @@ class LowAxisProver:
             self.dense = backend.ProductSumcheck(tables)
 
     def final_values(self) -> list[int]:
-        return self.finals if self.dense is None else self.dense.final_values()
+        if self.dense is not None:
+            return self.dense.final_values()
+        assert self.finals is not None, "the final values exist once every variable is bound"
+        return self.finals
 
 
 def low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], tables: Sequence[Table]) -> LowAxisProver | None:
@@ -111,11 +123,11 @@ def low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int]
     low_axis, low_vars = shape[-1]
     if any(low_axis in f.axes and f.axes != (low_axis,) for c in claims for f in c.factors):
         return None
-    packed = [_packed(table, low_vars, shape) for table in tables]
-    first = packed[0]
-    if first is None or any(p is None or not first.same_entries(p) for p in packed[1:]):
+    packed = [p for p in (_packed(table, low_vars, shape) for table in tables) if p is not None]
+    if len(packed) < len(tables) or any(not packed[0].same_entries(p) for p in packed[1:]):
         return None
-    if first.width != 1 << low_vars or len(packed) > 1 and isinstance(first, Int64Table):
+    first = packed[0]
+    if first.width != 1 << low_vars or (len(packed) > 1 and isinstance(first, Int64Table)):
         return None  # int64 tables have no Gram kernel: a product of two is proven dense
     return LowAxisProver(shape, claims, alphas, first, [p.offset % MODULUS for p in packed])
 

@@ -18,6 +18,7 @@ from zkdl import backend
 from zkdl.backend import Vector, from_ints, to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook, Shape
+from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.mle import contract_i64, partial, weighted_sum
 from zkdl.proof.party import Party
@@ -36,7 +37,7 @@ def _check_products(
     output_value: Callable[[list[cl.Factor], dict[str, list[int]]], int],
     left: Callable[[dict[str, list[int]]], Vector],
     right: Callable[[dict[str, list[int]]], Vector],
-) -> tuple[list[int], dict[str, list[int]], list[int], list[cl.Factor]]:
+) -> tuple[list[int], dict[str, list[int]], list[Hidden], list[cl.Factor]]:
     """Draws ρ over the output, has the prover send the masked output's value there, and reduces
     it by one sumcheck over (layer, step, inner). Returns the sumcheck's point, ρ's parts, the two
     factor values followed by the output value, and the instance weight."""
@@ -55,7 +56,7 @@ def _check_products(
     return point, parts, values + [value], instance_weight
 
 
-def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """R1 over all real instances; claims go to BZ (the product), A_in and the weight history."""
 
     def value(weight, parts):
@@ -81,7 +82,7 @@ def forward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | N
     ], w))  # fmt: skip
 
 
-def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def backward(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """R2 for hidden layers; claims go to BG, G_Z (of the next layer) and the weight history."""
 
     # R2 is checked on the real columns k < d_(ℓ+1) of G_A only: the mask M_(ℓ+1) over (layer, col)
@@ -144,4 +145,3 @@ def _next_layer_weights(lay: Layout, tables: ProverTables, columns: cl.Factor, r
         return from_ints([e * m for e, m in zip(eq, columns.table[l * n : (l + 1) * n])])
 
     return _snapshots(lay, tables, range(1, 1 << lay.log_layers), "in", masked)
-

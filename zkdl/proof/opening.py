@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
@@ -48,7 +47,6 @@ WIRE_VERSION = 1
 # verifier then requires K = log g exactly; 20 is kept so that the wire form does not change.
 MAX_ROUNDS = 20
 SCALAR_BYTES = 32
-Halved = TypeVar("Halved")  # a vector or points
 _IDENTITY = backend.g1_identity().tobytes()
 
 
@@ -88,7 +86,7 @@ class Challenges:
     e: int
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def value_generator() -> np.ndarray:
     """G_V: a hash-to-curve generator independent of every G_j and of H (distinct hash input)."""
     point = backend.hash_to_g1(DOMAIN_TAG, b"zkdl/V")
@@ -191,8 +189,11 @@ def verify(
     u_col, u_row = layout.split(point)
     C_star = combine_rows(commitment, u_row)
     challenges = replay(transcript, layout, point, C_star, value_commitment, proof)
-    Batch.defer(batch, f"{name}: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails",
-                equation(u_col, C_star, value_commitment, proof, challenges))
+    Batch.defer(
+        batch,
+        f"{name}: the final equation A + e·P = z1·(G_f + b_f·x·G_V) + z2·H fails",
+        equation(u_col, C_star, value_commitment, proof, challenges),
+    )
 
 
 def replay(
@@ -372,7 +373,7 @@ def _nonzero_challenge(transcript: Transcript, label: bytes) -> int:
     return value
 
 
-def _halves(items: Halved) -> tuple[Halved, Halved]:
+def _halves(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi): split on the most significant index bit."""
     half = len(items) // 2
     return items[:half], items[half:]

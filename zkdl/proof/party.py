@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof import opening, sigma
+from zkdl.proof.channel import ProverChannel, VerifierChannel
 from zkdl.proof.claims import Claim, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
@@ -25,7 +25,8 @@ from zkdl.proof.product import prove_product, verify_product
 
 
 class Party(Protocol):
-    channel: ProverChannel | VerifierChannel
+    @property
+    def channel(self) -> ProverChannel | VerifierChannel: ...
 
     def send(self, label: bytes, compute: Callable[[], Sequence[int]], n: int) -> list[Hidden]: ...
 

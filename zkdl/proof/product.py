@@ -44,13 +44,20 @@ def prove_product(
     0/1 field tables) are proven by `LowAxisProver`, with the same messages as the dense prover."""
     alphas = _coefficients(channel, claims)
     total = combination(alphas, [c.value for c in claims])
-    prover = low_axis_prover(shape, claims, alphas, tables)
+    prover: sumcheck.RoundProver | None = low_axis_prover(shape, claims, alphas, tables)
     if prover is None:
         dense = [t.field() if isinstance(t, BitTable | Int64Table) else t for t in tables]
         prover = backend.ProductSumcheck([combined_weight(shape, claims, alphas), *dense])
     point, finals, final = sumcheck.prove_rounds(channel, label, prover, total)
     values = channel.send_hidden(b"factor values", finals[1:])  # the verifier computes the weight's value itself
-    _close(label, final, _weight_at(alphas, shape, claims, point), values, partial(sigma.prove_product, channel), partial(sigma.prove_zero, channel))
+    _close(
+        label,
+        final,
+        _weight_at(alphas, shape, claims, point),
+        values,
+        partial(sigma.prove_product, channel),
+        partial(sigma.prove_zero, channel),
+    )
     return list(point), values
 
 
@@ -63,7 +70,14 @@ def verify_product(
     total = combination(alphas, [c.value for c in claims])
     sub = sumcheck.verify(channel, label, total, sum(log for _, log in shape), n_tables + 1)
     values = channel.receive_hidden(b"factor values", n_tables)
-    _close(label, sub.value, _weight_at(alphas, shape, claims, sub.point), values, partial(sigma.verify_product, channel, batch=checks), partial(sigma.verify_zero, channel, batch=checks))
+    _close(
+        label,
+        sub.value,
+        _weight_at(alphas, shape, claims, sub.point),
+        values,
+        partial(sigma.verify_product, channel, batch=checks),
+        partial(sigma.verify_zero, channel, batch=checks),
+    )
     return list(sub.point), values
 
 

@@ -20,7 +20,7 @@ recomputing a commitment load them when first asked.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,13 +47,19 @@ class OpeningFormatError(ZkdlError, ValueError):
 
 
 class Registered(Protocol):
-    """A record that names a bundle by its digests: a registration request, a registered model."""
+    """A record that names a bundle by its digests: a registration request, a registered model
+    (read-only members: frozen dataclasses qualify)."""
 
-    statement_digest: bytes
-    c_data_digest: bytes
-    c_w0_digest: bytes
-    c_wt_digest: bytes
-    proof_digest: bytes
+    @property
+    def statement_digest(self) -> bytes: ...
+    @property
+    def c_data_digest(self) -> bytes: ...
+    @property
+    def c_w0_digest(self) -> bytes: ...
+    @property
+    def c_wt_digest(self) -> bytes: ...
+    @property
+    def proof_digest(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,9 @@ def claims_of(data: bytes) -> BundleClaims:
 
     bundle = Bundle.decode(data)
     commitments = bundle.statement.commitment_digests()
-    return BundleClaims(bundle, len(data), bundle.statement.digest(), commitments["c_data"], commitments["c_w0"],
-                        commitments["c_wt"], keccak(data))
+    return BundleClaims(
+        bundle, len(data), bundle.statement.digest(), commitments["c_data"], commitments["c_w0"], commitments["c_wt"], keccak(data)
+    )
 
 
 def differences(claimed: Registered, registered: Registered) -> list[Difference]:
@@ -124,11 +131,10 @@ def proof_rejection(claims: BundleClaims) -> str | None:
     return None
 
 
-def weights_opening(statement: Statement, blinds: Sequence[Sequence[int]]) -> str:
+def weights_opening(statement: Statement, blinds: Iterable[Iterable[int]]) -> str:
     """The buyers' opening file: the blinds of C_WT (the weights themselves travel as the model's .npz)."""
     rows = [[f"{int(limb):x}" for limb in row] for row in blinds]
-    return json.dumps({"format": OPENING_FORMAT, "version": 1, "statement_digest": encode_hex(statement.digest()),
-                       "blinds": rows})
+    return json.dumps({"format": OPENING_FORMAT, "version": 1, "statement_digest": encode_hex(statement.digest()), "blinds": rows})
 
 
 def check_weights(statement: Statement, weights: Weights, opening_file: str | Path) -> bool:

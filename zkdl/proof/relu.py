@@ -32,13 +32,13 @@ def _masked(lay: Layout, claim: cl.Claim, layers: range) -> cl.Claim:
 
 def _hadamard(
     party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[Vector]]
-) -> tuple[list[cl.Factor], int, int]:
+) -> tuple[list[cl.Factor], Hidden, Hidden]:
     """One sumcheck for Σ w·S·V over every claim; returns eq factors of its point and S, V there."""
     point, (s, v) = party.product(label, lay.act, claims, tables_fn, 2)
     return list(cl.eq_factors(lay.act, point)), s, v
 
 
-def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """Claims on A_in: layer 0 is the scheduled data (lifted to scale 2^R), layer ℓ ≥ 1 is the
     ReLU output of layer ℓ − 1; with a bias, plus the public constant column 2^R·[k = d_ℓ]·μ(t, ℓ),
     whose share of the claim the verifier computes and subtracts itself before the split."""
@@ -70,7 +70,7 @@ def _constant_part(lay: Layout, f_layer: cl.Factor, f_step: cl.Factor, f_row: cl
     return lay.constant * steps * rows * layers % MODULUS
 
 
-def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """Claims on G_Z: the last layer's is the loss gradient, the hidden layers' is S ⊙ G_A'."""
     last = lay.layers - 1
     hidden_claims = []
@@ -97,7 +97,7 @@ def _split_layer(
     return piece, claim.value - f * piece
 
 
-def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None, name: str) -> None:
+def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables, name: str) -> None:
     """Every committed bit of `name` (BZ or BG) is 0 or 1."""
     u = party.challenges(b"binarity point " + name.encode(), sum(log for _, log in lay.bits))
     claim = cl.claim(lay.bits, cl.eq_factors(lay.bits, u), 0)

@@ -89,8 +89,11 @@ def verify_product(channel: VerifierChannel, label: bytes, x: Hidden, y: Hidden,
     c = channel.challenge(label + b" product challenge")
     responses = channel.receive_scalars(label + b" product responses", 5)
     X, Y, Z = (channel.ledger.terms(h) for h in (x, y, z))
-    Batch.defer(batch, f"{label.decode()}: the committed product is not the product of its factors",
-                *product_equations(X, Y, Z, first, c, responses))
+    Batch.defer(
+        batch,
+        f"{label.decode()}: the committed product is not the product of its factors",
+        *product_equations(X, Y, Z, first, c, responses),
+    )
     return z
 
 

@@ -123,9 +123,9 @@ class Statement:
             raise StatementFormatError(f"statement version {version} is not supported (this zkdl reads version {VERSION})")
         widths = tuple(reader.unpack(">I")[0] for _ in range(n_widths))
         bias, frac, lr, rbits, loss, batch, steps, seed, n_train, dfrac = reader.unpack(_FIXED.format)
-        commitments = [reader.take(reader.unpack(">I")[0]) for _ in range(3)]
+        c_data, c_w0, c_wt = (reader.take(reader.unpack(">I")[0]) for _ in range(3))
         reader.finish()
-        statement = cls(widths, bool(bias), frac, lr, rbits, batch, steps, seed, n_train, dfrac, *commitments, loss=loss)
+        statement = cls(widths, bool(bias), frac, lr, rbits, batch, steps, seed, n_train, dfrac, c_data, c_w0, c_wt, loss=loss)
         if bias > 1 or loss != LOSS_SQUARE_ONE_HOT or len(widths) < 2 or min(widths) < 1:
             raise StatementFormatError("statement has an out-of-range field (bias flag, loss code or widths)")
         return statement

@@ -18,7 +18,7 @@ from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables
 
 
-def one_hot(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables | None) -> None:
+def one_hot(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     scale = 1 << lay.frac_bits
     u = party.challenges(b"targets entries point", sum(log for _, log in lay.data))
     entries = cl.claim(lay.data, cl.eq_factors(lay.data, u), 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NoReturn, cast
 
 import numpy as np
 
@@ -152,6 +153,17 @@ class ProverTables:
         return np.concatenate([self.bits("Z"), self.bits("G_A")])
 
 
+class _NoTables:
+    """The verifier's stand-in for the prover's tables: the sub-protocols read tables only inside
+    the prover's `compute` callbacks, so any read on the verifier's side is a bug, and stops."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"the verifier read the prover's table {name!r}: it holds no witness")
+
+
+NO_TABLES = cast(ProverTables, _NoTables())  # typed as the tables: every phase takes both parties'
+
+
 def data_tables(lay: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """The committed data set [NP, N]: inputs, and one-hot targets at scale 2^R."""
     samples, N = 1 << lay.log_samples, 1 << lay.log_width
@@ -171,6 +183,7 @@ def weight_slots(lay: Layout, weights: Weights) -> np.ndarray:
     for l, w in enumerate(weights.w):
         out[l, : w.shape[0], : w.shape[1]] = w
         if lay.bias:
+            assert weights.b is not None, "a statement with biases is made from weights with biases (Weights.check)"
             out[l, w.shape[0], : w.shape[1]] = bias_row(weights.b[l], lay.frac_bits, l)
     return out
 

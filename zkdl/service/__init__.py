@@ -11,11 +11,25 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "VERIFIER_VERSION": "config", "ConfigError": "config", "ServiceConfig": "config", "load_config": "config",
-    "load_keys": "config", "Job": "jobs", "JobState": "jobs", "JobStore": "jobs", "model_view": "page",
-    "render_provenance_page": "page", "snapshot_view": "page", "Outcome": "report", "build_report": "report",
-    "canonical_json": "report", "check_bundle": "report", "report_digest": "report",
-    "VerifierService": "service", "create_app": "app", "serve": "command",
+    "VERIFIER_VERSION": "config",
+    "ConfigError": "config",
+    "ServiceConfig": "config",
+    "load_config": "config",
+    "load_keys": "config",
+    "Job": "jobs",
+    "JobState": "jobs",
+    "JobStore": "jobs",
+    "model_view": "page",
+    "render_provenance_page": "page",
+    "snapshot_view": "page",
+    "Outcome": "report",
+    "build_report": "report",
+    "canonical_json": "report",
+    "check_bundle": "report",
+    "report_digest": "report",
+    "VerifierService": "service",
+    "create_app": "app",
+    "serve": "command",
 }
 __all__ = sorted(_EXPORTS)
 

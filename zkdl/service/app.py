@@ -1,13 +1,13 @@
 """The HTTP API of the verifier service (FastAPI).
 
-    GET /health                 liveness and chain/relayer state (503 once the background threads died)
-    GET /metrics                Prometheus text format
-    GET /jobs?state=&limit=&offset=
-    GET /models                 every model this service knows, with its last known status
-    GET /models/{id}            one model: registration, verification, statement, on-chain status (JSON)
-    GET /models/{id}/report     the canonical report whose Keccak-256 is the attestation's reportDigest
-    GET /models/{id}/page       the provenance page for buyers (HTML)
-    GET /bundles/{digest}       a stored bundle (when a bundle directory is configured), size-capped
+GET /health                 liveness and chain/relayer state (503 once the background threads died)
+GET /metrics                Prometheus text format
+GET /jobs?state=&limit=&offset=
+GET /models                 every model this service knows, with its last known status
+GET /models/{id}            one model: registration, verification, statement, on-chain status (JSON)
+GET /models/{id}/report     the canonical report whose Keccak-256 is the attestation's reportDigest
+GET /models/{id}/page       the provenance page for buyers (HTML)
+GET /bundles/{digest}       a stored bundle (when a bundle directory is configured), size-capped
 """
 
 from __future__ import annotations
@@ -41,17 +41,18 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
                 status = status_json(client.get_status(model_id))
                 service.jobs.set_chain_status(model_id, status)
                 return status, True
-            except Exception:  # noqa: BLE001 - node down or model gone: fall back to the cache
+            except Exception:
                 pass
         return (job.chain_status if job else None), False
 
-    def job_or_404(model_id: str):  # noqa: ANN202
+    def job_or_404(model_id: str):
         if not _MODEL_ID.match(model_id):
             raise HTTPException(422, "a model id is 0x followed by 64 hex digits")
         job = service.jobs.get(model_id.lower())
         if job is None:
-            raise HTTPException(404, "this verifier has not seen this model (not registered, or not yet "
-                                     f"{service.config.confirmations} blocks deep)")
+            raise HTTPException(
+                404, f"this verifier has not seen this model (not registered, or not yet {service.config.confirmations} blocks deep)"
+            )
         return job
 
     @app.get("/health")
@@ -82,10 +83,17 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         for job in service.jobs.list(None, limit, offset):
             if job.state is JobState.GONE:
                 continue
-            out.append({"model_id": job.model_id, "owner": job.owner, "state": job.state.value,
-                        "verdict": job.verdict, "status": (job.chain_status or {}).get("status"),
-                        "statement_digest": job.registration.get("statement_digest"),
-                        "page": f"/models/{job.model_id}/page"})
+            out.append(
+                {
+                    "model_id": job.model_id,
+                    "owner": job.owner,
+                    "state": job.state.value,
+                    "verdict": job.verdict,
+                    "status": (job.chain_status or {}).get("status"),
+                    "statement_digest": job.registration.get("statement_digest"),
+                    "page": f"/models/{job.model_id}/page",
+                }
+            )
         return {"offset": offset, "models": out}
 
     @app.get("/models/{model_id}")
@@ -106,8 +114,9 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
         html = render_provenance_page(model_view(job, status, live=live), verifier=service.verifier.address)
-        return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-                                           "X-Content-Type-Options": "nosniff"})
+        return HTMLResponse(
+            html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff"}
+        )
 
     @app.get("/bundles/{name}")
     def bundle(name: str) -> Response:
@@ -122,8 +131,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         except FileNotFoundError:
             raise HTTPException(404, "no such bundle") from None
         if size > service.config.max_serve_bytes:
-            raise HTTPException(413, f"the bundle is larger than this server's limit ({service.config.max_serve_bytes} "
-                                     "bytes)")
+            raise HTTPException(413, f"the bundle is larger than this server's limit ({service.config.max_serve_bytes} bytes)")
         return FileResponse(path, media_type="application/octet-stream")
 
     return app

@@ -31,15 +31,15 @@ def _configure_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, help="HTTP port (default 8080)")
     p.add_argument("--workers", type=int, help="verification threads (default 1)")
     p.add_argument("--bundle-dir", help="bundle store directory: served at /bundles and readable as file://")
-    p.add_argument("--file-root", action="append", default=[],
-                   help="directory whose file:// bundle URIs may be read (repeatable)")
+    p.add_argument("--file-root", action="append", default=[], help="directory whose file:// bundle URIs may be read (repeatable)")
     p.add_argument("--max-bundle-bytes", type=int, help="size limit of a fetched bundle")
-    p.add_argument("--fetch-timeout", type=float, dest="fetch_timeout_s", metavar="FETCH_TIMEOUT",
-                   help="time limit of a bundle fetch, seconds")
-    p.add_argument("--poll-interval", type=float, dest="poll_interval_s", metavar="POLL_INTERVAL",
-                   help="seconds between passes")
-    p.add_argument("--lease", type=float, dest="lease_s", metavar="LEASE",
-                   help="job lease, seconds (a crashed worker's job is retaken after it)")
+    p.add_argument(
+        "--fetch-timeout", type=float, dest="fetch_timeout_s", metavar="FETCH_TIMEOUT", help="time limit of a bundle fetch, seconds"
+    )
+    p.add_argument("--poll-interval", type=float, dest="poll_interval_s", metavar="POLL_INTERVAL", help="seconds between passes")
+    p.add_argument(
+        "--lease", type=float, dest="lease_s", metavar="LEASE", help="job lease, seconds (a crashed worker's job is retaken after it)"
+    )
     p.add_argument("--max-attempts", type=int, help="fetch attempts before a bundle is given up as unavailable")
     p.add_argument("--relayer-confirmations", type=int, help="depth before an attestation counts as done")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
@@ -54,8 +54,7 @@ def _flag_type(annotation: Any) -> Callable[[str], Any]:
     return next(kind for kind in (int, float, str) if kind == annotation or kind in getattr(annotation, "__args__", ()))
 
 
-@subcommand("serve", "run the verifier service: follow the registry, verify bundles, attest, serve the API",
-            _configure_serve)
+@subcommand("serve", "run the verifier service: follow the registry, verify bundles, attest, serve the API", _configure_serve)
 def _run_serve(args: argparse.Namespace) -> int:
     from .config import ServiceConfig, load_config, load_keys
 
@@ -64,8 +63,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     return serve(config, verifier, relayer, file_roots=args.file_root)
 
 
-def serve(config: Any, verifier: Any, relayer: Any = None, *, file_roots: list[str] | None = None,
-          hooks: dict | None = None) -> int:
+def serve(config: Any, verifier: Any, relayer: Any = None, *, file_roots: list[str] | None = None, hooks: dict | None = None) -> int:
     """Run the service in this process until SIGTERM/SIGINT (uvicorn's handlers), then stop the
     background threads cleanly. Returns the exit status."""
     import uvicorn
@@ -73,16 +71,21 @@ def serve(config: Any, verifier: Any, relayer: Any = None, *, file_roots: list[s
     from .app import create_app
     from .service import VerifierService
 
-    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = VerifierService(config, verifier, relayer, file_roots=file_roots, hooks=hooks)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         service.start()
         logging.getLogger("zkdl.service").info(
-            "verifier %s serving on http://%s:%s (chain %s, registry %s, %s confirmations)", verifier.address,
-            config.host, config.port, service.chain_id, service.registry, config.confirmations)
+            "verifier %s serving on http://%s:%s (chain %s, registry %s, %s confirmations)",
+            verifier.address,
+            config.host,
+            config.port,
+            service.chain_id,
+            service.registry,
+            config.confirmations,
+        )
         try:
             yield
         finally:
@@ -90,8 +93,10 @@ def serve(config: Any, verifier: Any, relayer: Any = None, *, file_roots: list[s
             logging.getLogger("zkdl.service").info("stopped")
 
     app = create_app(service, lifespan=lifespan)
-    server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level,
-                                           lifespan="on", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level, lifespan="on", access_log=False)
+    )
+
     # uvicorn handles SIGTERM/SIGINT (graceful shutdown, lifespan stop) and then re-raises the signal
     # to the handler it found; this one turns that into a normal exit (status 0 after a clean stop).
     def on_signal(_signum: int, _frame: Any) -> None:

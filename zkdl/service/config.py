@@ -17,15 +17,13 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import decode_hex, encode_hex
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import (BaseSettings, EnvSettingsSource, InitSettingsSource, PydanticBaseSettingsSource,
-                               SettingsConfigDict)
+from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ..chain.keys import key_variables, load_account
 from ..db import SQLITE, parse_location, redact
 from ..errors import EXIT_UNUSABLE, ZkdlError
 from ..proof.statement import VERIFIER_VERSION  # the verifier (circuit) version registrations claim
 from ..store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
-
 
 CONFIG_ENV = "ZKDL_SERVICE_CONFIG"
 
@@ -54,28 +52,29 @@ class ServiceConfig(BaseModel):
     rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC URL")
     registry: str | None = Field(None, description="ModelRegistry address (default: the deployment record)")
     db: str = Field("zkdl-service.sqlite", description="jobs and cursor: a SQLite path or a postgresql:// URL")
-    outbox: str | None = Field(None, description="relayer outbox (default: beside the database, or the same "
-                               "PostgreSQL database)")
+    outbox: str | None = Field(None, description="relayer outbox (default: beside the database, or the same PostgreSQL database)")
     confirmations: int = Field(3, description="a block is scanned once this deep (own block counted)")
     start_block: int | None = Field(None, description="first block to scan (default: the deployment block, else 0)")
     reorg_rewind: int = Field(64, description="blocks rescanned when the cursor's block was reorganised away")
     max_blocks_per_poll: int = Field(2000, description="eth_getLogs range per request")
-    poll_interval_s: float = Field(1.0, validation_alias=_seconds_env("poll_interval"),
-                                   description="seconds between passes")
+    poll_interval_s: float = Field(1.0, validation_alias=_seconds_env("poll_interval"), description="seconds between passes")
     rpc_timeout_s: float = Field(10.0, description="time limit of a JSON-RPC request, seconds")
     max_bundle_bytes: int = Field(DEFAULT_MAX_BYTES, description="size limit of a fetched bundle")
-    fetch_timeout_s: float = Field(DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"),
-                                   description="time limit of a bundle fetch, seconds")
+    fetch_timeout_s: float = Field(
+        DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"), description="time limit of a bundle fetch, seconds"
+    )
     max_attempts: int = Field(5, description="fetch attempts before a job is given up as unavailable")
     retry_base_s: float = Field(5.0, description="backoff between attempts: base x 2^(attempt-1), capped")
     retry_max_s: float = Field(600.0, description="the cap of that backoff, seconds")
-    lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed "
-                           "worker's job is retaken after it")
+    lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed worker's job is retaken after it")
     workers: int = Field(1, description="verification threads")
-    verifier_version: str = Field(encode_hex(VERIFIER_VERSION), description="the verifier (circuit) version "
-                                  "this service verifies; models registered for another are skipped")
-    verifier_keystore: str | None = Field(None, description="the verifier's encrypted keystore (password in "
-                                          "$ZKDL_VERIFIER_KEYSTORE_PASSWORD)")
+    verifier_version: str = Field(
+        encode_hex(VERIFIER_VERSION),
+        description="the verifier (circuit) version this service verifies; models registered for another are skipped",
+    )
+    verifier_keystore: str | None = Field(
+        None, description="the verifier's encrypted keystore (password in $ZKDL_VERIFIER_KEYSTORE_PASSWORD)"
+    )
     attestation_ttl_s: int = Field(7 * 24 * 3600, description="signature deadline, in chain time after signing")
     relayer_confirmations: int = Field(1, description="depth before an attestation counts as done")
     relayer_max_fee_cap_wei: int | None = Field(None, description="bound of maxFeePerGas (default: none)")
@@ -108,11 +107,19 @@ class ServiceConfig(BaseModel):
             raise ConfigError(f"verifier_version {raw!r} is not a 32-byte hex value")
         return value
 
-    def validate(self) -> "ServiceConfig":
+    def checked(self) -> ServiceConfig:
+        """This config, once the checks its field types cannot express pass (ConfigError names the setting)."""
         if not self.rpc_url.startswith(("http://", "https://")):
             raise ConfigError(f"rpc_url {self.rpc_url!r} is not an http(s):// JSON-RPC URL")
-        for name in ("confirmations", "reorg_rewind", "max_attempts", "max_bundle_bytes", "max_serve_bytes",
-                     "workers", "max_blocks_per_poll"):
+        for name in (
+            "confirmations",
+            "reorg_rewind",
+            "max_attempts",
+            "max_bundle_bytes",
+            "max_serve_bytes",
+            "workers",
+            "max_blocks_per_poll",
+        ):
             minimum = 0 if name == "confirmations" else 1
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name} must be at least {minimum}, got {getattr(self, name)}")
@@ -149,24 +156,32 @@ class _Environment(EnvSettingsSource):
         return {name.lower(): value for name, value in self._given.items() if value}  # empty: unset
 
 
-def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None,
-                overrides: Mapping[str, Any] | None = None) -> ServiceConfig:
+def load_config(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> ServiceConfig:
     """Defaults, then the TOML file (`path`, else `$ZKDL_SERVICE_CONFIG`; keys at the top level or
     in a `[service]` table), then the environment, then `overrides` (non-None values only)."""
-    env = os.environ if env is None else env
-    from_file = _read_file(path or env.get(CONFIG_ENV))
+    environ: Mapping[str, str] = os.environ if env is None else env
+    from_file = _read_file(path or environ.get(CONFIG_ENV))
 
     class Layers(_Settings):  # this call's file and environment, under the overrides
         @classmethod
-        def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any,
-                                       **_: Any) -> tuple[PydanticBaseSettingsSource, ...]:
-            return init_settings, _Environment(settings_cls, env), InitSettingsSource(settings_cls, from_file)
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            # The process's own environment, .env and secrets sources are replaced by `environ` and the file.
+            return init_settings, _Environment(settings_cls, environ), InitSettingsSource(settings_cls, from_file)
 
     try:
         layered = Layers(**{key: value for key, value in (overrides or {}).items() if value is not None})
     except ValidationError as exc:
         raise _config_error(exc) from None
-    return ServiceConfig(**layered.model_dump()).validate()
+    return ServiceConfig(**layered.model_dump()).checked()
 
 
 def _read_file(path: str | Path | None) -> dict[str, Any]:
@@ -181,8 +196,9 @@ def _read_file(path: str | Path | None) -> dict[str, Any]:
     for key, value in table.items():
         if key in _FORBIDDEN_IN_FILE:
             key_var, _, password_var = key_variables("verifier")
-            raise ConfigError(f"{path}: {key!r} must not be in a config file; set ${key_var} (or a keystore "
-                              f"with ${password_var}) in the environment")
+            raise ConfigError(
+                f"{path}: {key!r} must not be in a config file; set ${key_var} (or a keystore with ${password_var}) in the environment"
+            )
         if key not in ServiceConfig.model_fields and not isinstance(value, dict):
             raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(ServiceConfig.model_fields))}")
     return {key: value for key, value in table.items() if key in ServiceConfig.model_fields}

@@ -44,13 +44,13 @@ class JobStoreError(ZkdlError, OSError):
 class JobState(str, Enum):
     QUEUED = "queued"
     LEASED = "leased"
-    VERIFIED = "verified"      # verdict valid, attestation enqueued
-    INVALID = "invalid"        # verdict invalid, attestation enqueued
-    ATTESTED = "attested"      # the attestation is on chain (confirmed)
+    VERIFIED = "verified"  # verdict valid, attestation enqueued
+    INVALID = "invalid"  # verdict invalid, attestation enqueued
+    ATTESTED = "attested"  # the attestation is on chain (confirmed)
     UNAVAILABLE = "unavailable"  # the bundle could not be fetched after every attempt: nothing attested
-    SKIPPED = "skipped"        # registered for another verifier version
-    GONE = "gone"              # the model is no longer on the canonical chain (reorg)
-    FAILED = "failed"          # the attestation transaction failed for good (reason in `error`)
+    SKIPPED = "skipped"  # registered for another verifier version
+    GONE = "gone"  # the model is no longer on the canonical chain (reorg)
+    FAILED = "failed"  # the attestation transaction failed for good (reason in `error`)
 
     @property
     def final(self) -> bool:
@@ -62,7 +62,7 @@ ALL_STATES = tuple(JobState)
 
 @dataclass(frozen=True)
 class Job:
-    model_id: str                 # 0x-hex
+    model_id: str  # 0x-hex
     owner: str
     block_number: int
     block_hash: str
@@ -73,7 +73,7 @@ class Job:
     not_before: float
     lease_owner: str | None
     lease_expires: float | None
-    verdict: str | None           # "valid" | "invalid"
+    verdict: str | None  # "valid" | "invalid"
     reason: str | None
     report: dict[str, Any] | None
     report_digest: str | None
@@ -81,7 +81,7 @@ class Job:
     proof_bytes: int | None
     verify_seconds: float | None
     intent_key: str | None
-    error: str | None             # last transient problem (retried) or the final failure
+    error: str | None  # last transient problem (retried) or the final failure
     chain_status: dict[str, Any] | None  # last on-chain status read (cache for the API)
     created_at: float
     updated_at: float
@@ -122,9 +122,11 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, not_before);
 CREATE INDEX IF NOT EXISTS jobs_block ON jobs (block_number);
 """
 
-_COLUMNS = ("model_id, owner, block_number, block_hash, tx_hash, registration, state, attempts, not_before, "
-            "lease_owner, lease_expires, verdict, reason, report, report_digest, statement, proof_bytes, "
-            "verify_seconds, intent_key, error, chain_status, created_at, updated_at")
+_COLUMNS = (
+    "model_id, owner, block_number, block_hash, tx_hash, registration, state, attempts, not_before, "
+    "lease_owner, lease_expires, verdict, reason, report, report_digest, statement, proof_bytes, "
+    "verify_seconds, intent_key, error, chain_status, created_at, updated_at"
+)
 _JSON = ("registration", "report", "statement", "chain_status")
 
 
@@ -153,8 +155,10 @@ class JobStore:
                 db.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, value))
                 bound = db.query("SELECT value FROM meta WHERE name = ?", (name,))[0][0]
                 if bound != value:
-                    raise JobStoreError(f"service database {self.path} belongs to {name} {bound}, not {value}; "
-                                        "use one database per chain, registry and verifier key")
+                    raise JobStoreError(
+                        f"service database {self.path} belongs to {name} {bound}, not {value}; "
+                        "use one database per chain, registry and verifier key"
+                    )
 
     def meta(self, name: str) -> str | None:
         rows = self._db.query("SELECT value FROM meta WHERE name = ?", (name,))
@@ -170,14 +174,14 @@ class JobStore:
 
     def set_cursor(self, next_block: int, prev_hash: str | None) -> None:
         with self._db.write() as db:
-            db.execute("INSERT INTO meta (name, value) VALUES ('cursor', ?) "
-                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                       (json.dumps({"next_block": next_block, "prev_hash": prev_hash}),))
+            db.execute(
+                "INSERT INTO meta (name, value) VALUES ('cursor', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (json.dumps({"next_block": next_block, "prev_hash": prev_hash}),),
+            )
 
     # -- jobs ------------------------------------------------------------------------------------------
 
-    def add(self, *, model_id: str, owner: str, block_number: int, block_hash: str, tx_hash: str,
-            registration: dict[str, str]) -> bool:
+    def add(self, *, model_id: str, owner: str, block_number: int, block_hash: str, tx_hash: str, registration: dict[str, str]) -> bool:
         """Insert the job of a registration once (keyed by model id). A job marked `gone` by a reorg
         comes back to `queued` when the registration is seen again. True when something changed."""
         now = time.time()
@@ -185,13 +189,15 @@ class JobStore:
             cur = db.execute(
                 "INSERT INTO jobs (model_id, owner, block_number, block_hash, tx_hash, registration, state, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (model_id) DO NOTHING",
-                (model_id, owner, block_number, block_hash, tx_hash, json.dumps(registration, sort_keys=True), now, now))
+                (model_id, owner, block_number, block_hash, tx_hash, json.dumps(registration, sort_keys=True), now, now),
+            )
             if cur.rowcount:
                 return True
             cur = db.execute(
                 "UPDATE jobs SET state = 'queued', block_number = ?, block_hash = ?, tx_hash = ?, lease_owner = NULL, "
                 "lease_expires = NULL, error = NULL, updated_at = ? WHERE model_id = ? AND state = 'gone'",
-                (block_number, block_hash, tx_hash, now, model_id))
+                (block_number, block_hash, tx_hash, now, model_id),
+            )
             return bool(cur.rowcount)
 
     def get(self, model_id: str) -> Job | None:
@@ -221,20 +227,26 @@ class JobStore:
             # PostgreSQL: a row another worker is claiming right now is skipped, not waited for.
             row = db.execute(
                 "SELECT model_id FROM jobs WHERE (state = 'queued' AND not_before <= ?) "
-                "OR (state = 'leased' AND lease_expires < ?) ORDER BY block_number, created_at LIMIT 1"
-                + db.skip_locked, (now, now)).fetchone()
+                "OR (state = 'leased' AND lease_expires < ?) ORDER BY block_number, created_at LIMIT 1" + db.skip_locked,
+                (now, now),
+            ).fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE jobs SET state = 'leased', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
-                       "updated_at = ? WHERE model_id = ?", (worker, now + lease_s, now, row[0]))
+            db.execute(
+                "UPDATE jobs SET state = 'leased', lease_owner = ?, lease_expires = ?, attempts = attempts + 1, "
+                "updated_at = ? WHERE model_id = ?",
+                (worker, now + lease_s, now, row[0]),
+            )
         return self.get(row[0])
 
     def renew(self, model_id: str, worker: str, lease_s: float) -> bool:
         """Extend a lease this worker still holds; False when it lost it."""
         now = time.time()
         with self._db.write() as db:
-            cur = db.execute("UPDATE jobs SET lease_expires = ?, updated_at = ? WHERE model_id = ? AND state = 'leased' "
-                             "AND lease_owner = ?", (now + lease_s, now, model_id, worker))
+            cur = db.execute(
+                "UPDATE jobs SET lease_expires = ?, updated_at = ? WHERE model_id = ? AND state = 'leased' AND lease_owner = ?",
+                (now + lease_s, now, model_id, worker),
+            )
             return bool(cur.rowcount)
 
     def _leased_update(self, model_id: str, worker: str, sets: dict[str, Any]) -> bool:
@@ -242,33 +254,63 @@ class JobStore:
         cols = ", ".join(f"{k} = ?" for k in sets)
         vals = [json.dumps(v, sort_keys=True) if k in _JSON and v is not None else v for k, v in sets.items()]
         with self._db.write() as db:
-            cur = db.execute(f"UPDATE jobs SET {cols} WHERE model_id = ? AND state = 'leased' AND lease_owner = ?",
-                             vals + [model_id, worker])
+            cur = db.execute(
+                f"UPDATE jobs SET {cols} WHERE model_id = ? AND state = 'leased' AND lease_owner = ?", vals + [model_id, worker]
+            )
             return bool(cur.rowcount)
 
-    def record_verdict(self, model_id: str, worker: str, *, verdict: str, reason: str | None,
-                       report: dict[str, Any], report_digest: str, statement: dict[str, Any] | None,
-                       proof_bytes: int | None, verify_seconds: float | None, intent_key: str) -> bool:
+    def record_verdict(
+        self,
+        model_id: str,
+        worker: str,
+        *,
+        verdict: str,
+        reason: str | None,
+        report: dict[str, Any],
+        report_digest: str,
+        statement: dict[str, Any] | None,
+        proof_bytes: int | None,
+        verify_seconds: float | None,
+        intent_key: str,
+    ) -> bool:
         state = JobState.VERIFIED if verdict == "valid" else JobState.INVALID
-        return self._leased_update(model_id, worker, {
-            "state": state.value, "verdict": verdict, "reason": reason, "report": report,
-            "report_digest": report_digest, "statement": statement, "proof_bytes": proof_bytes,
-            "verify_seconds": verify_seconds, "intent_key": intent_key, "error": None})
+        return self._leased_update(
+            model_id,
+            worker,
+            {
+                "state": state.value,
+                "verdict": verdict,
+                "reason": reason,
+                "report": report,
+                "report_digest": report_digest,
+                "statement": statement,
+                "proof_bytes": proof_bytes,
+                "verify_seconds": verify_seconds,
+                "intent_key": intent_key,
+                "error": None,
+            },
+        )
 
-    def retry_later(self, model_id: str, worker: str, error: str, delay_s: float, *,
-                    release_attempt: bool = False) -> bool:
+    def retry_later(self, model_id: str, worker: str, error: str, delay_s: float, *, release_attempt: bool = False) -> bool:
         """Back to queued, due again after `delay_s`. `release_attempt`: the failure was not the
         bundle's (the node was down), so it does not count towards giving up."""
         sets: dict[str, Any] = {"state": JobState.QUEUED.value, "error": error, "not_before": time.time() + delay_s}
         ok = self._leased_update(model_id, worker, sets)
         if ok and release_attempt:
             with self._db.write() as db:
-                db.execute("UPDATE jobs SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
-                           "WHERE model_id = ?", (model_id,))
+                db.execute("UPDATE jobs SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE model_id = ?", (model_id,))
         return ok
 
-    def finish_leased(self, model_id: str, worker: str, state: JobState, *, error: str | None = None,
-                      verdict: str | None = None, reason: str | None = None) -> bool:
+    def finish_leased(
+        self,
+        model_id: str,
+        worker: str,
+        state: JobState,
+        *,
+        error: str | None = None,
+        verdict: str | None = None,
+        reason: str | None = None,
+    ) -> bool:
         sets: dict[str, Any] = {"state": state.value, "error": error}
         if verdict is not None:
             sets.update(verdict=verdict, reason=reason)
@@ -276,28 +318,34 @@ class JobStore:
 
     def mark_attested(self, model_id: str, *, note: str | None = None) -> bool:
         with self._db.write() as db:
-            cur = db.execute("UPDATE jobs SET state = 'attested', error = ?, updated_at = ? WHERE model_id = ? "
-                             "AND state IN ('verified', 'invalid', 'failed')", (note, time.time(), model_id))
+            cur = db.execute(
+                "UPDATE jobs SET state = 'attested', error = ?, updated_at = ? WHERE model_id = ? "
+                "AND state IN ('verified', 'invalid', 'failed')",
+                (note, time.time(), model_id),
+            )
             return bool(cur.rowcount)
 
     def mark_failed(self, model_id: str, error: str) -> bool:
         with self._db.write() as db:
-            cur = db.execute("UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE model_id = ? "
-                             "AND state IN ('verified', 'invalid')", (error, time.time(), model_id))
+            cur = db.execute(
+                "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE model_id = ? AND state IN ('verified', 'invalid')",
+                (error, time.time(), model_id),
+            )
             return bool(cur.rowcount)
 
     def mark_gone(self, model_id: str, reason: str) -> bool:
         """The model is not on the canonical chain any more (a reorg deeper than the confirmations)."""
         with self._db.write() as db:
-            cur = db.execute("UPDATE jobs SET state = 'gone', error = ?, lease_owner = NULL, lease_expires = NULL, "
-                             "updated_at = ? WHERE model_id = ? AND state IN ('queued', 'leased')",
-                             (reason, time.time(), model_id))
+            cur = db.execute(
+                "UPDATE jobs SET state = 'gone', error = ?, lease_owner = NULL, lease_expires = NULL, "
+                "updated_at = ? WHERE model_id = ? AND state IN ('queued', 'leased')",
+                (reason, time.time(), model_id),
+            )
             return bool(cur.rowcount)
 
     def set_chain_status(self, model_id: str, status: dict[str, Any]) -> None:
         with self._db.write() as db:
-            db.execute("UPDATE jobs SET chain_status = ? WHERE model_id = ?",
-                       (json.dumps(status, sort_keys=True), model_id))
+            db.execute("UPDATE jobs SET chain_status = ? WHERE model_id = ?", (json.dumps(status, sort_keys=True), model_id))
 
 
 def _job(row: tuple) -> Job:

@@ -14,8 +14,9 @@ class Metrics:
         r = self.registry
         self.verdicts = Counter("zkdl_verdicts", "verdicts recorded by this process", ["verdict", "code"], registry=r)
         self.fetch_errors = Counter("zkdl_bundle_fetch_errors", "bundle fetches that failed", ["kind"], registry=r)
-        self.verify_seconds = Histogram("zkdl_verify_seconds", "proof verification time",
-                                        buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=r)
+        self.verify_seconds = Histogram(
+            "zkdl_verify_seconds", "proof verification time", buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=r
+        )
         self.rpc_errors = Counter("zkdl_rpc_errors", "loop passes stopped by an unreachable node", registry=r)
         self.loop_errors = Counter("zkdl_loop_errors", "unexpected errors in the service loop", registry=r)
         self.chain_head = Gauge("zkdl_chain_head_block", "latest block seen", registry=r)
@@ -29,11 +30,11 @@ class _JobCollector:
     def __init__(self, job_counts: Callable[[], dict[str, int]]) -> None:
         self.job_counts = job_counts
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's collector protocol
+    def collect(self):
         family = GaugeMetricFamily("zkdl_jobs", "jobs in the service database by state", labels=["state"])
         try:
             counts = self.job_counts()
-        except Exception:  # noqa: BLE001 - a scrape must not fail because the db is busy
+        except Exception:
             counts = {}
         for state, n in counts.items():
             family.add_metric([state], n)

@@ -21,11 +21,9 @@ from ..proof import registration
 from .jobs import Job
 
 STATUS_TEXT = {
-    "verified": ("Verified", "Enough independent verifiers checked the proof of this training run and none "
-                             "found a problem."),
+    "verified": ("Verified", "Enough independent verifiers checked the proof of this training run and none found a problem."),
     "pending": ("Pending", "Not enough verifiers have attested yet."),
-    "disputed": ("Disputed", "At least one verifier found the proof invalid. Do not rely on this model's "
-                             "claimed training run."),
+    "disputed": ("Disputed", "At least one verifier found the proof invalid. Do not rely on this model's claimed training run."),
     "revoked": ("Revoked", "The owner withdrew this model."),
     "unknown": ("Unknown", "The chain could not be read; see the last known data below."),
 }
@@ -43,9 +41,15 @@ def model_view(job: Job, chain: dict[str, Any] | None, *, live: bool) -> dict[st
         "registered_at": int(reg.get("registered_at", 0) or 0),
         "registration": reg,
         "verification": {
-            "state": job.state.value, "verdict": job.verdict, "reason": job.reason, "error": job.error,
-            "attempts": job.attempts, "proof_bytes": job.proof_bytes, "verify_seconds": job.verify_seconds,
-            "report_digest": job.report_digest, "updated_at": job.updated_at,
+            "state": job.state.value,
+            "verdict": job.verdict,
+            "reason": job.reason,
+            "error": job.error,
+            "attempts": job.attempts,
+            "proof_bytes": job.proof_bytes,
+            "verify_seconds": job.verify_seconds,
+            "report_digest": job.report_digest,
+            "updated_at": job.updated_at,
         },
         "statement": job.statement,
         "report": job.report,
@@ -54,27 +58,49 @@ def model_view(job: Job, chain: dict[str, Any] | None, *, live: bool) -> dict[st
     }
 
 
-def snapshot_view(client: RegistryClient, model_id: bytes | str, bundle: bytes | None = None, *,
-                  verify_seconds: float | None = None) -> dict[str, Any]:
+def snapshot_view(
+    client: RegistryClient, model_id: bytes | str, bundle: bytes | None = None, *, verify_seconds: float | None = None
+) -> dict[str, Any]:
     """A view straight from the chain (and the bundle, if given), without a service database."""
     from .service import status_json
 
     model = client.get_model(model_id)
     status = status_json(client.get_status(model_id))
     h = encode_hex
-    reg = {"c_data_digest": h(model.c_data_digest), "c_w0_digest": h(model.c_w0_digest),
-           "c_wt_digest": h(model.c_wt_digest), "statement_digest": h(model.statement_digest),
-           "proof_digest": h(model.proof_digest), "verifier_version": h(model.verifier_version),
-           "bundle_uri": model.bundle_uri, "metadata_uri": model.metadata_uri,
-           "registered_at": str(model.registered_at)}
+    reg = {
+        "c_data_digest": h(model.c_data_digest),
+        "c_w0_digest": h(model.c_w0_digest),
+        "c_wt_digest": h(model.c_wt_digest),
+        "statement_digest": h(model.statement_digest),
+        "proof_digest": h(model.proof_digest),
+        "verifier_version": h(model.verifier_version),
+        "bundle_uri": model.bundle_uri,
+        "metadata_uri": model.metadata_uri,
+        "registered_at": str(model.registered_at),
+    }
     info = registration.claims_of(bundle).to_json() if bundle is not None else None
     return {
-        "model_id": h(model.model_id), "owner": model.owner, "block_number": None, "tx_hash": None,
-        "registered_at": model.registered_at, "registration": reg,
-        "verification": {"state": "snapshot", "verdict": None, "reason": None, "error": None, "attempts": 0,
-                         "proof_bytes": len(bundle) if bundle is not None else None,
-                         "verify_seconds": verify_seconds, "report_digest": None, "updated_at": time.time()},
-        "statement": info, "report": None, "chain": status, "chain_live": True,
+        "model_id": h(model.model_id),
+        "owner": model.owner,
+        "block_number": None,
+        "tx_hash": None,
+        "registered_at": model.registered_at,
+        "registration": reg,
+        "verification": {
+            "state": "snapshot",
+            "verdict": None,
+            "reason": None,
+            "error": None,
+            "attempts": 0,
+            "proof_bytes": len(bundle) if bundle is not None else None,
+            "verify_seconds": verify_seconds,
+            "report_digest": None,
+            "updated_at": time.time(),
+        },
+        "statement": info,
+        "report": None,
+        "chain": status,
+        "chain_live": True,
     }
 
 
@@ -85,7 +111,7 @@ def _time(ts: Any) -> str:
         return "—"
     if ts <= 0:
         return "—"
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _size(n: Any) -> str:
@@ -98,33 +124,42 @@ def _size(n: Any) -> str:
 
 
 # Autoescaping escapes every value the template shows; a missing value shows as nothing, not "None".
-_PAGES = jinja2.Environment(loader=jinja2.PackageLoader("zkdl.service", "templates"), autoescape=True,
-                            keep_trailing_newline=True, finalize=lambda value: "" if value is None else value)
+_PAGES = jinja2.Environment(
+    loader=jinja2.PackageLoader("zkdl.service", "templates"),
+    autoescape=True,
+    keep_trailing_newline=True,
+    finalize=lambda value: "" if value is None else value,
+)
 _PAGES.filters["when"] = _time
 
 
-def render_provenance_page(view: dict[str, Any], *, verifier: str | None = None,
-                           generated_at: float | None = None) -> str:
+def render_provenance_page(view: dict[str, Any], *, verifier: str | None = None, generated_at: float | None = None) -> str:
     """The buyer's page for one model (a complete HTML document, templates/provenance.html)."""
     chain = view.get("chain") or {}
     status = chain.get("status", "unknown") if chain else "unknown"
     title, meaning = STATUS_TEXT.get(status, STATUS_TEXT["unknown"])
     reg = view.get("registration") or {}
     return _PAGES.get_template("provenance.html").render(
-        title=title, meaning=meaning, status=status, model_id=view.get("model_id", ""), counts=_counts(chain),
-        stale=not view.get("chain_live", True), statement=_statement_rows(view.get("statement")),
-        digests=_digest_rows(reg), attestations=chain.get("attestations", []),
+        title=title,
+        meaning=meaning,
+        status=status,
+        model_id=view.get("model_id", ""),
+        counts=_counts(chain),
+        stale=not view.get("chain_live", True),
+        statement=_statement_rows(view.get("statement")),
+        digests=_digest_rows(reg),
+        attestations=chain.get("attestations", []),
         verification=_verification_rows(view.get("verification") or {}, verifier),
         registration=_registration_rows(view, reg),
-        generated=_time(generated_at if generated_at is not None else time.time()))
+        generated=_time(generated_at if generated_at is not None else time.time()),
+    )
 
 
 def _counts(chain: dict[str, Any]) -> str:
     if not chain:
         return "—"
     ignored = f", {chain['ignored_count']} from removed verifiers" if chain.get("ignored_count") else ""
-    return (f"{chain.get('valid_count', 0)} valid of quorum {chain.get('quorum', '?')}, "
-            f"{chain.get('invalid_count', 0)} invalid{ignored}")
+    return f"{chain.get('valid_count', 0)} valid of quorum {chain.get('quorum', '?')}, {chain.get('invalid_count', 0)} invalid{ignored}"
 
 
 def _statement_rows(info: dict[str, Any] | None) -> list[tuple[str, Any]]:
@@ -136,10 +171,8 @@ def _statement_rows(info: dict[str, Any] | None) -> list[tuple[str, Any]]:
         ("Architecture (layer widths)", f"MLP {arch}"),
         ("Training", f"{st['steps']} SGD steps, batch {st['batch']}, learning rate {st['learning_rate']}"),
         ("Loss", st.get("loss")),
-        ("Data set", f"{st['n_train']} training samples (committed, private), batch schedule seed "
-                     f"{st['schedule_seed']}"),
-        ("Fixed point", f"R = {st['frac_bits']} fractional bits, data {st['data_frac_bits']} bits, range "
-                        f"checks {st['range_bits']} bits"),
+        ("Data set", f"{st['n_train']} training samples (committed, private), batch schedule seed {st['schedule_seed']}"),
+        ("Fixed point", f"R = {st['frac_bits']} fractional bits, data {st['data_frac_bits']} bits, range checks {st['range_bits']} bits"),
     ]
 
 

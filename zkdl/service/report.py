@@ -28,18 +28,16 @@ VALID, INVALID = "valid", "invalid"
 
 @dataclass(frozen=True)
 class Outcome:
-    verdict: str                       # "valid" | "invalid"
+    verdict: str  # "valid" | "invalid"
     reason: str | None
-    code: str                          # machine-readable reason code ("ok", "digest-mismatch", ...)
-    statement: dict[str, Any] | None   # the bundle's claims (`zkdl inspect --json`), when it decoded
+    code: str  # machine-readable reason code ("ok", "digest-mismatch", ...)
+    statement: dict[str, Any] | None  # the bundle's claims (`zkdl inspect --json`), when it decoded
     proof_bytes: int | None
     verify_seconds: float | None
 
 
-def invalid(code: str, reason: str, *, proof_bytes: int | None = None,
-            statement: dict[str, Any] | None = None) -> Outcome:
+def invalid(code: str, reason: str, *, proof_bytes: int | None = None, statement: dict[str, Any] | None = None) -> Outcome:
     return Outcome(INVALID, reason, code, statement, proof_bytes, None)
-
 
 
 def check_bundle(model: Model, bundle: bytes) -> Outcome:
@@ -56,19 +54,18 @@ def check_bundle(model: Model, bundle: bytes) -> Outcome:
         code, reason = _mismatch(mismatches[0])
         return invalid(code, reason, proof_bytes=size, statement=info)
     started = time.perf_counter()
-    reason = registration.proof_rejection(claims)
+    rejection = registration.proof_rejection(claims)
     seconds = time.perf_counter() - started
-    if reason is None:
+    if rejection is None:
         return Outcome(VALID, None, "ok", info, size, seconds)
-    return Outcome(INVALID, f"the proof does not verify: {reason}", "proof-rejected", info, size, seconds)
+    return Outcome(INVALID, f"the proof does not verify: {rejection}", "proof-rejected", info, size, seconds)
 
 
 def _mismatch(difference: registration.Difference) -> tuple[str, str]:
     """The reason code and text of the first digest on which the bundle and its registration differ."""
     claimed, registered = encode_hex(difference.claimed), encode_hex(difference.registered)
     if difference.field == "statement_digest":
-        return "statement-mismatch", (f"the bundle proves another statement: its digest is {claimed}, the registry "
-                                      f"says {registered}")
+        return "statement-mismatch", (f"the bundle proves another statement: its digest is {claimed}, the registry says {registered}")
     if difference.field == "proof_digest":  # checked by the fetch: only a caller that did not fetch gets here
         return "digest-mismatch", f"the bundle is not the registered one: its digest is {claimed}, the registry says {registered}"
     name = difference.field.removesuffix("_digest")

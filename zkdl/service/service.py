@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import encode_hex, to_checksum_address
@@ -34,12 +35,22 @@ log = logging.getLogger("zkdl.service")
 def status_json(status: ModelStatus) -> dict[str, Any]:
     """A `getStatus` result as JSON (digests 0x-hex, enums by name)."""
     return {
-        "status": status.status.name.lower(), "valid_count": status.valid_count,
-        "invalid_count": status.invalid_count, "ignored_count": status.ignored_count, "quorum": status.quorum,
+        "status": status.status.name.lower(),
+        "valid_count": status.valid_count,
+        "invalid_count": status.invalid_count,
+        "ignored_count": status.ignored_count,
+        "quorum": status.quorum,
         "revoked_at": status.revoked_at,
-        "attestations": [{"verifier": a.verifier, "verdict": a.verdict.name.lower(), "attested_at": a.attested_at,
-                          "verifier_version": encode_hex(a.verifier_version),
-                          "report_digest": encode_hex(a.report_digest)} for a in status.attestations],
+        "attestations": [
+            {
+                "verifier": a.verifier,
+                "verdict": a.verdict.name.lower(),
+                "attested_at": a.attested_at,
+                "verifier_version": encode_hex(a.verifier_version),
+                "report_digest": encode_hex(a.report_digest),
+            }
+            for a in status.attestations
+        ],
     }
 
 
@@ -47,9 +58,15 @@ class VerifierService:
     """Owns the background threads. `start()` connects (retrying in the background while the node
     is unreachable) and starts them; `stop()` lets the workers finish the job in hand."""
 
-    def __init__(self, config: ServiceConfig, verifier: LocalAccount, relayer_account: LocalAccount | None = None,
-                 *, file_roots: list[str | Path] | None = None,
-                 hooks: dict[str, Callable[[], None]] | None = None) -> None:
+    def __init__(
+        self,
+        config: ServiceConfig,
+        verifier: LocalAccount,
+        relayer_account: LocalAccount | None = None,
+        *,
+        file_roots: Sequence[str | Path] | None = None,
+        hooks: dict[str, Callable[[], None]] | None = None,
+    ) -> None:
         self.config = config
         self.verifier = verifier
         self.relayer_account = relayer_account or verifier
@@ -69,14 +86,19 @@ class VerifierService:
         self.chain_id: int | None = None
         self.start_block = config.start_block or 0
         self.started_at = time.time()
-        self.state: dict[str, Any] = {"rpc_ok": None, "rpc_error": None, "last_poll": None, "head": None,
-                                      "safe_head": None, "relayer": None}
+        self.state: dict[str, Any] = {
+            "rpc_ok": None,
+            "rpc_error": None,
+            "last_poll": None,
+            "head": None,
+            "safe_head": None,
+            "relayer": None,
+        }
 
     # -- chain access ----------------------------------------------------------------------------------
 
     def new_w3(self, timeout: float | None = None) -> Web3:
-        return Web3(Web3.HTTPProvider(self.config.rpc_url,
-                                      request_kwargs={"timeout": timeout or self.config.rpc_timeout_s}))
+        return Web3(Web3.HTTPProvider(self.config.rpc_url, request_kwargs={"timeout": timeout or self.config.rpc_timeout_s}))
 
     def _connect(self) -> None:
         """Learn the chain id and registry and bind the database to them (once)."""
@@ -88,7 +110,7 @@ class VerifierService:
             registry = to_checksum_address(record.address)
             if self.config.start_block is None:
                 self.start_block = record.block_number
-        if not w3.eth.get_code(registry):
+        if not w3.eth.get_code(to_checksum_address(registry)):
             raise ZkdlError(f"no contract at {registry} on chain {chain_id}: check ZKDL_REGISTRY and ZKDL_RPC_URL")
         self.jobs.bind(chain_id, registry, to_checksum_address(self.verifier.address))
         with self._lock:
@@ -151,15 +173,16 @@ class VerifierService:
 
     def _loop(self) -> None:
         """Watcher, relayer and attestation bookkeeping, one pass per poll interval."""
-        watcher = relayer = client = None
+        parties: tuple[Watcher, Relayer, RegistryClient] | None = None
         failures = 0
         while not self._stop.is_set():
             try:
                 if not self._connected.is_set():
                     self._connect()
-                if relayer is None:
+                if parties is None:
                     # All three or none: a failure half-way (a locked outbox) is retried whole next pass.
-                    watcher, relayer, client = self._loop_parties()
+                    parties = self._loop_parties()
+                watcher, relayer, client = parties
                 poll = watcher.poll()
                 if poll.rewound:
                     self.metrics.reorgs.inc()
@@ -181,7 +204,7 @@ class VerifierService:
                 log.warning("node unreachable (%s); retrying", exc)
                 self._note_rpc_error(exc)
                 self._pause(failures)
-            except Exception as exc:  # noqa: BLE001 - the loop must survive anything
+            except Exception as exc:
                 failures += 1
                 log.exception("service loop error")
                 self.metrics.loop_errors.inc()
@@ -191,12 +214,22 @@ class VerifierService:
     def _loop_parties(self) -> tuple[Watcher, Relayer, RegistryClient]:
         w3 = self.new_w3()
         client = self.client(w3)
-        watcher = Watcher(client, self.jobs, confirmations=self.config.confirmations,
-                          start_block=self.start_block, reorg_rewind=self.config.reorg_rewind,
-                          max_blocks_per_poll=self.config.max_blocks_per_poll)
-        relayer = Relayer(w3, client, self.relayer_account, SqlOutbox(self.config.outbox_path),
-                          confirmations=self.config.relayer_confirmations,
-                          max_fee_cap_wei=self.config.relayer_max_fee_cap_wei)
+        watcher = Watcher(
+            client,
+            self.jobs,
+            confirmations=self.config.confirmations,
+            start_block=self.start_block,
+            reorg_rewind=self.config.reorg_rewind,
+            max_blocks_per_poll=self.config.max_blocks_per_poll,
+        )
+        relayer = Relayer(
+            w3,
+            client,
+            self.relayer_account,
+            SqlOutbox(self.config.outbox_path),
+            confirmations=self.config.relayer_confirmations,
+            max_fee_cap_wei=self.config.relayer_max_fee_cap_wei,
+        )
         return watcher, relayer, client
 
     def _refresh_statuses(self, client: RegistryClient, every_s: float = 10.0, batch: int = 200) -> None:
@@ -209,7 +242,7 @@ class VerifierService:
                     self.jobs.set_chain_status(job.model_id, status_json(client.get_status(job.model_id)))
                 except RPC_UNAVAILABLE:
                     raise
-                except Exception:  # noqa: BLE001 - e.g. the model vanished: the worker handles it
+                except Exception:
                     continue
         total = self.jobs.count()
         offset = self.state.get("status_offset", 0) + batch
@@ -228,8 +261,17 @@ class VerifierService:
                     w3 = self.new_w3()
                     client = self.client(w3)
                     relayer = Relayer(w3, client, self.relayer_account, SqlOutbox(self.config.outbox_path))
-                    worker = Worker(f"{_host_pid()}:{index}", self.config, self.jobs, client, relayer, self.verifier,
-                                    metrics=self.metrics, file_roots=self.file_roots, hooks=self.hooks)
+                    worker = Worker(
+                        f"{_host_pid()}:{index}",
+                        self.config,
+                        self.jobs,
+                        client,
+                        relayer,
+                        self.verifier,
+                        metrics=self.metrics,
+                        file_roots=self.file_roots,
+                        hooks=self.hooks,
+                    )
                 job = worker.run_once()
                 failures = 0
                 if job is None:
@@ -238,7 +280,7 @@ class VerifierService:
                 failures += 1
                 self._note_rpc_error(exc)
                 self._pause(failures)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 failures += 1
                 log.exception("worker %s error", index)
                 self.metrics.loop_errors.inc()

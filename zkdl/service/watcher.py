@@ -30,10 +30,17 @@ class PollResult:
     rewound: bool
 
 
-
 class Watcher:
-    def __init__(self, client: RegistryClient, jobs: JobStore, *, confirmations: int, start_block: int = 0,
-                 reorg_rewind: int = 64, max_blocks_per_poll: int = 2000) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        jobs: JobStore,
+        *,
+        confirmations: int,
+        start_block: int = 0,
+        reorg_rewind: int = 64,
+        max_blocks_per_poll: int = 2000,
+    ) -> None:
         self.client = client
         self.w3 = client.w3
         self.jobs = jobs
@@ -71,15 +78,25 @@ class Watcher:
                     hashes[event.block_number] = encode_hex(self.w3.eth.get_block(event.block_number)["hash"])
                 request = event.request
                 registration = {
-                    "c_data_digest": encode_hex(request.c_data_digest), "c_w0_digest": encode_hex(request.c_w0_digest),
-                    "c_wt_digest": encode_hex(request.c_wt_digest), "statement_digest": encode_hex(request.statement_digest),
-                    "proof_digest": encode_hex(request.proof_digest), "verifier_version": encode_hex(request.verifier_version),
-                    "bundle_uri": request.bundle_uri, "metadata_uri": request.metadata_uri,
-                    "registered_at": str(event.registered_at), "submitter": to_checksum_address(event.submitter),
+                    "c_data_digest": encode_hex(request.c_data_digest),
+                    "c_w0_digest": encode_hex(request.c_w0_digest),
+                    "c_wt_digest": encode_hex(request.c_wt_digest),
+                    "statement_digest": encode_hex(request.statement_digest),
+                    "proof_digest": encode_hex(request.proof_digest),
+                    "verifier_version": encode_hex(request.verifier_version),
+                    "bundle_uri": request.bundle_uri,
+                    "metadata_uri": request.metadata_uri,
+                    "registered_at": str(event.registered_at),
+                    "submitter": to_checksum_address(event.submitter),
                 }
-                if self.jobs.add(model_id=encode_hex(event.model_id), owner=to_checksum_address(event.owner),
-                                 block_number=event.block_number, block_hash=hashes[event.block_number],
-                                 tx_hash=encode_hex(event.tx_hash), registration=registration):
+                if self.jobs.add(
+                    model_id=encode_hex(event.model_id),
+                    owner=to_checksum_address(event.owner),
+                    block_number=event.block_number,
+                    block_hash=hashes[event.block_number],
+                    tx_hash=encode_hex(event.tx_hash),
+                    registration=registration,
+                ):
                     added += 1
                     log.info("queued model %s (block %s)", encode_hex(event.model_id), event.block_number)
             next_block = to + 1
@@ -88,8 +105,7 @@ class Watcher:
 
     def _rewind(self, next_block: int) -> int:
         start = max(self.start_block, next_block - self.reorg_rewind)
-        log.warning("reorg deeper than %s confirmations below block %s: rescanning from %s",
-                    self.confirmations, next_block, start)
+        log.warning("reorg deeper than %s confirmations below block %s: rescanning from %s", self.confirmations, next_block, start)
         prev = encode_hex(self.w3.eth.get_block(start - 1)["hash"]) if start > 0 else None
         self.jobs.set_cursor(start, prev)
         # Models of the rewound range that are not on the canonical chain any more stop here; those

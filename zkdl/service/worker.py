@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -48,15 +47,26 @@ def fetch_bundle(uri: str, digest: bytes, config: ServiceConfig, file_roots: lis
     if urllib.parse.urlsplit(uri).scheme.lower() == "file":
         path = store.file_path(uri).resolve()
         if not any(path.is_relative_to(root) for root in file_roots):
-            raise store.UnsupportedUriError(f"file:// bundle URIs are read only below the service's file roots "
-                                            f"({', '.join(map(str, file_roots)) or 'none configured'})")
+            raise store.UnsupportedUriError(
+                f"file:// bundle URIs are read only below the service's file roots ({', '.join(map(str, file_roots)) or 'none configured'})"
+            )
     return store.fetch(uri, digest, max_bytes=config.max_bundle_bytes, timeout=config.fetch_timeout_s)
 
 
 class Worker:
-    def __init__(self, name: str, config: ServiceConfig, jobs: JobStore, client: RegistryClient, relayer: Relayer,
-                 verifier: LocalAccount, *, metrics: Any = None, file_roots: list[Path] | None = None,
-                 hooks: dict[str, Callable[[], None]] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: ServiceConfig,
+        jobs: JobStore,
+        client: RegistryClient,
+        relayer: Relayer,
+        verifier: LocalAccount,
+        *,
+        metrics: Any = None,
+        file_roots: list[Path] | None = None,
+        hooks: dict[str, Callable[[], None]] | None = None,
+    ) -> None:
         self.name = name
         self.config = config
         self.jobs = jobs
@@ -80,16 +90,14 @@ class Worker:
             return None
         self._hook("leased")
         stop = threading.Event()
-        heartbeat = threading.Thread(target=self._heartbeat, args=(job.model_id, stop), daemon=True,
-                                     name=f"lease-{self.name}")
+        heartbeat = threading.Thread(target=self._heartbeat, args=(job.model_id, stop), daemon=True, name=f"lease-{self.name}")
         heartbeat.start()
         try:
             self._work(job)
         except RPC_UNAVAILABLE as exc:
-            self.jobs.retry_later(job.model_id, self.name, f"node unreachable: {exc}", self.config.poll_interval_s,
-                                  release_attempt=True)
+            self.jobs.retry_later(job.model_id, self.name, f"node unreachable: {exc}", self.config.poll_interval_s, release_attempt=True)
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug must not stop the service nor attest anything
+        except Exception as exc:
             log.exception("job %s: internal error", job.model_id)
             self._retry_or_give_up(job, f"internal verifier error: {type(exc).__name__}: {exc}", JobState.FAILED)
         finally:
@@ -111,9 +119,13 @@ class Worker:
             self.jobs.mark_gone(mid, "the model is not on the canonical chain (removed by a reorganisation)")
             return
         if model.verifier_version != self.version:
-            self.jobs.finish_leased(mid, self.name, JobState.SKIPPED,
-                                    error=f"registered for verifier version {encode_hex(model.verifier_version)}, this "
-                                          f"service verifies {encode_hex(self.version)}")
+            self.jobs.finish_leased(
+                mid,
+                self.name,
+                JobState.SKIPPED,
+                error=f"registered for verifier version {encode_hex(model.verifier_version)}, this "
+                f"service verifies {encode_hex(self.version)}",
+            )
             return
         if model.revoked:
             self.jobs.finish_leased(mid, self.name, JobState.SKIPPED, error="revoked by its owner before verification")
@@ -124,24 +136,34 @@ class Worker:
             # Attested by this key outside this database (a lost database, another instance):
             # nothing to submit. (With our own intent the check below re-runs to record the report.)
             verdict = VALID if existing.verdict is Verdict.VALID else INVALID
-            self.jobs.finish_leased(mid, self.name, JobState.ATTESTED, verdict=verdict,
-                                    reason=None, error="this verifier's attestation was already on chain")
+            self.jobs.finish_leased(
+                mid, self.name, JobState.ATTESTED, verdict=verdict, reason=None, error="this verifier's attestation was already on chain"
+            )
             return
         try:
             data = fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots)
         except store.IntegrityError as exc:
-            self._attest(job, model, invalid("digest-mismatch", "the bundle at the registered URI is not the "
-                                             f"registered one (its Keccak-256 differs from the proof digest): "
-                                             f"{_short(exc.user_message)}"))
+            self._attest(
+                job,
+                model,
+                invalid(
+                    "digest-mismatch",
+                    "the bundle at the registered URI is not the "
+                    f"registered one (its Keccak-256 differs from the proof digest): "
+                    f"{_short(exc.user_message)}",
+                ),
+            )
             return
         except store.BundleTooLargeError:
-            self._attest(job, model, invalid("bundle-too-large", f"the bundle is larger than this verifier's limit "
-                                             f"of {self.config.max_bundle_bytes} bytes"))
+            self._attest(
+                job,
+                model,
+                invalid("bundle-too-large", f"the bundle is larger than this verifier's limit of {self.config.max_bundle_bytes} bytes"),
+            )
             return
         except store.UnsupportedUriError as exc:
             self._count_fetch_error("unsupported")
-            self.jobs.finish_leased(mid, self.name, JobState.UNAVAILABLE, error=f"bundle URI not readable: "
-                                    f"{exc.user_message}")
+            self.jobs.finish_leased(mid, self.name, JobState.UNAVAILABLE, error=f"bundle URI not readable: {exc.user_message}")
             return
         except store.StoreError as exc:
             self._count_fetch_error("unreachable")
@@ -165,13 +187,26 @@ class Worker:
             self.relayer.enqueue_attestation(signed)
         self._hook("enqueued")
         recorded = self.jobs.record_verdict(
-            job.model_id, self.name, verdict=outcome.verdict, reason=outcome.reason, report=report,
-            report_digest=encode_hex(digest), statement=outcome.statement, proof_bytes=outcome.proof_bytes,
-            verify_seconds=outcome.verify_seconds, intent_key=key)
+            job.model_id,
+            self.name,
+            verdict=outcome.verdict,
+            reason=outcome.reason,
+            report=report,
+            report_digest=encode_hex(digest),
+            statement=outcome.statement,
+            proof_bytes=outcome.proof_bytes,
+            verify_seconds=outcome.verify_seconds,
+            intent_key=key,
+        )
         if self.metrics is not None:
             self.metrics.verdicts.labels(outcome.verdict, outcome.code).inc()
-        log.info("job %s: %s%s%s", job.model_id, outcome.verdict, f" ({outcome.reason})" if outcome.reason else "",
-                 "" if recorded else " (lease lost: another worker finishes it)")
+        log.info(
+            "job %s: %s%s%s",
+            job.model_id,
+            outcome.verdict,
+            f" ({outcome.reason})" if outcome.reason else "",
+            "" if recorded else " (lease lost: another worker finishes it)",
+        )
 
     def _retry_or_give_up(self, job: Job, error: str, final: JobState) -> None:
         current = self.jobs.get(job.model_id)
@@ -182,8 +217,7 @@ class Worker:
             return
         delay = backoff_delay(self.config.retry_base_s, attempts - 1, self.config.retry_max_s)
         self.jobs.retry_later(job.model_id, self.name, error, delay)
-        log.warning("job %s: %s; retry in %.0f s (attempt %s of %s)", job.model_id, error, delay, attempts,
-                    self.config.max_attempts)
+        log.warning("job %s: %s; retry in %.0f s (attempt %s of %s)", job.model_id, error, delay, attempts, self.config.max_attempts)
 
     def _count_fetch_error(self, kind: str) -> None:
         if self.metrics is not None:
@@ -202,11 +236,11 @@ def sync_attestations(jobs: JobStore, relayer: Relayer, client: RegistryClient, 
         if intent is None:
             continue
         if intent.state.value == "confirmed":
-            changed += jobs.mark_attested(job.model_id, note=None if intent.outcome == "included" else
-                                          "the chain already held this verifier's attestation")
+            changed += jobs.mark_attested(
+                job.model_id, note=None if intent.outcome == "included" else "the chain already held this verifier's attestation"
+            )
         elif intent.state.value == "failed":
-            if client.model_exists(job.model_id) and \
-                    client.get_attestation(job.model_id, verifier).verdict is not Verdict.NONE:
+            if client.model_exists(job.model_id) and client.get_attestation(job.model_id, verifier).verdict is not Verdict.NONE:
                 changed += jobs.mark_attested(job.model_id, note="attested outside this service's outbox")
             else:
                 changed += jobs.mark_failed(job.model_id, f"attestation transaction failed: {intent.error}")
