@@ -38,6 +38,7 @@ BUNDLE = VECTORS / "golden.zkdl"
 DESCRIPTION = VECTORS / "golden.json"
 SEED = 1
 CHUNK_STEPS = 2
+OWNER = "0x" + "5a" * 20  # a fixed, synthetic owner address: the golden proof is bound to it
 SPEC = TrainSpec(
     model=ModelSpec((6, 8, 5, 3), bias=False),
     quant=QuantParams(lr_exp=10),
@@ -63,7 +64,7 @@ def prove_golden() -> bytes:
     with tempfile.TemporaryDirectory(prefix="zkdl-golden-") as tmp:
         run_dir = train(SPEC, data).save(Path(tmp) / "run")
         with seeded_prover(SEED):
-            result = api.prove(run_dir, Path(tmp) / "golden.zkdl", data=data, chunk_steps=CHUNK_STEPS)
+            result = api.prove(run_dir, Path(tmp) / "golden.zkdl", owner=OWNER, data=data, chunk_steps=CHUNK_STEPS)
         return Path(result.bundle_path).read_bytes()
 
 

@@ -45,12 +45,12 @@ import numpy as np
 import zkdl.train as trainer
 from zkdl import _kernels
 from zkdl.data import Dataset, one_hot
-from zkdl.model import TrainSpec
+from zkdl.model import ModelSpec, TrainSpec, init_weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.channel import Message
 from zkdl.proof.layout import Layout
-from zkdl.proof.statement import Statement, pack_data_commitments
+from zkdl.proof.statement import Init, Statement, pack_data_commitments
 from zkdl.proof.witness import ProverTables
 from zkdl.run import TrainingRun
 
@@ -91,7 +91,8 @@ class Honest:
 
 def honest(spec: TrainSpec, data: Dataset, run: TrainingRun | None = None) -> Honest:
     run = run if run is not None else trainer.train(spec, data)
-    statement, secrets, tables = training.commit_statement(run.witness, data)
+    # W_0 claimed unconstrained: its relations are the ones under test (seeded W_0: test_proof_origin.py)
+    statement, secrets, tables = training.commit_statement(run.witness, data, origin=Init.UNCONSTRAINED)
     messages = training.prove(statement, secrets, tables)
     return Honest(spec, data, run, statement, secrets, tables, messages)
 
@@ -113,6 +114,19 @@ def _patched(module, name: str, value) -> Iterator[None]:
         yield
     finally:
         setattr(module, name, original)
+
+
+def wider_run(spec: TrainSpec, data: Dataset, widths: tuple[int, ...]) -> TrainingRun:
+    """`spec` trained as the wider network `widths`, its extra hidden unit (the last of each wider
+    layer) kept active: non-negative weights into it from non-negative inputs give Z ≥ 0, so the
+    unit takes part in the computation and hiding it is a real cheat, whatever the seed draws."""
+    wider = dataclasses.replace(spec, model=ModelSpec(widths, spec.model.bias))
+    initial = init_weights(wider.model, wider.quant, wider.init_seed)
+    w = [x.copy() for x in initial.w]
+    for l in range(1, len(widths) - 1):
+        if widths[l] > spec.model.widths[l]:
+            w[l - 1][:, -1] = np.abs(w[l - 1][:, -1])
+    return trainer.train(wider, data, initial=dataclasses.replace(initial, w=tuple(w)))
 
 
 def cheating_train(

@@ -32,6 +32,7 @@ RELATIONS: dict[str, str] = {
     "merge B": r"^(merge|opening) B\b",  # claims on the bits BZ, BG against the bits commitment
     "chunking": r"chunk size|boundary weights",  # the chunking message and the boundary rows
     "statement": r"statement's commitments|the statement needs",  # commitments of the statement's shapes
+    "seeded init": r"^seeded init:",  # a seeded statement's C_W0 is the seed's initialisation (recomputed)
     "structure": r"^message \d+ is|must hold|ends before|unexpected messages|is the identity|not a reduced",
 }
 

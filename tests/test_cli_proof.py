@@ -20,8 +20,27 @@ def _zkdl(*args, check=True):
 def proved(tmp_path_factory):
     root = tmp_path_factory.mktemp("proof")
     _zkdl("train", "--out", str(root / "run"), "--hidden", "8", "--batch", "4", "--steps", "2", "--no-progress")
-    out = _zkdl("prove", str(root / "run"), "-o", str(root / "run.zkdl"), "--chunk-steps", "1", "--json")  # two chunks
+    prove = ("prove", str(root / "run"), "-o", str(root / "run.zkdl"), "--owner", OWNER, "--chunk-steps", "1", "--json")
+    out = _zkdl(*prove)  # two chunks
     return root, json.loads(out.stdout)
+
+
+OWNER = "0x" + "ab" * 20
+
+
+def test_a_proof_is_bound_to_its_owner_and_a_seeded_start(proved):
+    root, _ = proved
+    info = json.loads(_zkdl("inspect", str(root / "run.zkdl"), "--json").stdout)["statement"]
+    assert info["owner"].lower() == OWNER and info["initial_weights"] == {"kind": "seeded", "seed": 0}
+    assert f"owner {info['owner']}; initial weights: the seeded initialisation (seed 0)" in _zkdl("inspect", str(root / "run.zkdl")).stdout
+
+
+def test_prove_without_an_owner_says_how_to_give_one(proved):
+    root, _ = proved
+    done = _zkdl("prove", str(root / "run"), "-o", str(root / "x.zkdl"), check=False)
+    assert done.returncode == 1 and "give --owner ADDR" in done.stderr and "ZKDL_OWNER_KEY" in done.stderr
+    done = _zkdl("prove", str(root / "run"), "-o", str(root / "x.zkdl"), "--owner", "0x12", check=False)
+    assert done.returncode == 1 and "is not an address" in done.stderr
 
 
 def test_prove_writes_a_bundle_that_verifies(proved):
@@ -59,12 +78,12 @@ def test_buyer_checks_the_delivered_weights_against_c_wt(proved):
     statement = Bundle.decode((root / "run.zkdl").read_bytes()).statement
     weights = load_weights(root / "run" / "weights_final.npz", QuantParams())
     opening = root / "run.zkdl.opening.json"
-    assert api.check_weights(statement, weights, opening)
+    assert api.check_weights(statement, weights, opening).ok
     changed = weights.w[0].copy()
     changed[0, 0] += 1
-    assert not api.check_weights(statement, type(weights)((changed, *weights.w[1:])), opening)
+    assert not api.check_weights(statement, type(weights)((changed, *weights.w[1:])), opening).ok
     initial = load_weights(root / "run" / "weights_initial.npz", QuantParams())
-    assert not api.check_weights(statement, initial, opening)
+    assert not api.check_weights(statement, initial, opening).ok
 
 
 def test_a_malformed_opening_file_is_a_clear_error(proved, tmp_path):
@@ -74,11 +93,16 @@ def test_a_malformed_opening_file_is_a_clear_error(proved, tmp_path):
     (tmp_path / "o.json").write_text("{not json")
     with pytest.raises(api.OpeningFormatError, match="not a readable weights opening"):
         api.check_weights(statement, weights, tmp_path / "o.json")
-    (tmp_path / "o.json").write_text(json.dumps({"format": "zkdl-weights-opening", "blinds": [["1", "0", "0", "0"]]}))
+    meta = json.loads((root / "run.zkdl.opening.json").read_text())
+    (tmp_path / "o.json").write_text(json.dumps({"format": "zkdl-weights-opening", "blinds": ["0x1"]}))
+    with pytest.raises(api.OpeningFormatError, match="opening version None, this zkdl reads version 2"):
+        api.check_weights(statement, weights, tmp_path / "o.json")
+    (tmp_path / "o.json").write_text(json.dumps({**meta, "blinds": ["0x1"]}))
     with pytest.raises(api.OpeningFormatError, match="do not fit"):
         api.check_weights(statement, weights, tmp_path / "o.json")
-    rows = json.loads(opening_text := (root / "run.zkdl.opening.json").read_text())["blinds"]
-    rows[0] = ["f" * 16] * 4  # a blind above the field modulus: the kernels' refusal joins the same error
-    (tmp_path / "o.json").write_text(json.dumps({**json.loads(opening_text), "blinds": rows}))
-    with pytest.raises(api.OpeningFormatError, match="do not fit"):
+    (tmp_path / "o.json").write_text(json.dumps({**meta, "blinds": ["0x" + "f" * 64] + meta["blinds"][1:]}))
+    with pytest.raises(api.OpeningFormatError, match="not a field element"):
+        api.check_weights(statement, weights, tmp_path / "o.json")
+    (tmp_path / "o.json").write_text(json.dumps({**meta, "statement_digest": "0x" + "22" * 32}))
+    with pytest.raises(api.OpeningFormatError, match="is the opening of statement 0x2222"):
         api.check_weights(statement, weights, tmp_path / "o.json")

@@ -89,6 +89,7 @@ def sections(data: bytes) -> list[tuple[str, int, int]]:
     end = at + st_len
     take("statement magic", len(STATEMENT_MAGIC))
     take("statement version", 2)
+    take("statement owner", 20)
     (n_widths,) = struct.unpack(">H", data[take("statement n_widths", 2) :][:2])
     for i in range(n_widths):
         take(f"statement width {i}", 4)
@@ -103,6 +104,9 @@ def sections(data: bytes) -> list[tuple[str, int, int]]:
         ("schedule_seed", 8),
         ("n_train", 4),
         ("data_frac_bits", 1),
+        ("init", 1),
+        ("init_seed", 8),
+        ("parent", 32),
     ):
         take(f"statement {name}", n)
     for name in ("C_data", "C_W0", "C_WT"):
@@ -189,7 +193,7 @@ def _names_the_change(honest: Bundle, sub_protocols: list[str], section: str, re
         if refusal.reason == FIRST_CHECK:  # rejected by the transcript: the statement must be bound
             other, messages = refusal.statement, honest.messages
             return _transcript_state(other, messages) != _transcript_state(honest.statement, messages)
-        return bool({"statement", "chunking"} & set(relations))
+        return bool({"statement", "chunking", "seeded init"} & set(relations))
     if not section.startswith("message ") or section == "message count":
         return False  # the header and the count: only the decoder may refuse them
     index = int(section.split()[1])

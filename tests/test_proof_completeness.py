@@ -15,6 +15,7 @@ import pytest
 from tests import proof_cheats as pc
 from tests.seeding import seeded_prover
 from zkdl import api
+from zkdl.backend import to_ints
 from zkdl.model import ModelSpec, TrainSpec, Weights
 from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
@@ -110,15 +111,31 @@ def test_a_buyer_checks_the_final_weights_and_biases(tmp_path):
     run = train(_spec((8, 6, 4), 4, 3, QuantParams(), bias=True), data)
     statement, secrets, _ = training.commit_statement(run.witness, data)
     opening = tmp_path / "weights.opening.json"
-    opening.write_text(registration.weights_opening(statement, secrets.wt.blinds))
+    opening.write_text(registration.weights_opening(statement, to_ints(secrets.wt.blinds)))
     final = run.final
-    assert api.check_weights(statement, final, opening)
+    assert api.check_weights(statement, final, opening).ok
     changed = list(final.b)
     changed[1] = changed[1].copy()
     changed[1][2] += 1
-    assert not api.check_weights(statement, Weights(final.w, tuple(changed)), opening)
-    assert not api.check_weights(statement, Weights(final.w, None), opening)
-    assert not api.check_weights(statement, run.initial, opening)
+    assert "do not recompute" in api.check_weights(statement, Weights(final.w, tuple(changed)), opening).reason
+    assert "not of the proven architecture" in api.check_weights(statement, Weights(final.w, None), opening).reason
+    assert "do not recompute" in api.check_weights(statement, run.initial, opening).reason
+
+
+def test_zero_extended_weights_of_another_architecture_are_not_the_model(tmp_path):
+    """Weights padded with zeros commit like the real ones in the padded layout (an extra output
+    column, an extra all-zero layer): the buyer's check refuses them by the architecture first."""
+    data = pc.synthetic(16, 8, 4)
+    run = train(_spec((8, 6, 4), 4, 3, QuantParams()), data)
+    statement, secrets, _ = training.commit_statement(run.witness, data)
+    opening = tmp_path / "weights.opening.json"
+    opening.write_text(registration.weights_opening(statement, to_ints(secrets.wt.blinds)))
+    w0, w1 = run.final.w
+    wider = Weights((w0, np.hstack([w1, np.zeros((6, 1), np.int64)])))
+    deeper = Weights((w0, w1, np.zeros((4, 4), np.int64)))
+    for weights in (wider, deeper):
+        check = api.check_weights(statement, weights, opening)
+        assert not check.ok and "not of the proven architecture (MLP 8-6-4)" in check.reason, check
 
 
 # ---- determinism -----------------------------------------------------------------------------------

@@ -381,7 +381,7 @@ def test_a_wider_hidden_layer_is_rejected_by_the_relu_masks(h):
     computes every virtual tensor of the network it trained: the ReLU's column mask, which keeps
     column 5 out of layer 2's input and layer 1's gradient, must reject."""
     widths = (6, 8, 6, 3)
-    run = train(dataclasses.replace(h.spec, model=ModelSpec(widths)), h.data)
+    run = pc.wider_run(h.spec, h.data, widths)
     tables = mal.masked_as(pc.build_tables(h.layout, run, data=h.data), widths)
     assert_rejected_by(*prove(h, tables, mal.Script()), "relu forward", "relu backward")
 

@@ -484,8 +484,7 @@ def test_a_hidden_unit_in_the_padded_columns_is_rejected(h):
     """The cheater trains 6-8-6-3 and claims 6-8-5-3: unit 5 of layer 1 lives in the padded column
     5 of N = 8 (W_1's column 5, W_2's row 5). A_out = M ⊙ S ⊙ Z' masks it out of layer 2's input,
     so R1 at layer 2 fails."""
-    spec = dataclasses.replace(h.spec, model=ModelSpec((6, 8, 6, 3)))
-    run = train(spec, h.data)
+    run = pc.wider_run(h.spec, h.data, (6, 8, 6, 3))
     prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "forward")
 
 

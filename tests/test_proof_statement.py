@@ -4,16 +4,19 @@ import dataclasses
 
 import pytest
 
-from zkdl.proof.statement import Statement, StatementFormatError
+from zkdl.proof.statement import Init, Statement, StatementFormatError
 
 EXAMPLE = Statement(
     widths=(64, 128, 128, 10), bias=False, frac_bits=16, lr_exp=10, range_bits=64, batch=64, steps=16,
     schedule_seed=7, n_train=1437, data_frac_bits=4, c_data=b"\x01" * 5, c_w0=b"\x02" * 3, c_wt=b"",
+    owner=bytes.fromhex("6813eb9362372eef6200f3b1dbc3f819671cba69"), init=Init.SEEDED, init_seed=3,
 )  # fmt: skip
+FINE_TUNED = dataclasses.replace(EXAMPLE, init=Init.FINE_TUNED, init_seed=0, parent=b"\x07" * 32)
 
 
-def test_round_trip():
-    assert Statement.decode(EXAMPLE.encode()) == EXAMPLE
+@pytest.mark.parametrize("statement", [EXAMPLE, FINE_TUNED, dataclasses.replace(EXAMPLE, init=Init.UNCONSTRAINED, init_seed=0)])
+def test_round_trip(statement):
+    assert Statement.decode(statement.encode()) == statement
 
 
 def test_digest_is_keccak_of_the_encoding_and_stable():
@@ -26,7 +29,8 @@ def test_digest_is_keccak_of_the_encoding_and_stable():
     [
         {"widths": (64, 128, 10)}, {"bias": True}, {"frac_bits": 15}, {"lr_exp": 9}, {"range_bits": 63},
         {"batch": 32}, {"steps": 17}, {"schedule_seed": 8}, {"n_train": 1436}, {"data_frac_bits": 5},
-        {"c_data": b"\x01" * 4}, {"c_w0": b"\x02\x02\x03"}, {"c_wt": b"\x00"},
+        {"c_data": b"\x01" * 4}, {"c_w0": b"\x02\x02\x03"}, {"c_wt": b"\x00"}, {"owner": b"\x01" * 20},
+        {"init_seed": 4}, {"init": Init.UNCONSTRAINED, "init_seed": 0},
     ],
 )  # fmt: skip
 def test_every_field_changes_the_digest(change):
@@ -37,17 +41,38 @@ def test_malformed_encodings_are_rejected_with_a_reason():
     good = EXAMPLE.encode()
     cases = {
         b"X" + good[1:]: "bad magic",
-        good[:14] + b"\x00\x02" + good[16:]: "version 2 is not supported",
+        good[:14] + b"\x00\x01" + good[16:]: "version 1 is not supported",
         good[:-1]: "truncated",
         good + b"\x00": "unexpected bytes",
     }
     for data, reason in cases.items():
         with pytest.raises(StatementFormatError, match=reason):
             Statement.decode(data)
-    bias_offset = 14 + 4 + 4 * 4
+    bias_offset = 14 + 2 + 20 + 2 + 4 * 4
     bad_bias = good[:bias_offset] + b"\x02" + good[bias_offset + 1 :]
     with pytest.raises(StatementFormatError, match="out-of-range"):
         Statement.decode(bad_bias)
+
+
+@pytest.mark.parametrize(
+    "statement, reason",
+    [
+        (dataclasses.replace(EXAMPLE, init=Init.UNCONSTRAINED), "init seed or a parent"),
+        (dataclasses.replace(FINE_TUNED, init_seed=5), "init seed or a parent"),
+        (dataclasses.replace(EXAMPLE, parent=b"\x01" * 32), "init seed or a parent"),
+    ],
+)
+def test_an_origin_field_the_origin_does_not_use_is_refused(statement, reason):
+    """One statement, one encoding: an unconstrained W_0 with a seed, or a seeded one with a parent, is malformed."""
+    with pytest.raises(StatementFormatError, match=reason):
+        Statement.decode(statement.encode())
+
+
+def test_an_unknown_origin_is_refused():
+    init_offset = len(EXAMPLE.encode()) - 3 * 4 - 5 - 3 - 32 - 8 - 1
+    good = EXAMPLE.encode()
+    with pytest.raises(StatementFormatError, match="out-of-range"):
+        Statement.decode(good[:init_offset] + b"\x03" + good[init_offset + 1 :])
 
 
 def test_every_truncation_is_a_format_error():
@@ -57,4 +82,4 @@ def test_every_truncation_is_a_format_error():
             Statement.decode(good[:cut])
 
 
-GOLDEN_DIGEST = "37f391aec08631954ad699cda84132e51323a91e36a9c0ea94ede1681c122aa4"
+GOLDEN_DIGEST = "b519d718415ced0fd6fef75903d56964f3e377cc9c2f8eb60d65e1b8b7ae026c"

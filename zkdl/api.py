@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from eth_hash.auto import keccak
-from eth_utils import encode_hex
+from eth_utils import encode_hex, is_address, to_checksum_address
 
+from zkdl.backend import from_ints, to_ints
 from zkdl.data import Dataset, load_dataset
 from zkdl.errors import DataError, SpecError
 from zkdl.proof import registration, training
@@ -51,31 +52,37 @@ def prove(
     run_dir: str | Path,
     out: str | Path,
     *,
+    owner: str,
+    parent: tuple[str | Path, str | Path] | None = None,
     data: Dataset | None = None,
     chunk_steps: int = training.DEFAULT_CHUNK_STEPS,
     on_phase: Callable[[str], None] = lambda _: None,
     on_plan: Callable[[int], None] = lambda _: None,
 ) -> ProveResult:
-    """Proves every step of the run in `run_dir`, `chunk_steps` steps at a time (memory grows with
-    the chunk, not the run); writes the bundle to `out` and the buyers' opening of the final
-    weights beside it (`<out>.opening.json`). `on_plan` is told how many phases will follow."""
+    """Proves every step of the run in `run_dir` for `owner` (the address that will register it;
+    the proof verifies for no other), `chunk_steps` steps at a time (memory grows with the chunk,
+    not the run); writes the bundle to `out` and the buyers' opening of the final weights beside it
+    (`<out>.opening.json`). A fine-tuned run names its `parent` as (bundle, opening file): the
+    registered model whose final weights it started from. `on_plan` is told how many phases follow."""
     if chunk_steps < 1:
         raise SpecError(f"chunk_steps is {chunk_steps}: prove at least one step per chunk")
     started = time.perf_counter()
     run = load_run(run_dir)
     if run.witness is None:
         raise DataError(f"{run_dir}: the run has no witness; train it again with zkdl train (it records one)")
+    owner_bytes = _address(owner)
     data = data if data is not None else _dataset_of(run)
+    start = _parent(run, *parent) if parent is not None else None
     on_plan(training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
-    statement, secrets = training.commit_run(run.witness, data)
+    statement, secrets = training.commit_run(run.witness, data, owner_bytes, start)
     messages = training.prove_run(statement, secrets, run.witness, data, chunk_steps, on_phase)
     bundle = Bundle(statement, tuple(messages))
     encoded = bundle.encode()
     out = Path(out)
     _write_atomically(out, encoded)
     opening_path = out.with_name(out.name + ".opening.json")
-    _write_atomically(opening_path, registration.weights_opening(statement, secrets.wt.blinds).encode())
+    _write_atomically(opening_path, registration.weights_opening(statement, to_ints(secrets.wt.blinds)).encode())
     return ProveResult(
         str(out), str(opening_path), encode_hex(statement.digest()), encode_hex(keccak(encoded)), len(encoded),
         time.perf_counter() - started,
@@ -95,6 +102,24 @@ def verify(bundle: bytes) -> VerifyResult:
 def inspect(bundle: bytes) -> dict[str, Any]:
     """The statement and sizes of a bundle (no verification)."""
     return registration.claims_of(bundle).to_json()
+
+
+def _address(owner: str) -> bytes:
+    if not is_address(owner):
+        raise SpecError(f"owner {owner!r} is not an address: give the 0x address that will register the model")
+    return bytes.fromhex(to_checksum_address(owner)[2:])
+
+
+def _parent(run: TrainingRun, bundle_path: str | Path, opening_path: str | Path) -> training.Parent:
+    """The parent of a fine-tuned run, checked: its opening recomputes its C_WT from this run's W_0."""
+    try:
+        claims = registration.claims_of(Path(bundle_path).read_bytes())
+    except OSError as exc:
+        raise DataError(f"cannot read the parent's bundle {bundle_path}: {exc.strerror or exc}") from None
+    check = registration.check_weights(claims.statement, run.initial, opening_path)
+    if not check.ok:
+        raise SpecError(f"the run did not start from the parent's final weights ({bundle_path}): {check.reason}")
+    return training.Parent(claims.statement_digest, from_ints(registration.read_opening(opening_path).blinds))
 
 
 def _dataset_of(run: TrainingRun) -> Dataset:

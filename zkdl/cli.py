@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zkdl.commands import SUBCOMMANDS, run_guarded, subcommand
-from zkdl.errors import UnusableInputError, ZkdlError
+from zkdl.errors import SpecError, UnusableInputError, ZkdlError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +156,18 @@ def _configure_prove(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run directory written by zkdl train (with its witness)")
     p.add_argument("-o", "--out", required=True, help="bundle file to write (e.g. run.zkdl)")
     p.add_argument(
+        "--owner",
+        metavar="ADDR",
+        help="the address that will register the model: the proof is bound to it and verifies for no other "
+        "(default: the address of $ZKDL_OWNER_KEY or $ZKDL_OWNER_KEYSTORE)",
+    )
+    p.add_argument(
+        "--parent",
+        nargs=2,
+        metavar=("BUNDLE", "OPENING"),
+        help="fine-tuned run: the bundle and the buyer's opening file of the registered model whose final weights it started from",
+    )
+    p.add_argument(
         "--chunk-steps",
         type=_positive,
         default=None,
@@ -163,6 +175,19 @@ def _configure_prove(p: argparse.ArgumentParser) -> None:
         help="prove N steps at a time: memory grows with N, not with the run (default 32)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def _owner(given: str | None) -> str:
+    """--owner, else the owner key's address; a proof is always bound to an owner."""
+    from zkdl.chain.keys import key_variables, load_account
+
+    if given:
+        return given
+    account = load_account("owner", required=False)
+    if account is None:
+        key, keystore, _ = key_variables("owner")
+        raise SpecError(f"give --owner ADDR (the address that will register the model), or set ${key} or ${keystore}")
+    return str(account.address)
 
 
 def _positive(text: str) -> int:
@@ -177,7 +202,12 @@ def _run_prove(args: argparse.Namespace) -> int:
     from zkdl import api
 
     chunking = {} if args.chunk_steps is None else {"chunk_steps": args.chunk_steps}
-    result = _with_phases(lambda **progress: api.prove(args.run_dir, args.out, **chunking, **progress), quiet=args.json)
+    owner, parent = _owner(args.owner), tuple(args.parent) if args.parent else None
+
+    def prove(**progress: Any) -> api.ProveResult:
+        return api.prove(args.run_dir, args.out, owner=owner, parent=parent, **chunking, **progress)
+
+    result = _with_phases(prove, quiet=args.json)
     if args.json:
         print(json.dumps(result.__dict__))
     else:
@@ -254,6 +284,7 @@ def _configure_inspect(p: argparse.ArgumentParser) -> None:
 def _run_inspect(args: argparse.Namespace) -> int:
     from zkdl import api
     from zkdl.market.ids import looks_like_model_id
+    from zkdl.proof.statement import describe_origin
 
     if looks_like_model_id(args.bundle) and not Path(args.bundle).exists():
         from zkdl.market.command import describe_model
@@ -268,6 +299,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
         st = info["statement"]
         print(f"MLP {'-'.join(map(str, st['widths']))}{' with bias' if st['bias'] else ''}, {st['steps']} SGD steps of batch {st['batch']}")
         print(f"learning rate {st['learning_rate']}, R = {st['frac_bits']}, range {st['range_bits']} bits, loss {st['loss']}")
+        print(f"owner {st['owner']}; initial weights: {describe_origin(st['initial_weights'])}")
         print(f"data: {st['n_train']} training samples, schedule seed {st['schedule_seed']}")
         print(f"statement digest {info['statement_digest']}\nproof digest     {info['proof_digest']}")
         for name, digest in info["commitment_digests"].items():

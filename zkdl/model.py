@@ -25,10 +25,12 @@ override them::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from math import isqrt
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ import numpy as np
 from zkdl.errors import SpecError
 from zkdl.quant import QuantParams, quantize
 
+INIT_DOMAIN = b"zkdl/init/v1"
 DEFAULT_HIDDEN = (128, 128)
 DEFAULT_BATCH = 64
 DEFAULT_EPOCHS = 10
@@ -172,18 +175,27 @@ def _to_scale(x: np.ndarray, exp: int) -> np.ndarray:
 
 
 def init_weights(model: ModelSpec, quant: QuantParams, seed: int) -> Weights:
-    """He-uniform initialisation, U(-sqrt(6/fan_in), sqrt(6/fan_in)), rounded to the weight scale.
+    """He-uniform initialisation at the weight scale, exactly reproducible from ``seed``.
 
-    Drawn in float64 from numpy's PCG64 with ``seed``; biases start at zero. The result is recorded
-    in the run (weights_initial.npz) and committed, so a verifier never needs to redraw it.
+    W[l] is uniform over the integers [−a_l, a_l] with a_l = floor(sqrt(6/fan_in)·2^weight_exp) (an
+    integer square root), drawn as little-endian u64 words of SHAKE-256("zkdl/init/v1" ‖ seed u64 ‖
+    l u32) reduced mod 2·a_l + 1 (a bias below a_l/2^63 per value); biases start at zero. Only
+    integer arithmetic and a FIPS 202 hash: a verifier recomputes these weights bit for bit on any
+    machine, which is how a statement of a seeded run proves where its W_0 came from.
     """
-    rng = np.random.default_rng(seed)
     w = tuple(
-        quantize(rng.uniform(-1.0, 1.0, size=(fan_in, fan_out)) * np.sqrt(6.0 / fan_in), quant.weight_exp)
-        for fan_in, fan_out in model.shapes()
+        _uniform_integers(seed, l, (fan_in, fan_out), isqrt(6 * 4**quant.weight_exp // fan_in))
+        for l, (fan_in, fan_out) in enumerate(model.shapes())
     )
     b = tuple(np.zeros(d, dtype=np.int64) for d in model.widths[1:]) if model.bias else None
     return Weights(w, b)
+
+
+def _uniform_integers(seed: int, layer: int, shape: tuple[int, int], bound: int) -> np.ndarray:
+    """Integers in [−bound, bound] from SHAKE-256 of the seed and the layer (`init_weights`)."""
+    stream = hashlib.shake_256(INIT_DOMAIN + seed.to_bytes(8, "big") + layer.to_bytes(4, "big"))
+    words = np.frombuffer(stream.digest(8 * shape[0] * shape[1]), dtype="<u8")
+    return ((words % np.uint64(2 * bound + 1)).astype(np.int64) - bound).reshape(shape)
 
 
 def from_torch(module: Any, quant: QuantParams) -> tuple[ModelSpec, Weights]:

@@ -47,6 +47,16 @@ class Proved:
     def bundle(self) -> bytes:
         return self.bundle_path.read_bytes()
 
+    def for_owner(self, address: str) -> Path:
+        """The same run proven for another owner (its own model, not a copy): the bundle's path,
+        with its opening beside it; proven once per owner."""
+        from zkdl import api
+
+        path = self.root / f"run-{address.lower()}.zkdl"
+        if not path.exists():
+            api.prove(self.run_dir, path, owner=address)
+        return path
+
 
 @pytest.fixture(scope="session")
 def proved(tmp_path_factory) -> Proved:
@@ -55,7 +65,7 @@ def proved(tmp_path_factory) -> Proved:
     root = tmp_path_factory.mktemp("market-run")
     done = zkdl("train", "--out", str(root / "run"), "--hidden", "8", "--batch", "4", "--steps", "2", "--no-progress")
     assert done.returncode == 0, done.stderr
-    result = api.prove(root / "run", root / "run.zkdl")
+    result = api.prove(root / "run", root / "run.zkdl", owner=embedded_accounts()[2].address)  # Env.owner
     weights = root / "run" / "weights_final.npz"
     with np.load(weights) as z:
         arrays = {k: z[k] for k in z.files}

@@ -50,7 +50,7 @@ def test_provenance_of_a_pending_then_verified_model(env, proved, tmp_path):
     assert info.claims is not None and info.bundle_error is None and info.mismatches == ()
     st = info.claims.statement
     assert (list(st.widths), st.batch, st.steps) == ([64, 8, 10], 4, 2)
-    assert info.verifier_version_name == "zkdl/training/v3"
+    assert info.verifier_version_name == "zkdl/training/v4"
     _attest(env, model_id)
     info = provenance(env.client, "0x" + model_id.hex())
     assert info.verified and info.status.valid_count == 1
@@ -151,3 +151,19 @@ def test_an_opening_of_another_statement_is_unusable(env, proved, tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(OpeningFormatError, match="not a readable weights opening"):
         check_weights(env.client, model_id, proved.weights, tmp_path / "bad.json")
+
+
+def test_a_copy_registered_by_another_owner_is_named_and_fails_the_check(env, proved, tmp_path):
+    """Another key registers the seller's bundle under its own address, straight on the registry
+    (zkdl register would refuse): provenance names it a copy and the weight check fails, even if a
+    careless verifier attested it valid."""
+    from zkdl.chain.register import request_for_bundle
+
+    request = request_for_bundle(proved.bundle, LocalStore(tmp_path / "store"))
+    copy = env.client_as(env.other_owner).register_model(request).model_id
+    _attest(env, copy)
+    info = provenance(env.client, copy)
+    assert any(f"a copy: the proof is bound to owner {env.owner.address}" in m for m in info.mismatches), info.mismatches
+    assert "WARNING" in info.describe()
+    result = check_weights(env.client, copy, proved.weights, proved.opening_path)
+    assert not result.ok and "a copy" in result.reason

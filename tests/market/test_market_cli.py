@@ -93,7 +93,8 @@ def test_a_direct_registration_from_a_deployment_record_stays_pending(cli, prove
     record = deploy_registry(anvil_env.w3, anvil_env.admin, quorum=1)
     write_deployment(record, tmp_path / "deployments")
     env = {"ZKDL_OWNER_KEY": anvil_env.other_owner.key.hex(), "ZKDL_DEPLOYMENTS_DIR": str(tmp_path / "deployments")}
-    done = cli("register", str(proved.bundle_path), "--rpc", anvil_url, *seller["files"], "--json", env=env)
+    theirs = proved.for_owner(anvil_env.other_owner.address)
+    done = cli("register", str(theirs), "--rpc", anvil_url, *seller["files"], "--json", env=env)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["registry"] == record.address and not data["by_signature"]
@@ -103,7 +104,7 @@ def test_a_direct_registration_from_a_deployment_record_stays_pending(cli, prove
         data["model_id"],
         str(proved.weights),
         "--opening",
-        str(proved.opening_path),
+        f"{theirs}.opening.json",
         "--rpc",
         anvil_url,
         env={"ZKDL_DEPLOYMENTS_DIR": str(tmp_path / "deployments")},
@@ -117,7 +118,7 @@ def test_a_revert_is_decoded(cli, proved, seller, anvil_env, tmp_path):
         keys = {"ZKDL_OWNER_KEY": anvil_env.admin.key.hex(), "ZKDL_RELAYER_KEY": anvil_env.relayer.key.hex()}
         done = cli(
             "register",
-            str(proved.bundle_path),
+            str(proved.for_owner(anvil_env.admin.address)),
             *seller["chain"],
             "--store",
             str(tmp_path / "b"),

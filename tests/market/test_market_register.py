@@ -56,7 +56,7 @@ def _registrations(env, model_id: bytes) -> int:
 
 
 def test_the_verifier_version_is_keccak_of_the_protocol_tag():
-    assert VERIFIER_VERSION_TAG == b"zkdl/training/v3" and keccak(VERIFIER_VERSION_TAG) == VERIFIER_VERSION
+    assert VERIFIER_VERSION_TAG == b"zkdl/training/v4" and keccak(VERIFIER_VERSION_TAG) == VERIFIER_VERSION
 
 
 @pytest.mark.parametrize("by_signature", [False, True], ids=["direct", "by-signature"])
@@ -93,9 +93,14 @@ def test_registering_twice_is_a_no_op_with_the_same_model_id(env, proved, tmp_pa
     other.close()
 
 
-def test_another_owner_gets_another_model_id(env, proved, tmp_path):
+def test_another_owner_cannot_register_a_copy_and_gets_another_model_id_for_its_own_proof(env, proved, tmp_path):
+    """The proof is bound to its owner: another key registering the same bundle is refused before
+    anything is sent (a copy); the same run proven for that key is its own model."""
     mine = _register(env, proved, tmp_path, by_signature=True)
-    theirs = _register(env, proved, tmp_path, by_signature=True, owner=env.other_owner)
+    with pytest.raises(RegistrationError, match=f"a copy: the proof is bound to owner {env.owner.address}"):
+        _register(env, proved, tmp_path, by_signature=True, owner=env.other_owner)
+    own = proved.for_owner(env.other_owner.address).read_bytes()
+    theirs = _register(env, proved, tmp_path, by_signature=True, owner=env.other_owner, bundle=own)
     assert mine.model_id != theirs.model_id and theirs.outcome is Outcome.REGISTERED
     assert env.client.get_model(theirs.model_id).owner == env.other_owner.address
 
@@ -150,8 +155,9 @@ def test_keys_come_from_the_environment_or_a_keystore(env, tmp_path):
 def test_an_unfunded_sender_fails_fast(env, proved, tmp_path):
     from eth_account import Account
 
+    owner = Account.create()
     with pytest.raises(RegistrationError, match="has no ether"):
-        _register(env, proved, tmp_path, by_signature=False, owner=Account.create())
+        _register(env, proved, tmp_path, by_signature=False, owner=owner, bundle=proved.for_owner(owner.address).read_bytes())
 
 
 def test_a_queued_registration_is_finished_with_the_keys_that_queued_it(env, proved, tmp_path):

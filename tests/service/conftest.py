@@ -17,13 +17,25 @@ sys.path.insert(0, str(Path(__file__).parent))  # svc_support, serve_process
 
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A proof bundle of a 2-step 64-8-10 run: bytes, path and every digest the registry stores."""
+    """A proof bundle of a 2-step 64-8-10 run, bound to the tests' owner (accounts[4]): bytes, path
+    and every digest the registry stores."""
+    return _proved(tmp_path_factory, 4)
+
+
+@pytest.fixture(scope="session")
+def other_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same run proven for a second owner (accounts[6]): that owner's own model, not a copy."""
+    return _proved(tmp_path_factory, 6)
+
+
+def _proved(tmp_path_factory: pytest.TempPathFactory, owner: int) -> dict[str, Any]:
     from zkdl import api
+    from zkdl.chain import embedded_accounts
     from zkdl.cli import main
 
     work = tmp_path_factory.mktemp("bundle")
     assert main(["train", "--out", str(work / "run"), "--hidden", "8", "--batch", "4", "--steps", "2", "--no-progress"]) == 0
-    result = api.prove(work / "run", work / "run.zkdl")
+    result = api.prove(work / "run", work / "run.zkdl", owner=embedded_accounts()[owner].address)
     data = Path(result.bundle_path).read_bytes()
     info = api.inspect(data)
     digests = info["commitment_digests"]

@@ -101,7 +101,7 @@ def _bad_cases(pipe: Pipeline, bundle: dict, tmp: Path) -> dict[str, tuple[Any, 
         "digest-mismatch": (request_for(bundle, other_uri, c_wt_digest=k("a")), "invalid"),
         "malformed-bundle": (request_for(bundle, t_uri, proof_digest=t_digest, c_wt_digest=k("b")), "invalid"),
         "bundle-too-large": (request_for(bundle, big_uri, proof_digest=big_digest, c_wt_digest=k("c")), "invalid"),
-        "statement-mismatch": (request_for(bundle, good_uri, statement_digest=k("other statement")), "invalid"),
+        "statement-mismatch": (request_for(bundle, good_uri, statement_digest=k("other statement"), c_wt_digest=k("h")), "invalid"),
         "commitment-mismatch": (request_for(bundle, good_uri, c_data_digest=k("other data"), c_wt_digest=k("d")), "invalid"),
         "unreachable": (request_for(bundle, dead, c_wt_digest=k("e")), None),
         "outside-file-roots": (request_for(bundle, outside.as_uri(), c_wt_digest=k("f")), None),
@@ -113,7 +113,9 @@ def test_every_bad_input_gets_its_verdict_or_error_and_the_pipeline_goes_on(pipe
     cases = _bad_cases(pipe, bundle, tmp_path)
     ids = {name: pipe.register(req) for name, (req, _) in cases.items()}
     _, good_uri = pipe.store.put(bundle["bytes"])
-    good = pipe.register(request_for(bundle, good_uri), owner=accounts[6])  # another owner: another model id
+    cases["copy"] = (request_for(bundle, good_uri), "invalid")  # the proof is bound to accounts[4]
+    ids["copy"] = pipe.register(cases["copy"][0], owner=accounts[6])
+    good = pipe.register(request_for(bundle, good_uri))
     pipe.run(12)
     seen = {}
     for name, (_, verdict) in cases.items():
@@ -132,6 +134,7 @@ def test_every_bad_input_gets_its_verdict_or_error_and_the_pipeline_goes_on(pipe
     assert "another statement" in seen["statement-mismatch"][2]
     assert "limit of 200000 bytes" in seen["bundle-too-large"][2]
     assert "malformed" in seen["malformed-bundle"][2]
+    assert f"bound to owner {accounts[4].address}, but this registration's owner is {accounts[6].address}" in seen["copy"][2]
     # ...and the honest model registered last is still verified.
     assert pipe.job(good).state is JobState.ATTESTED and pipe.job(good).verdict == "valid"
     assert pipe.client.get_status(ids["statement-mismatch"]).status is Status.DISPUTED

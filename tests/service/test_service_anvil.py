@@ -127,7 +127,7 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
             assert re.search(r"Verification time \d+\.\d\d s", text), text
 
 
-def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, bundle, accounts):
+def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, bundle, other_bundle, accounts):
     admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
     with anvil() as w3:
         client = setup_registry(w3, admin, [v1], [owner, relayer])
@@ -160,7 +160,8 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
         with services(svc):
             svc.start()
             ids = {name: register(w3, client, relayer, owner, req, tmp_path / "reg.sqlite") for name, req in cases.items()}
-            good = register(w3, client, relayer, accounts[6], request_for(bundle, good_uri), tmp_path / "reg.sqlite")
+            _, other_uri = store.put(other_bundle["bytes"])
+            good = register(w3, client, relayer, accounts[6], request_for(other_bundle, other_uri), tmp_path / "reg.sqlite")
             assert svc.wait_job(good, ("attested",))["verdict"] == "valid"
             expect = {
                 "oversized": "bundle-too-large",
@@ -221,7 +222,7 @@ def test_a_restart_mid_job_never_attests_twice(tmp_path, db_location, bundle, ac
             outbox.close()
 
 
-def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, accounts):
+def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, other_bundle, accounts):
     admin, v1, owner, relayer = accounts[0], accounts[1], accounts[4], accounts[5]
     port, state = free_port(), tmp_path / "anvil-state.json"
     store = LocalStore(tmp_path / "store")
@@ -247,13 +248,14 @@ def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, accounts):
         with anvil(port, "--load-state", str(state)) as w3:
             wait_until("health to recover", lambda: svc.json("/health")["rpc_ok"] is True)
             client = RegistryClient(w3, client.address, admin)
-            second = register(w3, client, relayer, accounts[6], request_for(bundle, uri), tmp_path / "reg2.sqlite")
+            _, other_uri = store.put(other_bundle["bytes"])
+            second = register(w3, client, relayer, accounts[6], request_for(other_bundle, other_uri), tmp_path / "reg2.sqlite")
             assert svc.wait_job(second, ("attested",))["verdict"] == "valid"
             assert client.get_status(second).status is Status.VERIFIED
             assert sorted(e.model_id for e in client.attested_events()) == sorted([first, second])
 
 
-def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, bundle, accounts):
+def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, bundle, other_bundle, accounts):
     admin, v1, owner = accounts[0], accounts[1], accounts[4]
     with anvil() as w3:
         client = setup_registry(w3, admin, [v1], [owner, accounts[6]])
@@ -283,7 +285,8 @@ def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, b
             head = w3.eth.block_number
             wait_until("the watcher to pass the reorg", lambda: svc.json("/health")["safe_head"] == head - 2, on_timeout=diagnose)
             assert svc.json("/jobs")["total"] == 0
-            kept = client.register_model(request_for(bundle, uri, metadata_uri="kept"), sender=accounts[6]).model_id
+            _, other_uri = store.put(other_bundle["bytes"])
+            kept = client.register_model(request_for(other_bundle, other_uri, metadata_uri="kept"), sender=accounts[6]).model_id
             mine(w3, 2)
             assert svc.wait_job(kept, ("verified", "attested"))["verdict"] == "valid"
             mine(w3, 3)

@@ -95,10 +95,16 @@ class RegistrationResult:
 
 
 def request_for_bundle(
-    bundle: bytes, store: BundleStore, *, metadata_uri: str = "", verifier_version: bytes = VERIFIER_VERSION
+    bundle: bytes,
+    store: BundleStore,
+    *,
+    metadata_uri: str = "",
+    verifier_version: bytes = VERIFIER_VERSION,
+    claims: registration.BundleClaims | None = None,
 ) -> RegistrationRequest:
-    """Decode `bundle` (`BundleFormatError` if it is not one), store it, and build its registration."""
-    claims = registration.claims_of(bundle)
+    """Decode `bundle` (`BundleFormatError` if it is not one) unless its `claims` are given, store
+    it, and build its registration."""
+    claims = claims if claims is not None else registration.claims_of(bundle)
     return bundle_request(
         store,
         bundle,
@@ -143,7 +149,11 @@ def register_bundle(
             f"a direct registration is sent by its owner {owner}, but the relayer's key is "
             f"{relayer.sender}: run the relayer on the owner's key, or register by signature"
         )
-    request = request_for_bundle(bundle, store, metadata_uri=metadata_uri, verifier_version=verifier_version)
+    claims = registration.claims_of(bundle)
+    copy = registration.copy_of(claims.statement, owner)
+    if copy is not None:  # the registry would hold a record no honest verifier attests valid
+        raise RegistrationError(f"{copy}: register it with that owner's key, or prove the run again with --owner {owner}")
+    request = request_for_bundle(bundle, store, metadata_uri=metadata_uri, verifier_version=verifier_version, claims=claims)
     chain_id = client.chain_id
     model_id = model_id_for(chain_id, client.address, owner, request)
     key = model_key(model_id)

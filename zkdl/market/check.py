@@ -9,7 +9,6 @@ says yes only if the recomputed commitment is the registered one *and* the model
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from zkdl.chain.errors import UnknownModelError
 from zkdl.chain.structs import Status
 from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof import registration
-from zkdl.proof.registration import OpeningFormatError
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
 
 from .ids import parse_model_id
@@ -73,7 +71,7 @@ def check_weights(
     (`UnusableWeightsError`, `OpeningFormatError`), an unreachable bundle (`StoreError`), a
     bundle whose bytes are not the registered ones (`IntegrityError`) or an unreachable node.
     """
-    from zkdl.model import ModelSpec, load_weights
+    from zkdl.model import load_weights
     from zkdl.quant import QuantParams
 
     mid = parse_model_id(model_id)
@@ -91,29 +89,15 @@ def check_weights(
     if mismatches:
         return no("the registered bundle does not match its registration: " + "; ".join(mismatches), status.status)
     statement = claims.statement
-    _check_opening_names(opening_path, model.statement_digest)
     try:
         weights = load_weights(weights_path, QuantParams(statement.frac_bits, statement.lr_exp, statement.range_bits))
     except ZkdlError:
         raise
     except Exception as exc:
         raise UnusableWeightsError(f"cannot read weights {weights_path}: {type(exc).__name__}: {exc}") from None
-    try:
-        weights.check(ModelSpec(tuple(statement.widths), statement.bias))
-    except ZkdlError as exc:
-        return no(
-            f"the weights do not have the registered architecture (MLP {'-'.join(map(str, statement.widths))}): {exc.user_message}",
-            status.status,
-            False,
-        )
-    if not registration.check_weights(statement, weights, opening_path):
-        return no(
-            "the delivered weights, with the blinds of the opening file, do not recompute the registered "
-            f"final-weights commitment C_WT (digest {encode_hex(model.c_wt_digest)}): they are not the weights "
-            "of the proven run",
-            status.status,
-            False,
-        )
+    checked = registration.check_weights(statement, weights, opening_path)
+    if not checked.ok:
+        return no(f"{checked.reason} (registered C_WT digest {encode_hex(model.c_wt_digest)})", status.status, False)
     if status.status is not Status.VERIFIED:
         return no(
             f"the weights match C_WT but the model is not verified: status {status.status.name.lower()} "
@@ -123,17 +107,3 @@ def check_weights(
             True,
         )
     return WeightCheck(True, mid, True, status.status, None)
-
-
-def _check_opening_names(opening_path: str | Path, statement_digest: bytes) -> None:
-    """A clearer failure than "does not recompute" when the opening says it is for another statement."""
-    try:
-        meta = json.loads(Path(opening_path).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise OpeningFormatError(f"{opening_path}: not a readable weights opening ({exc})") from None
-    named = meta.get("statement_digest") if isinstance(meta, dict) else None
-    if isinstance(named, str) and named.lower() != encode_hex(statement_digest):
-        raise OpeningFormatError(
-            f"{opening_path} is the opening of statement {named}, but the model's statement is "
-            f"{encode_hex(statement_digest)}: ask the seller for this model's opening file"
-        )

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import encode_hex
+from eth_utils import encode_hex, to_checksum_address
 
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
 from zkdl.errors import ZkdlError
-from zkdl.proof.registration import BundleClaims, claims_of, differences
-from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS
+from zkdl.proof.registration import BundleClaims, claims_of, copy_of, differences
+from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, describe_origin
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
 from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
@@ -129,6 +129,7 @@ class Provenance:
                 f"{st.n_train} training samples (input scale 2^{st.data_frac_bits}), "
                 f"schedule seed {st.schedule_seed}"
             )
+            lines.append(f"  proven for owner {to_checksum_address(st.owner)}; initial weights: {describe_origin(st.origin())}")
         else:
             lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
         lines += [
@@ -204,7 +205,8 @@ def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
         "shown"
         for d in differences(claims, model)
     ]
-    return claims, mismatches
+    copy = copy_of(claims.statement, model.owner)
+    return claims, mismatches + ([f"{copy}: only that owner's registration is the proven model"] if copy else [])
 
 
 _LABELS = {

@@ -31,7 +31,7 @@ from zkdl.proof.commitment import decode as decode_commitment
 from zkdl.proof.statement import Statement, StatementFormatError, unpack_data_commitments
 
 MAGIC = b"ZKDL-BUNDLE"
-VERSION = 3  # 3: zkdl/training/v3 (one bit tensor B); 2: v2 (committed round values, Σ-protocols)
+VERSION = 4  # 4: zkdl/training/v4 (statement version 2: owner, origin of W_0); 3: v3 (one bit tensor B); 2: v2
 SCALARS, POINTS, OPENING = 1, 2, 3
 SCALAR_BYTES, POINT_BYTES = 32, 48
 

@@ -185,6 +185,18 @@ def commit_int64(values: np.ndarray) -> tuple[TensorCommitment, TensorOpening]:
     return _commit(EntryKind.INT64, values)
 
 
+def commit_public_int64(values: np.ndarray) -> tuple[TensorCommitment, TensorOpening]:
+    """Commits int64 entries everyone knows, with every blind 1: anyone recomputes the commitment
+    (blinds 0 would commit a zero row to the identity, which no commitment may hold)."""
+    return open_int64(values, backend.full(MatrixLayout.of(values.shape).num_rows, 1))
+
+
+def open_int64(values: np.ndarray, blinds: Vector) -> tuple[TensorCommitment, TensorOpening]:
+    """The commitment of int64 entries under given blinds (another commitment's, reused), and its opening."""
+    opening = TensorOpening(EntryKind.INT64, values, blinds)
+    return recommit(opening), opening
+
+
 def commit_bits(words: np.ndarray, width: int) -> tuple[TensorCommitment, TensorOpening]:
     """Commits the 0/1 tensor [n, width] whose entry (i, j) is bit j of `words[i]`."""
     return _commit(EntryKind.BITS, words, width)

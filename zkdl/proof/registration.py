@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from eth_hash.auto import keccak
-from eth_utils import encode_hex
+from eth_utils import encode_hex, to_checksum_address
 
 from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof.statement import Statement
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from zkdl.proof.bundle import Bundle
 
 OPENING_FORMAT = "zkdl-weights-opening"
+OPENING_VERSION = 2  # version 1 held the blinds as internal limbs; 2 as field integers
 DIGESTS = ("statement_digest", "c_data_digest", "c_w0_digest", "c_wt_digest", "proof_digest")
 
 
@@ -131,37 +132,106 @@ def proof_rejection(claims: BundleClaims) -> str | None:
     return None
 
 
-def weights_opening(statement: Statement, blinds: Iterable[Iterable[int]]) -> str:
-    """The buyers' opening file: the blinds of C_WT (the weights themselves travel as the model's .npz)."""
-    rows = [[f"{int(limb):x}" for limb in row] for row in blinds]
-    return json.dumps({"format": OPENING_FORMAT, "version": 1, "statement_digest": encode_hex(statement.digest()), "blinds": rows})
+def weights_opening(statement: Statement, blinds: Iterable[int]) -> str:
+    """The buyers' opening file: the blinds of C_WT as field integers (the weights themselves travel
+    as the model's .npz), named by the statement they open."""
+    return json.dumps(
+        {
+            "format": OPENING_FORMAT,
+            "version": OPENING_VERSION,
+            "statement_digest": encode_hex(statement.digest()),
+            "blinds": [hex(int(b)) for b in blinds],
+        }
+    )
 
 
-def check_weights(statement: Statement, weights: Weights, opening_file: str | Path) -> bool:
-    """True iff the delivered weights, with the blinds of the opening file, recompute exactly the
-    statement's final-weights commitment C_WT."""
-    import numpy as np
+@dataclass(frozen=True)
+class WeightsOpening:
+    """A parsed opening file: the statement it opens and the blinds of that statement's C_WT."""
 
-    from zkdl.proof import commitment as cm  # the commitment kernels load with the first check
-    from zkdl.proof.layout import Layout
-    from zkdl.proof.witness import weight_slots
+    statement_digest: bytes
+    blinds: list[int]
 
+
+def read_opening(opening_file: str | Path) -> WeightsOpening:
+    """Parses an opening file (`OpeningFormatError` naming what is wrong, never a raw exception)."""
     try:
-        meta = json.loads(Path(opening_file).read_text())
-        blinds = np.array([[int(limb, 16) for limb in row] for row in meta["blinds"]], dtype=np.uint64)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        meta = json.loads(Path(opening_file).read_text("utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
         raise OpeningFormatError(f"{opening_file}: not a readable weights opening ({exc})") from None
     if meta.get("format") != OPENING_FORMAT:
         raise OpeningFormatError(f"{opening_file}: not a {OPENING_FORMAT} file")
+    if meta.get("version") != OPENING_VERSION:
+        raise OpeningFormatError(
+            f"{opening_file}: opening version {meta.get('version')}, this zkdl reads version {OPENING_VERSION}: "
+            "ask the seller for an opening written by this version"
+        )
+    try:
+        digest = bytes.fromhex(str(meta["statement_digest"]).removeprefix("0x"))
+        blinds = [int(str(b), 16) for b in meta["blinds"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise OpeningFormatError(f"{opening_file}: malformed statement digest or blinds ({exc})") from None
+    if len(digest) != 32:
+        raise OpeningFormatError(f"{opening_file}: the statement digest is not 32 bytes")
+    return WeightsOpening(digest, blinds)
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    """Whether delivered weights are a statement's committed final weights, and if not, why."""
+
+    ok: bool
+    reason: str | None = None
+
+
+def check_weights(statement: Statement, weights: Weights, opening_file: str | Path) -> WeightsCheck:
+    """Whether the delivered weights, with the blinds of the opening file, are the statement's final
+    weights: the weights must have its architecture (widths, bias, shapes: zero-extended weights of
+    another network are not it) and, with the opening's blinds, recompute C_WT exactly. An opening
+    that is unreadable or names another statement raises `OpeningFormatError`."""
+    from zkdl import backend  # the commitment kernels load with the first check
+    from zkdl.model import ModelSpec
+    from zkdl.proof import commitment as cm
+    from zkdl.proof.layout import Layout
+    from zkdl.proof.witness import weight_slots
+
+    opening = read_opening(opening_file)
+    if opening.statement_digest != statement.digest():  # the wrong file, not wrong weights: unusable input
+        raise OpeningFormatError(
+            f"{opening_file} is the opening of statement {encode_hex(opening.statement_digest)}, but the model's "
+            f"statement is {encode_hex(statement.digest())}: ask the seller for this model's opening file"
+        )
+    try:
+        weights.check(ModelSpec(tuple(statement.widths), statement.bias))
+    except ZkdlError as exc:
+        return WeightsCheck(
+            False, f"the weights are not of the proven architecture (MLP {'-'.join(map(str, statement.widths))}): {exc.user_message}"
+        )
+    if any(not 0 <= b < backend.MODULUS for b in opening.blinds):
+        raise OpeningFormatError(f"{opening_file}: a blind is not a field element (0 ≤ b < r): the file is damaged")
     lay = Layout.of(statement)
-    if (weights.b is not None) != lay.bias:
-        return False  # not the statement's model (a bias where none was proven, or none where one was)
     try:
         padded = weight_slots(lay, weights)
-    except ZkdlError:
-        return False  # a bias 2^R·b outside int64 was never committed
-    try:  # the kernels refuse a blind at or above the field modulus with a ValueError too
-        recommitted = cm.recommit(cm.TensorOpening(cm.EntryKind.INT64, padded, blinds))
-    except ValueError as exc:
+        recommitted, _ = cm.open_int64(padded, backend.from_ints(opening.blinds))
+    except ZkdlError as exc:
+        return WeightsCheck(False, f"the weights cannot be the committed ones: {exc.user_message}")
+    except ValueError as exc:  # the kernels refuse a blind at or above the field modulus, or a wrong count
         raise OpeningFormatError(f"{opening_file}: the blinds do not fit the final weights ({exc})") from None
-    return cm.encode(recommitted) == statement.c_wt
+    if cm.encode(recommitted) != statement.c_wt:
+        return WeightsCheck(
+            False,
+            "the delivered weights, with the blinds of the opening file, do not recompute the final-weights "
+            "commitment C_WT: they are not the weights of the proven run",
+        )
+    return WeightsCheck(True)
+
+
+def copy_of(statement: Statement, owner: str) -> str | None:
+    """Why a registration by `owner` of a bundle proving `statement` is a copy (the proof is bound to
+    another owner: only that owner could have made it), or None when the owners agree."""
+    bound = to_checksum_address(statement.owner)
+    if bound == to_checksum_address(owner):
+        return None
+    return f"a copy: the proof is bound to owner {bound}, but this registration's owner is {to_checksum_address(owner)}"

@@ -1,17 +1,28 @@
 """The public statement of a training run: its canonical encoding and Keccak-256 digest.
 
-Claim: starting from the weights committed in C_W0, `steps` steps of the fixed-point SGD of
-`zkdl.quant` on the batches that the seeded schedule draws from the data committed in C_data
-yield exactly the weights committed in C_WT. The transcript absorbs the whole encoding before
-anything else, so a proof is bound to every field here.
+Claim: the owner's training run, starting from the weights committed in C_W0, `steps` steps of the
+fixed-point SGD of `zkdl.quant` on the batches that the seeded schedule draws from the data
+committed in C_data, yields exactly the weights committed in C_WT. The transcript absorbs the whole
+encoding before anything else, so a proof is bound to every field here, the owner first: a proof
+made for one owner verifies for no other (making another needs the witness).
 
-Encoding (version 1), all integers unsigned big-endian, no padding, nothing after the last field:
+Where W_0 came from (`init`): SEEDED, the initialisation `zkdl.model.init_weights` draws from
+`init_seed`, which the verifier recomputes and commits with public blinds (W_0 is public then) and
+requires to be C_W0; FINE_TUNED, the final weights of the registered model whose statement digest is
+`parent`, whose C_WT must be this C_W0 (the fine-tuner holds its opening: a buyer's opening file);
+UNCONSTRAINED, any weights, and every tool says so.
 
-    magic "ZKDL-STATEMENT" (14 bytes) ‖ version u16
+Encoding (version 2), all integers unsigned big-endian, no padding, nothing after the last field:
+
+    magic "ZKDL-STATEMENT" (14 bytes) ‖ version u16 ‖ owner (20-byte address)
     n_widths u16 ‖ widths u32 × n_widths
     bias u8 (0 | 1) ‖ frac_bits u8 ‖ lr_exp u8 ‖ range_bits u8 ‖ loss u8 (1 = square loss, one-hot)
     batch u32 ‖ steps u32 ‖ schedule_seed u64 ‖ n_train u32 ‖ data_frac_bits u8
+    init u8 (0 unconstrained, 1 seeded, 2 fine-tuned) ‖ init_seed u64 (0 unless seeded)
+    parent (32 bytes: a statement digest; zero unless fine-tuned)
     C_data, C_W0, C_WT: each len u32 ‖ the commitment's own canonical encoding
+
+Version 1 had no owner and no origin of W_0; it is refused with its version named.
 
 The commitments' encodings are opaque here (see `zkdl.proof.commitment`); the registry stores
 their Keccak digests next to the statement digest, and the Keccak-256 of the protocol tag as the
@@ -23,25 +34,37 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
 
 from zkdl.errors import ZkdlError
 from zkdl.model import TrainSpec
 
 MAGIC = b"ZKDL-STATEMENT"
-VERSION = 1
+VERSION = 2
 LOSS_SQUARE_ONE_HOT = 1
+ADDRESS_BYTES = 20
+DIGEST_BYTES = 32
 
 # The proof protocol a statement is proven under; `zkdl.proof.training` opens every transcript with
 # it. Bump it when the statement, the bundle or the proof system changes incompatibly: registrations
-# claim its Keccak-256 as their verifier version. v3: the bits of Z and G_A in one tensor B (v2: two
-# tensors); v2: zero-knowledge sumchecks.
-PROTOCOL_TAG = b"zkdl/training/v3"
+# claim its Keccak-256 as their verifier version. v4: statement version 2 (owner, origin of W_0);
+# v3: the bits of Z and G_A in one tensor B (v2: two tensors); v2: zero-knowledge sumchecks.
+PROTOCOL_TAG = b"zkdl/training/v4"
 VERIFIER_VERSION = keccak(PROTOCOL_TAG)
 KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: PROTOCOL_TAG.decode()}
-_FIXED = struct.Struct(">BBBBBIIQIB")  # bias .. data_frac_bits
+_FIXED = struct.Struct(">BBBBBIIQIBBQ")  # bias .. data_frac_bits, init, init_seed
+
+
+class Init(IntEnum):
+    """Where a statement's W_0 came from (module docstring)."""
+
+    UNCONSTRAINED = 0
+    SEEDED = 1
+    FINE_TUNED = 2
 
 
 class StatementFormatError(ZkdlError, ValueError):
@@ -66,10 +89,26 @@ class Statement:
     c_w0: bytes
     c_wt: bytes
     loss: int = LOSS_SQUARE_ONE_HOT
+    owner: bytes = bytes(ADDRESS_BYTES)  # the address the proof is bound to (zero: bound to nobody)
+    init: Init = Init.UNCONSTRAINED
+    init_seed: int = 0
+    parent: bytes = bytes(DIGEST_BYTES)
 
     @classmethod
-    def of_run(cls, spec: TrainSpec, n_train: int, data_frac_bits: int, c_data: bytes, c_w0: bytes, c_wt: bytes) -> Statement:
-        """The statement of a run with the given spec, data size and commitment encodings."""
+    def of_run(
+        cls,
+        spec: TrainSpec,
+        n_train: int,
+        data_frac_bits: int,
+        c_data: bytes,
+        c_w0: bytes,
+        c_wt: bytes,
+        *,
+        owner: bytes = bytes(ADDRESS_BYTES),
+        init: Init = Init.UNCONSTRAINED,
+        parent: bytes = bytes(DIGEST_BYTES),
+    ) -> Statement:
+        """The statement of a run with the given spec, data size, commitment encodings and origin."""
         return cls(
             widths=tuple(spec.model.widths),
             bias=spec.model.bias,
@@ -84,16 +123,21 @@ class Statement:
             c_data=c_data,
             c_w0=c_w0,
             c_wt=c_wt,
+            owner=owner,
+            init=init,
+            init_seed=spec.init_seed if init == Init.SEEDED else 0,
+            parent=parent,
         )
 
     def encode(self) -> bytes:
-        head = MAGIC + struct.pack(">HH", VERSION, len(self.widths)) + b"".join(struct.pack(">I", w) for w in self.widths)
+        head = MAGIC + struct.pack(">H", VERSION) + self.owner + struct.pack(">H", len(self.widths))
+        widths = b"".join(struct.pack(">I", w) for w in self.widths)
         fixed = _FIXED.pack(
             int(self.bias), self.frac_bits, self.lr_exp, self.range_bits, self.loss,
-            self.batch, self.steps, self.schedule_seed, self.n_train, self.data_frac_bits,
+            self.batch, self.steps, self.schedule_seed, self.n_train, self.data_frac_bits, int(self.init), self.init_seed,
         )  # fmt: skip
         commitments = b"".join(struct.pack(">I", len(c)) + c for c in (self.c_data, self.c_w0, self.c_wt))
-        return head + fixed + commitments
+        return head + widths + fixed + self.parent + commitments
 
     def digest(self) -> bytes:
         """Keccak-256 of the canonical encoding: the statement digest the registry stores."""
@@ -109,8 +153,17 @@ class Statement:
             "widths": list(self.widths), "bias": self.bias, "frac_bits": self.frac_bits, "lr_exp": self.lr_exp,
             "learning_rate": f"2^-{self.lr_exp}", "range_bits": self.range_bits, "loss": "square, one-hot targets",
             "batch": self.batch, "steps": self.steps, "schedule_seed": self.schedule_seed, "n_train": self.n_train,
-            "data_frac_bits": self.data_frac_bits,
+            "data_frac_bits": self.data_frac_bits, "owner": to_checksum_address(self.owner),
+            "initial_weights": self.origin(),
         }  # fmt: skip
+
+    def origin(self) -> dict[str, Any]:
+        """Where W_0 came from, as the tools show it."""
+        if self.init == Init.SEEDED:
+            return {"kind": "seeded", "seed": self.init_seed}
+        if self.init == Init.FINE_TUNED:
+            return {"kind": "fine-tuned", "parent_statement_digest": "0x" + self.parent.hex()}
+        return {"kind": "unconstrained"}
 
     @classmethod
     def decode(cls, data: bytes) -> Statement:
@@ -118,17 +171,35 @@ class Statement:
         reader = _Reader(data)
         if reader.take(len(MAGIC)) != MAGIC:
             raise StatementFormatError("not a zkdl statement (bad magic bytes)")
-        version, n_widths = reader.unpack(">HH")
+        (version,) = reader.unpack(">H")
         if version != VERSION:
-            raise StatementFormatError(f"statement version {version} is not supported (this zkdl reads version {VERSION})")
+            raise StatementFormatError(
+                f"statement version {version} is not supported (this zkdl reads version {VERSION}): prove the run again"
+            )
+        owner = reader.take(ADDRESS_BYTES)
+        (n_widths,) = reader.unpack(">H")
         widths = tuple(reader.unpack(">I")[0] for _ in range(n_widths))
-        bias, frac, lr, rbits, loss, batch, steps, seed, n_train, dfrac = reader.unpack(_FIXED.format)
+        bias, frac, lr, rbits, loss, batch, steps, seed, n_train, dfrac, init, init_seed = reader.unpack(_FIXED.format)
+        parent = reader.take(DIGEST_BYTES)
         c_data, c_w0, c_wt = (reader.take(reader.unpack(">I")[0]) for _ in range(3))
         reader.finish()
-        statement = cls(widths, bool(bias), frac, lr, rbits, batch, steps, seed, n_train, dfrac, c_data, c_w0, c_wt, loss=loss)
-        if bias > 1 or loss != LOSS_SQUARE_ONE_HOT or len(widths) < 2 or min(widths) < 1:
-            raise StatementFormatError("statement has an out-of-range field (bias flag, loss code or widths)")
-        return statement
+        if bias > 1 or loss != LOSS_SQUARE_ONE_HOT or len(widths) < 2 or min(widths) < 1 or init not in {i.value for i in Init}:
+            raise StatementFormatError("statement has an out-of-range field (bias flag, loss code, widths or init)")
+        if (init_seed and init != Init.SEEDED) or (any(parent) and init != Init.FINE_TUNED):
+            raise StatementFormatError("statement has an init seed or a parent its origin of W_0 does not use")
+        return cls(
+            widths, bool(bias), frac, lr, rbits, batch, steps, seed, n_train, dfrac, c_data, c_w0, c_wt,
+            loss=loss, owner=owner, init=Init(init), init_seed=init_seed, parent=parent,
+        )  # fmt: skip
+
+
+def describe_origin(origin: dict[str, Any]) -> str:
+    """`Statement.origin()` in words, as every tool prints it."""
+    if origin["kind"] == "seeded":
+        return f"the seeded initialisation (seed {origin['seed']}), checked by the verifier"
+    if origin["kind"] == "fine-tuned":
+        return f"the final weights of the registered model with statement {origin['parent_statement_digest']} (fine-tuned)"
+    return "unconstrained (any weights: nothing is proven about where they came from)"
 
 
 def pack_data_commitments(inputs: bytes, targets: bytes) -> bytes:

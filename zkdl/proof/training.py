@@ -16,19 +16,31 @@ from functools import partial
 
 import numpy as np
 
+from zkdl.backend import Vector
 from zkdl.data import Dataset
+from zkdl.model import ModelSpec, init_weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.claims import Claim, ClaimBook, Shape, onehot_factor
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
-from zkdl.proof.layout import Layout
+from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.proof.packed import BitTable, Int64Table, Table
 from zkdl.proof.party import Party, ProverParty, VerifierParty
-from zkdl.proof.statement import PROTOCOL_TAG, Statement, StatementFormatError, pack_data_commitments, unpack_data_commitments
+from zkdl.proof.statement import (
+    ADDRESS_BYTES,
+    DIGEST_BYTES,
+    PROTOCOL_TAG,
+    Init,
+    Statement,
+    StatementFormatError,
+    pack_data_commitments,
+    unpack_data_commitments,
+)
 from zkdl.proof.transcript import Transcript
 from zkdl.proof.witness import NO_TABLES, ProverTables, data_tables, weight_slots
+from zkdl.quant import QuantParams
 from zkdl.witness import Witness
 
 DEFAULT_CHUNK_STEPS = 32  # a chunk's tables take ~40 MiB per step for digits: ~1.3 GiB at 32
@@ -73,26 +85,71 @@ class StatementCommitments:
         return (self.data_x, self.data_y, self.w0, self.wt)
 
 
-def commit_statement(witness: Witness, data: Dataset) -> tuple[Statement, StatementSecrets, ProverTables]:
+@dataclass(frozen=True)
+class Parent:
+    """A registered model whose final weights a fine-tuned run starts from: its statement digest and
+    the blinds of its C_WT (a buyer's opening file), so that C_W0 is that very commitment."""
+
+    statement_digest: bytes
+    blinds: Vector
+
+
+def commit_statement(
+    witness: Witness, data: Dataset, owner: bytes = bytes(ADDRESS_BYTES), parent: Parent | None = None, origin: Init | None = None
+) -> tuple[Statement, StatementSecrets, ProverTables]:
     """Commits the data set, W_0 and W_T (hiding: fresh blinds); returns the public statement, its
     openings and the prover's tables of the whole run (checked against the trainer's products)."""
-    statement, secrets = commit_run(witness, data)
+    statement, secrets = commit_run(witness, data, owner, parent, origin)
     tables = ProverTables.of(Layout.of(statement), witness, data)
     tables.check()
     return statement, secrets, tables
 
 
-def commit_run(witness: Witness, data: Dataset) -> tuple[Statement, StatementSecrets]:
-    """The statement and its openings, without building any table of the steps."""
+def commit_run(
+    witness: Witness, data: Dataset, owner: bytes = bytes(ADDRESS_BYTES), parent: Parent | None = None, origin: Init | None = None
+) -> tuple[Statement, StatementSecrets]:
+    """The statement (bound to `owner`) and its openings, without building any table of the steps.
+    The origin of W_0 it claims is `origin`, by default the strongest that holds: fine-tuned from
+    `parent`, else seeded when W_0 is the spec's seeded initialisation, else unconstrained (which
+    keeps W_0 hidden: a prover may always claim it)."""
     draft = Statement.of_run(witness.spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
     lay = Layout.of(draft)
     data_x, data_y = data_tables(lay, data)
     (cx, ox), (cy, oy) = cm.commit_int64(data_x), cm.commit_int64(data_y)
-    (c0, o0), (cT, oT) = (cm.commit_int64(weight_slots(lay, w)) for w in (witness.initial, witness.final))
+    init, (c0, o0) = _commit_initial(lay, witness, parent, origin)
+    cT, oT = cm.commit_int64(weight_slots(lay, witness.final))
     statement = Statement.of_run(
-        witness.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT)
-    )
+        witness.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT),
+        owner=owner, init=init, parent=parent.statement_digest if parent is not None else bytes(DIGEST_BYTES),
+    )  # fmt: skip
     return statement, StatementSecrets(ox, oy, o0, oT)
+
+
+def _commit_initial(
+    lay: Layout, witness: Witness, parent: Parent | None, origin: Init | None
+) -> tuple[Init, tuple[TensorCommitment, TensorOpening]]:
+    """C_W0 and its opening, with the origin of W_0 the statement claims (statement.py)."""
+    slots = weight_slots(lay, witness.initial)
+    spec = witness.spec
+    seeded = witness.initial.equals(init_weights(spec.model, spec.quant, spec.init_seed))
+    if origin is None:
+        origin = Init.FINE_TUNED if parent is not None else Init.SEEDED if seeded else Init.UNCONSTRAINED
+    if origin == Init.FINE_TUNED:  # the parent's C_WT itself: its blinds over the same weights
+        if parent is None:
+            raise UnsupportedStatementError("a fine-tuned statement needs its parent's opening")
+        return origin, cm.open_int64(slots, parent.blinds)
+    if origin == Init.SEEDED:
+        if not seeded:
+            raise UnsupportedStatementError(f"the run's W_0 is not the initialisation from seed {spec.init_seed}")
+        return origin, cm.commit_public_int64(slots)  # public weights: anyone recomputes C_W0
+    return origin, cm.commit_int64(slots)
+
+
+def seeded_initial_commitment(lay: Layout, statement: Statement) -> bytes:
+    """The encoding of C_W0 that a seeded statement must hold: the seed's weights, public blinds."""
+    quant = QuantParams(statement.frac_bits, statement.lr_exp, statement.range_bits)
+    weights = init_weights(ModelSpec(statement.widths, statement.bias), quant, statement.init_seed)
+    return cm.encode(cm.commit_public_int64(weight_slots(lay, weights))[0])
 
 
 def chunks(steps: int, chunk_steps: int) -> list[tuple[int, int]]:
@@ -198,6 +255,8 @@ def _prove_chunk(
 def verify(statement: Statement, messages: list[Message]) -> None:
     """Raises VerificationError unless `messages` prove `statement`."""
     lay = Layout.of(statement)
+    if statement.init == Init.SEEDED and statement.c_w0 != seeded_initial_commitment(lay, statement):
+        raise VerificationError(f"seeded init: C_W0 is not the commitment of the initialisation from seed {statement.init_seed}")
     chunk_steps, rows, boundaries = _read_chunking(lay, messages)
     base = StatementCommitments.of(statement, lay)
     weights = [base.w0, *boundaries, base.wt]

@@ -18,6 +18,7 @@ from eth_utils import encode_hex
 
 from ..chain.client import RegistryClient
 from ..proof import registration
+from ..proof.statement import describe_origin
 from .jobs import Job
 
 STATUS_TEXT = {
@@ -173,6 +174,8 @@ def _statement_rows(info: dict[str, Any] | None) -> list[tuple[str, Any]]:
         ("Loss", st.get("loss")),
         ("Data set", f"{st['n_train']} training samples (committed, private), batch schedule seed {st['schedule_seed']}"),
         ("Fixed point", f"R = {st['frac_bits']} fractional bits, data {st['data_frac_bits']} bits, range checks {st['range_bits']} bits"),
+        ("Proven for (owner)", st.get("owner")),
+        ("Initial weights", describe_origin(st["initial_weights"]) if "initial_weights" in st else None),
     ]
 
 

@@ -53,6 +53,9 @@ def check_bundle(model: Model, bundle: bytes) -> Outcome:
     if mismatches:
         code, reason = _mismatch(mismatches[0])
         return invalid(code, reason, proof_bytes=size, statement=info)
+    copy = registration.copy_of(claims.statement, model.owner)
+    if copy is not None:  # the proof is another owner's: whoever registered it did not prove it
+        return invalid("copy", copy, proof_bytes=size, statement=info)
     started = time.perf_counter()
     rejection = registration.proof_rejection(claims)
     seconds = time.perf_counter() - started
