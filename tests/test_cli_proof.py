@@ -1,15 +1,20 @@
 """zkdl prove / verify / inspect as a user runs them, and the weight check of the Python API."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from zkdl import api
 from zkdl.model import load_weights
 from zkdl.proof.bundle import Bundle
 from zkdl.quant import QuantParams
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _zkdl(*args, check=True):
@@ -106,3 +111,56 @@ def test_a_malformed_opening_file_is_a_clear_error(proved, tmp_path):
     (tmp_path / "o.json").write_text(json.dumps({**meta, "statement_digest": "0x" + "22" * 32}))
     with pytest.raises(api.OpeningFormatError, match="is the opening of statement 0x2222"):
         api.check_weights(statement, weights, tmp_path / "o.json")
+
+
+def test_a_run_is_proven_from_any_directory_with_the_split_it_was_trained_on(tmp_path):
+    """The run records its data file (absolute path) and split: `prove` from another directory finds
+    and checks it; a moved file is named with the remedy, and --data gives its new place (a changed
+    file is refused by its digest). The run here uses a 0.3 test split, not the default 0.2."""
+    rng = np.random.default_rng(3)
+    rows = [[*rng.integers(0, 3, 4), i % 3] for i in range(40)]
+    (tmp_path / "data").mkdir()
+    csv = tmp_path / "data" / "mine.csv"
+    csv.write_text("a,b,c,d,label\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def zkdl_in(cwd, *args):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        return subprocess.run([sys.executable, "-m", "zkdl.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+    train = ("train", "--out", "run", "--data", "mine.csv", "--data-frac-bits", "0", "--test-fraction", "0.3")
+    done = zkdl_in(
+        tmp_path / "data", *train, "--hidden", "4", "--batch", "4", "--steps", "2", "--frac-bits", "10", "--lr-exp", "14", "--no-progress"
+    )
+    assert done.returncode == 0, done.stderr
+    run = str(tmp_path / "data" / "run")
+    done = zkdl_in(elsewhere, "prove", run, "-o", "a.zkdl", "--owner", OWNER)
+    assert done.returncode == 0, done.stderr
+    csv.rename(tmp_path / "moved.csv")
+    done = zkdl_in(elsewhere, "prove", run, "-o", "b.zkdl", "--owner", OWNER)
+    assert done.returncode == 1 and "is not there any more: give its new location with --data PATH" in done.stderr
+    done = zkdl_in(elsewhere, "prove", run, "-o", "b.zkdl", "--owner", OWNER, "--data", str(tmp_path / "moved.csv"))
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "changed.csv").write_text((tmp_path / "moved.csv").read_text().replace("\n1", "\n2", 1))
+    done = zkdl_in(elsewhere, "prove", run, "-o", "c.zkdl", "--owner", OWNER, "--data", str(tmp_path / "changed.csv"))
+    assert done.returncode == 1 and "is not the data set the run was trained on" in done.stderr
+
+
+def test_a_crafted_label_cannot_write_to_the_operators_terminal(proved, tmp_path):
+    """A bundle whose message label holds a newline and terminal escapes (a fake green VALID line):
+    verify's output shows them escaped, on the one line of its verdict."""
+    root, _ = proved
+    bundle = Bundle.decode((root / "run.zkdl").read_bytes())
+    evil = b"forward\n\x1b[32mVALID\x1b[0m"
+    messages = list(bundle.messages)
+    k = next(i for i, m in enumerate(messages) if i >= 2 and m.scalars)  # a message with a payload to cut into
+    messages[k] = type(messages[k])(evil, scalars=messages[k].scalars)
+    encoded = Bundle(bundle.statement, tuple(messages)).encode()
+    cut = encoded[: encoded.index(evil) + len(evil) + 5 + 7]  # inside its payload: the decoder names the label
+    for name, data, status in (("evil.zkdl", encoded, 1), ("cut.zkdl", cut, 2)):
+        (tmp_path / name).write_bytes(data)
+        done = _zkdl("verify", str(tmp_path / name), check=False)
+        out = done.stdout + done.stderr
+        assert done.returncode == status and "\x1b" not in out and "\\x1b[32mVALID" in out, out
+        assert not any(line.startswith("\x1b") or line == "VALID" for line in out.splitlines())

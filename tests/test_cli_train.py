@@ -100,3 +100,8 @@ def test_demo_runs_the_whole_flow_and_again_in_the_same_folder(tmp_path: Path) -
 def test_train_errors_exit_1_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
     out = zkdl("train", "--out", str(tmp_path / "run"), "--hidden", "8", "--no-progress", *args)
     assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_version_names_the_package_and_the_proof_protocol() -> None:
+    out = zkdl("--version")
+    assert out.returncode == 0 and out.stdout.startswith("zkdl ") and "proof protocol zkdl/training/v4" in out.stdout

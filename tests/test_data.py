@@ -105,6 +105,7 @@ def test_csv_with_header(tmp_path: Path) -> None:
         ("1,2,0\n1,x,0\n", "non-numeric"),
         ("1,2,0\n1,0\n", "equal length"),
         ("", "equal length"),
+        ("1,2,0\n3,4,1000\n", "labels must be the classes 0..K−1, each present; missing 1, 2, 3, 4, 5 and 994 more"),
     ],
 )
 def test_bad_csv_is_rejected(tmp_path: Path, content: str, message: str) -> None:

@@ -162,3 +162,14 @@ def test_from_torch_with_real_torch() -> None:
     assert model == ModelSpec((4, 8, 3), bias=True)
     expected = seq[0].weight.detach().numpy().T.astype(np.float64)
     assert np.allclose(dequantize(weights.w[0], Q.weight_exp), expected, atol=2.0**-Q.weight_exp)
+
+
+def test_a_run_of_no_steps_is_refused_when_the_spec_is_resolved() -> None:
+    with pytest.raises(SpecError, match="the run would have 0 steps: give --steps N ≥ 1"):
+        resolve_spec({"train": {"steps": 0}}, n_features=64, classes=10, n_train=1437)
+
+
+def test_random_bytes_given_as_weights_are_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "w.npz").write_bytes(bytes(range(256)))
+    with pytest.raises(SpecError, match=r"not a readable \.npz of weights"):
+        load_weights(tmp_path / "w.npz", Q)

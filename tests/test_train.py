@@ -108,3 +108,16 @@ def test_load_run_rejects_foreign_directories(tmp_path: Path, small_run_dir: Pat
     (tmp_path / "run.json").write_text('{"format": "other", "version": 1}')
     with pytest.raises(RunFormatError, match="not a zkdl-run"):
         load_run(tmp_path)
+
+
+def test_a_truncated_witness_is_a_run_format_error(small_run_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    run_dir = Path(shutil.copytree(small_run_dir, tmp_path / "run"))
+    data = (run_dir / "witness.npz").read_bytes()
+    (run_dir / "witness.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(RunFormatError, match="cannot read the witness .*train the run again"):
+        load_run(run_dir)
+    (run_dir / "witness.npz").unlink()
+    with pytest.raises(RunFormatError, match="cannot read the witness"):
+        load_run(run_dir)

@@ -55,6 +55,7 @@ def prove(
     owner: str,
     parent: tuple[str | Path, str | Path] | None = None,
     data: Dataset | None = None,
+    data_path: str | Path | None = None,
     chunk_steps: int = training.DEFAULT_CHUNK_STEPS,
     on_phase: Callable[[str], None] = lambda _: None,
     on_plan: Callable[[int], None] = lambda _: None,
@@ -63,7 +64,8 @@ def prove(
     the proof verifies for no other), `chunk_steps` steps at a time (memory grows with the chunk,
     not the run); writes the bundle to `out` and the buyers' opening of the final weights beside it
     (`<out>.opening.json`). A fine-tuned run names its `parent` as (bundle, opening file): the
-    registered model whose final weights it started from. `on_plan` is told how many phases follow."""
+    registered model whose final weights it started from. The data set is the one the run recorded
+    (`data_path` if it moved; `data` if already loaded). `on_plan` is told how many phases follow."""
     if chunk_steps < 1:
         raise SpecError(f"chunk_steps is {chunk_steps}: prove at least one step per chunk")
     started = time.perf_counter()
@@ -71,7 +73,7 @@ def prove(
     if run.witness is None:
         raise DataError(f"{run_dir}: the run has no witness; train it again with zkdl train (it records one)")
     owner_bytes = _address(owner)
-    data = data if data is not None else _dataset_of(run)
+    data = data if data is not None else _dataset_of(run, data_path)
     start = _parent(run, *parent) if parent is not None else None
     on_plan(training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
@@ -122,10 +124,21 @@ def _parent(run: TrainingRun, bundle_path: str | Path, opening_path: str | Path)
     return training.Parent(claims.statement_digest, from_ints(registration.read_opening(opening_path).blinds))
 
 
-def _dataset_of(run: TrainingRun) -> Dataset:
-    data = load_dataset(run.data.name, frac_bits=run.data.frac_bits)
-    if data.train_digest() != run.data.digest:
-        raise DataError(f"the data set {run.data.name!r} is not the one the run was trained on (digest differs)")
+def _dataset_of(run: TrainingRun, path: str | Path | None) -> Dataset:
+    """The run's data set, loaded as the run recorded it (source, scale, split), from `path` if given;
+    it must be the data the run was trained on (its digest)."""
+    ref = run.data
+    source = str(path) if path is not None else ref.source or ref.name
+    if not source:
+        raise DataError("the run does not record where its data came from: give the data file (--data PATH)")
+    if source != "digits" and not Path(source).is_file():
+        raise DataError(f"the run's data set {source} is not there any more: give its new location with --data PATH")
+    data = load_dataset(source, frac_bits=ref.frac_bits, test_fraction=ref.test_fraction, split_seed=ref.split_seed)
+    if data.train_digest() != ref.digest:
+        raise DataError(
+            f"{source} is not the data set the run was trained on (the training split's digest differs): "
+            "give the file it was trained on (--data PATH)"
+        )
     return data
 
 

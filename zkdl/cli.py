@@ -19,19 +19,38 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from zkdl.commands import SUBCOMMANDS, run_guarded, subcommand
+from zkdl.commands import SUBCOMMANDS, printable, run_guarded, subcommand
 from zkdl.errors import SpecError, UnusableInputError, ZkdlError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per registered subcommand."""
-    parser = argparse.ArgumentParser(prog="zkdl", description="Zero-knowledge proofs of MLP training runs (zkDL).")
+    parser = argparse.ArgumentParser(
+        prog="zkdl",
+        description="Zero-knowledge proofs of MLP training runs (zkDL).",
+        epilog="Exit status: 0 success, 1 the command failed or the answer is no (an invalid proof, weights that "
+        "do not match), 2 unusable input or usage (a file that cannot be read or decoded, no key, no node).",
+    )
+    parser.add_argument("--version", action="version", version=_version())
     subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in SUBCOMMANDS.values():
         sub = subs.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         cmd.configure(sub)
         sub.set_defaults(run=cmd.run)
     return parser
+
+
+def _version() -> str:
+    """The package version and the proof protocol it proves and verifies."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from zkdl.proof.statement import PROTOCOL_TAG, VERSION
+
+    try:
+        package = version("zkdl")
+    except PackageNotFoundError:  # run from a source tree without installing
+        package = "source tree"
+    return f"zkdl {package} (proof protocol {PROTOCOL_TAG.decode()}, statement version {VERSION})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,6 +181,11 @@ def _configure_prove(p: argparse.ArgumentParser) -> None:
         "(default: the address of $ZKDL_OWNER_KEY or $ZKDL_OWNER_KEYSTORE)",
     )
     p.add_argument(
+        "--data",
+        metavar="PATH",
+        help="the run's data file, if it is no longer where the run recorded it (checked against the run's digest)",
+    )
+    p.add_argument(
         "--parent",
         nargs=2,
         metavar=("BUNDLE", "OPENING"),
@@ -205,7 +229,7 @@ def _run_prove(args: argparse.Namespace) -> int:
     owner, parent = _owner(args.owner), tuple(args.parent) if args.parent else None
 
     def prove(**progress: Any) -> api.ProveResult:
-        return api.prove(args.run_dir, args.out, owner=owner, parent=parent, **chunking, **progress)
+        return api.prove(args.run_dir, args.out, owner=owner, parent=parent, data_path=args.data, **chunking, **progress)
 
     result = _with_phases(prove, quiet=args.json)
     if args.json:
@@ -267,7 +291,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
     else:
-        verdict = "VALID" if result.valid else f"INVALID: {result.reason}"
+        verdict = "VALID" if result.valid else f"INVALID: {printable(result.reason or '')}"
         print(f"{verdict}\nstatement digest {result.statement_digest}\nverified in {result.seconds:.2f} s")
     return 0 if result.valid else 1
 

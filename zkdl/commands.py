@@ -42,6 +42,12 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
+def printable(text: str) -> str:
+    """`text` with every control character escaped (\\x1b, \\n, …): messages quote untrusted
+    bundles and registrations, which must not move the cursor or forge a line on a terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def subcommand(
     name: str,
     help: str,
@@ -70,5 +76,5 @@ def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool
         unusable = reports_unusable and error.exit_code == EXIT_UNUSABLE
         if failure_json is not None:
             print(json.dumps(failure_json(error, unusable)))
-        print(f"zkdl {command}: {'unusable input' if unusable else 'error'}: {error.user_message}", file=sys.stderr)
+        print(f"zkdl {command}: {'unusable input' if unusable else 'error'}: {printable(error.user_message)}", file=sys.stderr)
         return error.exit_code if reports_unusable else EXIT_FAILED

@@ -27,6 +27,7 @@ Batch schedule (version 1), reproducible in any language from a public integer s
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,10 @@ class Dataset:
     frac_bits: int
     train_idx: np.ndarray
     test_idx: np.ndarray
+    # how to load it again: "digits" or the file's absolute path, and the split's parameters
+    source: str = ""
+    test_fraction: float = 0.0
+    split_seed: int = 0
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -132,6 +137,7 @@ def load_digits() -> Dataset:
     """The shipped scikit-learn digits (1797 x 64 pixels 0..16, 10 classes, 1437/360 split)."""
     with np.load(DIGITS_PATH) as z:
         return Dataset(
+            source="digits",
             name="digits",
             X=z["X"].astype(np.int64),
             y=z["y"].astype(np.int64),
@@ -156,10 +162,12 @@ def load_dataset(source: str, *, frac_bits: int = 8, test_fraction: float = 0.2,
     if not path.is_file():
         raise DataError(f"data set {source!r} is neither 'digits' nor an existing file")
     if path.suffix == ".npz":
-        return _load_npz(path, frac_bits, test_fraction, split_seed)
-    if path.suffix == ".csv":
-        return _load_csv(path, frac_bits, test_fraction, split_seed)
-    raise DataError(f"{source}: unsupported data file type (use .npz or .csv)")
+        data = _load_npz(path, frac_bits, test_fraction, split_seed)
+    elif path.suffix == ".csv":
+        data = _load_csv(path, frac_bits, test_fraction, split_seed)
+    else:
+        raise DataError(f"{source}: unsupported data file type (use .npz or .csv)")
+    return dataclasses.replace(data, source=str(path.resolve()), test_fraction=test_fraction, split_seed=split_seed)
 
 
 def _load_npz(path: Path, frac_bits: int, test_fraction: float, split_seed: int) -> Dataset:
@@ -213,7 +221,12 @@ def _labels(y: np.ndarray, path: Path) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 1 or not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or np.any(y < 0):
         raise DataError(f"{path}: labels must be a 1-D array of non-negative integers")
-    return y.astype(np.int64)
+    y = y.astype(np.int64)
+    missing = sorted(set(range(int(y.max()) + 1)) - {int(v) for v in np.unique(y)})
+    if missing:  # a label of 1000 would otherwise make a 1001-class network
+        shown = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise DataError(f"{path}: labels must be the classes 0..K−1, each present; missing {shown}: renumber the labels")
+    return y
 
 
 def _features(X: np.ndarray, frac_bits: int, path: Path) -> np.ndarray:

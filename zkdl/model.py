@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from math import isqrt
@@ -84,8 +85,9 @@ class TrainSpec:
     def __post_init__(self) -> None:
         if self.batch < 1 or self.steps < 0:
             raise SpecError(f"batch must be positive and steps non-negative: {self.batch}, {self.steps}")
-        if not 0 <= self.schedule_seed < 2**64:
-            raise SpecError(f"schedule_seed must be an unsigned 64-bit integer, got {self.schedule_seed}")
+        for name in ("schedule_seed", "init_seed"):  # both are u64 fields of the proven statement
+            if not 0 <= getattr(self, name) < 2**64:
+                raise SpecError(f"{name} must be an unsigned 64-bit integer, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical JSON form (stored in run.json)."""
@@ -159,7 +161,11 @@ def load_weights(path: Path | str, quant: QuantParams) -> Weights:
     Integer arrays are taken as already at the weight (bias) scale; float arrays are real values and
     are quantised (rounded) to the scale. Layout is [d_in, d_out] (transpose PyTorch's [out, in]).
     """
-    with np.load(path) as z:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise SpecError(f"{path}: not a readable .npz of weights ({type(exc).__name__}): give the W0, W1, .. arrays as an .npz") from None
+    with z:
         n = sum(1 for k in z.files if k.startswith("W"))
         if n == 0 or any(f"W{l}" not in z.files for l in range(n)):
             raise SpecError(f"{path}: expected arrays W0, W1, .. (and optionally b0, ..)")
@@ -266,6 +272,8 @@ def resolve_spec(mapping: Mapping[str, Any], *, n_features: int, classes: int, n
     if "steps" in train and "epochs" in train:
         raise SpecError("give either steps or epochs, not both")
     steps = int(train["steps"]) if "steps" in train else int(train.get("epochs", DEFAULT_EPOCHS)) * (n_train // batch)
+    if steps < 1:
+        raise SpecError(f"the run would have {steps} steps: give --steps N ≥ 1 (or enough epochs and samples for one batch)")
     try:
         q = QuantParams(**{k: int(v) for k, v in quant.items()})
     except TypeError as exc:

@@ -39,6 +39,9 @@ class DataRef:
     n_features: int
     classes: int
     frac_bits: int
+    source: str = ""  # "digits", or the absolute path it was loaded from (zkdl prove --data overrides)
+    test_fraction: float = 0.0
+    split_seed: int = 0
 
     @classmethod
     def of(cls, data: Dataset) -> DataRef:
@@ -52,6 +55,9 @@ class DataRef:
             n_features=data.n_features,
             classes=data.classes,
             frac_bits=data.frac_bits,
+            source=data.source,
+            test_fraction=data.test_fraction,
+            split_seed=data.split_seed,
         )
 
 

@@ -16,6 +16,7 @@ replaying the steps before it would cost it the whole forward and backward pass 
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,7 @@ class Witness:
         try:
             with np.load(path) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise RunFormatError(f"{path}: cannot read the witness ({exc}); train the run again") from None
         if set(arrays) != set(expected):
             raise RunFormatError(f"{path}: keys {sorted(arrays)} are not the ones the spec records {sorted(expected)}")

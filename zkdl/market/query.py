@@ -19,6 +19,7 @@ from eth_utils import encode_hex, to_checksum_address
 
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
+from zkdl.commands import printable
 from zkdl.errors import ZkdlError
 from zkdl.proof.registration import BundleClaims, claims_of, copy_of, differences
 from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, describe_origin
@@ -151,7 +152,7 @@ class Provenance:
             )
         for problem in self.mismatches:
             lines.append(f"WARNING: {problem}")
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)  # URIs and mismatches quote untrusted registrations
 
 
 def provenance(

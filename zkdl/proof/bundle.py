@@ -100,7 +100,7 @@ def _decode_message(reader: _Reader, index: int) -> Message:
     (label_len,) = reader.unpack(">B", where + " label length")
     label = reader.take(label_len, where + " label")
     kind, count = reader.unpack(">BI", where + " kind and count")
-    where = f"message {index} ({label.decode(errors='replace')})"
+    where = f"message {index} ({label.decode(errors='replace')!r})"  # repr: an untrusted label cannot reach a terminal raw
     if kind == SCALARS:
         raw = reader.take(count * SCALAR_BYTES, where)
         try:
