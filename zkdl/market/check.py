@@ -91,8 +91,8 @@ def check_weights(
     statement = claims.statement
     try:
         weights = load_weights(weights_path, QuantParams(statement.frac_bits, statement.lr_exp, statement.range_bits))
-    except ZkdlError:
-        raise
+    except ZkdlError as exc:  # an unreadable file or arrays that are not weights: the buyer's input is unusable
+        raise UnusableWeightsError(f"cannot use weights {weights_path}: {exc.user_message}") from None
     except Exception as exc:
         raise UnusableWeightsError(f"cannot read weights {weights_path}: {type(exc).__name__}: {exc}") from None
     checked = registration.check_weights(statement, weights, opening_path)
