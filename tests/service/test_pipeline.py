@@ -63,7 +63,7 @@ class Pipeline:
 
 @pytest.fixture
 def pipe(tmp_path, db_location, accounts) -> Iterator[Pipeline]:
-    pipe = Pipeline(tmp_path, db_location, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2)
+    pipe = Pipeline(tmp_path, db_location, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2, fetch_retry_window_s=0)
     yield pipe
     pipe.close()
 
@@ -98,7 +98,7 @@ def _bad_cases(pipe: Pipeline, bundle: dict, tmp: Path) -> dict[str, tuple[Any, 
     k = lambda t: keccak(text=t)  # noqa: E731
     return {
         # name: (request, expected verdict / None for no verdict)
-        "digest-mismatch": (request_for(bundle, other_uri, c_wt_digest=k("a")), "invalid"),
+        "digest-mismatch": (request_for(bundle, other_uri, c_wt_digest=k("a")), None),  # not the proof: no verdict
         "malformed-bundle": (request_for(bundle, t_uri, proof_digest=t_digest, c_wt_digest=k("b")), "invalid"),
         "bundle-too-large": (request_for(bundle, big_uri, proof_digest=big_digest, c_wt_digest=k("c")), "invalid"),
         "statement-mismatch": (request_for(bundle, good_uri, statement_digest=k("other statement"), c_wt_digest=k("h")), "invalid"),
@@ -129,6 +129,7 @@ def test_every_bad_input_gets_its_verdict_or_error_and_the_pipeline_goes_on(pipe
             assert job.report["code"] == name, seen[name]
             assert pipe.client.get_attestation(ids[name], pipe.verifier.address).verdict is Verdict.INVALID
     assert seen["unreachable"][0] == "unavailable" and "gave up after 2 attempts" in seen["unreachable"][2]
+    assert seen["digest-mismatch"][0] == "unavailable" and "not the registered proof" in seen["digest-mismatch"][2]
     assert seen["outside-file-roots"][0] == "unavailable" and "file roots" in seen["outside-file-roots"][2]
     assert seen["other-version"][0] == "skipped" and "verifier version" in seen["other-version"][2]
     assert "another statement" in seen["statement-mismatch"][2]
@@ -205,3 +206,32 @@ def test_a_reorg_deeper_than_the_confirmations_rewinds_the_cursor_and_drops_the_
     assert again == mid
     pipe.run(3)
     assert pipe.job(mid).state is JobState.ATTESTED and len(pipe.client.attested_events()) == 1
+
+
+def test_wrong_bytes_then_a_missing_file_then_the_bundle_end_verified(db_location, bundle, tmp_path, accounts):
+    """The owner's host first serves other bytes (an error page with status 200, a cut transfer), then
+    nothing, then the bundle: only the registered bytes can be judged, so the job keeps retrying
+    past max_attempts within the retry window and ends Verified, never attested invalid."""
+    pipe = Pipeline(tmp_path, db_location, accounts, max_attempts=2, fetch_retry_window_s=3600, retry_max_s=0.05)
+    digest, uri = pipe.store.put(bundle["bytes"])
+    path = pipe.store.path_for(digest)
+
+    def run_until(done, passes: int = 60):
+        for _ in range(passes):
+            pipe.run(1)
+            if done(pipe.job(mid)):
+                return pipe.job(mid)
+            time.sleep(0.06)  # past the capped backoff: the next pass retries
+        raise AssertionError(f"not reached: {pipe.job(mid)}")
+
+    path.write_bytes(b"<html>502 Bad Gateway</html>")
+    mid = pipe.register(request_for(bundle, uri))
+    job = run_until(lambda j: j is not None and j.attempts > 3)
+    assert job.verdict is None and not job.state.final and "not the registered proof" in job.error, job
+    path.unlink()
+    attempts = job.attempts
+    job = run_until(lambda j: j.attempts > attempts + 1)
+    assert job.verdict is None and not job.state.final and "unreachable" in job.error, job
+    path.write_bytes(bundle["bytes"])
+    job = run_until(lambda j: j.state is JobState.ATTESTED)
+    assert job.verdict == "valid" and pipe.client.get_status(mid).status is Status.VERIFIED

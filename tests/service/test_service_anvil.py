@@ -147,7 +147,8 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
             "another-statement": request_for(bundle, good_uri, statement_digest=k("another statement")),
         }
         config = write_toml(
-            tmp_path / "service.toml", {"max_bundle_bytes": len(data) + 100, "max_attempts": 2, "retry_base_s": 0.2, "fetch_timeout_s": 3}
+            tmp_path / "service.toml",
+            {"max_bundle_bytes": len(data) + 100, "max_attempts": 2, "retry_base_s": 0.2, "fetch_timeout_s": 3, "fetch_retry_window_s": 0},
         )
         svc = ServiceProcess(
             tmp_path,
@@ -165,7 +166,6 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
             assert svc.wait_job(good, ("attested",))["verdict"] == "valid"
             expect = {
                 "oversized": "bundle-too-large",
-                "digest-mismatch": "digest-mismatch",
                 "truncated": "malformed-bundle",
                 "another-statement": "statement-mismatch",
             }
@@ -174,14 +174,15 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
                 view = svc.json(f"/models/{model_hex(ids[name])}")
                 assert job["verdict"] == "invalid" and view["report"]["code"] == code, (name, job)
                 assert client.get_attestation(ids[name], v1.address).verdict is Verdict.INVALID
-            job = svc.wait_job(ids["unreachable"], ("unavailable",))
-            assert "gave up after 2 attempts" in job["error"] and job["verdict"] is None
-            assert client.get_attestation(ids["unreachable"], v1.address).verdict is Verdict.NONE
+            for name, error in (("unreachable", "bundle unreachable"), ("digest-mismatch", "not the registered proof")):
+                job = svc.wait_job(ids[name], ("unavailable",))  # only the registered bytes can be judged
+                assert error in job["error"] and "gave up after 2 attempts" in job["error"] and job["verdict"] is None
+                assert client.get_attestation(ids[name], v1.address).verdict is Verdict.NONE
             health = svc.json("/health")
-            assert health["status"] == "ok" and health["jobs"]["attested"] == 5 and health["jobs"]["unavailable"] == 1
+            assert health["status"] == "ok" and health["jobs"]["attested"] == 4 and health["jobs"]["unavailable"] == 2
             metrics = svc.get("/metrics").text
-            assert 'zkdl_verdicts_total{code="digest-mismatch",verdict="invalid"} 1.0' in metrics
-            assert 'zkdl_jobs{state="attested"} 5.0' in metrics
+            assert 'zkdl_bundle_fetch_errors_total{kind="not-registered-bytes"} 2.0' in metrics
+            assert 'zkdl_jobs{state="attested"} 4.0' in metrics
             assert svc.get("/models/0x1234").status_code == 422
             assert svc.get("/models/0x" + "00" * 32).status_code == 404
             page = svc.get(f"/models/{model_hex(ids['another-statement'])}/page").text

@@ -64,6 +64,11 @@ class ServiceConfig(BaseModel):
         DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"), description="time limit of a bundle fetch, seconds"
     )
     max_attempts: int = Field(5, description="fetch attempts before a job is given up as unavailable")
+    fetch_retry_window_s: float = Field(
+        86400.0,
+        description="a bundle that cannot be fetched (unreachable, or not the registered bytes) is retried for at least "
+        "this long after the job was created, whatever the attempts, before it is given up as unavailable",
+    )
     retry_base_s: float = Field(5.0, description="backoff between attempts: base x 2^(attempt-1), capped")
     retry_max_s: float = Field(600.0, description="the cap of that backoff, seconds")
     lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed worker's job is retaken after it")

@@ -5,9 +5,10 @@ For each job:
 1. read the model from the chain (gone after a reorg: the job stops; another verifier version or a
    revoked model: skipped; this verifier already attested on chain: done);
 2. fetch the bundle with the service's size and time limits, its digest checked against the
-   registered proof digest (`zkdl.store.fetch`); an unreachable bundle is retried with backoff and
-   given up as `unavailable` after `max_attempts` (nothing is attested: the owner's server may only
-   be down, and a verdict is final on chain);
+   registered proof digest (`zkdl.store.fetch`); an unreachable bundle, or bytes that are not the
+   registered ones (an error page, a cut transfer: not the proof, so no verdict), is retried with
+   backoff and given up as `unavailable` after `max_attempts` and `fetch_retry_window_s` (nothing
+   is attested: the owner's server may only be down, and a verdict is final on chain);
 3. decode it and compare the statement digest and the three commitment digests with the
    registered ones, then verify (`zkdl.report.check_bundle`);
 4. sign the EIP-712 attestation (verdict, report digest) and enqueue it in the relayer's outbox
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -142,17 +144,12 @@ class Worker:
             return
         try:
             data = fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots)
-        except store.IntegrityError as exc:
-            self._attest(
-                job,
-                model,
-                invalid(
-                    "digest-mismatch",
-                    "the bundle at the registered URI is not the "
-                    f"registered one (its Keccak-256 differs from the proof digest): "
-                    f"{_short(exc.user_message)}",
-                ),
-            )
+        except store.IntegrityError:
+            # Bytes whose digest differs are not the proof and say nothing about it (an error page,
+            # a cut transfer, another file): a fetch failure, never a verdict.
+            self._count_fetch_error("not-registered-bytes")
+            error = "the bytes at the registered URI are not the registered proof (their Keccak-256 differs from the proof digest)"
+            self._retry_or_give_up(job, error, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
             return
         except store.BundleTooLargeError:
             self._attest(
@@ -167,7 +164,8 @@ class Worker:
             return
         except store.StoreError as exc:
             self._count_fetch_error("unreachable")
-            self._retry_or_give_up(job, f"bundle unreachable: {exc.user_message}", JobState.UNAVAILABLE)
+            error = f"bundle unreachable: {exc.user_message}"
+            self._retry_or_give_up(job, error, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
             return
         self._hook("fetched")
         outcome = check_bundle(model, data)
@@ -208,10 +206,13 @@ class Worker:
             "" if recorded else " (lease lost: another worker finishes it)",
         )
 
-    def _retry_or_give_up(self, job: Job, error: str, final: JobState) -> None:
+    def _retry_or_give_up(self, job: Job, error: str, final: JobState, window_s: float = 0.0) -> None:
+        """Retry with backoff; give up (`final`) after `max_attempts` attempts and, for fetch failures,
+        not before `window_s` seconds since the job was created (an owner's host may be down a while)."""
         current = self.jobs.get(job.model_id)
         attempts = current.attempts if current else job.attempts
-        if attempts >= self.config.max_attempts:
+        created = current.created_at if current else job.created_at
+        if attempts >= self.config.max_attempts and time.time() - created >= window_s:
             self.jobs.finish_leased(job.model_id, self.name, final, error=f"{error} (gave up after {attempts} attempts)")
             log.warning("job %s: gave up after %s attempts: %s", job.model_id, attempts, error)
             return
@@ -222,10 +223,6 @@ class Worker:
     def _count_fetch_error(self, kind: str) -> None:
         if self.metrics is not None:
             self.metrics.fetch_errors.labels(kind).inc()
-
-
-def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sync_attestations(jobs: JobStore, relayer: Relayer, client: RegistryClient, verifier: str) -> int:
