@@ -184,6 +184,8 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
             assert 'zkdl_bundle_fetch_errors_total{kind="not-registered-bytes"} 2.0' in metrics
             assert 'zkdl_jobs{state="attested"} 4.0' in metrics
             assert svc.get("/models/0x1234").status_code == 422
+            assert svc.get(f"/models/{model_hex(good)}%0A").status_code == 422  # a trailing newline is not an id
+            assert svc.get(f"/jobs?offset={2**63}").status_code == 422 and svc.get(f"/models?offset={2**63}").status_code == 422
             assert svc.get("/models/0x" + "00" * 32).status_code == 404
             page = svc.get(f"/models/{model_hex(ids['another-statement'])}/page").text
             assert "Disputed" in page and "another statement" in page

@@ -25,8 +25,10 @@ from .page import model_view, render_provenance_page
 from .report import canonical_json
 from .service import VerifierService, status_json
 
-_MODEL_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_BUNDLE = re.compile(r"^(?:0x)?([0-9a-fA-F]{64})(?:\.zkdl)?$")
+# \Z, not $: "$" also matches before a trailing newline, which would pass "0x…\n" on to a lookup
+_MODEL_ID = re.compile(r"\A0x[0-9a-fA-F]{64}\Z")
+_BUNDLE = re.compile(r"\A(?:0x)?([0-9a-fA-F]{64})(?:\.zkdl)?\Z")
+MAX_OFFSET = 2**62  # both stores take signed 64-bit offsets; beyond this a page is empty anyway
 
 
 def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
@@ -65,7 +67,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/jobs")
-    def jobs(state: str | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict:
+    def jobs(state: str | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict:
         states = None
         if state:
             try:
@@ -78,7 +80,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         return {"total": service.jobs.count(), "offset": offset, "counts": service.jobs.counts(), "jobs": items}
 
     @app.get("/models")
-    def models(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict:
+    def models(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict:
         out = []
         for job in service.jobs.list(None, limit, offset):
             if job.state is JobState.GONE:
