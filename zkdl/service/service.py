@@ -134,6 +134,8 @@ class VerifierService:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if not self.file_roots:  # file:// bundle URIs (a local store) are then given up as unavailable
+            log.warning("no file roots (--file-root, bundle_dir): bundles registered with file:// URIs cannot be read")
         try:
             self._connect()
         except RPC_UNAVAILABLE as exc:

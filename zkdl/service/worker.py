@@ -161,6 +161,7 @@ class Worker:
         except store.UnsupportedUriError as exc:
             self._count_fetch_error("unsupported")
             self.jobs.finish_leased(mid, self.name, JobState.UNAVAILABLE, error=f"bundle URI not readable: {exc.user_message}")
+            log.warning("job %s: bundle URI not readable, given up as unavailable: %s", mid, exc.user_message)
             return
         except store.StoreError as exc:
             self._count_fetch_error("unreachable")
