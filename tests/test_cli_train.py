@@ -105,3 +105,11 @@ def test_train_errors_exit_1_with_a_message(tmp_path: Path, args: list[str], mes
 def test_version_names_the_package_and_the_proof_protocol() -> None:
     out = zkdl("--version")
     assert out.returncode == 0 and out.stdout.startswith("zkdl ") and "proof protocol zkdl/training/v4" in out.stdout
+
+
+def test_inspect_shows_a_run_directory(tmp_path: Path) -> None:
+    assert zkdl("train", "--out", str(tmp_path / "run"), "--hidden", "8", "--steps", "2", "--batch", "16", "--no-progress").returncode == 0
+    out = zkdl("inspect", str(tmp_path / "run"))
+    assert out.returncode == 0 and "MLP 64-8-10, batch 16" in out.stdout and "trained 2 steps on digits" in out.stdout
+    info = json.loads(zkdl("inspect", str(tmp_path / "run"), "--json").stdout)
+    assert info["steps"] == 2 and info["data_ref"]["source"] == "digits" and info["spec"]["model"]["widths"] == [64, 8, 10]

@@ -296,15 +296,37 @@ def _run_verify(args: argparse.Namespace) -> int:
     return 0 if result.valid else 1
 
 
+def _inspect_run(directory: Path, json_output: bool) -> int:
+    """`zkdl inspect RUN_DIR`: the run's spec, data and figures (run.json, no witness read)."""
+    from dataclasses import asdict
+
+    from zkdl.run import load_run, run_summary
+
+    run = load_run(directory, with_witness=False)
+    summary = run_summary(run)
+    if json_output:
+        print(json.dumps({**summary, "spec": run.spec.to_dict(), "data_ref": asdict(run.data)}))
+    else:
+        model = run.spec.model
+        print(f"MLP {'-'.join(map(str, model.widths))}{' with bias' if model.bias else ''}, batch {run.spec.batch}")
+        print(f"data {run.data.source or run.data.name}: {run.data.n_train} training and {run.data.n_test} test samples")
+        print(_describe(summary, run.spec.quant.range_bits))
+    return 0
+
+
 def _configure_inspect(p: argparse.ArgumentParser) -> None:
     from zkdl.market.connect import add_chain_arguments  # light: web3 is imported only when used
 
-    p.add_argument("bundle", help="a .zkdl proof bundle, or a registered model id (0x + 64 hex digits)")
+    p.add_argument("bundle", help="a .zkdl proof bundle, a run directory (zkdl train), or a registered model id (0x + 64 hex digits)")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     add_chain_arguments(p)
 
 
-@subcommand("inspect", "show a bundle's statement, digests and sizes, or a registered model's provenance", _configure_inspect)
+@subcommand(
+    "inspect",
+    "show a bundle's statement, digests and sizes, a run directory's spec and figures, or a registered model's provenance",
+    _configure_inspect,
+)
 def _run_inspect(args: argparse.Namespace) -> int:
     from zkdl import api
     from zkdl.market.ids import looks_like_model_id
@@ -316,6 +338,8 @@ def _run_inspect(args: argparse.Namespace) -> int:
         return describe_model(
             args.bundle, rpc=args.rpc, registry=args.registry, deployments_dir=args.deployments_dir, json_output=args.json
         )
+    if Path(args.bundle).is_dir():
+        return _inspect_run(Path(args.bundle), args.json)
     info = api.inspect(_read_bundle(args.bundle))
     if args.json:
         print(json.dumps(info))
