@@ -82,3 +82,15 @@ def test_foreign_errors_join_the_tree_and_bugs_keep_their_traceback(capsys):
     assert capsys.readouterr().err == "zkdl verify: error: a native kernel refused its input: length mismatch\n"
     with pytest.raises(TypeError):
         run_guarded("verify", _raise(TypeError("a bug")), reports_unusable=True)
+
+
+def test_a_reader_that_goes_away_is_not_reported_as_a_lost_node():
+    """`zkdl inspect ID | head -3`: the write fails with a broken pipe, an OSError, which must not be
+    mistaken for an unreachable node: no message, status 1."""
+    import subprocess
+    import sys
+
+    script = "import sys; from zkdl.commands import run_guarded\n" + "def w():\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+    script += "sys.exit(run_guarded('inspect', w, reports_unusable=True))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr == "" and done.stdout == ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool
     """Run `work` and return its exit status, or report the error it raised and return the error's."""
     try:
         return int(work())
+    except BrokenPipeError:  # the reader went away (`zkdl … | head -3`): nothing to report, least of all a lost node
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not raise again
+        return EXIT_FAILED
     except Exception as exc:
         error = as_zkdl_error(exc)
         if error is None:

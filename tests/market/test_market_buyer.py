@@ -17,12 +17,12 @@ from zkdl.market import ModelIdError, UnusableWeightsError, check_weights, looks
 from zkdl.store import IntegrityError, LocalStore
 
 
-def _register(env, proved, tmp_path, owner=None, store="store") -> bytes:
+def _register(env, proved, tmp_path, owner=None, store="store", bundle: bytes | None = None) -> bytes:
     box = SqlOutbox(tmp_path / "outbox.sqlite")
     try:
         relayer = Relayer(env.w3, env.client, env.relayer, box, poll_interval_s=0.01)
         return register_bundle(
-            proved.bundle,
+            bundle if bundle is not None else proved.bundle,
             client=env.client,
             relayer=relayer,
             store=LocalStore(tmp_path / store),
@@ -167,3 +167,36 @@ def test_a_copy_registered_by_another_owner_is_named_and_fails_the_check(env, pr
     assert "WARNING" in info.describe()
     result = check_weights(env.client, copy, proved.weights, proved.opening_path)
     assert not result.ok and "a copy" in result.reason
+
+
+def test_a_fine_tuned_model_shows_its_registered_parent(env, proved, tmp_path, run_zkdl):
+    """Another seller buys the model, fine-tunes it from the delivered weights and proves it with the
+    parent's bundle and opening: provenance names the parent registration whose C_WT is the child's
+    C_W0; before the parent is registered, the lineage is reported unchecked."""
+    from zkdl import api
+
+    child_dir = tmp_path / "child"
+    done = run_zkdl(
+        "train",
+        "--out",
+        str(child_dir),
+        "--hidden",
+        "8",
+        "--batch",
+        "4",
+        "--steps",
+        "2",
+        "--init-weights",
+        str(proved.weights),
+        "--no-progress",
+    )
+    assert done.returncode == 0, done.stderr
+    api.prove(child_dir, tmp_path / "child.zkdl", owner=env.other_owner.address, parent=(proved.bundle_path, proved.opening_path))
+    child_id = _register(env, proved, tmp_path, owner=env.other_owner, bundle=(tmp_path / "child.zkdl").read_bytes(), store="s2")
+    alone = provenance(env.client, child_id)
+    assert not alone.parents and any("is not registered here" in m for m in alone.mismatches), alone.mismatches
+    parent_id = _register(env, proved, tmp_path)
+    info = provenance(env.client, child_id)
+    assert [p.model_id for p in info.parents] == [parent_id] and not info.mismatches
+    assert f"parent: model {'0x' + parent_id.hex()}" in info.describe()
+    assert info.claims.statement.origin()["parent_statement_digest"] == api.inspect(proved.bundle)["statement_digest"]

@@ -22,7 +22,7 @@ from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
 from zkdl.commands import printable
 from zkdl.errors import ZkdlError
 from zkdl.proof.registration import BundleClaims, claims_of, copy_of, differences
-from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, describe_origin
+from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, Init, describe_origin
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
 from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
@@ -60,6 +60,7 @@ class Provenance:
     claims: BundleClaims | None  # None when the bundle could not be fetched or decoded
     bundle_error: str | None  # why `claims` is None
     mismatches: tuple[str, ...]  # where the bundle disagrees with the chain (the chain wins)
+    parents: tuple[Model, ...] = ()  # a fine-tuned model's parent registrations (C_WT = this C_W0)
 
     @property
     def verified(self) -> bool:
@@ -103,6 +104,7 @@ class Provenance:
             },
             "bundle_error": self.bundle_error,
             "mismatches": list(self.mismatches),
+            "parents": [{"model_id": encode_hex(p.model_id), "owner": p.owner} for p in self.parents],
         }
 
     def describe(self) -> str:
@@ -131,6 +133,8 @@ class Provenance:
                 f"schedule seed {st.schedule_seed}"
             )
             lines.append(f"  proven for owner {to_checksum_address(st.owner)}; initial weights: {describe_origin(st.origin())}")
+            for parent in self.parents:
+                lines.append(f"  parent: model {encode_hex(parent.model_id)} (owner {parent.owner}): its C_WT is this model's C_W0")
         else:
             lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
         lines += [
@@ -184,7 +188,33 @@ def provenance(
             claims, mismatches = bundle_claims(model, data)
         except ZkdlError as exc:
             error = exc.user_message
-    return Provenance(mid, client.chain_id, client.address, model, status, views, claims, error, tuple(mismatches))
+    parents: tuple[Model, ...] = ()
+    if claims is not None and claims.statement.init == Init.FINE_TUNED:
+        parents, problem = _parents(client, claims.statement.parent, model.c_w0_digest)
+        mismatches = [*mismatches, *([problem] if problem else [])]
+    return Provenance(mid, client.chain_id, client.address, model, status, views, claims, error, tuple(mismatches), parents)
+
+
+MAX_LINEAGE_SCAN = 1000  # models read to find a parent: the registry has no index by statement digest yet
+
+
+def _parents(client: RegistryClient, parent_digest: bytes, c_w0_digest: bytes) -> tuple[tuple[Model, ...], str | None]:
+    """The registrations of the parent statement whose C_WT is this model's C_W0, and the problem
+    when there is none (the parent unregistered, or registered with other final weights)."""
+    named = []
+    for index, model_id in enumerate(client.iter_model_ids()):
+        if index >= MAX_LINEAGE_SCAN:
+            break
+        candidate = client.get_model(model_id)
+        if candidate.statement_digest == parent_digest:
+            named.append(candidate)
+    linked = tuple(m for m in named if m.c_wt_digest == c_w0_digest)
+    if linked:
+        return linked, None
+    parent = f"the parent statement {encode_hex(parent_digest)}"
+    if named:
+        return (), f"{parent} is registered with other final weights: this is not its fine-tuning"
+    return (), f"{parent} is not registered here (first {MAX_LINEAGE_SCAN} models read): the lineage is unchecked"
 
 
 def fetch_registered_bundle(
