@@ -213,6 +213,13 @@ def test_wrong_bytes_then_a_missing_file_then_the_bundle_end_verified(db_locatio
     nothing, then the bundle: only the registered bytes can be judged, so the job keeps retrying
     past max_attempts within the retry window and ends Verified, never attested invalid."""
     pipe = Pipeline(tmp_path, db_location, accounts, max_attempts=2, fetch_retry_window_s=3600, retry_max_s=0.05)
+    try:
+        _wrong_bytes_then_the_bundle(pipe, bundle)
+    finally:
+        pipe.close()
+
+
+def _wrong_bytes_then_the_bundle(pipe: Pipeline, bundle) -> None:
     digest, uri = pipe.store.put(bundle["bytes"])
     path = pipe.store.path_for(digest)
 
