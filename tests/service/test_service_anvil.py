@@ -340,3 +340,22 @@ def test_the_loop_recovers_when_its_outbox_cannot_be_opened_at_first(tmp_path, b
         finally:
             svc.stop()
             svc.jobs.close()
+
+
+def test_health_says_why_attestations_cannot_land_until_the_role_is_granted(tmp_path, accounts):
+    """An operator who forgot to grant the verifier role (or whose registry is paused) sees why on
+    /health, degraded, until the cause is removed."""
+    admin, v1 = accounts[0], accounts[1]
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [], [v1])
+        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=v1)
+        with services(svc):
+            svc.start()
+            health = wait_until("health to name the missing role", lambda: (h := svc.json("/health"))["blockers"] and h)
+            assert health["status"] == "degraded" and f"key {v1.address} does not hold the verifier role" in health["blockers"][0]
+            client.grant_verifier(v1.address)
+            client.pause()
+            wait_until("health to name the pause", lambda: [b for b in svc.json("/health")["blockers"] if "is paused" in b])
+            client.unpause()
+            wait_until("health to recover", lambda: (h := svc.json("/health"))["status"] == "ok" and not h["blockers"])
+            assert "cannot attest: this service's key" in svc.tail()

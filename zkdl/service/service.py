@@ -193,6 +193,7 @@ class VerifierService:
                 if report.rpc_error:
                     raise ConnectionError(report.rpc_error)
                 sync_attestations(self.jobs, relayer, client, self.verifier.address)
+                self._check_blockers(client)
                 self._refresh_statuses(client)
                 now = time.time()
                 self.state.update(rpc_ok=True, rpc_error=None, last_poll=now, head=poll.head, safe_head=poll.safe_head)
@@ -233,6 +234,24 @@ class VerifierService:
             max_fee_cap_wei=self.config.relayer_max_fee_cap_wei,
         )
         return watcher, relayer, client
+
+    def _check_blockers(self, client: RegistryClient, every_s: float = 10.0) -> None:
+        """What stops this service's attestations from landing (no verifier role, a paused registry):
+        shown on /health (degraded, with the reasons) and logged at WARNING when it changes."""
+        if time.time() - self.state.get("blockers_checked", 0.0) < every_s:
+            return
+        me = to_checksum_address(self.verifier.address)
+        blockers = []
+        if not client.has_role(client.verifier_role(), me):
+            blockers.append(f"this service's key {me} does not hold the verifier role on {self.registry}: the registry admin must grant it")
+        if client.paused():
+            blockers.append(f"the registry {self.registry} is paused: attestations revert until it is unpaused")
+        if blockers != self.state.get("blockers", []):
+            for blocker in blockers:
+                log.warning("cannot attest: %s", blocker)
+            if not blockers:
+                log.info("attestations can land again")
+        self.state.update(blockers=blockers, blockers_checked=time.time())
 
     def _refresh_statuses(self, client: RegistryClient, every_s: float = 10.0, batch: int = 200) -> None:
         """Keep the cached on-chain status of known models fresh (for /models and a node outage)."""
@@ -293,7 +312,10 @@ class VerifierService:
     def health(self) -> dict[str, Any]:
         last = self.state.get("last_poll")
         return {
-            "status": "ok" if self.alive and self.state.get("rpc_ok") else ("degraded" if self.alive else "stopped"),
+            "status": "ok"
+            if self.alive and self.state.get("rpc_ok") and not self.state.get("blockers")
+            else ("degraded" if self.alive else "stopped"),
+            "blockers": self.state.get("blockers", []),
             "threads_alive": self.alive,
             "rpc_ok": self.state.get("rpc_ok"),
             "rpc_error": self.state.get("rpc_error"),
