@@ -130,6 +130,7 @@ class Statement:
         )
 
     def encode(self) -> bytes:
+        # the owner first: every transcript absorbs this encoding before anything else
         head = MAGIC + struct.pack(">H", VERSION) + self.owner + struct.pack(">H", len(self.widths))
         widths = b"".join(struct.pack(">I", w) for w in self.widths)
         fixed = _FIXED.pack(

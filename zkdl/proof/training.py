@@ -130,19 +130,22 @@ def _commit_initial(
 ) -> tuple[Init, tuple[TensorCommitment, TensorOpening]]:
     """C_W0 and its opening, with the origin of W_0 the statement claims (statement.py)."""
     slots = weight_slots(lay, witness.initial)
-    spec = witness.spec
-    seeded = witness.initial.equals(init_weights(spec.model, spec.quant, spec.init_seed))
-    if origin is None:
-        origin = Init.FINE_TUNED if parent is not None else Init.SEEDED if seeded else Init.UNCONSTRAINED
+    if origin is None:  # the seed's weights are drawn only when they could be the claim
+        origin = Init.FINE_TUNED if parent is not None else Init.SEEDED if _is_seeded(witness) else Init.UNCONSTRAINED
+    elif origin == Init.SEEDED and not _is_seeded(witness):
+        raise UnsupportedStatementError(f"the run's W_0 is not the initialisation from seed {witness.spec.init_seed}")
     if origin == Init.FINE_TUNED:  # the parent's C_WT itself: its blinds over the same weights
         if parent is None:
             raise UnsupportedStatementError("a fine-tuned statement needs its parent's opening")
         return origin, cm.open_int64(slots, parent.blinds)
     if origin == Init.SEEDED:
-        if not seeded:
-            raise UnsupportedStatementError(f"the run's W_0 is not the initialisation from seed {spec.init_seed}")
         return origin, cm.commit_public_int64(slots)  # public weights: anyone recomputes C_W0
     return origin, cm.commit_int64(slots)
+
+
+def _is_seeded(witness: Witness) -> bool:
+    spec = witness.spec
+    return witness.initial.equals(init_weights(spec.model, spec.quant, spec.init_seed))
 
 
 def seeded_initial_commitment(lay: Layout, statement: Statement) -> bytes:
@@ -255,6 +258,7 @@ def _prove_chunk(
 def verify(statement: Statement, messages: list[Message]) -> None:
     """Raises VerificationError unless `messages` prove `statement`."""
     lay = Layout.of(statement)
+    # a seeded W_0 is public: the verifier recomputes its commitment instead of trusting C_W0
     if statement.init == Init.SEEDED and statement.c_w0 != seeded_initial_commitment(lay, statement):
         raise VerificationError(f"seeded init: C_W0 is not the commitment of the initialisation from seed {statement.init_seed}")
     chunk_steps, rows, boundaries = _read_chunking(lay, messages)
