@@ -212,6 +212,7 @@ def main() -> None:
     from zkdl.model import ModelSpec, TrainSpec
     from zkdl.proof import training
     from zkdl.proof.bundle import Bundle
+    from zkdl.proof.data_range import commit_dataset, new_key
     from zkdl.quant import QuantParams
     from zkdl.train import train
 
@@ -229,7 +230,7 @@ def main() -> None:
     run = train(spec, data)
     result["train_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    statement, secrets = training.commit_run(run.witness, data)
+    statement, secrets = training.commit_run(run.witness, commit_dataset(data, new_key()))
     result["commit_statement_s"] = time.perf_counter() - start
 
     figures = kernel_figures()

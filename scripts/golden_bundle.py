@@ -1,12 +1,14 @@
-"""Regenerate the golden bundle, tests/vectors/golden.zkdl, and its description, golden.json.
+"""Regenerate the golden bundle, tests/vectors/golden.zkdl, its data set's proof file,
+golden.dataset, and their description, golden.json.
 
     python -m scripts.golden_bundle        (from the repository root; or `make golden`)
 
 The golden run is tiny and fixed: the soundness suite's network (widths 6-8-5-3, no bias, batch 4,
 3 steps, learning rate 2^-10; every padded axis has padding) trained on the 24 samples defined
-below, proven by `zkdl.api.prove` in chunks of 2 steps (so the bundle holds a boundary commitment
-between two chunks), with the prover's randomness seeded (tests/seeding.py). The bundle embeds the
-run's public statement; golden.json records its digests, sizes and the versions it was made with.
+below, committed as a public data set (`zkdl.api.commit_data`) and proven on it by `zkdl.api.prove`
+in chunks of 2 steps (so the bundle holds a boundary commitment between two chunks), with the
+prover's randomness seeded (tests/seeding.py). The bundle embeds the run's public statement;
+golden.json records its digests, sizes and the versions it was made with.
 
 tests/test_golden_bundle.py re-proves the run and requires the committed bytes. Regenerate only for
 an intended change of the bundle format, the transcript or the prover's messages, and bump the
@@ -35,6 +37,7 @@ from zkdl.train import train
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
 BUNDLE = VECTORS / "golden.zkdl"
+DATASET = VECTORS / "golden.dataset"
 DESCRIPTION = VECTORS / "golden.json"
 SEED = 1
 CHUNK_STEPS = 2
@@ -58,20 +61,25 @@ def golden_data() -> Dataset:
     return Dataset("golden", X, y, 3, 4, np.arange(24, dtype=np.int64), np.zeros(0, np.int64))
 
 
-def prove_golden() -> bytes:
-    """Trains the golden run and proves it under the seed: the golden bundle's bytes."""
+def prove_golden() -> tuple[bytes, bytes]:
+    """Trains the golden run, commits its public data set and proves the run on it under the seed:
+    the golden bundle's bytes and the data set's proof file."""
     data = golden_data()
     with tempfile.TemporaryDirectory(prefix="zkdl-golden-") as tmp:
         run_dir = train(SPEC, data).save(Path(tmp) / "run")
         with seeded_prover(SEED):
-            result = api.prove(run_dir, Path(tmp) / "golden.zkdl", owner=OWNER, data=data, chunk_steps=CHUNK_STEPS)
-        return Path(result.bundle_path).read_bytes()
+            dataset = api.commit_data(run_dir, Path(tmp) / "golden.dataset", public=True, data=data)
+            result = api.prove(
+                run_dir, Path(tmp) / "golden.zkdl", owner=OWNER, data=data, dataset=dataset.proof_path, chunk_steps=CHUNK_STEPS
+            )
+        return Path(result.bundle_path).read_bytes(), Path(dataset.proof_path).read_bytes()
 
 
-def describe(encoded: bytes) -> dict[str, Any]:
+def describe(encoded: bytes, dataset: bytes) -> dict[str, Any]:
     """golden.json: what the bundle holds (zkdl.api.inspect) and what it was made with."""
     return {
         **api.inspect(encoded),
+        "dataset_sha256": "0x" + hashlib.sha256(dataset).hexdigest(),
         "sha256": "0x" + hashlib.sha256(encoded).hexdigest(),
         "made_with": {
             "zkdl": zkdl.__version__,
@@ -85,10 +93,11 @@ def describe(encoded: bytes) -> dict[str, Any]:
 
 
 def main() -> None:
-    encoded = prove_golden()
+    encoded, dataset = prove_golden()
     BUNDLE.write_bytes(encoded)
-    DESCRIPTION.write_text(json.dumps(describe(encoded), indent=2) + "\n")
-    print(f"wrote {BUNDLE.name} ({len(encoded)} bytes) and {DESCRIPTION.name} in {VECTORS}")
+    DATASET.write_bytes(dataset)
+    DESCRIPTION.write_text(json.dumps(describe(encoded, dataset), indent=2) + "\n")
+    print(f"wrote {BUNDLE.name} ({len(encoded)} bytes), {DATASET.name} ({len(dataset)} bytes) and {DESCRIPTION.name} in {VECTORS}")
 
 
 if __name__ == "__main__":

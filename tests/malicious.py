@@ -48,7 +48,7 @@ from zkdl.proof.commitment import blinding_generator
 from zkdl.proof.hidden import Hidden, combination
 from zkdl.proof.opening import commit_values
 from zkdl.proof.party import ProverParty
-from zkdl.proof.statement import Statement, pack_data_commitments
+from zkdl.proof.statement import Statement
 from zkdl.proof.witness import ProverTables
 
 
@@ -238,13 +238,12 @@ def prove_malicious(
     """Commits the statement's tensors of `committed` (default: `tables`), then proves with the
     malicious prover reading `tables`: a prover may commit one thing and compute with another."""
     (cx, ox), (cy, oy), (c0, o0), (cT, oT) = pc.commitments_of(committed if committed is not None else tables, reuse)
-    statement = dataclasses.replace(
-        claimed, c_data=pack_data_commitments(cm.encode(cx), cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT)
-    )
+    statement = dataclasses.replace(pc.with_dataset(claimed, c_x=cm.encode(cx), c_y=cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT))
     with malicious(script), pc.field_bits_prover():
         return statement, training.prove(statement, training.StatementSecrets(ox, oy, o0, oT), tables)
 
 
 def claimed(h: pc.Honest) -> Statement:
-    """The honest statement without its commitments (prove_cheat puts in those of the tables)."""
-    return dataclasses.replace(h.statement, c_data=b"", c_w0=b"", c_wt=b"")
+    """The honest statement without its weights' commitments (prove_cheat puts in those of the
+    tables, and the data's into its data set's header)."""
+    return dataclasses.replace(h.statement, c_w0=b"", c_wt=b"")

@@ -44,14 +44,16 @@ import numpy as np
 
 import zkdl.train as trainer
 from zkdl import _kernels
-from zkdl.data import Dataset, one_hot
+from zkdl.data import Dataset
 from zkdl.model import ModelSpec, TrainSpec, init_weights
 from zkdl.proof import commitment as cm
 from zkdl.proof import training
 from zkdl.proof.channel import Message
+from zkdl.proof.data_range import value_bits
+from zkdl.proof.dataset import DatasetCommitment
 from zkdl.proof.layout import Layout
-from zkdl.proof.statement import Init, Statement, pack_data_commitments
-from zkdl.proof.witness import ProverTables
+from zkdl.proof.statement import Init, Statement
+from zkdl.proof.witness import ProverTables, data_tables
 from zkdl.run import TrainingRun
 
 WORD = 64  # bits per committed entry for range_bits = 64 (2^log_bits)
@@ -97,10 +99,22 @@ def honest(spec: TrainSpec, data: Dataset, run: TrainingRun | None = None) -> Ho
     return Honest(spec, data, run, statement, secrets, tables, messages)
 
 
+DATASET_FIELDS = {"n_train": "samples", "data_frac_bits": "frac_bits"}  # statement facts the data set holds
+
+
 def draft(spec: TrainSpec, data: Dataset, **overrides) -> Statement:
-    """The statement a prover claims for `spec` on `data` (commitments still empty), with fields replaced."""
-    statement = Statement.of_run(spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
-    return dataclasses.replace(statement, **overrides)
+    """The statement a prover claims for `spec` on `data` (commitments still empty), with fields
+    replaced (n_train and data_frac_bits in its data set's header)."""
+    bits, signed = value_bits(data.X_train)
+    header = DatasetCommitment(int(data.train_idx.size), data.n_features, data.classes, data.frac_bits, bits, signed, False, b"", b"")
+    statement = Statement.of_run(spec, header.encode(), b"", b"")
+    in_header = {DATASET_FIELDS[k]: overrides.pop(k) for k in list(overrides) if k in DATASET_FIELDS}
+    return dataclasses.replace(with_dataset(statement, **in_header), **overrides)
+
+
+def with_dataset(statement: Statement, **fields) -> Statement:
+    """The statement with fields of its data set's header (or commitments) replaced."""
+    return dataclasses.replace(statement, c_data=dataclasses.replace(statement.dataset, **fields).encode())
 
 
 # ---- cheating trainers --------------------------------------------------------------------------
@@ -200,16 +214,6 @@ def cheating_train(
 # ---- tables -------------------------------------------------------------------------------------
 
 
-def padded_data(layout: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """(D_X, D_Y) as the honest prover pads them (zeros outside the real block)."""
-    N, samples = 1 << layout.log_width, 1 << layout.log_samples
-    data_x = np.zeros((samples, N), np.int64)
-    data_x[: data.X_train.shape[0], : data.X_train.shape[1]] = data.X_train
-    data_y = np.zeros((samples, N), np.int64)
-    data_y[: data.X_train.shape[0], : data.classes] = one_hot(data.y_train, data.classes, layout.frac_bits)
-    return data_x, data_y
-
-
 def trained_on_targets(h: Honest, change: Callable[[np.ndarray], np.ndarray]) -> ProverTables:
     """A run trained on targets whose first scheduled sample's row is edited by `change`, and its
     tables with D_Y committed the same way (a cheat on the targets, consistent everywhere else)."""
@@ -221,8 +225,11 @@ def trained_on_targets(h: Honest, change: Callable[[np.ndarray], np.ndarray]) ->
         return Y
 
     run = cheating_train(h.spec, h.data, targets=edit)
-    data_x, data_y = padded_data(h.layout, h.data)
-    data_y[: h.layout.n_train, : h.data.classes] = edit(data_y[: h.layout.n_train, : h.data.classes])
+    data_x, data_y = data_tables(h.data)
+    scale = h.layout.constant  # the trainer's targets are 2^R·D_Y: the edit must keep that exact
+    edited = edit(data_y[: h.layout.n_train, : h.data.classes] * scale)
+    assert not np.any(edited % scale), "edit the targets by multiples of 2^R: D_Y is the targets over 2^R"
+    data_y[: h.layout.n_train, : h.data.classes] = edited // scale
     tables = build_tables(h.layout, run, data_x, data_y)
     tables.check()
     return tables
@@ -249,7 +256,7 @@ def build_tables(
         history[l, T:, :d_in, :d_out] = run.final.w[l]
     if data_x is None or data_y is None:
         assert data is not None
-        dx, dy = padded_data(layout, data)
+        dx, dy = data_tables(data)
         data_x = dx if data_x is None else data_x
         data_y = dy if data_y is None else data_y
     return ProverTables(layout, Z, G_A, history, data_x.copy(), data_y.copy())
@@ -379,9 +386,7 @@ def commitments_of(tables: ProverTables, reuse: Honest | None = None):
 def prove_cheat(tables: ProverTables, claimed: Statement, reuse: Honest | None = None) -> tuple[Statement, list[Message]]:
     """Commits what the tables hold, completes the claimed statement and runs the honest prover."""
     (cx, ox), (cy, oy), (c0, o0), (cT, oT) = commitments_of(tables, reuse)
-    statement = dataclasses.replace(
-        claimed, c_data=pack_data_commitments(cm.encode(cx), cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT)
-    )
+    statement = dataclasses.replace(with_dataset(claimed, c_x=cm.encode(cx), c_y=cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT))
     secrets = training.StatementSecrets(ox, oy, o0, oT)
     with field_bits_prover():
         messages = training.prove(statement, secrets, tables)

@@ -30,6 +30,7 @@ from tests.relations import relation_of
 from zkdl.proof import training
 from zkdl.proof.bundle import MAGIC, OPENING, POINT_BYTES, POINTS, SCALAR_BYTES, SCALARS, Bundle, BundleFormatError
 from zkdl.proof.channel import Message
+from zkdl.proof.dataset import MAGIC as DATASET_MAGIC
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import UnsupportedStatementError
 from zkdl.proof.statement import MAGIC as STATEMENT_MAGIC
@@ -102,8 +103,6 @@ def sections(data: bytes) -> list[tuple[str, int, int]]:
         ("batch", 4),
         ("steps", 4),
         ("schedule_seed", 8),
-        ("n_train", 4),
-        ("data_frac_bits", 1),
         ("init", 1),
         ("init_seed", 8),
         ("parent", 32),
@@ -112,9 +111,15 @@ def sections(data: bytes) -> list[tuple[str, int, int]]:
     for name in ("C_data", "C_W0", "C_WT"):
         (length,) = struct.unpack(">I", data[take(f"statement {name} length", 4) :][:4])
         start = at
-        if name == "C_data":
-            (first,) = struct.unpack(">I", data[take("statement C_data pair length", 4) :][:4])
-            for part, size in (("X", first), ("Y", length - 4 - first)):
+        if name == "C_data":  # a data set's commitment (zkdl.proof.dataset)
+            take("statement data set magic", len(DATASET_MAGIC))
+            take("statement data set version", 2)
+            for field, n in (("n_train", 4), ("features", 4), ("classes", 4), ("data_frac_bits", 1), ("value_bits", 1)):
+                take(f"statement {field}", n)
+            for field in ("signed", "public"):
+                take(f"statement data set {field}", 1)
+            for part in ("X", "Y"):
+                (size,) = struct.unpack(">I", data[take(f"statement C_data {part} length", 4) :][:4])
                 ndim = data[at + 1]
                 take(f"statement C_data {part} header", 2 + 8 * ndim)
                 take(f"statement C_data {part} rows", size - 2 - 8 * ndim)
@@ -239,7 +244,7 @@ def test_one_byte_changed_in_any_section_is_refused(bundle):
     assert all(outcomes[edit].how == "verification" for edit in responses)  # a flipped z2 decodes: the opening refuses it
     # a statement no honest trainer produces is refused by the layout before it is used
     unsupported = {k for k, v in hows.items() if "unsupported statement" in v}
-    refusable = {"bias", "batch", "frac_bits", "lr_exp", "range_bits", "data_frac_bits", "steps", "n_train"}
+    refusable = {"bias", "batch", "frac_bits", "lr_exp", "range_bits", "data_frac_bits", "steps", "n_train", "features", "classes"}
     widths = {k for k in unsupported if k.startswith("statement width ")}  # too wide to check: refused by size
     assert unsupported - widths <= {f"statement {f}" for f in refusable}, unsupported
 

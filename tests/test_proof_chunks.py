@@ -21,6 +21,7 @@ from zkdl.proof import commitment as cm
 from zkdl.proof import training, witness
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
+from zkdl.proof.data_range import commit_dataset, new_key
 from zkdl.proof.layout import Layout
 from zkdl.train import train
 from zkdl.witness import Witness
@@ -35,7 +36,7 @@ def run(tiny_data):
 
 @pytest.fixture(scope="module")
 def committed(run, tiny_data):
-    return training.commit_run(run.witness, tiny_data)
+    return training.commit_run(run.witness, commit_dataset(tiny_data, new_key()))
 
 
 def _prove(run, data, committed, chunk_steps):
@@ -59,7 +60,7 @@ def test_every_chunk_size_proves_the_run(run, tiny_data, committed, chunk_steps)
 
 def test_a_chunked_run_with_a_bias_proves(tiny_data):
     run = train(dataclasses.replace(tiny_spec(steps=3), model=dataclasses.replace(tiny_spec().model, bias=True)), tiny_data)
-    statement, secrets = training.commit_run(run.witness, tiny_data)
+    statement, secrets = training.commit_run(run.witness, commit_dataset(tiny_data, new_key()))
     training.verify(statement, training.prove_run(statement, secrets, run.witness, tiny_data, 2))
 
 

@@ -31,7 +31,7 @@ from zkdl.proof.layout import Layout
 from zkdl.proof.mle import evaluate_i64, weighted_sum
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import ProverTables, weight_slots
+from zkdl.proof.witness import ProverTables, data_tables, weight_slots
 from zkdl.train import train
 
 T = 3  # tiny_spec's steps
@@ -186,9 +186,8 @@ def test_a_mislabelled_sample_is_rejected_by_the_loss(h):
     committed = pc.copy_tables(h.tables)
     n = int(np.asarray(h.layout.schedule)[0, 0])
     committed.data_y[n, :3] = np.roll(committed.data_y[n, :3], 1)
-    scale = np.int64(1 << h.layout.frac_bits)
     y = _kernels.fr_from_i64(committed.data_y.reshape(-1))
-    y_minus = _kernels.fr_from_i64(committed.data_y.reshape(-1) - scale)
+    y_minus = _kernels.fr_from_i64(committed.data_y.reshape(-1) - 1)
     entries = lambda _t, _p: [y, y_minus]  # noqa: E731
     script = mal.Script(tables={b"targets entries": entries, b"merge Y": lambda _t, _p: [y]})
     assert_rejected_by(*prove(h, h.tables, script, committed=committed), "merge Y")
@@ -304,23 +303,23 @@ def test_a_product_proof_answered_after_its_challenge_is_rejected(h):
 
 
 def test_a_two_hot_target_is_rejected_by_the_row_sums(h):
-    """Entries in {0, 2^R} but two of them in one row: only the row-sum claim on D_Y catches it."""
+    """Entries in {0, 1} but two of them in one row: only the row-sum claim on D_Y catches it."""
     scale = 1 << h.layout.frac_bits
     tables = pc.trained_on_targets(
         h, lambda row: np.where(row == 0, scale, row) * (np.arange(len(row)) < 2) + row * (np.arange(len(row)) >= 2)
     )
-    assert sorted(tables.data_y[int(np.asarray(h.layout.schedule)[0, 0]), :3].tolist()) != [0, 0, scale]
+    assert sorted(tables.data_y[int(np.asarray(h.layout.schedule)[0, 0]), :3].tolist()) != [0, 0, 1]
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
 
 def test_a_target_in_a_padded_class_column_is_rejected_by_the_row_sums(h):
-    """A sample trained with no target at all (its real classes all 0), committed with its 2^R in
-    padded class column 3: entries are 0 or 2^R and the row holds one 2^R, but not among the real
-    classes, which is all the row sums may count."""
+    """A sample trained with no target at all (its real classes all 0), committed with its 1 in
+    padded class column 3: entries are 0 or 1 and the row holds one 1, but not among the real
+    classes, which is all the real classes' row sums count (and the padded classes must sum to 0)."""
     n = int(np.asarray(h.layout.schedule)[0, 0])
     run = pc.cheating_train(h.spec, h.data, targets=lambda Y: np.where(np.arange(len(Y))[:, None] == n, 0, Y))
-    data_x, data_y = pc.padded_data(h.layout, h.data)
-    data_y[n, :3], data_y[n, 3] = 0, 1 << h.layout.frac_bits
+    data_x, data_y = data_tables(h.data)
+    data_y[n, :3], data_y[n, 3] = 0, 1
     tables = pc.build_tables(h.layout, run, data_x, data_y)
     tables.check()
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
@@ -330,15 +329,14 @@ def test_a_one_hot_target_in_a_padded_row_is_rejected_by_the_row_sums(h):
     """A one-hot target in padded row n_train (never scheduled, so training is unchanged): the
     commitment would hold n_train + 1 samples, and padded rows must sum to zero."""
     tables = pc.copy_tables(h.tables)
-    tables.data_y[h.layout.n_train, 0] = 1 << h.layout.frac_bits
+    tables.data_y[h.layout.n_train, 0] = 1
     assert_rejected_by(*prove(h, tables, mal.Script()), "merge Y")
 
 
-def test_a_target_entry_that_is_not_0_or_2_to_the_r_is_rejected(h):
-    """Half-hot targets (2^(R−1) in two classes: the row sums to 2^R), with the entries' sumcheck run
-    over (Y, 0) instead of (Y, Y − 2^R): the equality tying the second factor to Y − 2^R rejects."""
-    half = 1 << (h.layout.frac_bits - 1)
-    tables = pc.trained_on_targets(h, lambda row: np.array([half, half, 0]))
+def test_a_target_entry_that_is_not_0_or_1_is_rejected(h):
+    """Targets (2, −1, 0) (the row sums to 1), with the entries' sumcheck run over (Y, 0) instead of
+    (Y, Y − 1): the equality tying the second factor to Y − 1 rejects."""
+    tables = pc.trained_on_targets(h, _two_minus_one(h))
     reason = assert_rejected_by(
         *prove(h, tables, mal.Script(tables={b"targets entries": lambda t, _p: [t[0], np.zeros_like(t[0])]})), "targets"
     )
@@ -354,8 +352,9 @@ def test_a_mislabelled_sample_hidden_in_the_output_is_rejected(h):
     n, last = int(np.asarray(h.layout.schedule)[0, 0]), h.layout.layers - 1
     tables.data_y[n, :3] = np.roll(tables.data_y[n, :3], 1)
     shifted = h.tables.Z_rescaled.copy()
+    difference = (tables.data_y[n] - h.tables.data_y[n]) * h.layout.constant  # the targets are 2^R·D_Y
     for t, b in zip(*np.nonzero(np.asarray(h.layout.schedule) == n)):
-        shifted[last, t, b] += tables.data_y[n] - h.tables.data_y[n]
+        shifted[last, t, b, : len(difference)] += difference
     tables.__dict__["Z_rescaled"] = shifted  # the cached property, set before anything reads it
     assert np.array_equal(tables.G_Z, h.tables.G_Z)
     true_output = lambda t, _p: [t[0], h.tables.field("Z_rescaled")]  # noqa: E731
@@ -363,14 +362,18 @@ def test_a_mislabelled_sample_hidden_in_the_output_is_rejected(h):
 
 
 def test_the_entries_check_run_over_other_targets_is_rejected(h):
-    """Half-hot targets, with the entries' sumcheck run over the honest one-hot targets: it holds,
+    """Targets (2, −1, 0), with the entries' sumcheck run over the honest one-hot targets: it holds,
     and the claim that ties its value to the committed D_Y must reject."""
-    half = 1 << (h.layout.frac_bits - 1)
-    tables = pc.trained_on_targets(h, lambda row: np.array([half, half, 0]))
-    scale = np.int64(1 << h.layout.frac_bits)
+    tables = pc.trained_on_targets(h, _two_minus_one(h))
     one_hot = h.tables.data_y.reshape(-1)
-    honest = lambda _t, _p: [_kernels.fr_from_i64(one_hot), _kernels.fr_from_i64(one_hot - scale)]  # noqa: E731
+    honest = lambda _t, _p: [_kernels.fr_from_i64(one_hot), _kernels.fr_from_i64(one_hot - 1)]  # noqa: E731
     assert_rejected_by(*prove(h, tables, mal.Script(tables={b"targets entries": honest})), "merge Y")
+
+
+def _two_minus_one(h: pc.Honest):
+    """A row edit giving targets 2^R·(2, −1, 0): a row sum of 2^R with entries outside {0, 2^R}."""
+    scale = h.layout.constant
+    return lambda row: np.array([2 * scale, -scale, 0])
 
 
 # ---- the ReLU's masks: a wider hidden layer ---------------------------------------------------------------

@@ -74,9 +74,7 @@ def test_the_seeds_weights_committed_but_other_weights_trained_on_are_rejected(s
     public_w0 = weight_slots(tables.layout, init_weights(run.spec.model, run.spec.quant, run.spec.init_seed))
     c0, o0 = cm.commit_public_int64(public_w0)
     (cx, ox), (cy, oy), _, (cT, oT) = pc.commitments_of(tables)
-    claimed = dataclasses.replace(
-        statement, c_w0=cm.encode(c0), c_wt=cm.encode(cT), c_data=training.pack_data_commitments(cm.encode(cx), cm.encode(cy))
-    )
+    claimed = dataclasses.replace(pc.with_dataset(statement, c_x=cm.encode(cx), c_y=cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT))
     w0 = _kernels.fr_from_i64(public_w0.reshape(-1))
     with mal.malicious(mal.Script(tables={b"merge W0": lambda _t, _p: [w0]})), pc.field_bits_prover():
         messages = training.prove(claimed, training.StatementSecrets(ox, oy, o0, oT), tables)

@@ -45,8 +45,8 @@ from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.proof.opening import value_generator
-from zkdl.proof.statement import Statement, pack_data_commitments, unpack_data_commitments
-from zkdl.proof.witness import ProverTables
+from zkdl.proof.statement import Statement
+from zkdl.proof.witness import ProverTables, data_tables
 from zkdl.train import train
 
 T = 3
@@ -474,7 +474,7 @@ def test_input_features_hidden_in_the_padded_columns_are_rejected(h):
     w0 = list(h.run.initial.w)
     w0[0] = np.vstack([w0[0], init_weights(spec.model, spec.quant, 7).w[0][6:]])
     run = train(spec, wide, initial=Weights(tuple(w0)))
-    data_x, data_y = pc.padded_data(h.layout, wide)
+    data_x, data_y = data_tables(wide)
     tables = pc.build_tables(h.layout, run, data_x, data_y)
     assert np.any(tables.data_x[:, 6:]) and np.any(tables.history[0, 0, 6:])
     prove_and_reject(h, tables, "forward")
@@ -569,8 +569,8 @@ def _recommitted(encoded: bytes) -> bytes:
 
 
 STATEMENT_EDITS = {
-    "widths (same padded layout)": lambda s: dataclasses.replace(s, widths=(7,) + s.widths[1:]),
-    "widths (other layout)": lambda s: dataclasses.replace(s, widths=s.widths[:-1] + (9,)),
+    "widths (same padded layout)": lambda s: dataclasses.replace(s, widths=(s.widths[0], 7, *s.widths[2:])),
+    "widths (other layout)": lambda s: dataclasses.replace(s, widths=(s.widths[0], 9, *s.widths[2:])),
     "frac_bits": lambda s: dataclasses.replace(s, frac_bits=s.frac_bits - 1),
     "lr_exp": lambda s: dataclasses.replace(s, lr_exp=s.lr_exp + 1),
     "range_bits": lambda s: dataclasses.replace(s, range_bits=63),
@@ -578,17 +578,15 @@ STATEMENT_EDITS = {
     "steps +1": lambda s: dataclasses.replace(s, steps=s.steps + 1),
     "steps -1": lambda s: dataclasses.replace(s, steps=s.steps - 1),
     "schedule_seed": lambda s: dataclasses.replace(s, schedule_seed=s.schedule_seed + 1),
-    "n_train": lambda s: dataclasses.replace(s, n_train=s.n_train - 1),
-    "data_frac_bits": lambda s: dataclasses.replace(s, data_frac_bits=s.data_frac_bits + 1),
+    "n_train": lambda s: pc.with_dataset(s, samples=s.n_train - 1),
+    "data_frac_bits": lambda s: pc.with_dataset(s, frac_bits=s.data_frac_bits + 1),
+    "data value bits": lambda s: pc.with_dataset(s, value_bits=s.dataset.value_bits + 1),
+    "data set public": lambda s: pc.with_dataset(s, public=not s.dataset.public),
     "C_W0 and C_WT swapped": lambda s: dataclasses.replace(s, c_w0=s.c_wt, c_wt=s.c_w0),
     "C_W0 recommitted": lambda s: dataclasses.replace(s, c_w0=_recommitted(s.c_w0)),
     "C_WT recommitted": lambda s: dataclasses.replace(s, c_wt=_recommitted(s.c_wt)),
-    "C_data (X) recommitted": lambda s: dataclasses.replace(
-        s, c_data=pack_data_commitments(_recommitted(unpack_data_commitments(s.c_data)[0]), unpack_data_commitments(s.c_data)[1])
-    ),
-    "C_data (Y) recommitted": lambda s: dataclasses.replace(
-        s, c_data=pack_data_commitments(unpack_data_commitments(s.c_data)[0], _recommitted(unpack_data_commitments(s.c_data)[1]))
-    ),
+    "C_data (X) recommitted": lambda s: pc.with_dataset(s, c_x=_recommitted(s.dataset.c_x)),
+    "C_data (Y) recommitted": lambda s: pc.with_dataset(s, c_y=_recommitted(s.dataset.c_y)),
     "C_data truncated": lambda s: dataclasses.replace(s, c_data=s.c_data[:3]),
 }
 
@@ -596,7 +594,7 @@ STATEMENT_EDITS = {
 # Edits the verifier refuses before the first challenge, by the shapes the statement implies (the
 # relation and the message); every other edit is refused by the transcript.
 STRUCTURAL_EDITS = {
-    "widths (other layout)": ("statement", r"^C_data \(X\) has shape .*, the statement needs"),
+    "widths (other layout)": ("statement", r"^C_W0 has shape .*, the statement needs"),
     "C_data truncated": ("statement", r"^the statement's commitments are malformed"),
     "batch": ("structure", r"^message \d+ is 'factor values', expected 'sumcheck round'"),  # longer sumchecks
     "steps +1": ("chunking", r"^the boundary weights must be \d+ commitment rows"),
@@ -621,12 +619,20 @@ def test_the_statement_changed_after_proving_is_rejected(h, edit):
 
 
 def test_the_bias_flag_set_after_proving_is_rejected(h):
-    """A bias flag on a no-bias proof: here N grows from 8 to 16 (d_1 + 1 = 9), so the commitments
-    no longer fit the statement's layout."""
+    """A bias flag on a no-bias proof: here N grows from 8 to 16 (d_1 + 1 = 9), so the weights'
+    commitments no longer fit the statement's layout (the data set's do: they have its own widths)."""
     statement = dataclasses.replace(h.statement, bias=True)
     assert transcript_state(statement, h.messages) != transcript_state(h.statement, h.messages)
     reason = assert_rejected_by(statement, h.messages, "statement")
-    assert re.match(r"C_data \(X\) has shape \(32, 8\), the statement needs \(32, 16\)", reason), reason
+    assert re.match(r"C_W0 has shape \(4, 8, 8\), the statement needs \(4, 16, 16\)", reason), reason
+
+
+@pytest.mark.parametrize("widths", [(7, 8, 5, 3), (6, 8, 5, 9)], ids=["inputs", "classes"])
+def test_a_network_whose_ends_are_not_its_data_set_s_is_refused(h, widths):
+    """The data set's inputs and classes are the network's first and last widths: a statement that
+    reads fewer inputs than its data set has (or other classes) is not a run on that data set."""
+    with pytest.raises(UnsupportedStatementError, match="the data set has 6 inputs and 3 classes"):
+        training.verify(dataclasses.replace(h.statement, widths=widths), h.messages)
 
 
 # ---- bias ---------------------------------------------------------------------------------------------
@@ -789,7 +795,7 @@ def _data_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
     x = h.tables.data_x.copy()
     x[used_row(h), 0] += 1
     cx, _ = cm.commit_int64(x)
-    return _with_statement(bundle, c_data=pack_data_commitments(cm.encode(cx), unpack_data_commitments(bundle.statement.c_data)[1]))
+    return _with_statement(bundle, c_data=pc.with_dataset(bundle.statement, c_x=cm.encode(cx)).c_data)
 
 
 def _weights_edit(h: pc.Honest, bundle: Bundle, snapshot: int) -> Bundle:
@@ -945,12 +951,13 @@ def test_targets_that_are_not_one_hot_are_refused(h):
     is committed data that nothing checks: a run trained on a scheduled sample whose target row is
     5·e_y − 7 (not one-hot) proves like an honest one. The seller steers that sample's gradient
     freely (any target vector, any magnitude), beyond mislabelling within one-hot targets."""
-    tables = pc.trained_on_targets(h, lambda row: row * 5 - 7)
-    assert prove_and_reject(h, tables, "targets").startswith("targets entries")  # 5·e_y − 7 has entries outside {0, 2^R}
+    tables = pc.trained_on_targets(h, lambda row: row * 5 - 7 * h.layout.constant)
+    assert prove_and_reject(h, tables, "targets").startswith("targets entries")  # 5·e_y − 7 has entries outside {0, 1}
 
 
 @pytest.mark.parametrize("change", [{"widths": (6, 1 << 20, 3)}, {"steps": 1 << 30}, {"n_train": 1 << 30}])
 def test_a_statement_too_large_to_check_is_refused_before_any_table_is_built(h, change):
     """An untrusted bundle must not make the verifier allocate without bound."""
+    statement = pc.with_dataset(h.statement, samples=change.pop("n_train")) if "n_train" in change else h.statement
     with pytest.raises(UnsupportedStatementError, match="larger than this verifier handles"):
-        training.verify(dataclasses.replace(h.statement, **change), h.messages)
+        training.verify(dataclasses.replace(statement, **change), h.messages)

@@ -23,6 +23,7 @@ from tests.conftest import tiny_spec
 from zkdl.backend import MODULUS
 from zkdl.proof import opening, training
 from zkdl.proof.channel import Message, VerifierChannel
+from zkdl.proof.data_range import commit_dataset, new_key
 from zkdl.proof.statement import Statement
 from zkdl.proof.transcript import Transcript
 from zkdl.train import train
@@ -95,7 +96,7 @@ def recorder():
 @pytest.fixture(scope="module")
 def proven(recorder, tiny_data) -> Proven:
     run = train(tiny_spec(steps=STEPS), tiny_data)
-    statement, secrets = training.commit_run(run.witness, tiny_data)
+    statement, secrets = training.commit_run(run.witness, commit_dataset(tiny_data, new_key()))
     messages = training.prove_run(statement, secrets, run.witness, tiny_data, CHUNK_STEPS)
     prover_draws = recorder.draws
     return Proven(statement, messages, prover_draws, recorder.verify(statement, messages))

@@ -17,11 +17,14 @@ from typing import Any
 from eth_hash.auto import keccak
 from eth_utils import encode_hex, is_address, to_checksum_address
 
+from zkdl import dataset_files
 from zkdl.backend import from_ints, to_ints
 from zkdl.data import Dataset, load_dataset
 from zkdl.errors import DataError, SpecError
 from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
+from zkdl.proof.data_range import CommittedDataset, commit_dataset, new_key
+from zkdl.proof.dataset import PUBLIC_KEY
 from zkdl.proof.registration import OpeningFormatError, check_weights  # noqa: F401 - the API's verbs
 from zkdl.run import TrainingRun, load_run
 
@@ -34,6 +37,18 @@ class ProveResult:
     proof_digest: str
     bundle_bytes: int
     seconds: float
+    dataset_id: str
+    dataset_path: str  # the data-set proof file the bundle's C_data is the commitment of
+    dataset_key_path: str | None  # written by this proof (a fresh private data set), else None
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    dataset_id: str
+    proof_path: str
+    key_path: str | None  # None for a public data set
+    public: bool
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,7 @@ class VerifyResult:
     statement_digest: str
     proof_digest: str
     seconds: float
+    dataset_checked: bool = False  # whether the data set's range proof was verified too
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -56,6 +72,8 @@ def prove(
     parent: tuple[str | Path, str | Path] | None = None,
     data: Dataset | None = None,
     data_path: str | Path | None = None,
+    dataset: str | Path | None = None,
+    dataset_key: str | Path | None = None,
     chunk_steps: int = training.DEFAULT_CHUNK_STEPS,
     on_phase: Callable[[str], None] = lambda _: None,
     on_plan: Callable[[int], None] = lambda _: None,
@@ -65,7 +83,10 @@ def prove(
     not the run); writes the bundle to `out` and the buyers' opening of the final weights beside it
     (`<out>.opening.json`). A fine-tuned run names its `parent` as (bundle, opening file): the
     registered model whose final weights it started from. The data set is the one the run recorded
-    (`data_path` if it moved; `data` if already loaded). `on_plan` is told how many phases follow."""
+    (`data_path` if it moved; `data` if already loaded), committed as the data-set proof file
+    `dataset` (with its key file `dataset_key`, by default beside it, if private); without one, the
+    data set is committed afresh, privately, and its proof and key files written beside the bundle
+    (`<out>.dataset`, `<out>.dataset.key`) for later proofs on it. `on_plan` is told how many phases follow."""
     if chunk_steps < 1:
         raise SpecError(f"chunk_steps is {chunk_steps}: prove at least one step per chunk")
     started = time.perf_counter()
@@ -73,32 +94,81 @@ def prove(
     if run.witness is None:
         raise DataError(f"{run_dir}: the run has no witness; train it again with zkdl train (it records one)")
     owner_bytes = _address(owner)
-    data = data if data is not None else _dataset_of(run, data_path)
+    data = data if data is not None else training_data(run, data_path)
     start = _parent(run, *parent) if parent is not None else None
     on_plan(training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
-    statement, secrets = training.commit_run(run.witness, data, owner_bytes, start)
+    out = Path(out)
+    committed, dataset_path, key_path = _committed_dataset(data, out, dataset, dataset_key)
+    statement, secrets = training.commit_run(run.witness, committed, owner_bytes, start)
     messages = training.prove_run(statement, secrets, run.witness, data, chunk_steps, on_phase)
     bundle = Bundle(statement, tuple(messages))
     encoded = bundle.encode()
-    out = Path(out)
     _write_atomically(out, encoded)
     opening_path = out.with_name(out.name + ".opening.json")
     _write_atomically(opening_path, registration.weights_opening(statement, to_ints(secrets.wt.blinds)).encode())
     return ProveResult(
         str(out), str(opening_path), encode_hex(statement.digest()), encode_hex(keccak(encoded)), len(encoded),
-        time.perf_counter() - started,
+        time.perf_counter() - started, encode_hex(committed.commitment.digest()), str(dataset_path),
+        None if key_path is None else str(key_path),
     )  # fmt: skip
 
 
-def verify(bundle: bytes) -> VerifyResult:
-    """Verifies a bundle. A malformed bundle raises BundleFormatError (unusable input); a
+def _committed_dataset(
+    data: Dataset, out: Path, dataset: str | Path | None, dataset_key: str | Path | None
+) -> tuple[CommittedDataset, Path, Path | None]:
+    """The committed data set a proof runs on: the given data-set file's (re-derived from the data
+    and its key), else a fresh private one whose files are written beside the bundle."""
+    if dataset is not None:
+        bundle = dataset_files.read_proof_file(dataset)
+        key = None if bundle.dataset.public else dataset_files.read_key(dataset_key or dataset_files.key_path(dataset), bundle.dataset)
+        return dataset_files.committed(data, bundle, key), Path(dataset), None
+    key, proof_path = new_key(), out.with_name(out.name + ".dataset")
+    fresh = commit_dataset(data, key)
+    _write_atomically(dataset_files.key_path(proof_path), dataset_files.key_file(fresh.commitment, key).encode())
+    _write_atomically(proof_path, dataset_files.proof_file(fresh))
+    return fresh, proof_path, dataset_files.key_path(proof_path)
+
+
+def commit_data(
+    run_dir: str | Path, out: str | Path, *, public: bool = False, data_path: str | Path | None = None, data: Dataset | None = None
+) -> DatasetResult:
+    """Commits the training data of the run in `run_dir` once, as a data set every proof on it can
+    share (`prove(dataset=…)`): writes its proof file to `out` and, for a private data set, its key
+    to `<out>.key` (keep it: it re-derives the commitment). A public data set's commitment is the
+    data's alone: anyone holding the data file recomputes it (`check_data`)."""
+    started = time.perf_counter()
+    data = data if data is not None else training_data(load_run(run_dir), data_path)
+    key = PUBLIC_KEY if public else new_key()
+    committed = commit_dataset(data, key)
+    out = Path(out)
+    key_path = None if public else dataset_files.key_path(out)
+    if key_path is not None:
+        _write_atomically(key_path, dataset_files.key_file(committed.commitment, key).encode())
+    _write_atomically(out, dataset_files.proof_file(committed))
+    digest = encode_hex(committed.commitment.digest())
+    return DatasetResult(digest, str(out), None if key_path is None else str(key_path), public, time.perf_counter() - started)
+
+
+def check_data(proof_path: str | Path, data: Dataset | None = None, key_path: str | Path | None = None) -> dataset_files.DatasetCheck:
+    """Verifies a data-set proof file's range proof and, given the data (and a private data set's
+    key file), that its commitment is that data's."""
+    bundle = dataset_files.read_proof_file(proof_path)
+    key = dataset_files.read_key(key_path, bundle.dataset) if key_path is not None else None
+    return dataset_files.check(bundle, data, key)
+
+
+def verify(bundle: bytes, dataset: bytes | None = None) -> VerifyResult:
+    """Verifies a bundle and, given the data-set proof file of its data set, that file too (the
+    range of the data's values). A malformed bundle raises BundleFormatError (unusable input); a
     well-formed bundle whose proof fails gives valid=False with the reason."""
     started = time.perf_counter()
     claims = registration.claims_of(bundle)
     reason = registration.proof_rejection(claims)
+    if reason is None and dataset is not None:
+        reason = registration.dataset_rejection(claims.statement, dataset)
     digests = encode_hex(claims.statement_digest), encode_hex(claims.proof_digest)
-    return VerifyResult(reason is None, reason, *digests, time.perf_counter() - started)
+    return VerifyResult(reason is None, reason, *digests, time.perf_counter() - started, dataset is not None)
 
 
 def inspect(bundle: bytes) -> dict[str, Any]:
@@ -124,7 +194,7 @@ def _parent(run: TrainingRun, bundle_path: str | Path, opening_path: str | Path)
     return training.Parent(claims.statement_digest, from_ints(registration.read_opening(opening_path).blinds))
 
 
-def _dataset_of(run: TrainingRun, path: str | Path | None) -> Dataset:
+def training_data(run: TrainingRun, path: str | Path | None = None) -> Dataset:
     """The run's data set, loaded as the run recorded it (source, scale, split), from `path` if given;
     it must be the data the run was trained on (its digest)."""
     ref = run.data

@@ -186,6 +186,13 @@ def _configure_prove(p: argparse.ArgumentParser) -> None:
         help="the run's data file, if it is no longer where the run recorded it (checked against the run's digest)",
     )
     p.add_argument(
+        "--dataset",
+        metavar="FILE",
+        help="the data set's proof file (zkdl dataset commit): the proof runs on that commitment, shared by every model "
+        "on it (default: the data committed afresh, privately, its files written beside the bundle)",
+    )
+    p.add_argument("--dataset-key", metavar="KEY_FILE", help="a private data set's key file (default FILE.key)")
+    p.add_argument(
         "--parent",
         nargs=2,
         metavar=("BUNDLE", "OPENING"),
@@ -229,7 +236,10 @@ def _run_prove(args: argparse.Namespace) -> int:
     owner, parent = _owner(args.owner), tuple(args.parent) if args.parent else None
 
     def prove(**progress: Any) -> api.ProveResult:
-        return api.prove(args.run_dir, args.out, owner=owner, parent=parent, data_path=args.data, **chunking, **progress)
+        return api.prove(
+            args.run_dir, args.out, owner=owner, parent=parent, data_path=args.data, dataset=args.dataset, dataset_key=args.dataset_key,
+            **chunking, **progress,
+        )  # fmt: skip
 
     result = _with_phases(prove, quiet=args.json)
     if args.json:
@@ -238,6 +248,9 @@ def _run_prove(args: argparse.Namespace) -> int:
         print(f"proof written to {result.bundle_path} ({result.bundle_bytes} bytes) in {result.seconds:.1f} s")
         print(f"statement digest {result.statement_digest}\nproof digest     {result.proof_digest}")
         print(f"opening of the final weights for buyers: {result.opening_path}")
+        print(f"data set {result.dataset_id}: {result.dataset_path}")
+        if result.dataset_key_path is not None:
+            print(f"its key (keep it with the data; prove again on this data set with --dataset): {result.dataset_key_path}")
     return 0
 
 
@@ -266,6 +279,11 @@ def _configure_bundle(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
+def _configure_verify(p: argparse.ArgumentParser) -> None:
+    _configure_bundle(p)
+    p.add_argument("--dataset", metavar="FILE", help="also verify its data set's proof file (the range of the data's values)")
+
+
 def _read_bundle(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
@@ -280,19 +298,22 @@ def _verify_failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
 @subcommand(
     "verify",
     "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)",
-    _configure_bundle,
+    _configure_verify,
     reports_unusable=True,
     failure_json=_verify_failure,
 )
 def _run_verify(args: argparse.Namespace) -> int:
     from zkdl import api
 
-    result = api.verify(_read_bundle(args.bundle))
+    result = api.verify(_read_bundle(args.bundle), _read_bundle(args.dataset) if args.dataset else None)
     if args.json:
         print(result.to_json())
     else:
         verdict = "VALID" if result.valid else f"INVALID: {printable(result.reason or '')}"
-        print(f"{verdict}\nstatement digest {result.statement_digest}\nverified in {result.seconds:.2f} s")
+        print(f"{verdict}\nstatement digest {result.statement_digest}")
+        if result.valid:
+            print("its data set's range proof verified too" if result.dataset_checked else "data set not checked (--dataset FILE)")
+        print(f"verified in {result.seconds:.2f} s")
     return 0 if result.valid else 1
 
 
@@ -348,7 +369,12 @@ def _run_inspect(args: argparse.Namespace) -> int:
         print(f"MLP {'-'.join(map(str, st['widths']))}{' with bias' if st['bias'] else ''}, {st['steps']} SGD steps of batch {st['batch']}")
         print(f"learning rate {st['learning_rate']}, R = {st['frac_bits']}, range {st['range_bits']} bits, loss {st['loss']}")
         print(f"owner {st['owner']}; initial weights: {describe_origin(st['initial_weights'])}")
-        print(f"data: {st['n_train']} training samples, schedule seed {st['schedule_seed']}")
+        ds = st["dataset"]
+        low, high = ds["value_range"]
+        print(
+            f"data set {ds['dataset_id']} ({'public' if ds['public'] else 'private'}): {ds['samples']} samples, inputs in [{low}, {high})"
+        )
+        print(f"input scale 2^{ds['frac_bits']}, schedule seed {st['schedule_seed']}")
         print(f"statement digest {info['statement_digest']}\nproof digest     {info['proof_digest']}")
         for name, digest in info["commitment_digests"].items():
             print(f"{name:6} {digest}")
@@ -393,6 +419,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 # Subcommands defined in other modules register themselves on import; imported after the core ones,
 # they come after them in `zkdl --help`.
+import zkdl.dataset_command  # noqa: E402 - dataset
 import zkdl.market.command  # noqa: E402 - register, provenance, check-weights
 import zkdl.service.command  # noqa: E402,F401 - serve
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_hash.auto import keccak
 from eth_utils import encode_hex, to_checksum_address
 
 from zkdl.chain.client import RegistryClient
@@ -132,6 +133,8 @@ class Provenance:
                 f"{st.n_train} training samples (input scale 2^{st.data_frac_bits}), "
                 f"schedule seed {st.schedule_seed}"
             )
+            visibility = "public: its id is the data's own" if st.dataset.public else "private"
+            lines.append(f"  data set {encode_hex(keccak(st.c_data))} ({visibility})")
             lines.append(f"  proven for owner {to_checksum_address(st.owner)}; initial weights: {describe_origin(st.origin())}")
             for parent in self.parents:
                 lines.append(f"  parent: model {encode_hex(parent.model_id)} (owner {parent.owner}): its C_WT is this model's C_W0")

@@ -1,6 +1,7 @@
-"""The proof bundle: a versioned, canonical binary file holding a statement and its proof.
+"""The proof bundle: a versioned, canonical binary file holding a statement and its proof; and the
+data-set proof file, the same for a data set's commitment and its range proof.
 
-Layout (version 2; integers unsigned big-endian):
+Layout (bundle version 5; integers unsigned big-endian):
 
     magic "ZKDL-BUNDLE" (11 bytes) ‖ version u16
     statement_len u32 ‖ statement (zkdl.proof.statement encoding)
@@ -10,6 +11,9 @@ Layout (version 2; integers unsigned big-endian):
       kind 2, points:  count × 48-byte compressed G1 points, on the curve and in the subgroup
       kind 3, opening: count = payload length in bytes; payload = zkdl.proof.opening encoding
 
+The data-set proof file (version 1) is magic "ZKDL-DATASET-PROOF" (18 bytes) ‖ version u16 ‖
+dataset_len u32 ‖ the data set's commitment (zkdl.proof.dataset encoding) ‖ n_messages u32 ‖ messages.
+
 Nothing may follow the last message. Decoding checks every length against the bytes left before
 reading, so a malformed, truncated, non-canonical or off-curve input is a `BundleFormatError`
 naming the section, never a crash. The proof digest is Keccak-256 of the whole file.
@@ -18,7 +22,9 @@ naming the section, never a crash. The proof digest is Keccak-256 of the whole f
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from eth_hash.auto import keccak
 
@@ -28,10 +34,17 @@ from zkdl.proof import opening
 from zkdl.proof.channel import Message
 from zkdl.proof.commitment import CommitmentFormatError, decode_points
 from zkdl.proof.commitment import decode as decode_commitment
-from zkdl.proof.statement import Statement, StatementFormatError, unpack_data_commitments
+from zkdl.proof.dataset import DatasetCommitment, DatasetFormatError
+from zkdl.proof.statement import Statement, StatementFormatError
+
+Head = TypeVar("Head", Statement, DatasetCommitment)
+DATASET_MAGIC = b"ZKDL-DATASET-PROOF"
+DATASET_VERSION = 1
 
 MAGIC = b"ZKDL-BUNDLE"
-VERSION = 4  # 4: zkdl/training/v4 (statement version 2: owner, origin of W_0); 3: v3 (one bit tensor B); 2: v2
+# 5: zkdl/training/v5 (statement version 3: C_data a data set's own commitment); 4: zkdl/training/v4
+# (statement version 2: owner, origin of W_0); 3: v3 (one bit tensor B); 2: v2
+VERSION = 5
 SCALARS, POINTS, OPENING = 1, 2, 3
 SCALAR_BYTES, POINT_BYTES = 32, 48
 
@@ -49,9 +62,7 @@ class Bundle:
     messages: tuple[Message, ...]
 
     def encode(self) -> bytes:
-        statement = self.statement.encode()
-        head = MAGIC + struct.pack(">HI", VERSION, len(statement)) + statement
-        return head + struct.pack(">I", len(self.messages)) + b"".join(_encode_message(m) for m in self.messages)
+        return _encode(MAGIC, VERSION, self.statement.encode(), self.messages)
 
     def digest(self) -> bytes:
         """The proof digest the registry stores: Keccak-256 of the encoding."""
@@ -59,28 +70,72 @@ class Bundle:
 
     @classmethod
     def decode(cls, data: bytes) -> Bundle:
-        reader = _Reader(bytes(data))
-        if reader.take(len(MAGIC), "magic") != MAGIC:
-            raise BundleFormatError("not a zkdl bundle (bad magic bytes)")
-        (version,) = reader.unpack(">H", "version")
-        if version != VERSION:
-            raise BundleFormatError(f"bundle version {version} is not supported (this zkdl reads version {VERSION})")
-        (length,) = reader.unpack(">I", "statement length")
-        try:
-            statement = Statement.decode(reader.take(length, "statement"))
-            _check_commitments(statement)
-        except (StatementFormatError, CommitmentFormatError) as exc:
-            raise BundleFormatError(f"statement: {exc.user_message}") from None
-        (count,) = reader.unpack(">I", "message count")
-        messages = tuple(_decode_message(reader, i) for i in range(count))
-        if reader.left:
-            raise BundleFormatError(f"{reader.left} unexpected bytes after the last message")
-        return cls(statement, messages)
+        return cls(*_decode(data, MAGIC, VERSION, "bundle", "statement", _statement))
 
 
-def _check_commitments(statement: Statement) -> None:
-    """The statement's commitments must decode: canonical, on the curve, in the subgroup."""
-    for encoding in (*unpack_data_commitments(statement.c_data), statement.c_w0, statement.c_wt):
+@dataclass(frozen=True)
+class DatasetBundle:
+    """A data set's commitment and its range proof (zkdl.proof.data_range): the file a data-set
+    record points to; its Keccak-256 is the record's proof digest."""
+
+    dataset: DatasetCommitment
+    messages: tuple[Message, ...]
+
+    def encode(self) -> bytes:
+        return _encode(DATASET_MAGIC, DATASET_VERSION, self.dataset.encode(), self.messages)
+
+    @classmethod
+    def decode(cls, data: bytes) -> DatasetBundle:
+        return cls(*_decode(data, DATASET_MAGIC, DATASET_VERSION, "data-set proof", "data set", _dataset))
+
+
+def _encode(magic: bytes, version: int, head: bytes, messages: tuple[Message, ...]) -> bytes:
+    body = struct.pack(">I", len(messages)) + b"".join(_encode_message(m) for m in messages)
+    return magic + struct.pack(">HI", version, len(head)) + head + body
+
+
+def _decode(
+    data: bytes, magic: bytes, version: int, kind: str, head: str, parse: Callable[[bytes], Head]
+) -> tuple[Head, tuple[Message, ...]]:
+    """A file's head (statement or data set, parsed and checked by `parse`) and its messages."""
+    reader = _Reader(bytes(data))
+    if reader.take(len(magic), "magic") != magic:
+        raise BundleFormatError(f"not a zkdl {kind} (bad magic bytes)")
+    (found,) = reader.unpack(">H", "version")
+    if found != version:
+        raise BundleFormatError(f"{kind} version {found} is not supported (this zkdl reads version {version})")
+    (length,) = reader.unpack(">I", f"{head} length")
+    body = reader.take(length, head)
+    try:
+        parsed = parse(body)
+    except (StatementFormatError, DatasetFormatError, CommitmentFormatError) as exc:
+        raise BundleFormatError(f"{head}: {exc.user_message}") from None
+    return parsed, _read_messages(reader)
+
+
+def _statement(body: bytes) -> Statement:
+    statement = Statement.decode(body)
+    _check_commitments(statement.dataset, statement.c_w0, statement.c_wt)
+    return statement
+
+
+def _dataset(body: bytes) -> DatasetCommitment:
+    dataset = DatasetCommitment.decode(body)
+    _check_commitments(dataset)
+    return dataset
+
+
+def _read_messages(reader: _Reader) -> tuple[Message, ...]:
+    (count,) = reader.unpack(">I", "message count")
+    messages = tuple(_decode_message(reader, i) for i in range(count))
+    if reader.left:
+        raise BundleFormatError(f"{reader.left} unexpected bytes after the last message")
+    return messages
+
+
+def _check_commitments(dataset: DatasetCommitment, *others: bytes) -> None:
+    """The commitments must decode: canonical, on the curve, in the subgroup."""
+    for encoding in (dataset.c_x, dataset.c_y, *others):
         decode_commitment(encoding)
 
 

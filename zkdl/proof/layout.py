@@ -20,6 +20,8 @@ from functools import cached_property
 from zkdl.data import schedule
 from zkdl.errors import SpecError, ZkdlError
 from zkdl.proof.claims import Factor, Shape
+from zkdl.proof.dataset import DatasetFormatError
+from zkdl.proof.errors import VerificationError
 from zkdl.proof.statement import Statement
 from zkdl.quant import QuantParams
 
@@ -64,6 +66,10 @@ class Layout:
         """The layout of a statement; a statement no honest trainer could produce is refused here,
         before any of its numbers are used (the soundness argument needs these bounds)."""
         try:
+            dataset = st.dataset
+        except DatasetFormatError as exc:
+            raise VerificationError(f"the statement's commitments are malformed: C_data: {exc.user_message}") from None
+        try:
             QuantParams(st.frac_bits, st.lr_exp, st.range_bits)  # s + 2 ≤ range_bits ≤ 64, R ≥ 1
         except SpecError as exc:
             raise UnsupportedStatementError(f"the statement's quantisation is invalid: {exc.user_message}") from None
@@ -73,6 +79,10 @@ class Layout:
             raise UnsupportedStatementError(
                 f"the statement is larger than this verifier handles (widths ≤ {MAX_WIDTH}, ≤ {MAX_LAYERS} layers, "
                 f"≤ {MAX_STEPS} steps, ≤ {MAX_SAMPLES} samples): every public table is built from these sizes"
+            )
+        if (dataset.features, dataset.classes) != (st.widths[0], st.widths[-1]):
+            raise UnsupportedStatementError(
+                f"the data set has {dataset.features} inputs and {dataset.classes} classes, the network {st.widths[0]} and {st.widths[-1]}"
             )
         if st.steps < 1 or not 1 <= st.batch <= st.n_train:
             raise UnsupportedStatementError(f"{st.steps} steps of batch {st.batch} on {st.n_train} samples: nothing to prove")
@@ -156,8 +166,14 @@ class Layout:
         return (("layer", self.log_layers), ("in", self.log_width), ("out", self.log_width))
 
     @property
-    def data(self) -> Shape:
-        return (("sample", self.log_samples), ("col", self.log_width))
+    def data_x(self) -> Shape:
+        """D_X: the data set's inputs at their own padded width (the data set is model-independent)."""
+        return (("sample", self.log_samples), ("col", log2_ceil(self.widths[0])))
+
+    @property
+    def data_y(self) -> Shape:
+        """D_Y: the data set's 0/1 labels, one column per class, padded to a power of two."""
+        return (("sample", self.log_samples), ("col", log2_ceil(self.widths[-1])))
 
     # Public tables.
     def prefix(self, axis: str, n: int, log_size: int) -> Factor:

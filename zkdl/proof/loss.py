@@ -1,7 +1,8 @@
 """The output layer's gradient for the square loss: G_Z = M ⊙ (Z' − Y_sel) on real steps.
 
 It is linear, so a claim on it splits into a claim on the rescaled output (bits of the last
-layer's Z) and a claim on the scheduled one-hot targets (the committed data set's Y).
+layer's Z) and a claim on the scheduled one-hot targets: 2^R times the committed data set's 0/1
+labels D_Y (the data set does not depend on the model's scale).
 """
 
 from __future__ import annotations
@@ -27,4 +28,4 @@ def output_gradient(party: Party, lay: Layout, book: ClaimBook, tables: ProverTa
     (z_part,) = party.send(b"output gradient split", lambda: [weighted_sum(lay.act, output, tables.field("Z_rescaled"))], 1)
     y_part = z_part - value  # Σ w·Y_sel = Σ w·Z' − Σ w·G_Z
     book.add("BZ", cl.claim(lay.bits, [*output.factors, lay.rescaled], z_part))
-    select(book, "Y", lay, real[0], f_row, columns, y_part)
+    select(book, "Y", lay.data_y, lay, real[0], f_row, cl.scaled_factor(columns, lay.constant), y_part)  # Y_sel is 2^R·D_Y

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from zkdl.proof import opening, sigma
 from zkdl.proof.channel import ProverChannel, VerifierChannel
-from zkdl.proof.claims import Claim, Shape
+from zkdl.proof.claims import Claim, ClaimBook, Shape
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.hidden import Hidden
@@ -101,3 +101,24 @@ class VerifierParty:
         proof = self.channel.take_opening(label)
         C_v = self.channel.ledger.point(value)
         opening.verify(self.channel.transcript, commitment, point, C_v, proof, self.checks, label.decode())
+
+
+def merge_and_open(
+    party: Party,
+    name: str,
+    shape: Shape,
+    commitment: TensorCommitment,
+    claims: Sequence[Claim],
+    table: Callable[[], Table],
+    secret: Callable[[], TensorOpening],
+) -> None:
+    """Every claim on one committed tensor, merged by one sumcheck into a claim at one point, which
+    one zero-knowledge opening proves: each committed tensor is opened once."""
+    party.check(bool(claims), f"no claim reached the committed tensor {name}")
+    point, (value,) = party.product(b"merge " + name.encode(), shape, claims, lambda: [table()], 1)
+    party.open(b"opening " + name.encode(), commitment, secret, point, value)
+
+
+def settle(party: Party, book: ClaimBook) -> None:
+    """Every claim of the book was reduced (a claim left over would be a claim never proven)."""
+    party.check(not book.pending(), f"claims left unreduced: {book.pending()}")

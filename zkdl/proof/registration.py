@@ -132,6 +132,26 @@ def proof_rejection(claims: BundleClaims) -> str | None:
     return None
 
 
+def dataset_rejection(statement: Statement, dataset_file: bytes) -> str | None:
+    """Why a data-set proof file is not a valid proof of the statement's data set (its range
+    proof); None when it is."""
+    from zkdl.proof.bundle import BundleFormatError, DatasetBundle
+    from zkdl.proof.data_range import verify_dataset
+
+    try:
+        bundle = DatasetBundle.decode(dataset_file)
+    except BundleFormatError as exc:
+        return f"the data-set proof is unusable: {exc.user_message}"
+    if bundle.dataset.encode() != statement.c_data:
+        theirs, ours = encode_hex(bundle.dataset.digest()), encode_hex(keccak(statement.c_data))
+        return f"the data-set proof is of data set {theirs}, not the statement's {ours}"
+    try:
+        verify_dataset(bundle.dataset, list(bundle.messages))
+    except ZkdlError as exc:
+        return f"the data set's range proof: {exc.user_message}"
+    return None
+
+
 def weights_opening(statement: Statement, blinds: Iterable[int]) -> str:
     """The buyers' opening file: the blinds of C_WT as field integers (the weights themselves travel
     as the model's .npz), named by the statement they open."""

@@ -5,7 +5,7 @@ Per entry the bits give, linearly: Z (weights κ), the rescaled Z' = round-half-
 A_out = M ⊙ S ⊙ Z' (hidden layers) and G_Z = M ⊙ S ⊙ G_A' share the sign bit S, which is how one
 committed decomposition serves both passes. Each is reduced by one Hadamard sumcheck over all
 instances to claims on S, Z', G_A', i.e. weighted claims on the bits; a third sumcheck proves
-every committed bit is 0 or 1 (Σ_y eq(u, y)·b(y)·(b(y) − 1) = 0 at a random u).
+every committed bit is 0 or 1 (zkdl.proof.binarity).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from zkdl.backend import MODULUS, Vector
 from zkdl.proof import claims as cl
+from zkdl.proof.binarity import binarity as binary
 from zkdl.proof.claims import ClaimBook
 from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.loss import output_gradient
 from zkdl.proof.mle import weighted_sum
-from zkdl.proof.packed import BitTable
 from zkdl.proof.party import Party
 from zkdl.proof.selection import select
 from zkdl.proof.witness import ProverTables
@@ -52,7 +52,7 @@ def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables
         data_col = cl.scaled_factor(cl.claim(lay.act, [f_col, first_columns], 0).factors[0], lift)
         first = cl.claim(lay.act, [cl.onehot_factor("layer", 0, lay.log_layers), f_step, f_row, f_col], 0)
         piece, rest = _split_layer(party, b"input split", lay, claim, 0, first, lambda: tables.field("A_in_variable"))
-        select(book, "X", lay, f_step, f_row, data_col, piece)
+        select(book, "X", lay.data_x, lay, f_step, f_row, data_col, piece)
         relu_claims.append(cl.claim(lay.act, [cl.shifted_factor(f_layer, 1), f_step, f_row, f_col], rest))
     if relu_claims:
         masked = [_masked(lay, c, range(lay.layers - 1)) for c in relu_claims]
@@ -99,13 +99,4 @@ def _split_layer(
 
 def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables, name: str) -> None:
     """Every committed bit of `name` (BZ or BG) is 0 or 1."""
-    u = party.challenges(b"binarity point " + name.encode(), sum(log for _, log in lay.bits))
-    claim = cl.claim(lay.bits, cl.eq_factors(lay.bits, u), 0)
-
-    def bit_tables() -> list[BitTable]:
-        words = tables.bits("Z" if name == "BZ" else "G_A")  # kept packed: b and b − 1
-        return [BitTable(words, 1 << lay.log_bits), BitTable(words, 1 << lay.log_bits, -1)]
-
-    point, (b, b_minus_one) = party.product(b"binarity " + name.encode(), lay.bits, [claim], bit_tables, 2)
-    party.zero(b"binarity offset " + name.encode(), b - 1 - b_minus_one)  # the second factor is the bit minus one
-    book.add(name, cl.claim(lay.bits, cl.eq_factors(lay.bits, point), b))
+    binary(party, book, name, lay.bits, lambda: tables.bits("Z" if name == "BZ" else "G_A"))

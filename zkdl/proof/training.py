@@ -24,22 +24,21 @@ from zkdl.proof import history, matmul, opening, relu, targets
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.claims import Claim, ClaimBook, Shape, onehot_factor
 from zkdl.proof.commitment import TensorCommitment, TensorOpening
+from zkdl.proof.data_range import CommittedDataset, commit_dataset, new_key
+from zkdl.proof.dataset import DatasetFormatError
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.proof.packed import BitTable, Int64Table, Table
-from zkdl.proof.party import Party, ProverParty, VerifierParty
+from zkdl.proof.party import Party, ProverParty, VerifierParty, merge_and_open, settle
 from zkdl.proof.statement import (
     ADDRESS_BYTES,
     DIGEST_BYTES,
     PROTOCOL_TAG,
     Init,
     Statement,
-    StatementFormatError,
-    pack_data_commitments,
-    unpack_data_commitments,
 )
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import NO_TABLES, ProverTables, data_tables, weight_slots
+from zkdl.proof.witness import NO_TABLES, ProverTables, weight_slots
 from zkdl.quant import QuantParams
 from zkdl.witness import Witness
 
@@ -69,12 +68,12 @@ class StatementCommitments:
     def of(cls, statement: Statement, lay: Layout) -> StatementCommitments:
         """Decodes the statement's commitments and checks they have the shapes the layout needs."""
         try:
-            x, y = unpack_data_commitments(statement.c_data)
-            found = cls(cm.decode(x), cm.decode(y), cm.decode(statement.c_w0), cm.decode(statement.c_wt))
-        except (cm.CommitmentFormatError, StatementFormatError) as exc:
+            dataset = statement.dataset
+            found = cls(cm.decode(dataset.c_x), cm.decode(dataset.c_y), cm.decode(statement.c_w0), cm.decode(statement.c_wt))
+        except (cm.CommitmentFormatError, DatasetFormatError) as exc:
             raise VerificationError(f"the statement's commitments are malformed: {exc.user_message}") from None
         for name, commitment, shape in zip(
-            ("C_data (X)", "C_data (Y)", "C_W0", "C_WT"), found.all, (lay.data, lay.data, lay.weights, lay.weights)
+            ("C_data (X)", "C_data (Y)", "C_W0", "C_WT"), found.all, (lay.data_x, lay.data_y, lay.weights, lay.weights)
         ):
             if commitment.shape != _dims(shape):
                 raise VerificationError(f"{name} has shape {commitment.shape}, the statement needs {_dims(shape)}")
@@ -95,34 +94,44 @@ class Parent:
 
 
 def commit_statement(
-    witness: Witness, data: Dataset, owner: bytes = bytes(ADDRESS_BYTES), parent: Parent | None = None, origin: Init | None = None
+    witness: Witness,
+    data: Dataset,
+    owner: bytes = bytes(ADDRESS_BYTES),
+    parent: Parent | None = None,
+    origin: Init | None = None,
+    dataset: CommittedDataset | None = None,
 ) -> tuple[Statement, StatementSecrets, ProverTables]:
-    """Commits the data set, W_0 and W_T (hiding: fresh blinds); returns the public statement, its
-    openings and the prover's tables of the whole run (checked against the trainer's products)."""
-    statement, secrets = commit_run(witness, data, owner, parent, origin)
+    """Commits W_0 and W_T (hiding: fresh blinds) beside the committed data set (by default the data
+    committed afresh, privately); returns the public statement, its openings and the prover's tables
+    of the whole run (checked against the trainer's products)."""
+    dataset = dataset if dataset is not None else commit_dataset(data, new_key())
+    statement, secrets = commit_run(witness, dataset, owner, parent, origin)
     tables = ProverTables.of(Layout.of(statement), witness, data)
     tables.check()
     return statement, secrets, tables
 
 
 def commit_run(
-    witness: Witness, data: Dataset, owner: bytes = bytes(ADDRESS_BYTES), parent: Parent | None = None, origin: Init | None = None
+    witness: Witness,
+    dataset: CommittedDataset,
+    owner: bytes = bytes(ADDRESS_BYTES),
+    parent: Parent | None = None,
+    origin: Init | None = None,
 ) -> tuple[Statement, StatementSecrets]:
-    """The statement (bound to `owner`) and its openings, without building any table of the steps.
+    """The statement (bound to `owner`, on the committed data set: zkdl.proof.data_range) and its
+    openings, without building any table of the steps.
     The origin of W_0 it claims is `origin`, by default the strongest that holds: fine-tuned from
     `parent`, else seeded when W_0 is the spec's seeded initialisation, else unconstrained (which
     keeps W_0 hidden: a prover may always claim it)."""
-    draft = Statement.of_run(witness.spec, int(data.train_idx.size), data.frac_bits, b"", b"", b"")
-    lay = Layout.of(draft)
-    data_x, data_y = data_tables(lay, data)
-    (cx, ox), (cy, oy) = cm.commit_int64(data_x), cm.commit_int64(data_y)
+    c_data = dataset.commitment.encode()
+    lay = Layout.of(Statement.of_run(witness.spec, c_data, b"", b""))
     init, (c0, o0) = _commit_initial(lay, witness, parent, origin)
     cT, oT = cm.commit_int64(weight_slots(lay, witness.final))
     statement = Statement.of_run(
-        witness.spec, lay.n_train, lay.data_frac_bits, pack_data_commitments(cm.encode(cx), cm.encode(cy)), cm.encode(c0), cm.encode(cT),
+        witness.spec, c_data, cm.encode(c0), cm.encode(cT),
         owner=owner, init=init, parent=parent.statement_digest if parent is not None else bytes(DIGEST_BYTES),
     )  # fmt: skip
-    return statement, StatementSecrets(ox, oy, o0, oT)
+    return statement, StatementSecrets(dataset.secrets.x, dataset.secrets.y, o0, oT)
 
 
 def _commit_initial(
@@ -328,11 +337,8 @@ def _run(
         on_phase(f"opening {name}")
         shape, commitment, table = committed[name]
         claims = _stacked_claims(party, book) if name == "B" else book.take(name)
-        party.check(bool(claims), f"no claim reached the committed tensor {name}")
-        # the two callables run inside these calls, before the loop moves on: B023 does not apply
-        point, (value,) = party.product(b"merge " + name.encode(), shape, claims, lambda: [table()], 1)  # noqa: B023
-        party.open(b"opening " + name.encode(), commitment, lambda: secret_of[name], point, value)  # noqa: B023
-    party.check(not book.pending(), f"claims left unreduced: {book.pending()}")
+        merge_and_open(party, name, shape, commitment, claims, table, partial(secret_of.__getitem__, name))
+    settle(party, book)
 
 
 NUM_PHASES = len(PHASES) + len(COMMITTED)
@@ -353,11 +359,10 @@ def _committed(
     lay: Layout, c: StatementCommitments, bits: TensorCommitment, tables: ProverTables
 ) -> dict[str, tuple[Shape, TensorCommitment, Callable[[], Table]]]:
     """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
-    n = 1 << lay.log_width
-    ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), n)  # noqa: E731 — never a field copy
+    ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), array().shape[-1])  # noqa: E731 — never a field copy
     return {
-        "X": (lay.data, c.data_x, ints(lambda: tables.data_x)),
-        "Y": (lay.data, c.data_y, ints(lambda: tables.data_y)),
+        "X": (lay.data_x, c.data_x, ints(lambda: tables.data_x)),
+        "Y": (lay.data_y, c.data_y, ints(lambda: tables.data_y)),
         "W0": (lay.weights, c.w0, ints(lambda: tables.history[:, 0])),
         "WT": (lay.weights, c.wt, ints(lambda: tables.history[:, lay.steps])),
         "B": (lay.stacked_bits, bits, lambda: BitTable(tables.stacked_bits(), 1 << lay.log_bits)),  # kept packed

@@ -16,7 +16,7 @@ import numpy as np
 from zkdl import backend
 from zkdl.data import Dataset, one_hot
 from zkdl.model import Weights
-from zkdl.proof.layout import Layout, UnsupportedStatementError
+from zkdl.proof.layout import Layout, UnsupportedStatementError, log2_ceil
 from zkdl.quant import rescale
 from zkdl.witness import Witness
 
@@ -27,8 +27,8 @@ class ProverTables:
     Z: np.ndarray  # [LP, TP, B, N]: every layer's Z
     G_A: np.ndarray  # [LP, TP, B, N]: gradient of each hidden layer's output, zero elsewhere
     history: np.ndarray  # [LP, TH, N, N]: W_0 .. W_T, then W_T repeated; bias 2^R·b in row d_ℓ
-    data_x: np.ndarray  # [NP, N]
-    data_y: np.ndarray  # [NP, N]: one-hot targets at scale 2^R
+    data_x: np.ndarray  # [NP, DX]: the data set's inputs at their own padded width
+    data_y: np.ndarray  # [NP, DY]: its 0/1 labels
 
     @classmethod
     def of(cls, layout: Layout, witness: Witness, data: Dataset) -> ProverTables:
@@ -45,7 +45,7 @@ class ProverTables:
             Z[l, : lay.steps, :, : lay.widths[l + 1]] = witness.recorded(l, "Z", lay.first_step, lay.steps)
         for tau in range(TH):  # W_τ = W_T for τ ≥ T: no step after the last
             history[:, tau] = weight_slots(lay, witness.weights_at(lay.first_step + min(tau, lay.steps)))
-        return cls(lay, Z, G_A, history, *data_tables(lay, data))
+        return cls(lay, Z, G_A, history, *data_tables(data))
 
     # Virtual tensors, by their definitions (docs/protocol.md §3).
     @cached_property
@@ -78,13 +78,18 @@ class ProverTables:
 
     @cached_property
     def selected(self) -> tuple[np.ndarray, np.ndarray]:
-        """(X_sel, Y_sel) [TP, B, N]: the scheduled rows, zero for padded steps."""
+        """(X_sel, Y_sel) [TP, B, N]: the scheduled rows, zero for padded steps and columns; the
+        targets at scale 2^R."""
         lay = self.layout
-        TP = self.Z.shape[1]
+        TP, N = self.Z.shape[1], self.Z.shape[3]
         rows = np.zeros((TP, lay.batch), np.int64)
         rows[: lay.steps] = lay.schedule
         real = (np.arange(TP) < lay.steps)[:, None, None]
-        return self.data_x[rows] * real, self.data_y[rows] * real
+
+        def widened(data: np.ndarray) -> np.ndarray:
+            return np.pad(data[rows] * real, ((0, 0), (0, 0), (0, N - data.shape[1])))
+
+        return widened(self.data_x), widened(self.data_y) * lay.constant
 
     @cached_property
     def A_in_variable(self) -> np.ndarray:
@@ -164,13 +169,14 @@ class _NoTables:
 NO_TABLES = cast(ProverTables, _NoTables())  # typed as the tables: every phase takes both parties'
 
 
-def data_tables(lay: Layout, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The committed data set [NP, N]: inputs, and one-hot targets at scale 2^R."""
-    samples, N = 1 << lay.log_samples, 1 << lay.log_width
-    data_x = np.zeros((samples, N), np.int64)
-    data_x[: lay.n_train, : lay.widths[0]] = data.X_train
-    data_y = np.zeros((samples, N), np.int64)
-    data_y[: lay.n_train, : lay.widths[-1]] = one_hot(data.y_train, lay.widths[-1], lay.frac_bits)
+def data_tables(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The committed data set (zkdl.proof.dataset): its training inputs [NP, DX] and 0/1 labels
+    [NP, DY], each axis zero padded to a power of two."""
+    n, samples = int(data.train_idx.size), 1 << log2_ceil(int(data.train_idx.size))
+    data_x = np.zeros((samples, 1 << log2_ceil(data.n_features)), np.int64)
+    data_x[:n, : data.n_features] = data.X_train
+    data_y = np.zeros((samples, 1 << log2_ceil(data.classes)), np.int64)
+    data_y[:n, : data.classes] = one_hot(data.y_train, data.classes, 0)
     return data_x, data_y
 
 

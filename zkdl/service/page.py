@@ -172,11 +172,17 @@ def _statement_rows(info: dict[str, Any] | None) -> list[tuple[str, Any]]:
         ("Architecture (layer widths)", f"MLP {arch}"),
         ("Training", f"{st['steps']} SGD steps, batch {st['batch']}, learning rate {st['learning_rate']}"),
         ("Loss", st.get("loss")),
-        ("Data set", f"{st['n_train']} training samples (committed, private), batch schedule seed {st['schedule_seed']}"),
+        ("Data set", _dataset_line(st)),
         ("Fixed point", f"R = {st['frac_bits']} fractional bits, data {st['data_frac_bits']} bits, range checks {st['range_bits']} bits"),
         ("Proven for (owner)", st.get("owner")),
         ("Initial weights", describe_origin(st["initial_weights"]) if "initial_weights" in st else None),
     ]
+
+
+def _dataset_line(st: dict[str, Any]) -> str:
+    ds = st["dataset"]
+    visibility = "public: anyone recomputes its id from the data" if ds["public"] else "private: committed by its owner"
+    return f"{ds['dataset_id']}, {ds['samples']} training samples ({visibility}), batch schedule seed {st['schedule_seed']}"
 
 
 def _digest_rows(reg: dict[str, Any]) -> list[tuple[str, Any]]:
