@@ -387,7 +387,7 @@ interface IModelRegistry {
 
     /**
      * @notice Set the longest accepted signature lifetime (admin).
-     * @param newTtl Seconds, between `MIN_SIGNATURE_TTL` and `MAX_SIGNATURE_TTL`.
+     * @param newTtl Seconds, between `SIGNATURE_TTL_MIN` and `SIGNATURE_TTL_MAX`.
      */
     function setMaxSignatureTtl(uint32 newTtl) external;
 

@@ -26,10 +26,10 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
     uint256 public constant MAX_PAGE_SIZE = 100;
     /// @notice Longest accepted URI in bytes; bounds what every indexer must store per record.
     uint256 public constant MAX_URI_LENGTH = 2048;
-    /// @notice Bounds of the admin-set signature lifetime.
-    uint32 public constant MIN_SIGNATURE_TTL = 1 hours;
+    /// @notice Lower bound of the admin-set signature lifetime.
+    uint32 public constant SIGNATURE_TTL_MIN = 1 hours;
     /// @notice Upper bound of the admin-set signature lifetime.
-    uint32 public constant MAX_SIGNATURE_TTL = 365 days;
+    uint32 public constant SIGNATURE_TTL_MAX = 365 days;
 
     /* solhint-disable gas-small-strings */ // EIP-712 fixes the type strings; they are hashed at compile time
     /// @notice EIP-712 type of a registration signed by the owner (strings are hashed, per EIP-712).
@@ -227,8 +227,8 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
 
     /// @inheritdoc IModelRegistry
     function setMaxSignatureTtl(uint32 newTtl) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newTtl < MIN_SIGNATURE_TTL || newTtl > MAX_SIGNATURE_TTL)
-            revert ZkdlRegistryInvalidSignatureTtl(newTtl, MIN_SIGNATURE_TTL, MAX_SIGNATURE_TTL);
+        if (newTtl < SIGNATURE_TTL_MIN || newTtl > SIGNATURE_TTL_MAX)
+            revert ZkdlRegistryInvalidSignatureTtl(newTtl, SIGNATURE_TTL_MIN, SIGNATURE_TTL_MAX);
         emit MaxSignatureTtlChanged(_config.maxSignatureTtl, newTtl);
         _config.maxSignatureTtl = newTtl;
     }

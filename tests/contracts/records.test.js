@@ -247,7 +247,7 @@ describe("ModelRegistry: the fee pays the verifiers (issue 15)", function () {
     await expect(registry.connect(stranger).setMaxSignatureTtl(7200))
       .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
       .withArgs(stranger.address, ethers.ZeroHash);
-    const [min, max] = [await registry.MIN_SIGNATURE_TTL(), await registry.MAX_SIGNATURE_TTL()];
+    const [min, max] = [await registry.SIGNATURE_TTL_MIN(), await registry.SIGNATURE_TTL_MAX()];
     for (const bad of [0n, min - 1n, max + 1n]) {
       await expect(registry.connect(admin).setMaxSignatureTtl(bad))
         .to.be.revertedWithCustomError(registry, "ZkdlRegistryInvalidSignatureTtl")
