@@ -65,7 +65,8 @@ def test_register_builds_the_request_from_the_bundle(env, proved, tmp_path, by_s
     info = api.inspect(proved.bundle)
     model = env.client.get_model(result.model_id)
     assert result.outcome is Outcome.REGISTERED and result.tx_hash is not None
-    assert result.model_id == env.client.compute_model_id(env.owner.address, model.c_wt_digest, model.proof_digest)
+    assert result.model_id == env.client.compute_model_id(env.owner.address, model.request)
+    assert model.parent_digest == bytes(32)  # not fine-tuned: no parent
     assert model.owner == env.owner.address
     assert "0x" + model.proof_digest.hex() == info["proof_digest"] == "0x" + keccak(proved.bundle).hex()
     assert "0x" + model.statement_digest.hex() == info["statement_digest"]

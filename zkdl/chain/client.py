@@ -150,10 +150,7 @@ class RegistryClient:
     def check_version(self) -> str:
         """The registry's version; `RegistryVersionError` naming it unless its major version is the one
         this client speaks (another ABI, model id formula and signature domain)."""
-        try:
-            found = self.version()
-        except RegistryError:
-            found = "unknown (no version())"
+        found = self.version()
         if found.split(".")[0] != str(SUPPORTED_MAJOR):
             raise RegistryVersionError(
                 f"the registry at {self.address} on chain {self.chain_id} is version {found}; this zkdl speaks registry "

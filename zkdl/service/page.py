@@ -74,6 +74,7 @@ def snapshot_view(
         "c_wt_digest": h(model.c_wt_digest),
         "statement_digest": h(model.statement_digest),
         "proof_digest": h(model.proof_digest),
+        "parent_digest": h(model.parent_digest),
         "verifier_version": h(model.verifier_version),
         "bundle_uri": model.bundle_uri,
         "metadata_uri": model.metadata_uri,

@@ -46,8 +46,8 @@ def status_json(status: ModelStatus) -> dict[str, Any]:
                 "verifier": a.verifier,
                 "verdict": a.verdict.name.lower(),
                 "attested_at": a.attested_at,
-                "verifier_version": encode_hex(a.verifier_version),
-                "report_digest": encode_hex(a.report_digest),
+                "counted": a.counted,  # False: a verdict from a removed verifier
+                "report_digest": None if a.report_digest is None else encode_hex(a.report_digest),
             }
             for a in status.attestations
         ],
@@ -112,6 +112,7 @@ class VerifierService:
                 self.start_block = record.block_number
         if not w3.eth.get_code(to_checksum_address(registry)):
             raise ZkdlError(f"no contract at {registry} on chain {chain_id}: check ZKDL_REGISTRY and ZKDL_RPC_URL")
+        RegistryClient(w3, registry).check_version()  # another registry version: refused by name, at start
         self.jobs.bind(chain_id, registry, to_checksum_address(self.verifier.address))
         with self._lock:
             self.chain_id, self.registry = chain_id, registry
