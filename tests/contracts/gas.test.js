@@ -10,6 +10,7 @@ const CEILINGS = {
   "deploy ModelRegistry": 5_500_000,
   "registerDataset": 160_000,
   "registerModel (direct)": 250_000,
+  "registerModel (owner's 2nd, same data)": 250_000,
   "registerModelBySig (relayed)": 280_000,
   "attest (direct, 1st verdict)": 100_000,
   "attestBySig (relayed, 2nd verdict)": 120_000,
@@ -52,6 +53,8 @@ describe("ModelRegistry: gas report", function () {
     const req = h.request("gas1", uris("gas1"));
     figures["registerModel (direct)"] = await gasOf(f.registry.connect(f.owner).registerModel(req, { value }));
     const modelId = await f.registry.computeModelId(f.owner.address, req);
+    const again = h.request("gas1b", { ...uris("gas1b"), cDataDigest: req.cDataDigest });
+    figures["registerModel (owner's 2nd, same data)"] = await gasOf(f.registry.connect(f.owner).registerModel(again, { value }));
 
     const req2 = h.request("gas2", uris("gas2"));
     const deadline = await h.deadlineIn();
