@@ -164,21 +164,27 @@ describe("ModelRegistry: EIP-7702 signers (issue 15)", function () {
   it("accepts the ECDSA signature of a verifier whose EOA is delegated to a contract without ERC-1271", async function () {
     const f = await loadFixture(h.deployWithModel);
     const delegate = await ethers.deployContract("DelegateWithoutErc1271Mock");
-    const designator = ethers.concat(["0xef0100", await delegate.getAddress()]);
-    await ethers.provider.send("hardhat_setCode", [f.v1.address, designator]);
-    expect(await ethers.provider.getCode(f.v1.address)).to.equal(designator.toLowerCase());
+    const verifier = ethers.Wallet.createRandom().connect(ethers.provider);
+    await f.registry.connect(f.admin).grantRole(f.VERIFIER_ROLE, verifier.address);
+    // A real EIP-7702 authorization, carried by another account's type-4 transaction.
+    const { chainId } = await ethers.provider.getNetwork();
+    const auth = await verifier.authorize({ address: await delegate.getAddress(), nonce: 0, chainId });
+    await (await f.relayer.sendTransaction({ type: 4, to: f.relayer.address, authorizationList: [auth], gasLimit: 100_000 })).wait();
+    const designator = ethers.concat(["0xef0100", await delegate.getAddress()]).toLowerCase();
+    expect(await ethers.provider.getCode(verifier.address)).to.equal(designator);
+
     const att = h.attestation(f.modelId);
     const deadline = await h.deadlineIn();
-    const sig = await h.signAttestation(f.v1, f.registry, f.v1.address, att, 1n, deadline);
-    await expect(f.registry.connect(f.relayer).attestBySig(f.v1.address, att, 1n, deadline, sig))
-      .to.emit(f.registry, "ModelAttested")
-      .withArgs(f.modelId, f.v1.address, h.Verdict.Valid, att.reportDigest, f.relayer.address, h.anyUint, 0);
-    // Another key's signature still fails for it.
-    const forged = await h.signAttestation(f.stranger, f.registry, f.v2.address, h.attestation(f.modelId), 2n, deadline);
-    await ethers.provider.send("hardhat_setCode", [f.v2.address, designator]);
-    await expect(f.registry.attestBySig(f.v2.address, h.attestation(f.modelId), 2n, deadline, forged))
+    // Another key's signature fails for it (ECDSA recovers another address, and the delegate has no ERC-1271)...
+    const forged = await h.signAttestation(f.stranger, f.registry, verifier.address, att, 2n, deadline);
+    await expect(f.registry.attestBySig(verifier.address, att, 2n, deadline, forged))
       .to.be.revertedWithCustomError(f.registry, "ZkdlRegistryInvalidSignature")
-      .withArgs(f.v2.address);
+      .withArgs(verifier.address);
+    // ...its own key's signature counts.
+    const sig = await h.signAttestation(verifier, f.registry, verifier.address, att, 1n, deadline);
+    await expect(f.registry.connect(f.relayer).attestBySig(verifier.address, att, 1n, deadline, sig))
+      .to.emit(f.registry, "ModelAttested")
+      .withArgs(f.modelId, verifier.address, h.Verdict.Valid, att.reportDigest, f.relayer.address, h.anyUint, 0);
   });
 });
 

@@ -172,3 +172,14 @@ def test_a_queued_registration_is_finished_with_the_keys_that_queued_it(env, pro
     with pytest.raises(RegistrationError, match="already queued in this outbox to be sent by"):
         _register(env, proved, tmp_path, by_signature=True)
     assert _register(env, proved, tmp_path, by_signature=False).outcome is Outcome.REGISTERED  # resumed
+
+
+def test_a_sender_that_cannot_pay_the_fee_fails_fast_and_a_funded_one_pays_it(env, proved, tmp_path):
+    env.client.set_attestation_fee(10**18)
+    poor = env.relayer.address  # left with less than 1 ETH (the fee: one verifier) once its transfer's gas is paid
+    env.w3.eth.send_transaction({"from": poor, "to": env.admin.address, "value": env.w3.eth.get_balance(poor) - 10**18})
+    with pytest.raises(RegistrationError, match=r"not enough for the registry's fee of 1000000000000000000 wei"):
+        _register(env, proved, tmp_path, by_signature=True)
+    env.w3.eth.send_transaction({"from": env.admin.address, "to": poor, "value": 10**19})
+    result = _register(env, proved, tmp_path, by_signature=True)
+    assert result.outcome is Outcome.REGISTERED and env.client.reward_pool() == 10**18

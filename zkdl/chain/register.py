@@ -173,12 +173,8 @@ def register_bundle(
             f"model {encode_hex(model_id)} is already queued in this outbox to be sent by {before.sender} "
             f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)"
         )
-    if (before is None or not before.state.terminal) and client.w3.eth.get_balance(relayer.sender) == 0:
-        # Fail fast: the relayer would otherwise retry the node's "insufficient funds" until the timeout.
-        raise RegistrationError(
-            f"the sending account {relayer.sender} has no ether on chain {chain_id} to pay for "
-            "the registration: fund it, or have a funded relayer key relay the owner's signature"
-        )
+    if before is None or not before.state.terminal:
+        _check_funds(client, relayer.sender)
     if before is None:
         try:
             if by_signature:
@@ -211,6 +207,19 @@ def register_bundle(
     outcome = Outcome.REGISTERED if ours else Outcome.ALREADY_REGISTERED
     tx = (intent.tx_hash, intent.block_number) if intent.outcome != OUTCOME_EXISTING else (None, None)
     return _result(client, model_id, outcome, owner, relayer, by_signature, request, tx)
+
+
+def _check_funds(client: RegistryClient, sender: str) -> None:
+    """Fail fast when the sender cannot pay the registry's fee and some gas: the relayer would
+    otherwise retry the node's "insufficient funds" until the timeout."""
+    balance, fee = client.w3.eth.get_balance(sender), client.registration_fee()
+    if balance > fee:
+        return
+    what = "no ether" if balance == 0 else f"{balance} wei"
+    raise RegistrationError(
+        f"the sending account {sender} has {what} on chain {client.chain_id}, not enough for the registry's fee "
+        f"of {fee} wei (which pays the verifiers) and the gas: fund it, or have a funded relayer key relay the owner's signature"
+    )
 
 
 def _result(
