@@ -212,7 +212,7 @@ def register_bundle(
 def _check_funds(client: RegistryClient, sender: str) -> None:
     """Fail fast when the sender cannot pay the registry's fee and some gas: the relayer would
     otherwise retry the node's "insufficient funds" until the timeout."""
-    balance, fee = client.w3.eth.get_balance(sender), client.registration_fee()
+    balance, fee = client.w3.eth.get_balance(to_checksum_address(sender)), client.registration_fee()
     if balance > fee:
         return
     what = "no ether" if balance == 0 else f"{balance} wei"
