@@ -387,3 +387,12 @@ def test_a_registry_of_another_version_is_refused_by_name(env):
 
     with pytest.raises(E.RegistryVersionError, match="version 1.0.0; this zkdl speaks registry version 2"):
         OldRegistry(env.w3, env.client.address).check_version()
+
+
+def test_shared_names_the_count_the_earliest_and_the_newest(env, make_request):
+    req, original = registered(env, make_request)
+    copy = env.client_as(env.stranger).register_model(req).model_id
+    shared = env.client.shared(IndexKind.PROOF, req.proof_digest, listed=1)
+    assert (shared.label, shared.total, shared.earliest, shared.models) == ("proof", 2, original, (copy,))
+    assert shared.to_json()["earliest"] == "0x" + original.hex()
+    assert env.client.shared(IndexKind.WEIGHTS, keccak(text="nobody")) is None

@@ -173,7 +173,7 @@ def test_a_copy_registered_by_another_owner_is_named_and_fails_the_check(env, pr
     original = _register(env, proved, tmp_path)
     info = provenance(env.client, original)
     proof, weights = info.copies
-    assert (proof.kind, proof.total, proof.earliest, proof.models) == ("proof", 2, copy, (original, copy))
+    assert (proof.label, proof.total, proof.earliest, proof.models) == ("proof", 2, copy, (original, copy))
     assert (weights.total, weights.earliest) == (2, copy)
     assert f"2 registrations share this proof; the earliest is 0x{copy.hex()}" in info.describe()
     assert info.to_json()["copies"][0]["earliest"] == "0x" + copy.hex()

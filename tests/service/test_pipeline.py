@@ -144,6 +144,22 @@ def test_every_bad_input_gets_its_verdict_or_error_and_the_pipeline_goes_on(pipe
     assert pipe.client.get_status(ids["statement-mismatch"]).status is Status.DISPUTED
 
 
+def test_the_page_lists_copies_with_the_earliest_and_the_data_set_record(pipe, bundle, accounts):
+    from zkdl.chain import DatasetRequest
+
+    _, uri = pipe.store.put(bundle["bytes"])
+    copy = pipe.register(request_for(bundle, uri), owner=accounts[6])  # front-run: lands first
+    mine = pipe.register(request_for(bundle, uri))
+    page = render_provenance_page(snapshot_view(pipe.client, mine, bundle["bytes"]))
+    assert f'2 registrations share this proof; the earliest is <span class="mono">{copy}</span>.' in page
+    assert "2 registrations share this final weights" in page and "not registered: no data-set record" in page
+    c_data = bundle["info"]["commitment_digests"]["c_data"]
+    pipe.client.register_dataset(DatasetRequest(c_data, 1797, 64, 10, 8, keccak(b"rp"), "ipfs://digits"), sender=accounts[6])
+    page = render_provenance_page(snapshot_view(pipe.client, copy, bundle["bytes"]))
+    assert "1797 samples x 64 features, 10 classes" in page and f"{accounts[6].address} at" in page
+    assert "(this model)" in page
+
+
 def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):
     _, uri = pipe.store.put(bundle["bytes"])
     mid = pipe.register(request_for(bundle, uri))

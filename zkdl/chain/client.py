@@ -36,6 +36,7 @@ from .structs import (
     Page,
     Registered,
     RegistrationRequest,
+    Shared,
     TxOutcome,
     Verdict,
     VerifierInfo,
@@ -381,6 +382,14 @@ class RegistryClient:
         """The earliest model sharing `key` in index `kind` (None if none), and how many share it."""
         first, total = self._call(self.contract.functions.firstModelBy(int(kind), as_digest(key, "key")))
         return (bytes(first) if int(total) else None), int(total)
+
+    def shared(self, kind: IndexKind, key: bytes | str, listed: int = 20) -> Shared | None:
+        """The registrations sharing `key` in index `kind`: the count, the earliest and the newest
+        `listed`; None when there is none."""
+        earliest, total = self.first_model_by(kind, key)
+        if earliest is None:
+            return None
+        return Shared(kind, total, earliest, self.get_model_ids_by(kind, key, 0, listed).items)
 
     def iter_model_ids_by(self, kind: IndexKind, key: bytes | str, page_size: int = 100) -> Iterator[bytes]:
         """Every model sharing `key` in index `kind`, newest first, page by page."""

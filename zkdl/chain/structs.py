@@ -367,6 +367,29 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Shared:
+    """The registrations sharing one key of an index (copies of a proof, of final weights, ...):
+    how many, the earliest (the original), and the newest `len(models)` of them."""
+
+    kind: IndexKind
+    total: int
+    earliest: bytes
+    models: tuple[bytes, ...]
+
+    @property
+    def label(self) -> str:
+        return {IndexKind.PROOF: "proof", IndexKind.WEIGHTS: "final weights"}.get(self.kind, self.kind.name.lower())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.label,
+            "total": self.total,
+            "earliest": encode_hex(self.earliest),
+            "models": [encode_hex(m) for m in self.models],
+        }
+
+
+@dataclass(frozen=True)
 class CursorPage(Generic[T]):
     """One page of an index, newest first: `items`, the cursor of the next page (None at the end),
     and how many models share the key."""

@@ -17,13 +17,13 @@ from eth_utils import encode_hex
 
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.errors import UnknownModelError
-from zkdl.chain.structs import IndexKind, Status
+from zkdl.chain.structs import IndexKind, Shared, Status
 from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof import registration
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
 
 from .ids import parse_model_id
-from .query import Shared, bundle_claims, fetch_registered_bundle, shared
+from .query import MAX_LISTED, bundle_claims, fetch_registered_bundle
 
 
 class UnusableWeightsError(ZkdlError, ValueError):
@@ -89,7 +89,7 @@ def check_weights(
         reason = f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})"
         return WeightCheck(False, mid, None, None, reason)
     status = client.get_status(mid)
-    same_weights = shared(client, IndexKind.WEIGHTS, model.c_wt_digest)
+    same_weights = client.shared(IndexKind.WEIGHTS, model.c_wt_digest, MAX_LISTED)
 
     def no(reason: str, status: Status | None, match: bool | None = None) -> WeightCheck:
         return WeightCheck(False, mid, match, status, reason, same_weights)

@@ -18,7 +18,7 @@ from typing import Any
 from eth_utils import encode_hex, to_checksum_address
 
 from zkdl.chain.client import RegistryClient
-from zkdl.chain.structs import Attestation, Dataset, IndexKind, Model, ModelStatus, Status
+from zkdl.chain.structs import Attestation, Dataset, IndexKind, Model, ModelStatus, Shared, Status
 from zkdl.commands import printable
 from zkdl.errors import ZkdlError
 from zkdl.proof.registration import BundleClaims, claims_of, copy_of, differences
@@ -53,31 +53,14 @@ class AttestationView:
         }
 
 
-@dataclass(frozen=True)
-class Shared:
-    """The registrations sharing this model's proof (or final weights): copies, newest first (at most
-    `MAX_LISTED`), how many there are, and the earliest: the original."""
-
-    kind: str  # "proof" | "final weights"
-    total: int
-    earliest: bytes
-    models: tuple[bytes, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "total": self.total,
-            "earliest": encode_hex(self.earliest),
-            "models": [encode_hex(m) for m in self.models],
-        }
-
-
-def shared(client: RegistryClient, kind: IndexKind, key: bytes) -> Shared:
-    """The registrations of `key` in index `kind` (PROOF or WEIGHTS) from the registry's indexes."""
-    earliest, total = client.first_model_by(kind, key)
-    assert earliest is not None, "the model itself is in the index"
-    models = tuple(islice(client.iter_model_ids_by(kind, key, MAX_LISTED), MAX_LISTED))
-    return Shared("proof" if kind is IndexKind.PROOF else "final weights", total, earliest, models)
+def copies_of(client: RegistryClient, model: Model) -> tuple[Shared, Shared]:
+    """The registrations sharing the model's proof, and its final weights (the model is among them)."""
+    found = (
+        client.shared(IndexKind.PROOF, model.proof_digest, MAX_LISTED),
+        client.shared(IndexKind.WEIGHTS, model.c_wt_digest, MAX_LISTED),
+    )
+    assert found[0] is not None and found[1] is not None, "a registered model is in its own indexes"
+    return found[0], found[1]
 
 
 @dataclass(frozen=True)
@@ -184,7 +167,7 @@ class Provenance:
         for c in self.copies:
             if c.total > 1:
                 earliest = "this registration" if c.earliest == self.model_id else encode_hex(c.earliest)
-                lines.append(f"{c.total} registrations share this {c.kind}; the earliest is {earliest}")
+                lines.append(f"{c.total} registrations share this {c.label}; the earliest is {earliest}")
                 lines += [f"  {encode_hex(other)}" for other in c.models if other != self.model_id]
         lines += [
             f"statement digest {encode_hex(m.statement_digest)}",
@@ -238,7 +221,7 @@ def provenance(
     dataset = client.get_dataset(model.c_data_digest) if client.dataset_exists(model.c_data_digest) else None
     if claims is not None and dataset is not None:
         mismatches += _dataset_mismatches(dataset, claims.statement)
-    copies = (shared(client, IndexKind.PROOF, model.proof_digest), shared(client, IndexKind.WEIGHTS, model.c_wt_digest))
+    copies = copies_of(client, model)
     return Provenance(
         mid,
         client.chain_id,
