@@ -60,6 +60,14 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
         uint32 maxSignatureTtl;
     }
 
+    /// @dev What storage keeps of a model, in one slot (its sequence number is in its link word).
+    struct StoredModel {
+        address owner;
+        uint40 registeredBlock;
+        uint40 revokedAt;
+        uint16 quorum;
+    }
+
     /// @dev One slot per verifier: `attestations` is bumped by each verdict (the slot is read anyway).
     struct VerifierState {
         uint40 grantedAt;
@@ -72,13 +80,16 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
     /// @dev Bits per model sequence number in the packed index words.
     uint256 private constant _SEQ_BITS = 40;
     uint256 private constant _SEQ_MASK = (1 << _SEQ_BITS) - 1;
+    /// @dev Where a model's own sequence number sits in its link word, after the five index links.
+    uint256 private constant _OWN_SEQ_SHIFT = 5 * _SEQ_BITS;
 
     Config private _config;
-    mapping(bytes32 modelId => ModelRecord) private _models;
+    mapping(bytes32 modelId => StoredModel) private _models;
     /// @dev seq (from 1) -> model id.
     mapping(uint256 seq => bytes32 modelId) private _modelIds;
     /// @dev Per model, for each index kind k, the seq of the previous model with the same key, in bits
-    /// [40k, 40k + 40): the indexes are linked lists through these words, newest first.
+    /// [40k, 40k + 40): the indexes are linked lists through these words, newest first; the model's own
+    /// seq in bits [200, 240).
     mapping(bytes32 modelId => uint256 links) private _links;
     /// @dev Per index key (hash of kind and key): first seq | last seq << 40 | count << 80.
     mapping(bytes32 indexKey => uint256 head) private _heads;
@@ -140,7 +151,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
 
     /// @inheritdoc IModelRegistry
     function revokeModel(bytes32 modelId) external {
-        ModelRecord storage model = _existingModel(modelId);
+        StoredModel storage model = _existingModel(modelId);
         if (model.owner != msg.sender) revert ZkdlRegistryNotModelOwner(modelId, msg.sender, model.owner);
         if (model.revokedAt != 0) revert ZkdlRegistryRevokedModel(modelId);
         uint40 now40 = uint40(block.timestamp);
@@ -292,7 +303,9 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
 
     /// @inheritdoc IModelRegistry
     function getModel(bytes32 modelId) external view returns (ModelRecord memory) {
-        return _existingModel(modelId);
+        StoredModel storage m = _existingModel(modelId);
+        uint40 seq = uint40((_links[modelId] >> _OWN_SEQ_SHIFT) & _SEQ_MASK);
+        return ModelRecord(m.owner, m.registeredBlock, m.revokedAt, m.quorum, seq);
     }
 
     /// @inheritdoc IModelRegistry
@@ -308,7 +321,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
 
     /// @inheritdoc IModelRegistry
     function getStatus(bytes32 modelId) external view returns (ModelStatus memory view_) {
-        ModelRecord storage model = _existingModel(modelId);
+        StoredModel storage model = _existingModel(modelId);
         uint256 n = _verifierList.length;
         Attestation[] memory found = new Attestation[](n);
         uint256 count = 0;
@@ -504,9 +517,10 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
         uint40 seq = c.modelCount + 1;
         c.modelCount = seq;
         if (msg.value != 0) c.rewardPool = SafeCast.toUint80(c.rewardPool + msg.value);
-        _models[modelId] = ModelRecord(owner, uint40(block.number), 0, c.quorum, seq);
+        _models[modelId] = StoredModel(owner, uint40(block.number), 0, c.quorum);
         _modelIds[seq] = modelId;
         _links[modelId] =
+            (uint256(seq) << _OWN_SEQ_SHIFT) |
             _push(IndexKind.Owner, bytes32(uint256(uint160(owner))), seq) |
             _push(IndexKind.Dataset, r.cDataDigest, seq) |
             _push(IndexKind.Weights, r.cWTDigest, seq) |
@@ -530,7 +544,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules, EIP712
         return keccak256(abi.encode(kind, key));
     }
 
-    function _existingModel(bytes32 modelId) private view returns (ModelRecord storage model) {
+    function _existingModel(bytes32 modelId) private view returns (StoredModel storage model) {
         model = _models[modelId];
         if (model.owner == address(0)) revert ZkdlRegistryUnknownModel(modelId);
     }
