@@ -157,7 +157,7 @@ def test_the_page_lists_copies_with_the_earliest_and_the_data_set_record(pipe, b
     pipe.client.register_dataset(DatasetRequest(c_data, 1797, 64, 10, 8, keccak(b"rp"), "ipfs://digits"), sender=accounts[6])
     page = render_provenance_page(snapshot_view(pipe.client, copy, bundle["bytes"]))
     assert "1797 samples x 64 features, 10 classes" in page and f"{accounts[6].address} at" in page
-    assert "(this model)" in page
+    assert "(this model)" in page and "none: not fine-tuned" in page
 
 
 def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):

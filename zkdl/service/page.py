@@ -203,8 +203,13 @@ def _digest_rows(reg: dict[str, Any]) -> list[tuple[str, Any]]:
         ("C_W0 (initial weights) digest", reg.get("c_w0_digest")),
         ("C_WT (final weights) digest", reg.get("c_wt_digest")),
         ("Proof digest", reg.get("proof_digest")),
+        ("Parent statement digest (fine-tuned from)", _parent(reg.get("parent_digest"))),
         ("Verifier version", reg.get("verifier_version")),
     ]
+
+
+def _parent(digest: str | None) -> str:
+    return "none: not fine-tuned" if digest is None or int(digest, 16) == 0 else digest
 
 
 def _verification_rows(ver: dict[str, Any], verifier: str | None) -> list[tuple[str, Any]]:
