@@ -70,10 +70,8 @@ class Env:
 @pytest.fixture
 def env(chain, accounts) -> Env:
     admin, v1, v2, v3, owner, relayer, stranger = accounts[:7]
-    record = deploy_registry(chain, admin, quorum=2)
+    record = deploy_registry(chain, admin, quorum=2, verifiers=[v.address for v in (v1, v2, v3)])
     client = RegistryClient(chain, record.address, admin)
-    for v in (v1, v2, v3):
-        client.grant_verifier(v.address)
     return Env(chain, client, admin, [v1, v2, v3], owner, relayer, stranger)
 
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_record_describes_the_deployment(chain, accounts):
-    record = deploy_registry(chain, accounts[0], quorum=2)
+    record = deploy_registry(chain, accounts[0], quorum=2, verifiers=[a.address for a in accounts[1:3]])
     receipt = chain.eth.get_transaction_receipt(record.transaction_hash)
     assert receipt["contractAddress"] == record.address and receipt["blockNumber"] == record.block_number
     assert record.block_hash == "0x" + bytes(receipt["blockHash"]).hex()
@@ -38,6 +38,7 @@ def test_record_describes_the_deployment(chain, accounts):
     assert record.abi_hash == load_artifact().abi_hash
     client = RegistryClient(chain, record.address)
     assert client.quorum() == 2 and client.has_role(client.pauser_role(), accounts[0].address)
+    assert client.verifier_count() == 2 and client.default_admin_delay() == 3 * 24 * 3600
 
 
 def test_ensure_deployed_is_idempotent_and_detects_a_stale_record(chain, accounts, deployments_dir):
@@ -46,7 +47,7 @@ def test_ensure_deployed_is_idempotent_and_detects_a_stale_record(chain, account
     block = chain.eth.block_number
     again, deployed = ensure_deployed(chain, accounts[0], deployments_dir, quorum=1)
     assert (again, deployed, chain.eth.block_number) == (first, False, block)  # nothing was sent
-    assert client_from_deployment(chain, deployments_dir).version() == "1.0.0"
+    assert client_from_deployment(chain, deployments_dir).version() == "2.0.0"
 
     write_deployment(replace(first, address=accounts[5].address), deployments_dir)  # e.g. a reset dev node
     with pytest.raises(E.DeploymentError, match="no recorded registry code"):
@@ -59,7 +60,7 @@ def test_ensure_deployed_is_idempotent_and_detects_a_stale_record(chain, account
 def test_record_from_another_abi_is_refused(chain, accounts, deployments_dir):
     record, _ = ensure_deployed(chain, accounts[0], deployments_dir)
     write_deployment(replace(record, abi_hash="00" * 32), deployments_dir)
-    with pytest.raises(E.DeploymentError, match="another ABI"):
+    with pytest.raises(E.DeploymentError, match=r"another ABI \(registry version 2.0.0; this zkdl speaks version 2.x\)"):
         client_from_deployment(chain, deployments_dir)
 
 
@@ -72,6 +73,8 @@ def test_missing_record_is_a_clear_error(tmp_path):
 def test_constructor_revert_is_typed(chain, accounts):
     with pytest.raises(E.InvalidQuorumError):
         deploy_registry(chain, accounts[0], quorum=0)
+    with pytest.raises(E.InvalidQuorumError, match="between 1 and 1"):
+        deploy_registry(chain, accounts[0], quorum=2, verifiers=[accounts[1].address])
 
 
 def test_deployer_key_from_env_or_keystore(tmp_path, accounts):
@@ -95,7 +98,18 @@ def test_deployer_key_from_env_or_keystore(tmp_path, accounts):
 def _run_step(url: str, deployments_dir: Path, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKDL_")}
     env.update(env_extra, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "deploy/001_model_registry.py", "--rpc", url, "--quorum", "2", "--deployments-dir", str(deployments_dir)]
+    verifiers = ["--verifier", "0x" + "11" * 20, "--verifier", "0x" + "22" * 20]
+    cmd = [
+        sys.executable,
+        "deploy/001_model_registry.py",
+        "--rpc",
+        url,
+        "--quorum",
+        "2",
+        *verifiers,
+        "--deployments-dir",
+        str(deployments_dir),
+    ]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 

@@ -49,13 +49,13 @@ def test_unknown_selector_and_empty_data(decoder):
 
 
 def test_revert_data_from_a_json_rpc_node_error():
-    data = _revert("ZkdlRegistryInvalidQuorum(uint256)", ["uint256"], [0])
+    data = _revert("ZkdlRegistryInvalidQuorum(uint256,uint256)", ["uint256", "uint256"], [0, 1])
     exc = ContractCustomError("0x" + data.hex(), data="0x" + data.hex())
     assert E.revert_data(exc) == data
 
 
 def test_revert_data_from_eth_tester_message_and_context():
-    data = _revert("ZkdlRegistryInvalidQuorum(uint256)", ["uint256"], [0])
+    data = _revert("ZkdlRegistryInvalidQuorum(uint256,uint256)", ["uint256", "uint256"], [0, 1])
     # web3's eth-tester provider re-raises with the bytes' repr in the message...
     assert E.revert_data(Exception(f"execution reverted: {data!r}")) == data
     # ...while the original exception, with the bytes themselves, is its __context__.
@@ -70,3 +70,8 @@ def test_revert_data_from_eth_tester_message_and_context():
 
 def test_non_revert_errors_carry_no_data():
     assert E.revert_data(ConnectionError("node down")) is None
+
+
+def test_every_error_of_the_abi_has_its_class():
+    abi_errors = {e["name"] for e in load_artifact().abi if e["type"] == "error"}
+    assert abi_errors == set(E.error_classes())

@@ -16,6 +16,7 @@ from web3 import Web3
 
 from tests.pgserver import run_concurrently, run_sql
 from zkdl.chain import AttestationRequest, Status, Verdict
+from zkdl.chain.client import model_id_for
 from zkdl.chain.outbox import (
     OUTCOME_EXISTING,
     OUTCOME_INCLUDED,
@@ -25,7 +26,7 @@ from zkdl.chain.outbox import (
     SignedTx,
     SqlOutbox,
 )
-from zkdl.chain.relayer import Relayer, RelayerError, bundle_request, model_id_for
+from zkdl.chain.relayer import Relayer, RelayerError, bundle_request
 from zkdl.store import LocalStore, fetch
 
 VERSION = keccak(text="zkdl-verifier/1")
@@ -45,7 +46,7 @@ def make_relayer(env, outbox, **kw) -> Relayer:
 
 
 def attestation(model_id: bytes, verdict: Verdict = Verdict.VALID) -> AttestationRequest:
-    return AttestationRequest(model_id, verdict, VERSION, keccak(model_id + bytes([verdict])))
+    return AttestationRequest(model_id, verdict, keccak(model_id + bytes([verdict])))
 
 
 def chain_nonce(env) -> int:
@@ -58,7 +59,7 @@ def registrations_of(env, model_id: bytes) -> int:
 
 def test_local_model_id_matches_the_contract(env, make_request):
     req = make_request("id")
-    expected = env.client.compute_model_id(env.owner.address, req.c_wt_digest, req.proof_digest)
+    expected = env.client.compute_model_id(env.owner.address, req)
     assert model_id_for(env.client.chain_id, env.client.address, env.owner.address, req) == expected
 
 
@@ -98,7 +99,7 @@ def test_relays_signed_registrations_and_attestations(env, outbox, make_request)
 def test_work_already_on_chain_is_confirmed_without_sending(env, outbox, make_request):
     req = make_request("pre")
     env.client_as(env.owner).register_model(req)  # e.g. a previous relayer run that lost its outbox
-    model_id = env.client.compute_model_id(env.owner.address, req.c_wt_digest, req.proof_digest)
+    model_id = env.client.compute_model_id(env.owner.address, req)
     env.client.attest_by_sig(env.client.sign_attestation(env.verifiers[0], attestation(model_id)), sender=env.owner)
     relayer = make_relayer(env, outbox)
     before = chain_nonce(env)
@@ -377,3 +378,12 @@ def test_outbox_file_that_cannot_be_opened(tmp_path):
     with pytest.raises(OutboxError, match="cannot open the relayer outbox .*directory exists and is writable"):
         SqlOutbox(tmp_path / "a-file" / "outbox.sqlite")
     assert SqlOutbox(f"sqlite:///{tmp_path}/url.sqlite").path == f"{tmp_path}/url.sqlite"
+
+
+def test_pays_the_registry_fee_when_it_registers(env, outbox, make_request):
+    env.client.set_attestation_fee(10**9)
+    relayer = make_relayer(env, outbox)
+    intent = relayer.enqueue_signed_registration(env.client.sign_registration(env.owner, make_request("fee")))
+    assert relayer.run_until_idle(30).idle
+    assert outbox.get(intent.id).outcome == OUTCOME_INCLUDED
+    assert env.client.reward_pool() == env.client.registration_fee() == 3 * 10**9

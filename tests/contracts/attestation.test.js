@@ -10,14 +10,13 @@ describe("ModelRegistry: attest (direct)", function () {
     const ts = await h.nextTimestamp();
     await expect(registry.connect(v1).attest(att))
       .to.emit(registry, "ModelAttested")
-      .withArgs(modelId, v1.address, h.Verdict.Valid, att.verifierVersion, att.reportDigest, v1.address, ts);
+      .withArgs(modelId, v1.address, h.Verdict.Valid, att.reportDigest, v1.address, ts, 0);
     const a = await registry.getAttestation(modelId, v1.address);
-    expect([a.verifier, a.verdict, a.attestedAt, a.verifierVersion, a.reportDigest]).to.deep.equal([
+    expect([a.verifier, a.verdict, a.attestedAt, a.counted]).to.deep.equal([
       v1.address,
       BigInt(h.Verdict.Valid),
       BigInt(ts),
-      att.verifierVersion,
-      att.reportDigest,
+      true,
     ]);
   });
 
@@ -58,14 +57,6 @@ describe("ModelRegistry: attest (direct)", function () {
     await expect(v1.sendTransaction({ to: await registry.getAddress(), data: bad })).to.be.reverted;
   });
 
-  it("rejects an attestation for another verifier version", async function () {
-    const { registry, v1, modelId } = await loadFixture(h.deployWithModel);
-    const other = ethers.id("zkdl-verifier/2");
-    await expect(registry.connect(v1).attest(h.attestation(modelId, h.Verdict.Valid, { verifierVersion: other })))
-      .to.be.revertedWithCustomError(registry, "ZkdlRegistryVerifierVersionMismatch")
-      .withArgs(modelId, h.VERSION, other);
-  });
-
   it("rejects an unknown model and a revoked model", async function () {
     const { registry, v1, owner, modelId } = await loadFixture(h.deployWithModel);
     const unknown = ethers.id("unknown");
@@ -97,7 +88,7 @@ describe("ModelRegistry: attestBySig", function () {
     const tx = f.registry.connect(f.relayer).attestBySig(s.verifier, s.att, s.nonce, s.deadline, s.sig);
     await expect(tx)
       .to.emit(f.registry, "ModelAttested")
-      .withArgs(f.modelId, f.v1.address, h.Verdict.Valid, h.VERSION, s.att.reportDigest, f.relayer.address, ts);
+      .withArgs(f.modelId, f.v1.address, h.Verdict.Valid, s.att.reportDigest, f.relayer.address, ts, 0);
     await expect(tx).to.emit(f.registry, "NonceUsed").withArgs(f.v1.address, s.nonce);
     expect((await f.registry.getAttestation(f.modelId, f.v1.address)).verdict).to.equal(h.Verdict.Valid);
   });
@@ -127,7 +118,7 @@ describe("ModelRegistry: attestBySig", function () {
     const f = await loadFixture(h.deployWithModel);
     const req2 = h.request("second");
     await f.registry.connect(f.owner).registerModel(req2);
-    const model2 = await f.registry.computeModelId(f.owner.address, req2.cWTDigest, req2.proofDigest);
+    const model2 = await f.registry.computeModelId(f.owner.address, req2);
     const s = await signedAtt(f);
     await expect(f.registry.attestBySig(s.verifier, { ...s.att, modelId: model2 }, s.nonce, s.deadline, s.sig))
       .to.be.revertedWithCustomError(f.registry, "ZkdlRegistryInvalidSignature")
@@ -138,7 +129,7 @@ describe("ModelRegistry: attestBySig", function () {
     const f = await loadFixture(h.deployWithModel);
     const req2 = h.request("second");
     await f.registry.connect(f.owner).registerModel(req2);
-    const model2 = await f.registry.computeModelId(f.owner.address, req2.cWTDigest, req2.proofDigest);
+    const model2 = await f.registry.computeModelId(f.owner.address, req2);
     const s = await signedAtt(f, { nonce: 42n });
     await f.registry.attestBySig(s.verifier, s.att, s.nonce, s.deadline, s.sig);
     const s2 = await signedAtt(f, { nonce: 42n, att: h.attestation(model2) });
@@ -150,6 +141,24 @@ describe("ModelRegistry: attestBySig", function () {
     await expect(f.registry.attestBySig(s3.verifier, s3.att, s3.nonce, s3.deadline, s3.sig))
       .to.be.revertedWithCustomError(f.registry, "ZkdlRegistryNonceAlreadyUsed")
       .withArgs(f.v1.address, 43n);
+  });
+
+  it("rejects a deadline further away than the registry's signature lifetime (issue 15)", async function () {
+    const f = await loadFixture(h.deployWithModel);
+    const ttl = BigInt(await f.registry.maxSignatureTtl());
+    for (const far of [ethers.MaxUint256, null]) {
+      const ts = BigInt(await time.latest()) + 10n;
+      const deadline = far ?? ts + ttl + 1n;
+      const s = await signedAtt(f, { deadline });
+      await time.setNextBlockTimestamp(ts);
+      await expect(f.registry.attestBySig(s.verifier, s.att, s.nonce, s.deadline, s.sig))
+        .to.be.revertedWithCustomError(f.registry, "ZkdlRegistryDeadlineTooFar")
+        .withArgs(deadline, ts + ttl);
+    }
+    const ts = BigInt(await time.latest()) + 10n;
+    const s = await signedAtt(f, { deadline: ts + ttl });
+    await time.setNextBlockTimestamp(ts);
+    await expect(f.registry.attestBySig(s.verifier, s.att, s.nonce, s.deadline, s.sig)).to.emit(f.registry, "ModelAttested");
   });
 
   it("rejects an expired deadline", async function () {
@@ -201,6 +210,6 @@ describe("ModelRegistry: attestBySig", function () {
     const s = await signedAtt(f, { verifier: walletAddr, signer: f.stranger });
     await expect(f.registry.connect(f.relayer).attestBySig(walletAddr, s.att, s.nonce, s.deadline, s.sig))
       .to.emit(f.registry, "ModelAttested")
-      .withArgs(f.modelId, walletAddr, h.Verdict.Valid, h.VERSION, s.att.reportDigest, f.relayer.address, h.anyUint);
+      .withArgs(f.modelId, walletAddr, h.Verdict.Valid, s.att.reportDigest, f.relayer.address, h.anyUint, 0);
   });
 });

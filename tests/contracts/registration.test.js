@@ -9,32 +9,39 @@ describe("ModelRegistry: deployment", function () {
     expect(await registry.hasRole(ethers.ZeroHash, admin.address)).to.equal(true);
     expect(await registry.hasRole(PAUSER_ROLE, admin.address)).to.equal(true);
     expect(await registry.quorum()).to.equal(h.QUORUM);
-    expect(await registry.version()).to.equal("1.0.0");
+    expect(await registry.version()).to.equal("2.0.0");
+    expect(await registry.defaultAdmin()).to.equal(admin.address);
+    expect(await registry.defaultAdminDelay()).to.equal(h.ADMIN_DELAY);
+    expect(await registry.verifierCount()).to.equal(3);
+    expect(await registry.maxSignatureTtl()).to.equal(30 * 24 * 3600);
     expect(await registry.paused()).to.equal(false);
   });
 
   it("emits QuorumChanged(0, quorum) from the constructor", async function () {
-    const [admin] = await ethers.getSigners();
-    const registry = await ethers.deployContract("ModelRegistry", [admin.address, 3]);
+    const [admin, a, b, c] = await ethers.getSigners();
+    const registry = await h.deploy(admin.address, [a.address, b.address, c.address], 3);
     await expect(registry.deploymentTransaction()).to.emit(registry, "QuorumChanged").withArgs(0, 3);
   });
 
-  it("rejects a zero admin and a zero quorum", async function () {
-    const [admin] = await ethers.getSigners();
+  it("rejects a zero admin, a zero quorum and a quorum above its verifiers", async function () {
+    const [admin, a] = await ethers.getSigners();
     const factory = await ethers.getContractFactory("ModelRegistry");
-    await expect(factory.deploy(ethers.ZeroAddress, 1))
-      .to.be.revertedWithCustomError(factory, "ZkdlRegistryInvalidAdmin")
+    await expect(factory.deploy(ethers.ZeroAddress, h.ADMIN_DELAY, [], 1))
+      .to.be.revertedWithCustomError(factory, "AccessControlInvalidDefaultAdmin")
       .withArgs(ethers.ZeroAddress);
-    await expect(factory.deploy(admin.address, 0))
+    await expect(factory.deploy(admin.address, h.ADMIN_DELAY, [], 0))
       .to.be.revertedWithCustomError(factory, "ZkdlRegistryInvalidQuorum")
-      .withArgs(0);
+      .withArgs(0, 1);
+    await expect(factory.deploy(admin.address, h.ADMIN_DELAY, [a.address], 2))
+      .to.be.revertedWithCustomError(factory, "ZkdlRegistryInvalidQuorum")
+      .withArgs(2, 1);
   });
 
   it("exposes its EIP-712 domain (ERC-5267) and ERC-165 interfaces", async function () {
     const { registry, chainId } = await loadFixture(h.deployRegistry);
     const d = await registry.eip712Domain();
     expect(d.name).to.equal("ZkdlModelRegistry");
-    expect(d.version).to.equal("1");
+    expect(d.version).to.equal("2");
     expect(d.chainId).to.equal(chainId);
     expect(d.verifyingContract).to.equal(await registry.getAddress());
     expect(await registry.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
@@ -46,29 +53,32 @@ describe("ModelRegistry: registerModel", function () {
   it("stores every field, derives the documented id and emits the full registration", async function () {
     const { registry, owner, chainId } = await loadFixture(h.deployRegistry);
     const req = h.request("a");
-    const id = h.modelIdOf(chainId, await registry.getAddress(), owner.address, req.cWTDigest, req.proofDigest);
-    expect(await registry.computeModelId(owner.address, req.cWTDigest, req.proofDigest)).to.equal(id);
+    const id = h.modelIdOf(chainId, await registry.getAddress(), owner.address, req);
+    expect(await registry.computeModelId(owner.address, req)).to.equal(id);
     expect(await registry.modelExists(id)).to.equal(false);
 
     const ts = await h.nextTimestamp();
-    await expect(registry.connect(owner).registerModel(req))
+    const tx = registry.connect(owner).registerModel(req);
+    await expect(tx)
       .to.emit(registry, "ModelRegistered")
-      .withArgs(id, owner.address, req.cWTDigest, h.requestTuple(req), owner.address, ts);
+      .withArgs(id, owner.address, req.parentDigest, h.requestTuple(req), owner.address, ts);
 
     const m = await registry.getModel(id);
     expect(m.owner).to.equal(owner.address);
-    expect(m.registeredAt).to.equal(ts);
+    expect(m.registeredBlock).to.equal((await (await tx).wait()).blockNumber);
     expect(m.revokedAt).to.equal(0);
-    for (const k of Object.keys(req)) expect(m[k]).to.equal(req[k], k);
+    expect(m.quorum).to.equal(h.QUORUM);
+    expect(m.seq).to.equal(1);
     expect(await registry.modelExists(id)).to.equal(true);
     expect(await registry.getModelIds(0, 10)).to.deep.equal([[id], 1n]);
-    expect(await registry.getModelIdsByOwner(owner.address, 0, 10)).to.deep.equal([[id], 1n]);
+    const ownerKey = ethers.zeroPadValue(owner.address, 32);
+    expect(await registry.getModelIdsBy(h.IndexKind.Owner, ownerKey, 0, 10)).to.deep.equal([[id], 0n, 1n]);
   });
 
   it("returns the model id from a static call", async function () {
     const { registry, owner, chainId } = await loadFixture(h.deployRegistry);
     const req = h.request("b");
-    const id = h.modelIdOf(chainId, await registry.getAddress(), owner.address, req.cWTDigest, req.proofDigest);
+    const id = h.modelIdOf(chainId, await registry.getAddress(), owner.address, req);
     expect(await registry.connect(owner).registerModel.staticCall(req)).to.equal(id);
   });
 
@@ -77,7 +87,7 @@ describe("ModelRegistry: registerModel", function () {
     await expect(registry.connect(owner).registerModel(req))
       .to.be.revertedWithCustomError(registry, "ZkdlRegistryModelAlreadyRegistered")
       .withArgs(modelId);
-    // A different bundle URI does not make it a new model: the id binds owner, C_WT and proof only.
+    // A different bundle URI does not make it a new model: the id binds the owner and every digest, not URIs.
     await expect(registry.connect(owner).registerModel({ ...req, bundleUri: "file:///elsewhere" }))
       .to.be.revertedWithCustomError(registry, "ZkdlRegistryModelAlreadyRegistered")
       .withArgs(modelId);
@@ -85,11 +95,11 @@ describe("ModelRegistry: registerModel", function () {
 
   it("gives another owner registering the same digests another id (no id squatting)", async function () {
     const { registry, stranger, req, modelId } = await loadFixture(h.deployWithModel);
-    const strangerId = await registry.computeModelId(stranger.address, req.cWTDigest, req.proofDigest);
+    const strangerId = await registry.computeModelId(stranger.address, req);
     expect(strangerId).to.not.equal(modelId);
     await expect(registry.connect(stranger).registerModel(req))
       .to.emit(registry, "ModelRegistered")
-      .withArgs(strangerId, stranger.address, req.cWTDigest, h.requestTuple(req), stranger.address, h.anyUint);
+      .withArgs(strangerId, stranger.address, req.parentDigest, h.requestTuple(req), stranger.address, h.anyUint);
     expect((await registry.getModel(modelId)).owner).to.not.equal(stranger.address);
   });
 
@@ -143,7 +153,7 @@ describe("ModelRegistry: registerModelBySig", function () {
     const deadline = overrides.deadline ?? (await h.deadlineIn());
     const signer = overrides.signer ?? f.owner;
     const sig = await h.signRegistration(signer, f.registry, f.owner.address, req, nonce, deadline, overrides.domain);
-    const id = await f.registry.computeModelId(f.owner.address, req.cWTDigest, req.proofDigest);
+    const id = await f.registry.computeModelId(f.owner.address, req);
     return { req, deadline, sig, nonce, id };
   }
 
@@ -154,11 +164,12 @@ describe("ModelRegistry: registerModelBySig", function () {
     const tx = f.registry.connect(f.relayer).registerModelBySig(f.owner.address, req, nonce, deadline, sig);
     await expect(tx)
       .to.emit(f.registry, "ModelRegistered")
-      .withArgs(id, f.owner.address, req.cWTDigest, h.requestTuple(req), f.relayer.address, ts);
+      .withArgs(id, f.owner.address, req.parentDigest, h.requestTuple(req), f.relayer.address, ts);
     await expect(tx).to.emit(f.registry, "NonceUsed").withArgs(f.owner.address, nonce);
     expect((await f.registry.getModel(id)).owner).to.equal(f.owner.address);
     expect(await f.registry.nonceUsed(f.owner.address, nonce)).to.equal(true);
-    expect(await f.registry.getModelIdsByOwner(f.relayer.address, 0, 1)).to.deep.equal([[], 0n]);
+    const relayerKey = ethers.zeroPadValue(f.relayer.address, 32);
+    expect(await f.registry.getModelIdsBy(h.IndexKind.Owner, relayerKey, 0, 1)).to.deep.equal([[], 0n, 0n]);
   });
 
   it("signs the digest the contract computes (hashRegistration)", async function () {
@@ -235,7 +246,7 @@ describe("ModelRegistry: registerModelBySig", function () {
 
   it("rejects a signature made for another registry", async function () {
     const f = await loadFixture(h.deployRegistry);
-    const otherRegistry = await ethers.deployContract("ModelRegistry", [f.admin.address, 1]);
+    const otherRegistry = await h.deploy(f.admin.address);
     const s = await signed(f, "reg", 1n, { domain: { verifyingContract: await otherRegistry.getAddress() } });
     await expect(f.registry.registerModelBySig(f.owner.address, s.req, 1n, s.deadline, s.sig))
       .to.be.revertedWithCustomError(f.registry, "ZkdlRegistryInvalidSignature")
@@ -279,10 +290,10 @@ describe("ModelRegistry: registerModelBySig", function () {
     const req = h.request("wallet");
     const deadline = await h.deadlineIn();
     const sig = await h.signRegistration(f.owner, f.registry, walletAddr, req, 1n, deadline);
-    const id = await f.registry.computeModelId(walletAddr, req.cWTDigest, req.proofDigest);
+    const id = await f.registry.computeModelId(walletAddr, req);
     await expect(f.registry.connect(f.relayer).registerModelBySig(walletAddr, req, 1n, deadline, sig))
       .to.emit(f.registry, "ModelRegistered")
-      .withArgs(id, walletAddr, req.cWTDigest, h.requestTuple(req), f.relayer.address, h.anyUint);
+      .withArgs(id, walletAddr, req.parentDigest, h.requestTuple(req), f.relayer.address, h.anyUint);
     // The EOA's signature for the wallet does not register for the EOA itself.
     await expect(f.registry.registerModelBySig(f.owner.address, h.request("w2"), 2n, deadline, sig))
       .to.be.revertedWithCustomError(f.registry, "ZkdlRegistryInvalidSignature")

@@ -35,7 +35,7 @@ def _register(env, proved, tmp_path, owner=None, store="store", bundle: bytes | 
 
 
 def _attest(env, model_id: bytes, verdict: Verdict = Verdict.VALID, verifier=None) -> None:
-    env.client_as(verifier or env.verifier).attest(AttestationRequest(model_id, verdict, VERIFIER_VERSION, keccak(text="report")))
+    env.client_as(verifier or env.verifier).attest(AttestationRequest(model_id, verdict, keccak(text="report")))
 
 
 def test_model_ids_are_recognised():
@@ -65,7 +65,8 @@ def test_provenance_of_a_pending_then_verified_model(env, proved, tmp_path):
     env.client.revoke_verifier(env.verifier.address)
     info = provenance(env.client, model_id)
     assert info.status.status is Status.PENDING and not info.attestations[0].counted
-    assert "not counted" in info.describe()
+    assert "verdict from a removed verifier: not counted" in info.describe()
+    assert info.to_json()["attestations"][0]["removed_verifier"] is True
 
 
 def test_provenance_without_the_bundle_still_shows_the_chain_record(env, proved, tmp_path):
@@ -167,6 +168,44 @@ def test_a_copy_registered_by_another_owner_is_named_and_fails_the_check(env, pr
     assert "WARNING" in info.describe()
     result = check_weights(env.client, copy, proved.weights, proved.opening_path)
     assert not result.ok and "a copy" in result.reason
+    # The owner registers its own bundle after the copy landed (front-run): both list each other, and the
+    # earliest is named, though only the owner's registration is the proven model.
+    original = _register(env, proved, tmp_path)
+    info = provenance(env.client, original)
+    proof, weights = info.copies
+    assert (proof.label, proof.total, proof.earliest, proof.models) == ("proof", 2, copy, (original, copy))
+    assert (weights.total, weights.earliest) == (2, copy)
+    assert f"2 registrations share this proof; the earliest is 0x{copy.hex()}" in info.describe()
+    assert info.to_json()["copies"][0]["earliest"] == "0x" + copy.hex()
+    _attest(env, original)
+    checked = check_weights(env.client, original, proved.weights, proved.opening_path)
+    assert checked.ok and not checked.earliest and checked.same_weights.total == 2
+
+
+def test_provenance_shows_the_data_set_record_or_that_there_is_none(env, proved, tmp_path):
+    from zkdl.chain.register import register_dataset
+    from zkdl.chain.structs import DatasetRequest
+
+    model_id = _register(env, proved, tmp_path)
+    info = provenance(env.client, model_id)
+    assert info.dataset is None and "not registered (no data-set record" in info.describe()
+    st = info.claims.statement
+    record = DatasetRequest(info.model.c_data_digest, st.n_train, st.widths[0], st.widths[-1], st.data_frac_bits, keccak(b"rp"), "ipfs://d")
+    register_dataset(env.client, record, sender=env.other_owner)
+    info = provenance(env.client, model_id)
+    assert info.dataset.request == record and info.mismatches == ()
+    assert f"registered by {env.other_owner.address}" in info.describe() and info.to_json()["dataset_registered"]
+
+
+def test_a_data_set_record_of_other_data_is_flagged(env, proved, tmp_path):
+    from zkdl.chain.register import register_dataset
+    from zkdl.chain.structs import DatasetRequest
+
+    model_id = _register(env, proved, tmp_path)
+    c_data = env.client.get_model(model_id).c_data_digest
+    register_dataset(env.client, DatasetRequest(c_data, 7, 64, 10, 8, keccak(b"rp"), "ipfs://d"), sender=env.other_owner)
+    info = provenance(env.client, model_id)
+    assert any("says samples 7" in m for m in info.mismatches), info.mismatches
 
 
 def test_a_fine_tuned_model_shows_its_registered_parent(env, proved, tmp_path, run_zkdl):
@@ -197,6 +236,7 @@ def test_a_fine_tuned_model_shows_its_registered_parent(env, proved, tmp_path, r
     assert not alone.parents and any("is not registered here" in m for m in alone.mismatches), alone.mismatches
     parent_id = _register(env, proved, tmp_path)
     info = provenance(env.client, child_id)
-    assert [p.model_id for p in info.parents] == [parent_id] and not info.mismatches
+    assert [p.model_id for p in info.parents] == [parent_id] and not info.mismatches and info.ancestors == ()
+    assert "0x" + env.client.get_model(child_id).parent_digest.hex() == api.inspect(proved.bundle)["statement_digest"]
     assert f"parent: model {'0x' + parent_id.hex()}" in info.describe()
     assert info.claims.statement.origin()["parent_statement_digest"] == api.inspect(proved.bundle)["statement_digest"]

@@ -14,7 +14,6 @@ import pytest
 from eth_utils import keccak
 
 from zkdl.chain.deploy import write_deployment
-from zkdl.chain.register import VERIFIER_VERSION
 from zkdl.chain.structs import AttestationRequest, Verdict
 
 
@@ -48,7 +47,7 @@ def test_register_then_attest_then_buyer_checks(run_zkdl, cli, proved, seller, r
     shown = json.loads(run_zkdl("provenance", model_id, *chain, "--json").stdout)
     assert shown["status"] == "pending" and shown["counts"]["valid"] == 0
 
-    anvil_env.client_as(anvil_env.verifier).attest(AttestationRequest(model_id, Verdict.VALID, VERIFIER_VERSION, keccak(text="report")))
+    anvil_env.client_as(anvil_env.verifier).attest(AttestationRequest(model_id, Verdict.VALID, keccak(text="report")))
 
     shown = run_zkdl("provenance", model_id, *chain, "--json")
     assert shown.returncode == 0, shown.stderr
@@ -68,6 +67,7 @@ def test_register_then_attest_then_buyer_checks(run_zkdl, cli, proved, seller, r
         "weights_match": True,
         "status": "verified",
         "reason": None,
+        "same_weights": {"kind": "final weights", "total": 1, "earliest": model_id, "models": [model_id]},
     }
     changed = run_zkdl("check-weights", model_id, str(proved.changed_weights), "--opening", str(proved.opening_path), *chain, "--json")
     assert changed.returncode == 1

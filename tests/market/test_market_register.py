@@ -65,7 +65,8 @@ def test_register_builds_the_request_from_the_bundle(env, proved, tmp_path, by_s
     info = api.inspect(proved.bundle)
     model = env.client.get_model(result.model_id)
     assert result.outcome is Outcome.REGISTERED and result.tx_hash is not None
-    assert result.model_id == env.client.compute_model_id(env.owner.address, model.c_wt_digest, model.proof_digest)
+    assert result.model_id == env.client.compute_model_id(env.owner.address, model.request)
+    assert model.parent_digest == bytes(32)  # not fine-tuned: no parent
     assert model.owner == env.owner.address
     assert "0x" + model.proof_digest.hex() == info["proof_digest"] == "0x" + keccak(proved.bundle).hex()
     assert "0x" + model.statement_digest.hex() == info["statement_digest"]
@@ -171,3 +172,14 @@ def test_a_queued_registration_is_finished_with_the_keys_that_queued_it(env, pro
     with pytest.raises(RegistrationError, match="already queued in this outbox to be sent by"):
         _register(env, proved, tmp_path, by_signature=True)
     assert _register(env, proved, tmp_path, by_signature=False).outcome is Outcome.REGISTERED  # resumed
+
+
+def test_a_sender_that_cannot_pay_the_fee_fails_fast_and_a_funded_one_pays_it(env, proved, tmp_path):
+    env.client.set_attestation_fee(10**18)
+    poor = env.relayer.address  # left with less than 1 ETH (the fee: one verifier) once its transfer's gas is paid
+    env.w3.eth.send_transaction({"from": poor, "to": env.admin.address, "value": env.w3.eth.get_balance(poor) - 10**18})
+    with pytest.raises(RegistrationError, match=r"not enough for the registry's fee of 1000000000000000000 wei"):
+        _register(env, proved, tmp_path, by_signature=True)
+    env.w3.eth.send_transaction({"from": env.admin.address, "to": poor, "value": 10**19})
+    result = _register(env, proved, tmp_path, by_signature=True)
+    assert result.outcome is Outcome.REGISTERED and env.client.reward_pool() == 10**18

@@ -37,11 +37,8 @@ def setup_registry(
 ) -> RegistryClient:
     for account in {a.address: a for a in [admin, *verifiers, *funded]}.values():
         w3.provider.make_request("anvil_setBalance", [account.address, hex(10**22)])
-    record = deploy_registry(w3, admin, quorum=quorum)
-    client = RegistryClient(w3, record.address, admin)
-    for v in verifiers:
-        client.grant_verifier(v.address)
-    return client
+    record = deploy_registry(w3, admin, quorum=quorum, verifiers=[v.address for v in verifiers])
+    return RegistryClient(w3, record.address, admin)
 
 
 def request_for(bundle: dict[str, Any], uri: str, **overrides: Any) -> RegistrationRequest:

@@ -77,7 +77,8 @@ def test_a_valid_bundle_is_verified_and_attested_once_with_its_report(pipe, bund
     assert job.proof_bytes == len(bundle["bytes"]) and job.verify_seconds > 0
     att = pipe.client.get_attestation(mid, pipe.verifier.address)
     assert att.verdict is Verdict.VALID
-    assert "0x" + att.report_digest.hex() == job.report_digest == "0x" + keccak(canonical_json(job.report)).hex()
+    (shown,) = pipe.client.get_status(mid).attestations
+    assert "0x" + shown.report_digest.hex() == job.report_digest == "0x" + keccak(canonical_json(job.report)).hex()
     assert job.report["statement"]["widths"] == [64, 8, 10]
     assert pipe.client.get_status(mid).status is Status.VERIFIED
     pipe.run(2)  # nothing more happens
@@ -103,6 +104,7 @@ def _bad_cases(pipe: Pipeline, bundle: dict, tmp: Path) -> dict[str, tuple[Any, 
         "bundle-too-large": (request_for(bundle, big_uri, proof_digest=big_digest, c_wt_digest=k("c")), "invalid"),
         "statement-mismatch": (request_for(bundle, good_uri, statement_digest=k("other statement"), c_wt_digest=k("h")), "invalid"),
         "commitment-mismatch": (request_for(bundle, good_uri, c_data_digest=k("other data"), c_wt_digest=k("d")), "invalid"),
+        "parent-mismatch": (request_for(bundle, good_uri, parent_digest=k("a parent the proof does not name")), "invalid"),
         "unreachable": (request_for(bundle, dead, c_wt_digest=k("e")), None),
         "outside-file-roots": (request_for(bundle, outside.as_uri(), c_wt_digest=k("f")), None),
         "other-version": (request_for(bundle, good_uri, verifier_version=k("zkdl-verifier/99"), c_wt_digest=k("g")), None),
@@ -133,12 +135,29 @@ def test_every_bad_input_gets_its_verdict_or_error_and_the_pipeline_goes_on(pipe
     assert seen["outside-file-roots"][0] == "unavailable" and "file roots" in seen["outside-file-roots"][2]
     assert seen["other-version"][0] == "skipped" and "verifier version" in seen["other-version"][2]
     assert "another statement" in seen["statement-mismatch"][2]
+    assert "the registry says 0x" in seen["parent-mismatch"][2]
     assert "limit of 200000 bytes" in seen["bundle-too-large"][2]
     assert "malformed" in seen["malformed-bundle"][2]
     assert f"bound to owner {accounts[4].address}, but this registration's owner is {accounts[6].address}" in seen["copy"][2]
     # ...and the honest model registered last is still verified.
     assert pipe.job(good).state is JobState.ATTESTED and pipe.job(good).verdict == "valid"
     assert pipe.client.get_status(ids["statement-mismatch"]).status is Status.DISPUTED
+
+
+def test_the_page_lists_copies_with_the_earliest_and_the_data_set_record(pipe, bundle, accounts):
+    from zkdl.chain import DatasetRequest
+
+    _, uri = pipe.store.put(bundle["bytes"])
+    copy = pipe.register(request_for(bundle, uri), owner=accounts[6])  # front-run: lands first
+    mine = pipe.register(request_for(bundle, uri))
+    page = render_provenance_page(snapshot_view(pipe.client, mine, bundle["bytes"]))
+    assert f'2 registrations share this proof; the earliest is <span class="mono">{copy}</span>.' in page
+    assert "2 registrations share this final weights" in page and "not registered: no data-set record" in page
+    c_data = bundle["info"]["commitment_digests"]["c_data"]
+    pipe.client.register_dataset(DatasetRequest(c_data, 1797, 64, 10, 8, keccak(b"rp"), "ipfs://digits"), sender=accounts[6])
+    page = render_provenance_page(snapshot_view(pipe.client, copy, bundle["bytes"]))
+    assert "1797 samples x 64 features, 10 classes" in page and f"{accounts[6].address} at" in page
+    assert "(this model)" in page and "none: not fine-tuned" in page
 
 
 def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):
@@ -189,6 +208,9 @@ def test_the_page_escapes_every_value_and_shows_what_a_buyer_needs(pipe, bundle)
         assert text in page, text
     snap = render_provenance_page(snapshot_view(pipe.client, mid, bundle["bytes"], verify_seconds=0.5))
     assert "Verified" in snap and "0.50 s" in snap and "MLP 64-8-10" in snap
+    pipe.client.revoke_verifier(pipe.verifier.address)
+    removed = render_provenance_page(snapshot_view(pipe.client, mid, bundle["bytes"]))
+    assert "verdict from a removed verifier: not counted" in removed and "1 from removed verifiers" in removed
 
 
 def test_a_reorg_deeper_than_the_confirmations_rewinds_the_cursor_and_drops_the_job(pipe, bundle, accounts):

@@ -2,31 +2,45 @@
 deployment records and the embedded (in-process) chain. See docs/chain.md."""
 
 from .artifacts import Artifact, load_artifact
-from .client import AttestedEvent, RegisteredEvent, RegistryClient
+from .client import SUPPORTED_MAJOR, AttestedEvent, RegisteredEvent, RegistryClient, model_id_for
 from .deploy import Deployment, client_from_deployment, deploy_registry, ensure_deployed, read_deployment
 from .eip712 import SignedAttestation, SignedRegistration, random_nonce, sign_attestation, sign_registration
 from .embedded import embedded_accounts, embedded_chain
-from .errors import RegistryError
+from .errors import RegistryError, RegistryVersionError
 from .structs import (
     Attestation,
     AttestationRequest,
+    CursorPage,
+    Dataset,
+    DatasetRequest,
+    IndexKind,
     Model,
+    ModelRecord,
     ModelStatus,
     Page,
     Registered,
     RegistrationRequest,
+    Shared,
     Status,
     TxOutcome,
     Verdict,
+    VerifierInfo,
+    owner_key,
 )
 
 __all__ = [
+    "SUPPORTED_MAJOR",
     "Artifact",
     "Attestation",
     "AttestationRequest",
     "AttestedEvent",
+    "CursorPage",
+    "Dataset",
+    "DatasetRequest",
     "Deployment",
+    "IndexKind",
     "Model",
+    "ModelRecord",
     "ModelStatus",
     "Page",
     "Registered",
@@ -34,17 +48,22 @@ __all__ = [
     "RegistrationRequest",
     "RegistryClient",
     "RegistryError",
+    "RegistryVersionError",
+    "Shared",
     "SignedAttestation",
     "SignedRegistration",
     "Status",
     "TxOutcome",
     "Verdict",
+    "VerifierInfo",
     "client_from_deployment",
     "deploy_registry",
     "embedded_accounts",
     "embedded_chain",
     "ensure_deployed",
     "load_artifact",
+    "model_id_for",
+    "owner_key",
     "random_nonce",
     "read_deployment",
     "sign_attestation",

@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,15 @@ from typing import Any
 from eth_utils import encode_hex, keccak, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from .artifacts import load_artifact
-from .client import RegistryClient, Sender
-from .errors import DeploymentError, RevertDecoder, UnknownRevertError, revert_data
+from .client import SUPPORTED_MAJOR, RegistryClient, Sender
+from .errors import DeploymentError, RegistryError, RevertDecoder, UnknownRevertError, revert_data
 from .keys import AccountKeyError, load_account
 
 DEPLOYMENTS_ENV = "ZKDL_DEPLOYMENTS_DIR"
+DEFAULT_ADMIN_DELAY_S = 3 * 24 * 3600  # a default-admin transfer waits this long: time to notice a stolen admin key
 _REPO_DEPLOYMENTS = Path(__file__).resolve().parents[2] / "deploy" / "deployments"
 
 
@@ -94,12 +96,22 @@ def write_deployment(deployment: Deployment, directory: str | Path | None = None
     return path
 
 
-def deploy_registry(w3: Web3, sender: Sender, *, admin: str | None = None, quorum: int = 1) -> Deployment:
-    """Deploy a new registry (admin defaults to the sender) and return its record (not written)."""
+def deploy_registry(
+    w3: Web3,
+    sender: Sender,
+    *,
+    admin: str | None = None,
+    quorum: int = 1,
+    verifiers: Sequence[str] = (),
+    admin_delay_s: int = DEFAULT_ADMIN_DELAY_S,
+) -> Deployment:
+    """Deploy a new registry (admin defaults to the sender) with its first verifiers and a quorum of
+    1 to their number, and return its record (not written)."""
     artifact = load_artifact()
     sender_address = to_checksum_address(sender if isinstance(sender, str) else sender.address)
     admin = to_checksum_address(admin or sender_address)
-    ctor = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(admin, quorum)
+    contract = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    ctor = contract.constructor(admin, admin_delay_s, [to_checksum_address(v) for v in verifiers], quorum)
     try:
         tx_hash = _send_deploy(w3, ctor, sender)
     except Exception as exc:
@@ -147,7 +159,8 @@ def check_deployment(w3: Web3, record: Deployment) -> None:
         )
     if record.abi_hash != load_artifact().abi_hash:
         raise DeploymentError(
-            f"the registry at {record.address} was deployed from another ABI",
+            f"the registry at {record.address} was deployed from another ABI (registry version "
+            f"{_chain_version(w3, record.address)}; this zkdl speaks version {SUPPORTED_MAJOR}.x)",
             "redeploy (--redeploy) or use the zkdl version that deployed it",
         )
     if _code_hash(w3, record.address) != record.code_hash:
@@ -157,6 +170,14 @@ def check_deployment(w3: Web3, record: Deployment) -> None:
         )
 
 
+def _chain_version(w3: Web3, address: str) -> str:
+    """What the contract at `address` says its version is ("unknown" if it does not answer)."""
+    try:
+        return RegistryClient(w3, address).version()
+    except (RegistryError, Web3Exception):
+        return "unknown"
+
+
 def ensure_deployed(
     w3: Web3,
     sender: Sender,
@@ -164,6 +185,7 @@ def ensure_deployed(
     *,
     admin: str | None = None,
     quorum: int = 1,
+    verifiers: Sequence[str] = (),
     redeploy: bool = False,
 ) -> tuple[Deployment, bool]:
     """Idempotent deploy: reuse the recorded registry if it checks out, else deploy and record.
@@ -176,7 +198,7 @@ def ensure_deployed(
         record = read_deployment(w3.eth.chain_id, directory)
         check_deployment(w3, record)
         return record, False
-    record = deploy_registry(w3, sender, admin=admin, quorum=quorum)
+    record = deploy_registry(w3, sender, admin=admin, quorum=quorum, verifiers=verifiers)
     write_deployment(record, directory)
     return record, True
 
@@ -186,15 +208,18 @@ def client_from_deployment(
 ) -> RegistryClient:
     """A client for the registry recorded for the node's chain."""
     record = read_deployment(w3.eth.chain_id, directory)
+    client = RegistryClient(w3, record.address, sender)
     if check:
         check_deployment(w3, record)
-    return RegistryClient(w3, record.address, sender)
+        client.check_version()
+    return client
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zkdl.chain.deploy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL (http:// or https://)")
-    parser.add_argument("--quorum", type=int, default=1, help="valid attestations needed for Verified")
+    parser.add_argument("--quorum", type=int, default=1, help="valid attestations needed for Verified (1 to the number of verifiers)")
+    parser.add_argument("--verifier", action="append", default=[], help="a first verifier's address (repeat for several)")
     parser.add_argument("--admin", help="admin and pauser address (default: the deployer)")
     parser.add_argument("--keystore", help="encrypted keystore file (password in $ZKDL_DEPLOYER_KEYSTORE_PASSWORD)")
     parser.add_argument("--deployments-dir", help=f"record directory (default: ${DEPLOYMENTS_ENV} or deploy/deployments)")
@@ -203,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         w3 = _connect(args.rpc)
         account = load_account("deployer", keystore=args.keystore)
-        record, deployed = ensure_deployed(w3, account, args.deployments_dir, admin=args.admin, quorum=args.quorum, redeploy=args.redeploy)
-    except (DeploymentError, AccountKeyError) as exc:
+        record, deployed = ensure_deployed(
+            w3, account, args.deployments_dir, admin=args.admin, quorum=args.quorum, verifiers=args.verifier, redeploy=args.redeploy
+        )
+    except (RegistryError, AccountKeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     verb = "deployed" if deployed else "already deployed (record checked)"

@@ -1,9 +1,11 @@
 """EIP-712 messages of the registry: registration by signature and attestations.
 
 The types mirror `REGISTRATION_TYPEHASH` and `ATTESTATION_TYPEHASH` in contracts/ModelRegistry.sol;
-the domain is ("ZkdlModelRegistry", "1", chain id, registry address), so a signature is bound to one
-chain and one registry. Nonces are unordered (any unused uint256 of the signer), so `random_nonce()`
-needs no coordination between signers and relayers.
+the domain is ("ZkdlModelRegistry", "2", chain id, registry address), so a signature is bound to one
+chain and one registry. An attestation names a model id, which is the hash of the whole registration
+(every digest, the parent, the verifier version, the owner), so a verdict is for one record. Nonces
+are unordered (any unused uint256 of the signer), so `random_nonce()` needs no coordination between
+signers and relayers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from eth_utils import keccak, to_checksum_address
 from .structs import AttestationRequest, RegistrationRequest
 
 DOMAIN_NAME = "ZkdlModelRegistry"
-DOMAIN_VERSION = "1"
+DOMAIN_VERSION = "2"  # registry v2: a v1 signature never verifies here
 
 EIP712_DOMAIN_TYPE = [
     {"name": "name", "type": "string"},
@@ -35,6 +37,7 @@ REGISTRATION_TYPE = [
     {"name": "cWTDigest", "type": "bytes32"},
     {"name": "statementDigest", "type": "bytes32"},
     {"name": "proofDigest", "type": "bytes32"},
+    {"name": "parentDigest", "type": "bytes32"},
     {"name": "verifierVersion", "type": "bytes32"},
     {"name": "bundleUri", "type": "string"},
     {"name": "metadataUri", "type": "string"},
@@ -45,7 +48,6 @@ ATTESTATION_TYPE = [
     {"name": "verifier", "type": "address"},
     {"name": "modelId", "type": "bytes32"},
     {"name": "verdict", "type": "uint8"},
-    {"name": "verifierVersion", "type": "bytes32"},
     {"name": "reportDigest", "type": "bytes32"},
     {"name": "nonce", "type": "uint256"},
     {"name": "deadline", "type": "uint256"},
@@ -88,7 +90,6 @@ def attestation_message(
         "verifier": to_checksum_address(verifier),
         "modelId": attestation.model_id,
         "verdict": int(attestation.verdict),
-        "verifierVersion": attestation.verifier_version,
         "reportDigest": attestation.report_digest,
         "nonce": nonce,
         "deadline": deadline,

@@ -155,14 +155,6 @@ class InvalidVerdictError(RegistryError, ValueError):
     default_hint = "attest Verdict.VALID or Verdict.INVALID"
 
 
-@_solidity("ZkdlRegistryVerifierVersionMismatch")
-class VerifierVersionMismatchError(RegistryError, ValueError):
-    """The attestation names another verifier version than the model's."""
-
-    template = "model {modelId} was registered for verifier version {expected}, the attestation names {actual}"
-    default_hint = "verify with the verifier version the model was registered for"
-
-
 @_solidity("ZkdlRegistryAlreadyAttested")
 class AlreadyAttestedError(RegistryError):
     """This verifier already attested this model; verdicts are final."""
@@ -197,18 +189,90 @@ class InvalidSignatureError(RegistryError, ValueError):
 
 @_solidity("ZkdlRegistryInvalidQuorum")
 class InvalidQuorumError(RegistryError, ValueError):
-    """The quorum must be at least 1."""
+    """The quorum must be between 1 and the number of verifiers (at least 1)."""
 
-    template = "quorum {quorum} is not allowed"
-    default_hint = "use a quorum of at least 1"
+    template = "quorum {quorum} is not allowed: it must be between 1 and {maxQuorum} (the number of verifiers)"
+    default_hint = "grant more verifiers first, or choose a smaller quorum"
 
 
-@_solidity("ZkdlRegistryInvalidAdmin")
-class InvalidAdminError(RegistryError, ValueError):
-    """The constructor's admin is the zero address."""
+@_solidity("ZkdlRegistryQuorumAboveVerifiers")
+class QuorumAboveVerifiersError(RegistryError, ValueError):
+    """Removing the verifier would leave fewer verifiers than the quorum."""
 
-    template = "admin {admin} is not allowed"
-    default_hint = "deploy with a real admin address"
+    template = "removing the verifier would leave {verifiers} verifier(s) for a quorum of {quorum}"
+    default_hint = "lower the quorum first (set_quorum), then remove the verifier"
+
+
+@_solidity("ZkdlRegistryRenounceForbidden")
+class RenounceForbiddenError(RegistryError, PermissionError):
+    """A verifier cannot renounce its role: its verdicts are final."""
+
+    template = "{account} cannot renounce role {role}: a verifier's verdicts are final"
+    default_hint = "ask the registry admin to remove the verifier (its verdicts are then shown as from a removed verifier)"
+
+
+@_solidity("ZkdlRegistryUnpauserRequired")
+class UnpauserRequiredError(RegistryError):
+    """A pause needs a default admin, who cannot leave while the registry is paused."""
+
+    template = "the registry needs a default admin able to unpause (pause needs one; the admin cannot leave while paused)"
+    default_hint = "unpause first, or keep (or appoint) a default admin"
+
+
+@_solidity("ZkdlRegistryInvalidSignatureTtl")
+class InvalidSignatureTtlError(RegistryError, ValueError):
+    """The maximum signature lifetime is out of its bounds."""
+
+    template = "a signature lifetime of {ttl} s is not between {minTtl} and {maxTtl} s"
+    default_hint = "choose a lifetime within the bounds"
+
+
+@_solidity("ZkdlRegistryDeadlineTooFar")
+class DeadlineTooFarError(RegistryError, ValueError):
+    """The signed message's deadline is further away than the registry's signature lifetime."""
+
+    template = "the signature's deadline {deadline} is after {maxDeadline}, the latest the registry accepts now"
+    default_hint = "sign again with a deadline within the registry's max_signature_ttl()"
+
+
+@_solidity("ZkdlRegistryDatasetAlreadyRegistered")
+class DatasetAlreadyRegisteredError(RegistryError):
+    """A data set with this id is registered already (one record per id: the first registrant's)."""
+
+    template = "data set {datasetId} is already registered by {owner}"
+    default_hint = "read it with get_dataset(dataset_id); a data set has one record, its first registrant's"
+
+
+@_solidity("ZkdlRegistryUnknownDataset")
+class UnknownDatasetError(RegistryError, LookupError):
+    """No data set has this id."""
+
+    template = "no data set {datasetId} is registered on this registry"
+    default_hint = "the data set's owner registers it (zkdl dataset register); models may name it before"
+
+
+@_solidity("ZkdlRegistryFeeTooLow")
+class FeeTooLowError(RegistryError, ValueError):
+    """A registration paid less than the fee (the attestation fee times the number of verifiers)."""
+
+    template = "the registration paid {paid} wei, the fee is {required} wei"
+    default_hint = "send registration_fee() with the registration (the verifier set or the fee may have changed)"
+
+
+@_solidity("ZkdlRegistryNothingToWithdraw")
+class NothingToWithdrawError(RegistryError):
+    """The account has no rewards to withdraw."""
+
+    template = "{account} has no rewards to withdraw"
+    default_hint = "rewards accrue with each attestation while a fee is set"
+
+
+@_solidity("ZkdlRegistryWithdrawalFailed")
+class WithdrawalFailedError(RegistryError):
+    """Sending the rewards failed (the recipient refused them)."""
+
+    template = "sending {amount} wei to {to} failed"
+    default_hint = "withdraw to an account that accepts ether"
 
 
 @_solidity("ZkdlRegistryInvalidPageSize")
@@ -243,6 +307,38 @@ class BadConfirmationError(RegistryError, ValueError):
     default_hint = "pass the sender's own address as callerConfirmation"
 
 
+@_solidity("AccessControlEnforcedDefaultAdminRules")
+class DefaultAdminRulesError(RegistryError, PermissionError):
+    """The default admin changes only through the two-step transfer."""
+
+    template = "the default admin role is granted and revoked only by the two-step, delayed transfer"
+    default_hint = "begin_admin_transfer(new_admin), wait the delay, then the new admin accepts"
+
+
+@_solidity("AccessControlEnforcedDefaultAdminDelay")
+class DefaultAdminDelayError(RegistryError):
+    """The admin transfer's delay has not passed (or none was scheduled)."""
+
+    template = "the default-admin transfer is not due yet (scheduled for {schedule})"
+    default_hint = "wait until the scheduled time (block time), then accept"
+
+
+@_solidity("AccessControlInvalidDefaultAdmin")
+class InvalidAdminError(RegistryError, ValueError):
+    """The default admin cannot be this address (zero at deployment, or not the pending admin)."""
+
+    template = "{defaultAdmin} cannot become the default admin"
+    default_hint = "deploy with a real admin address; only the pending admin accepts a transfer"
+
+
+@_solidity("SafeCastOverflowedUintDowncast")
+class AmountTooLargeError(RegistryError, ValueError):
+    """A value does not fit the registry's storage (e.g. an absurd fee payment)."""
+
+    template = "value {value} does not fit in {bits} bits"
+    default_hint = "send a smaller amount"
+
+
 @_solidity("EnforcedPause")
 class RegistryPausedError(RegistryError):
     """The registry is paused: no new registrations or attestations."""
@@ -271,6 +367,13 @@ class StringTooLongError(RegistryError):
     """OpenZeppelin ShortStrings error (EIP-712 name/version); unreachable with the fixed domain."""
 
     template = "string too long: {str}"
+
+
+class RegistryVersionError(RegistryError):
+    """The contract is a registry of another major version than this zkdl speaks."""
+
+    code = "RegistryVersion"
+    exit_code = EXIT_UNUSABLE
 
 
 def error_classes() -> dict[str, type[RegistryError]]:

@@ -26,10 +26,11 @@ from ..proof import registration
 from ..proof.statement import KNOWN_VERIFIER_VERSIONS, VERIFIER_VERSION
 from ..proof.statement import PROTOCOL_TAG as VERIFIER_VERSION_TAG
 from ..store import BundleStore
-from .client import RegistryClient
+from .client import RegistryClient, Sender, model_id_for
+from .errors import DatasetAlreadyRegisteredError, RegistryError
 from .outbox import OUTCOME_EXISTING, IntentState
-from .relayer import Relayer, RelayerError, bundle_request, model_id_for, model_key
-from .structs import Model, RegistrationRequest
+from .relayer import Relayer, RelayerError, bundle_request, model_key
+from .structs import Dataset, DatasetRequest, Model, RegistrationRequest
 
 DEFAULT_SIGNATURE_TTL_S = 24 * 3600  # chain time an owner's signature stays submittable
 
@@ -84,6 +85,7 @@ class RegistrationResult:
             "c_data_digest": h(self.model.c_data_digest),
             "c_w0_digest": h(self.model.c_w0_digest),
             "c_wt_digest": h(self.model.c_wt_digest),
+            "parent_digest": h(self.model.parent_digest),
             "verifier_version": h(self.model.verifier_version),
             "bundle_uri": self.model.bundle_uri,
             "metadata_uri": self.model.metadata_uri,
@@ -114,6 +116,7 @@ def request_for_bundle(
         statement_digest=claims.statement_digest,
         verifier_version=verifier_version,
         metadata_uri=metadata_uri,
+        parent_digest=claims.statement.parent,
     )
 
 
@@ -170,12 +173,8 @@ def register_bundle(
             f"model {encode_hex(model_id)} is already queued in this outbox to be sent by {before.sender} "
             f"({before.kind.value}); finish it with the same keys as before (with or without the relayer key)"
         )
-    if (before is None or not before.state.terminal) and client.w3.eth.get_balance(relayer.sender) == 0:
-        # Fail fast: the relayer would otherwise retry the node's "insufficient funds" until the timeout.
-        raise RegistrationError(
-            f"the sending account {relayer.sender} has no ether on chain {chain_id} to pay for "
-            "the registration: fund it, or have a funded relayer key relay the owner's signature"
-        )
+    if before is None or not before.state.terminal:
+        _check_funds(client, relayer.sender)
     if before is None:
         try:
             if by_signature:
@@ -210,6 +209,19 @@ def register_bundle(
     return _result(client, model_id, outcome, owner, relayer, by_signature, request, tx)
 
 
+def _check_funds(client: RegistryClient, sender: str) -> None:
+    """Fail fast when the sender cannot pay the registry's fee and some gas: the relayer would
+    otherwise retry the node's "insufficient funds" until the timeout."""
+    balance, fee = client.w3.eth.get_balance(to_checksum_address(sender)), client.registration_fee()
+    if balance > fee:
+        return
+    what = "no ether" if balance == 0 else f"{balance} wei"
+    raise RegistrationError(
+        f"the sending account {sender} has {what} on chain {client.chain_id}, not enough for the registry's fee "
+        f"of {fee} wei (which pays the verifiers) and the gas: fund it, or have a funded relayer key relay the owner's signature"
+    )
+
+
 def _result(
     client: RegistryClient,
     model_id: bytes,
@@ -220,13 +232,8 @@ def _result(
     request: RegistrationRequest,
     tx: tuple[bytes | None, int | None] | None,
 ) -> RegistrationResult:
-    model = client.get_model(model_id)
-    differences = registration.differences(request, model)
-    if model.verifier_version != request.verifier_version:  # the registrant's choice, not a bundle's claim
-        differences.append(registration.Difference("verifier_version", request.verifier_version, model.verifier_version))
-    warnings = [
-        f"the registered {d.field} {encode_hex(d.registered)} differs from this bundle's {encode_hex(d.claimed)}" for d in differences
-    ]
+    model = client.get_model(model_id)  # its id hashes every digest of `request`: only the URIs can differ
+    warnings = []
     if model.bundle_uri != request.bundle_uri:
         warnings.append(
             f"the model was registered earlier with bundle URI {model.bundle_uri} (this store: "
@@ -256,14 +263,69 @@ def _failed(model_id: bytes, error: str | None, key: str, relayer: Relayer) -> R
     )
 
 
+@dataclass(frozen=True)
+class DatasetRegistration:
+    """What `register_dataset` did: the record the chain holds, and whether this call registered it."""
+
+    outcome: Outcome
+    dataset: Dataset
+    tx_hash: bytes | None  # our mined transaction (None if the chain had the record already)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            **self.dataset.to_json(),
+            "tx_hash": None if self.tx_hash is None else encode_hex(self.tx_hash),
+        }
+
+
+def register_dataset(client: RegistryClient, request: DatasetRequest, *, sender: Sender | None = None) -> DatasetRegistration:
+    """Register a data set owned by `sender` (default: the client's sender); idempotent.
+
+    A data set has one record, its first registrant's. If the chain already holds this very record
+    (same owner, shape, range-proof digest and URI: a retry, or a crash after sending), nothing is
+    sent and the outcome is `already-registered`. `RegistrationError` when the id is registered with
+    other fields or by another owner, or the registry refuses (the decoded revert).
+    """
+    sender = sender if sender is not None else client.sender
+    if sender is None:
+        raise RegistrationError("no account to register the data set from: pass sender= or set client.sender")
+    owner = to_checksum_address(sender if isinstance(sender, str) else sender.address)
+    if client.dataset_exists(request.dataset_id):
+        return _existing_dataset(client.get_dataset(request.dataset_id), request, owner)
+    try:
+        tx = client.register_dataset(request, sender=sender)
+    except DatasetAlreadyRegisteredError:  # registered between our read and our transaction
+        return _existing_dataset(client.get_dataset(request.dataset_id), request, owner)
+    except RegistryError as exc:
+        raise RegistrationError(f"the registry refused data set {encode_hex(request.dataset_id)}: {exc.user_message}") from None
+    return DatasetRegistration(Outcome.REGISTERED, client.get_dataset(request.dataset_id), tx.tx_hash)
+
+
+def _existing_dataset(dataset: Dataset, request: DatasetRequest, owner: str) -> DatasetRegistration:
+    if dataset.owner != owner:
+        raise RegistrationError(
+            f"data set {encode_hex(request.dataset_id)} is already registered by {dataset.owner} (block "
+            f"{dataset.registered_block}): a data set has one record, its first registrant's"
+        )
+    if dataset.request != request:
+        raise RegistrationError(
+            f"data set {encode_hex(request.dataset_id)} is already registered by this owner with other fields "
+            f"({dataset.to_json()}); a record is final: register it as it is, or commit the data set again"
+        )
+    return DatasetRegistration(Outcome.ALREADY_REGISTERED, dataset, None)
+
+
 __all__ = [
     "KNOWN_VERIFIER_VERSIONS",
     "VERIFIER_VERSION",
     "VERIFIER_VERSION_TAG",
+    "DatasetRegistration",
     "Outcome",
     "RegistrationError",
     "RegistrationIncompleteError",
     "RegistrationResult",
     "register_bundle",
+    "register_dataset",
     "request_for_bundle",
 ]

@@ -29,11 +29,10 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_account.types import TransactionDictType
 from eth_typing import ChecksumAddress, Hash32
-from eth_utils import decode_hex, encode_hex, keccak, to_checksum_address
+from eth_utils import decode_hex, encode_hex, to_checksum_address
 from eth_utils.exceptions import ValidationError as EthValidationError
 from web3 import Web3
 from web3.exceptions import (
@@ -48,7 +47,7 @@ from web3.types import TxParams, Wei
 from ..backoff import backoff_delay
 from ..errors import ZkdlError
 from ..store import BundleStore
-from .client import RegistryClient
+from .client import RegistryClient, model_id_for
 from .eip712 import SignedAttestation, SignedRegistration
 from .errors import AlreadyAttestedError, ModelAlreadyRegisteredError, RegistryError, TransactionRevertedError
 from .outbox import (
@@ -98,16 +97,6 @@ class PassReport:
         return self.rpc_error is None and self.active == 0
 
 
-def model_id_for(chain_id: int, registry: str, owner: str, request: RegistrationRequest) -> bytes:
-    """The registry's deterministic model id, computed locally (mirrors `computeModelId`)."""
-    return keccak(
-        abi_encode(
-            ["uint256", "address", "address", "bytes32", "bytes32"],
-            [chain_id, to_checksum_address(registry), to_checksum_address(owner), request.c_wt_digest, request.proof_digest],
-        )
-    )
-
-
 def model_key(model_id: bytes) -> str:
     """Idempotency key of a registration (direct or by signature: one model id, one intent)."""
     return f"model:{encode_hex(model_id)}"
@@ -128,11 +117,14 @@ def bundle_request(
     statement_digest: bytes,
     verifier_version: bytes,
     metadata_uri: str = "",
+    parent_digest: bytes = bytes(32),
 ) -> RegistrationRequest:
     """Store the bundle (content-addressed, so repeating this is harmless) and return the request
     that registers it: proofDigest = Keccak-256 of the bundle, bundleUri = where the store put it."""
     digest, uri = store.put(bundle)
-    return RegistrationRequest(c_data_digest, c_w0_digest, c_wt_digest, statement_digest, digest, verifier_version, uri, metadata_uri)
+    return RegistrationRequest(
+        c_data_digest, c_w0_digest, c_wt_digest, statement_digest, digest, verifier_version, uri, metadata_uri, parent_digest
+    )
 
 
 class Relayer:
@@ -211,7 +203,6 @@ class Relayer:
             "attestation": {
                 "model_id": encode_hex(att.model_id),
                 "verdict": int(att.verdict),
-                "verifier_version": encode_hex(att.verifier_version),
                 "report_digest": encode_hex(att.report_digest),
             },
             **_signature_json(signed.nonce, signed.deadline, signed.signature),
@@ -292,8 +283,9 @@ class Relayer:
             self._finish(intent, IntentState.CONFIRMED, OUTCOME_EXISTING)
             return
         data = self._call_data(intent)
+        value = self._value(intent)
         try:
-            gas = self.w3.eth.estimate_gas({"from": self.sender, "to": self.registry, "data": data, "value": Wei(0)})
+            gas = self.w3.eth.estimate_gas({"from": self.sender, "to": self.registry, "data": data, "value": Wei(value)})
         except Exception as exc:
             typed = self.client.typed_error(exc)
             if not isinstance(typed, RegistryError):
@@ -303,7 +295,9 @@ class Relayer:
         gas = math.ceil(gas * self.gas_margin)
         max_fee, priority = self._market_fees()
         chain_nonce = self.w3.eth.get_transaction_count(self.sender, "pending")
-        signed = self.outbox.assign_nonce_and_sign(intent.id, chain_nonce, lambda nonce: self._sign(data, gas, nonce, max_fee, priority))
+        signed = self.outbox.assign_nonce_and_sign(
+            intent.id, chain_nonce, lambda nonce: self._sign(data, value, gas, nonce, max_fee, priority)
+        )
         if signed is not None:
             log.info("intent %s (%s): signed with nonce %s", intent.id, intent.key, signed.nonce)
 
@@ -318,13 +312,13 @@ class Relayer:
             )
         return self.client.model_exists(intent.model_id)
 
-    def _sign(self, data: bytes, gas: int, nonce: int, max_fee: int, priority: int) -> SignedTx:
+    def _sign(self, data: bytes, value: int, gas: int, nonce: int, max_fee: int, priority: int) -> SignedTx:
         tx: TransactionDictType = {
             "type": 2,
             "chainId": self.client.chain_id,
             "nonce": nonce,
             "to": self.registry,
-            "value": 0,
+            "value": value,
             "data": data,
             "gas": gas,
             "maxFeePerGas": max_fee,
@@ -427,7 +421,7 @@ class Relayer:
             )
             return
         latest = versions[-1]
-        replacement = self._sign(self._call_data(intent), latest.gas, latest.nonce, max_fee, min(priority, max_fee))
+        replacement = self._sign(self._call_data(intent), self._value(intent), latest.gas, latest.nonce, max_fee, min(priority, max_fee))
         self.outbox.add_replacement(intent.id, replacement)  # stored before it is broadcast
         log.info("intent %s (%s): replacing stuck 0x%s with fees %s/%s", intent.id, intent.key, latest.tx_hash.hex(), max_fee, priority)
         self._broadcast(intent, replacement, versions + [replacement])
@@ -453,7 +447,7 @@ class Relayer:
 
     def _revert_reason(self, intent: Intent) -> RegistryError:
         """Replay the mined call on the state of its block to decode why it reverted."""
-        call: TxParams = {"from": self.sender, "to": self.registry, "data": self._call_data(intent)}
+        call: TxParams = {"from": self.sender, "to": self.registry, "data": self._call_data(intent), "value": Wei(self._value(intent))}
         try:
             self.w3.eth.call(call, block_identifier=intent.block_number)
         except RPC_UNAVAILABLE:
@@ -476,6 +470,10 @@ class Relayer:
 
     # -- calls ---------------------------------------------------------------------------------------
 
+    def _value(self, intent: Intent) -> int:
+        """A registration pays the registry's fee as it is when (re)signed; an attestation pays nothing."""
+        return 0 if intent.kind is IntentKind.ATTEST_BY_SIG else self.client.registration_fee()
+
     def _call_data(self, intent: Intent) -> bytes:
         p = intent.payload
         contract = self.client.contract
@@ -487,7 +485,7 @@ class Relayer:
             )
         else:
             a = p["attestation"]
-            att = AttestationRequest(a["model_id"], Verdict(a["verdict"]), a["verifier_version"], a["report_digest"])
+            att = AttestationRequest(a["model_id"], Verdict(a["verdict"]), a["report_digest"])
             encoded = contract.encode_abi("attestBySig", args=[p["verifier"], att.as_tuple(), *_signature_args(p)])
         return decode_hex(encoded)
 
@@ -511,6 +509,7 @@ def _request_from_json(data: Mapping[str, str]) -> RegistrationRequest:
         decode_hex(data["verifier_version"]),
         data["bundle_uri"],
         data["metadata_uri"],
+        decode_hex(data.get("parent_digest", "0x" + "00" * 32)),  # intents queued before registry v2 had none
     )
 
 

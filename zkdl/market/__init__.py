@@ -24,6 +24,7 @@ _EXPORTS = {
     "BundleClaims": "query",
     "ModelIdError": "ids",
     "Provenance": "query",
+    "Shared": "query",
     "looks_like_model_id": "ids",
     "parse_model_id": "ids",
     "provenance": "query",

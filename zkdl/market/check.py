@@ -17,13 +17,13 @@ from eth_utils import encode_hex
 
 from zkdl.chain.client import RegistryClient
 from zkdl.chain.errors import UnknownModelError
-from zkdl.chain.structs import Status
+from zkdl.chain.structs import IndexKind, Shared, Status
 from zkdl.errors import EXIT_UNUSABLE, ZkdlError
 from zkdl.proof import registration
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore
 
 from .ids import parse_model_id
-from .query import bundle_claims, fetch_registered_bundle
+from .query import MAX_LISTED, bundle_claims, fetch_registered_bundle
 
 
 class UnusableWeightsError(ZkdlError, ValueError):
@@ -42,6 +42,12 @@ class WeightCheck:
     weights_match: bool | None  # None: the check did not get as far as recomputing
     status: Status | None  # None: the model is not registered
     reason: str | None  # why not ok (None when ok)
+    same_weights: Shared | None = None  # every registration of these final weights (None: not registered)
+
+    @property
+    def earliest(self) -> bool:
+        """Whether this model is the earliest registration of its final weights (not a later copy)."""
+        return self.same_weights is not None and self.same_weights.earliest == self.model_id
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +56,7 @@ class WeightCheck:
             "weights_match": self.weights_match,
             "status": None if self.status is None else self.status.name.lower(),
             "reason": self.reason,
+            "same_weights": None if self.same_weights is None else self.same_weights.to_json(),
         }
 
 
@@ -76,14 +83,17 @@ def check_weights(
 
     mid = parse_model_id(model_id)
 
-    def no(reason: str, status: Status | None, match: bool | None = None) -> WeightCheck:
-        return WeightCheck(False, mid, match, status, reason)
-
     try:
         model = client.get_model(mid)
     except UnknownModelError:
-        return no(f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})", None)
+        reason = f"model {encode_hex(mid)} is not registered on registry {client.address} (chain {client.chain_id})"
+        return WeightCheck(False, mid, None, None, reason)
     status = client.get_status(mid)
+    same_weights = client.shared(IndexKind.WEIGHTS, model.c_wt_digest, MAX_LISTED)
+
+    def no(reason: str, status: Status | None, match: bool | None = None) -> WeightCheck:
+        return WeightCheck(False, mid, match, status, reason, same_weights)
+
     bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
     claims, mismatches = bundle_claims(model, bundle)
     if mismatches:
@@ -106,4 +116,4 @@ def check_weights(
             status.status,
             True,
         )
-    return WeightCheck(True, mid, True, status.status, None)
+    return WeightCheck(True, mid, True, status.status, None, same_weights)

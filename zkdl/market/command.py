@@ -222,6 +222,8 @@ def _configure_check_weights(p: argparse.ArgumentParser) -> None:
     failure_json=_failure,
 )
 def run_check_weights(args: argparse.Namespace) -> int:
+    from eth_utils import encode_hex
+
     from .check import check_weights
     from .connect import open_client
     from .ids import parse_model_id
@@ -236,4 +238,8 @@ def run_check_weights(args: argparse.Namespace) -> int:
         print(f"OK: the weights are the committed final weights of verified model {shown['model_id']}")
     else:
         print(f"NOT OK: {result.reason}")
+    if not args.json and result.same_weights is not None and result.same_weights.total > 1:
+        same = result.same_weights
+        earliest = "this model" if result.earliest else f"model {encode_hex(same.earliest)}"
+        print(f"note: {same.total} registrations share these final weights; the earliest is {earliest}")
     return EXIT_OK if result.ok else EXIT_NO

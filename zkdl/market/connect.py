@@ -101,11 +101,14 @@ def registry_address(
 def open_client(rpc: str | None, registry: str | None, deployments_dir: str | Path | None = None, *, sender=None):
     """`RegistryClient` on the configured node and registry (for the commands)."""
     from zkdl.chain.client import RegistryClient
+    from zkdl.chain.errors import RegistryVersionError
 
     w3 = connect(rpc_url(rpc))
     client = RegistryClient(w3, registry_address(w3, registry, deployments_dir), sender)
     try:
-        client.version()
+        client.check_version()
+    except RegistryVersionError:
+        raise
     except Exception as exc:
         raise ChainConfigError(
             f"the contract at {client.address} on chain {client.chain_id} does not answer as a "

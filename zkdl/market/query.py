@@ -11,30 +11,36 @@ resolved in the bundle's favour.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from eth_hash.auto import keccak
 from eth_utils import encode_hex, to_checksum_address
 
 from zkdl.chain.client import RegistryClient
-from zkdl.chain.structs import Attestation, Model, ModelStatus, Status
+from zkdl.chain.structs import Attestation, Dataset, IndexKind, Model, ModelStatus, Shared, Status
 from zkdl.commands import printable
 from zkdl.errors import ZkdlError
 from zkdl.proof.registration import BundleClaims, claims_of, copy_of, differences
-from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, Init, describe_origin
+from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, Statement, describe_origin
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
 from .ids import ModelIdError, looks_like_model_id, parse_model_id  # noqa: F401 - re-exported
 
+MAX_LISTED = 20  # registrations listed per shared key (the totals are exact)
+MAX_LINEAGE_DEPTH = 16  # ancestors followed up a fine-tuning chain
+
 
 @dataclass(frozen=True)
 class AttestationView:
-    """One attestation, with whether it counts (its verifier still holds the verifier role)."""
+    """One attestation; `counted` is False for a verdict from a removed verifier."""
 
     attestation: Attestation
-    counted: bool
+
+    @property
+    def counted(self) -> bool:
+        return self.attestation.counted
 
     def to_json(self) -> dict[str, Any]:
         a = self.attestation
@@ -42,10 +48,20 @@ class AttestationView:
             "verifier": a.verifier,
             "verdict": a.verdict.name.lower(),
             "attested_at": a.attested_at,
-            "verifier_version": encode_hex(a.verifier_version),
-            "report_digest": encode_hex(a.report_digest),
-            "counted": self.counted,
+            "report_digest": None if a.report_digest is None else encode_hex(a.report_digest),
+            "counted": a.counted,
+            "removed_verifier": not a.counted,
         }
+
+
+def copies_of(client: RegistryClient, model: Model) -> tuple[Shared, Shared]:
+    """The registrations sharing the model's proof, and its final weights (the model is among them)."""
+    found = (
+        client.shared(IndexKind.PROOF, model.proof_digest, MAX_LISTED),
+        client.shared(IndexKind.WEIGHTS, model.c_wt_digest, MAX_LISTED),
+    )
+    assert found[0] is not None and found[1] is not None, "a registered model is in its own indexes"
+    return found[0], found[1]
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,9 @@ class Provenance:
     bundle_error: str | None  # why `claims` is None
     mismatches: tuple[str, ...]  # where the bundle disagrees with the chain (the chain wins)
     parents: tuple[Model, ...] = ()  # a fine-tuned model's parent registrations (C_WT = this C_W0)
+    ancestors: tuple[Model, ...] = ()  # the parent's parent and so on (the earliest linked registration each)
+    dataset: Dataset | None = None  # the data-set record of C_data, None when not registered
+    copies: tuple[Shared, ...] = ()  # registrations sharing the proof, the final weights
 
     @property
     def verified(self) -> bool:
@@ -105,7 +124,12 @@ class Provenance:
             },
             "bundle_error": self.bundle_error,
             "mismatches": list(self.mismatches),
+            "parent_digest": encode_hex(m.parent_digest),
             "parents": [{"model_id": encode_hex(p.model_id), "owner": p.owner} for p in self.parents],
+            "ancestors": [{"model_id": encode_hex(p.model_id), "owner": p.owner} for p in self.ancestors],
+            "dataset": None if self.dataset is None else self.dataset.to_json(),
+            "dataset_registered": self.dataset is not None,
+            "copies": [c.to_json() for c in self.copies],
         }
 
     def describe(self) -> str:
@@ -117,7 +141,7 @@ class Provenance:
             status += f" at {_time(s.revoked_at)}"
         lines.append(
             f"status {status}: {s.valid_count} valid, {s.invalid_count} invalid of quorum {s.quorum}"
-            + (f" ({s.ignored_count} from removed verifiers, not counted)" if s.ignored_count else "")
+            + (f" ({s.ignored_count} verdict(s) from removed verifiers, not counted)" if s.ignored_count else "")
         )
         lines.append(f"owner {m.owner}, registered {_time(m.registered_at)}")
         name = self.verifier_version_name
@@ -136,10 +160,18 @@ class Provenance:
             visibility = "public: its id is the data's own" if st.dataset.public else "private"
             lines.append(f"  data set {encode_hex(keccak(st.c_data))} ({visibility})")
             lines.append(f"  proven for owner {to_checksum_address(st.owner)}; initial weights: {describe_origin(st.origin())}")
-            for parent in self.parents:
-                lines.append(f"  parent: model {encode_hex(parent.model_id)} (owner {parent.owner}): its C_WT is this model's C_W0")
         else:
             lines.append(f"training run: unknown, the bundle is unavailable ({self.bundle_error})")
+        for parent in self.parents:
+            lines.append(f"  parent: model {encode_hex(parent.model_id)} (owner {parent.owner}): its C_WT is this model's C_W0")
+        for ancestor in self.ancestors:
+            lines.append(f"  ancestor: model {encode_hex(ancestor.model_id)} (owner {ancestor.owner})")
+        lines.append(_describe_dataset(m.c_data_digest, self.dataset))
+        for c in self.copies:
+            if c.total > 1:
+                earliest = "this registration" if c.earliest == self.model_id else encode_hex(c.earliest)
+                lines.append(f"{c.total} registrations share this {c.label}; the earliest is {earliest}")
+                lines += [f"  {encode_hex(other)}" for other in c.models if other != self.model_id]
         lines += [
             f"statement digest {encode_hex(m.statement_digest)}",
             f"proof digest     {encode_hex(m.proof_digest)}",
@@ -153,9 +185,10 @@ class Provenance:
         lines.append(f"attestations: {len(self.attestations) or 'none'}")
         for a in self.attestations:
             att = a.attestation
+            report = "unknown" if att.report_digest is None else encode_hex(att.report_digest)
             lines.append(
                 f"  {att.verifier} {att.verdict.name} at {_time(att.attested_at)}, report "
-                f"{encode_hex(att.report_digest)}{'' if a.counted else ' (verifier removed: not counted)'}"
+                f"{report}{'' if a.counted else ' (verdict from a removed verifier: not counted)'}"
             )
         for problem in self.mismatches:
             lines.append(f"WARNING: {problem}")
@@ -178,46 +211,91 @@ def provenance(
     mid = parse_model_id(model_id)
     model = client.get_model(mid)
     status = client.get_status(mid)
-    views: tuple[AttestationView, ...] = ()
-    if status.attestations:
-        role = client.verifier_role()
-        views = tuple(AttestationView(a, client.has_role(role, a.verifier)) for a in status.attestations)
     claims: BundleClaims | None = None
     error: str | None = None
-    mismatches: Sequence[str] = ()
+    mismatches: list[str] = []
     if fetch_bundle:
         try:
             data = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
             claims, mismatches = bundle_claims(model, data)
         except ZkdlError as exc:
             error = exc.user_message
-    parents: tuple[Model, ...] = ()
-    if claims is not None and claims.statement.init == Init.FINE_TUNED:
-        parents, problem = _parents(client, claims.statement.parent, model.c_w0_digest)
-        mismatches = [*mismatches, *([problem] if problem else [])]
-    return Provenance(mid, client.chain_id, client.address, model, status, views, claims, error, tuple(mismatches), parents)
+    parents, ancestors, problem = _lineage(client, model)
+    dataset = client.get_dataset(model.c_data_digest) if client.dataset_exists(model.c_data_digest) else None
+    if claims is not None and dataset is not None:
+        mismatches += _dataset_mismatches(dataset, claims.statement)
+    copies = copies_of(client, model)
+    return Provenance(
+        mid,
+        client.chain_id,
+        client.address,
+        model,
+        status,
+        tuple(AttestationView(a) for a in status.attestations),
+        claims,
+        error,
+        tuple(mismatches + ([problem] if problem else [])),
+        parents,
+        ancestors,
+        dataset,
+        copies,
+    )
 
 
-MAX_LINEAGE_SCAN = 1000  # models read to find a parent: the registry has no index by statement digest yet
-
-
-def _parents(client: RegistryClient, parent_digest: bytes, c_w0_digest: bytes) -> tuple[tuple[Model, ...], str | None]:
-    """The registrations of the parent statement whose C_WT is this model's C_W0, and the problem
-    when there is none (the parent unregistered, or registered with other final weights)."""
-    named = []
-    for index, model_id in enumerate(client.iter_model_ids()):
-        if index >= MAX_LINEAGE_SCAN:
+def _lineage(client: RegistryClient, model: Model) -> tuple[tuple[Model, ...], tuple[Model, ...], str | None]:
+    """The registrations of the model's parent statement whose C_WT is its C_W0, the ancestors beyond
+    (following the earliest such registration each time), and the problem when the parent is not
+    registered, or registered with other final weights. Found through the registry's statement index."""
+    if not model.fine_tuned:
+        return (), (), None
+    parents = _parent_registrations(client, model)
+    if not parents:
+        named = client.first_model_by(IndexKind.STATEMENT, model.parent_digest)[1]
+        parent = f"the parent statement {encode_hex(model.parent_digest)}"
+        if named:
+            return (), (), f"{parent} is registered with other final weights: this is not its fine-tuning"
+        return (), (), f"{parent} is not registered here: the lineage is unchecked"
+    ancestors: list[Model] = []
+    current = parents[-1]  # newest first: the last is the earliest registration
+    while current.fine_tuned and len(ancestors) < MAX_LINEAGE_DEPTH:
+        up = _parent_registrations(client, current)
+        if not up:
             break
-        candidate = client.get_model(model_id)
-        if candidate.statement_digest == parent_digest:
-            named.append(candidate)
-    linked = tuple(m for m in named if m.c_wt_digest == c_w0_digest)
-    if linked:
-        return linked, None
-    parent = f"the parent statement {encode_hex(parent_digest)}"
-    if named:
-        return (), f"{parent} is registered with other final weights: this is not its fine-tuning"
-    return (), f"{parent} is not registered here (first {MAX_LINEAGE_SCAN} models read): the lineage is unchecked"
+        current = up[-1]
+        ancestors.append(current)
+    return parents, tuple(ancestors), None
+
+
+def _parent_registrations(client: RegistryClient, model: Model) -> tuple[Model, ...]:
+    named = (client.get_model(i) for i in islice(client.iter_model_ids_by(IndexKind.STATEMENT, model.parent_digest), MAX_LISTED))
+    return tuple(m for m in named if m.c_wt_digest == model.c_w0_digest)
+
+
+def _dataset_mismatches(dataset: Dataset, statement: Statement) -> list[str]:
+    """Where the registered data-set record disagrees with the data the statement trains on."""
+    d = dataset.request
+    pairs = (
+        ("samples", d.samples, statement.n_train),
+        ("features", d.features, statement.widths[0]),
+        ("classes", d.classes, statement.widths[-1]),
+        ("fraction bits", d.frac_bits, statement.data_frac_bits),
+    )
+    return [
+        f"the data-set record of C_data says {name} {recorded}, the statement trains on {trained}: they do not describe the same data"
+        for name, recorded, trained in pairs
+        if recorded != trained
+    ]
+
+
+def _describe_dataset(dataset_id: bytes, dataset: Dataset | None) -> str:
+    if dataset is None:
+        return f"data set {encode_hex(dataset_id)}: not registered (no data-set record: its shape and range proof are unchecked)"
+    d = dataset.request
+    return (
+        f"data set {encode_hex(dataset_id)}: registered by {dataset.owner} at {_time(dataset.registered_at)}: "
+        f"{d.samples} samples x {d.features} features, {d.classes} classes, input scale 2^{d.frac_bits}; "
+        f"range proof {encode_hex(d.range_proof_digest)}; {d.uri}"
+    )
 
 
 def fetch_registered_bundle(
@@ -239,6 +317,11 @@ def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
         "shown"
         for d in differences(claims, model)
     ]
+    if claims.statement.parent != model.parent_digest:
+        mismatches.append(
+            f"the bundle's statement names parent {encode_hex(claims.statement.parent)}, the registration "
+            f"{encode_hex(model.parent_digest)}: the registered lineage is not the proven one"
+        )
     copy = copy_of(claims.statement, model.owner)
     return claims, mismatches + ([f"{copy}: only that owner's registration is the proven model"] if copy else [])
 

@@ -23,7 +23,7 @@ from ..store import LocalStore
 from .jobs import JobState
 from .page import model_view, render_provenance_page
 from .report import canonical_json
-from .service import VerifierService, status_json
+from .service import VerifierService, chain_json
 
 # \Z, not $: "$" also matches before a trailing newline, which would pass "0x…\n" on to a lookup
 _MODEL_ID = re.compile(r"\A0x[0-9a-fA-F]{64}\Z")
@@ -40,7 +40,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         job = service.jobs.get(model_id)
         if client is not None:
             try:
-                status = status_json(client.get_status(model_id))
+                status = chain_json(client, model_id)
                 service.jobs.set_chain_status(model_id, status)
                 return status, True
             except Exception:

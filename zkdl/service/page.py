@@ -32,7 +32,7 @@ STATUS_TEXT = {
 
 def model_view(job: Job, chain: dict[str, Any] | None, *, live: bool) -> dict[str, Any]:
     """The API's JSON for one model: registration, this verifier's job and the on-chain status
-    (`chain`: `status_json` of getStatus; `live` False when it is the cached copy)."""
+    (`chain`: `chain_json`: getStatus, copies and the data-set record; `live` False when it is the cached copy)."""
     reg = job.registration
     return {
         "model_id": job.model_id,
@@ -63,10 +63,10 @@ def snapshot_view(
     client: RegistryClient, model_id: bytes | str, bundle: bytes | None = None, *, verify_seconds: float | None = None
 ) -> dict[str, Any]:
     """A view straight from the chain (and the bundle, if given), without a service database."""
-    from .service import status_json
+    from .service import chain_json
 
     model = client.get_model(model_id)
-    status = status_json(client.get_status(model_id))
+    status = chain_json(client, model_id)
     h = encode_hex
     reg = {
         "c_data_digest": h(model.c_data_digest),
@@ -74,6 +74,7 @@ def snapshot_view(
         "c_wt_digest": h(model.c_wt_digest),
         "statement_digest": h(model.statement_digest),
         "proof_digest": h(model.proof_digest),
+        "parent_digest": h(model.parent_digest),
         "verifier_version": h(model.verifier_version),
         "bundle_uri": model.bundle_uri,
         "metadata_uri": model.metadata_uri,
@@ -150,6 +151,8 @@ def render_provenance_page(view: dict[str, Any], *, verifier: str | None = None,
         statement=_statement_rows(view.get("statement")),
         digests=_digest_rows(reg),
         attestations=chain.get("attestations", []),
+        copies=[c for c in chain.get("copies", []) if c["total"] > 1],
+        dataset=_dataset_rows(chain.get("dataset"), reg.get("c_data_digest")) if chain else [],
         verification=_verification_rows(view.get("verification") or {}, verifier),
         registration=_registration_rows(view, reg),
         generated=_time(generated_at if generated_at is not None else time.time()),
@@ -185,6 +188,20 @@ def _dataset_line(st: dict[str, Any]) -> str:
     return f"{ds['dataset_id']}, {ds['samples']} training samples ({visibility}), batch schedule seed {st['schedule_seed']}"
 
 
+def _dataset_rows(record: dict[str, Any] | None, dataset_id: str | None) -> list[tuple[str, Any]]:
+    """The data set's record on the registry, or that there is none."""
+    if record is None:
+        return [("Data set", dataset_id), ("Record", "not registered: no data-set record (its shape and range proof are unchecked)")]
+    return [
+        ("Data set", record["dataset_id"]),
+        ("Registered by", f"{record['owner']} at {_time(record['registered_at'])}"),
+        ("Shape", f"{record['samples']} samples x {record['features']} features, {record['classes']} classes"),
+        ("Input scale", f"2^{record['frac_bits']}"),
+        ("Range-proof digest", record["range_proof_digest"]),
+        ("Description", record["uri"]),
+    ]
+
+
 def _digest_rows(reg: dict[str, Any]) -> list[tuple[str, Any]]:
     return [
         ("Statement digest", reg.get("statement_digest")),
@@ -192,8 +209,13 @@ def _digest_rows(reg: dict[str, Any]) -> list[tuple[str, Any]]:
         ("C_W0 (initial weights) digest", reg.get("c_w0_digest")),
         ("C_WT (final weights) digest", reg.get("c_wt_digest")),
         ("Proof digest", reg.get("proof_digest")),
+        ("Parent statement digest (fine-tuned from)", _parent(reg.get("parent_digest"))),
         ("Verifier version", reg.get("verifier_version")),
     ]
+
+
+def _parent(digest: str | None) -> str:
+    return "none: not fine-tuned" if digest is None or int(digest, 16) == 0 else digest
 
 
 def _verification_rows(ver: dict[str, Any], verifier: str | None) -> list[tuple[str, Any]]:

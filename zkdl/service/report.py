@@ -22,7 +22,7 @@ from ..errors import ZkdlError
 from ..proof import registration
 
 REPORT_FORMAT = "zkdl-verification-report"
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: the registered parent digest is checked and reported (registry v2)
 VALID, INVALID = "valid", "invalid"
 
 
@@ -53,6 +53,14 @@ def check_bundle(model: Model, bundle: bytes) -> Outcome:
     if mismatches:
         code, reason = _mismatch(mismatches[0])
         return invalid(code, reason, proof_bytes=size, statement=info)
+    if claims.statement.parent != model.parent_digest:  # the registry's lineage must be the proof's
+        return invalid(
+            "parent-mismatch",
+            f"the bundle's statement names parent {encode_hex(claims.statement.parent)}, the registry says "
+            f"{encode_hex(model.parent_digest)}",
+            proof_bytes=size,
+            statement=info,
+        )
     copy = registration.copy_of(claims.statement, model.owner)
     if copy is not None:  # the proof is another owner's: whoever registered it did not prove it
         return invalid("copy", copy, proof_bytes=size, statement=info)
@@ -92,6 +100,7 @@ def build_report(model: Model, verifier: str, verifier_version: bytes, outcome: 
             "c_data_digest": encode_hex(model.c_data_digest),
             "c_w0_digest": encode_hex(model.c_w0_digest),
             "c_wt_digest": encode_hex(model.c_wt_digest),
+            "parent_digest": encode_hex(model.parent_digest),
             "bundle_uri": model.bundle_uri,
         },
         "proof_bytes": outcome.proof_bytes,

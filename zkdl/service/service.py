@@ -21,7 +21,7 @@ from ..chain.client import RegistryClient
 from ..chain.deploy import read_deployment
 from ..chain.outbox import SqlOutbox
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer
-from ..chain.structs import ModelStatus
+from ..chain.structs import IndexKind, ModelStatus
 from ..errors import ZkdlError
 from .config import ServiceConfig
 from .jobs import JobStore
@@ -46,12 +46,24 @@ def status_json(status: ModelStatus) -> dict[str, Any]:
                 "verifier": a.verifier,
                 "verdict": a.verdict.name.lower(),
                 "attested_at": a.attested_at,
-                "verifier_version": encode_hex(a.verifier_version),
-                "report_digest": encode_hex(a.report_digest),
+                "counted": a.counted,  # False: a verdict from a removed verifier
+                "report_digest": None if a.report_digest is None else encode_hex(a.report_digest),
             }
             for a in status.attestations
         ],
     }
+
+
+def chain_json(client: RegistryClient, model_id: str | bytes) -> dict[str, Any]:
+    """`status_json` of a model's status, with what the registry's indexes add for a buyer: the
+    registrations sharing its proof and its final weights (copies; the earliest is the original)
+    and the record of its data set (None when the data set is not registered)."""
+    model = client.get_model(model_id)
+    view = status_json(client.get_status(model_id))
+    shared = (client.shared(IndexKind.PROOF, model.proof_digest), client.shared(IndexKind.WEIGHTS, model.c_wt_digest))
+    view["copies"] = [s.to_json() for s in shared if s is not None]
+    view["dataset"] = client.get_dataset(model.c_data_digest).to_json() if client.dataset_exists(model.c_data_digest) else None
+    return view
 
 
 class VerifierService:
@@ -112,6 +124,7 @@ class VerifierService:
                 self.start_block = record.block_number
         if not w3.eth.get_code(to_checksum_address(registry)):
             raise ZkdlError(f"no contract at {registry} on chain {chain_id}: check ZKDL_REGISTRY and ZKDL_RPC_URL")
+        RegistryClient(w3, registry).check_version()  # another registry version: refused by name, at start
         self.jobs.bind(chain_id, registry, to_checksum_address(self.verifier.address))
         with self._lock:
             self.chain_id, self.registry = chain_id, registry

@@ -83,6 +83,7 @@ class Watcher:
                     "c_wt_digest": encode_hex(request.c_wt_digest),
                     "statement_digest": encode_hex(request.statement_digest),
                     "proof_digest": encode_hex(request.proof_digest),
+                    "parent_digest": encode_hex(request.parent_digest),
                     "verifier_version": encode_hex(request.verifier_version),
                     "bundle_uri": request.bundle_uri,
                     "metadata_uri": request.metadata_uri,

@@ -178,7 +178,7 @@ class Worker:
         report = build_report(model, self.verifier.address, self.version, outcome)
         digest = report_digest(report)
         verdict = Verdict.VALID if outcome.verdict == VALID else Verdict.INVALID
-        request = AttestationRequest(model.model_id, verdict, self.version, digest)
+        request = AttestationRequest(model.model_id, verdict, digest)  # the id names the whole record
         key = attestation_key(model.model_id, self.verifier.address)
         if self.relayer.outbox.by_key(key) is None:  # else the first signed payload stands (same report)
             deadline = self.client.deadline_in(self.config.attestation_ttl_s)
