@@ -63,7 +63,8 @@ class Pipeline:
 
 @pytest.fixture
 def pipe(tmp_path, db_location, accounts) -> Iterator[Pipeline]:
-    pipe = Pipeline(tmp_path, db_location, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2, fetch_retry_window_s=0)
+    limits = dict(max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2, fetch_retry_window_s=0)
+    pipe = Pipeline(tmp_path, db_location, accounts, allow_local=True, **limits)
     yield pipe
     pipe.close()
 

@@ -63,6 +63,13 @@ class ServiceConfig(BaseModel):
     fetch_timeout_s: float = Field(
         DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"), description="time limit of a bundle fetch, seconds"
     )
+    allow_local: bool = Field(
+        False,
+        description="fetch bundles from loopback, private, link-local and other non-global addresses too "
+        "(development only: a registrant could otherwise make the service probe its own network)",
+    )
+    fetchers: int = Field(4, description="jobs in hand at once: a slow or failing bundle host holds one of them, not the queue")
+    fetches_per_host: int = Field(1, description="fetches at once from one host (host:port), and for one owner's models, in this process")
     max_attempts: int = Field(5, description="fetch attempts before a job is given up as unavailable")
     fetch_retry_window_s: float = Field(
         86400.0,
@@ -72,7 +79,7 @@ class ServiceConfig(BaseModel):
     retry_base_s: float = Field(5.0, description="backoff between attempts: base x 2^(attempt-1), capped")
     retry_max_s: float = Field(600.0, description="the cap of that backoff, seconds")
     lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed worker's job is retaken after it")
-    workers: int = Field(1, description="verification threads")
+    workers: int = Field(1, description="verifications at once (CPU-bound); jobs in hand at once are max(workers, fetchers)")
     verifier_version: str = Field(
         encode_hex(VERIFIER_VERSION),
         description="the verifier (circuit) version this service verifies; models registered for another are skipped",
@@ -123,6 +130,8 @@ class ServiceConfig(BaseModel):
             "max_bundle_bytes",
             "max_serve_bytes",
             "workers",
+            "fetchers",
+            "fetches_per_host",
             "max_blocks_per_poll",
         ):
             minimum = 0 if name == "confirmations" else 1
