@@ -6,10 +6,13 @@ test_service_anvil.py.)"""
 from __future__ import annotations
 
 import html
+import http.server
+import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from eth_utils import keccak
@@ -19,6 +22,7 @@ from zkdl.chain import RegistryClient, Status, Verdict, deploy_registry, embedde
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
+from zkdl.service.fetching import NOT_REGISTERED, REFUSED, UNREACHABLE, FetchGate
 from zkdl.service.jobs import JobState, JobStore
 from zkdl.service.page import model_view, render_provenance_page, snapshot_view
 from zkdl.service.report import canonical_json
@@ -36,7 +40,7 @@ class Pipeline:
         self.client = RegistryClient(self.w3, record.address, self.admin)
         self.client.grant_verifier(self.verifier.address)
         self.store = LocalStore(tmp / "bundles")
-        self.config = ServiceConfig(db=db, confirmations=1, retry_base_s=0.01, **config).checked()
+        self.config = ServiceConfig(**{"db": db, "confirmations": 1, "retry_base_s": 0.01, **config}).checked()
         self.jobs = JobStore(self.config.db)
         self.relayer = Relayer(self.w3, RegistryClient(self.w3, record.address), self.verifier, SqlOutbox(self.config.outbox_path))
         self.watcher = Watcher(self.client, self.jobs, confirmations=1)
@@ -243,3 +247,90 @@ def _wrong_bytes_then_the_bundle(pipe: Pipeline, bundle) -> None:
     path.write_bytes(bundle["bytes"])
     job = run_until(lambda j: j.state is JobState.ATTESTED)
     assert job.verdict == "valid" and pipe.client.get_status(mid).status is Status.VERIFIED
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """What an operator's internal server might answer: statuses and bodies nobody outside may see."""
+
+    routes: ClassVar[dict[str, tuple[int, bytes]]] = {}
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        status, body = self.routes.get(self.path, (404, b"no such thing on intranet-7"))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def internal_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Answers.routes, _Answers.hits = {}, []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _public_text(pipe: Pipeline, mid: str) -> str:
+    """Everything the service publishes about a model: /jobs and /models/{id} (the job's JSON), the page."""
+    job = pipe.job(mid)
+    view = model_view(job, status_json(pipe.client.get_status(mid)), live=True)
+    return json.dumps(job.to_json()) + json.dumps(view) + render_provenance_page(view, verifier=pipe.verifier.address)
+
+
+def test_public_outputs_name_the_category_never_the_servers_answer(pipe, bundle, internal_server):
+    secret = b"<html>error from billing.intranet-7</html>"
+    _Answers.routes = {"/down.zkdl": (503, secret), "/page.zkdl": (200, secret)}
+    k = lambda t: keccak(text=t)  # noqa: E731
+    down = pipe.register(request_for(bundle, internal_server + "/down.zkdl", c_wt_digest=k("down")))
+    page = pipe.register(request_for(bundle, internal_server + "/page.zkdl", c_wt_digest=k("page")))
+    pipe.run(6)
+    for mid, failure in ((down, UNREACHABLE), (page, NOT_REGISTERED)):
+        job = pipe.job(mid)
+        assert job.state is JobState.UNAVAILABLE and job.error.startswith(failure.public), job
+        published = _public_text(pipe, mid)
+        for internal in ("HTTP 503", "Service Unavailable", "intranet-7", keccak(secret).hex()):  # the URI itself is public
+            assert internal not in published, internal
+    assert sorted(set(_Answers.hits)) == ["/down.zkdl", "/page.zkdl"]  # they were fetched (allowed here)
+
+
+def test_a_registration_pointing_into_the_operators_network_is_refused_at_once(tmp_path, db_location, bundle, accounts, internal_server):
+    _Answers.routes = {"/b.zkdl": (200, bundle["bytes"])}
+    pipe = Pipeline(tmp_path, db_location, accounts, max_attempts=3, fetch_retry_window_s=3600)  # allow_local: not given
+    try:
+        mid = pipe.register(request_for(bundle, internal_server + "/b.zkdl"))
+        pipe.run(2)
+        job = pipe.job(mid)
+        assert (job.state, job.attempts, job.error, job.verdict) == (JobState.UNAVAILABLE, 1, REFUSED.public, None)
+        assert _Answers.hits == []  # never connected
+        assert pipe.client.get_attestation(mid, pipe.verifier.address).verdict is Verdict.NONE
+    finally:
+        pipe.close()
+
+
+def test_a_job_whose_host_is_being_fetched_waits_and_the_next_model_goes_first(tmp_path, db_location, bundle, other_bundle, accounts):
+    pipe = Pipeline(tmp_path, db_location, accounts, retry_base_s=30)
+    try:
+        busy = f"http://127.0.0.1:{free_port()}/b.zkdl"
+        waiting = pipe.register(request_for(bundle, busy))
+        _, uri = pipe.store.put(other_bundle["bytes"])
+        good = pipe.register(request_for(other_bundle, uri), owner=accounts[6])
+        pipe.watcher.poll()
+        with pipe.worker.gate.hold(FetchGate.sources(busy, "0x" + "11" * 20)) as held:  # another worker on that host
+            assert held
+            assert pipe.worker.run_once().model_id == waiting  # the oldest job: its host is busy, so it waits
+            assert pipe.worker.run_once().model_id == good  # and the next model is verified meanwhile
+        job = pipe.job(waiting)
+        assert (job.state, job.attempts, job.error) == (JobState.QUEUED, 0, "waiting for another fetch from the same host or owner")
+        assert job.not_before > time.time() + 20
+        assert (pipe.job(good).state, pipe.job(good).verdict) == (JobState.VERIFIED, "valid")
+    finally:
+        pipe.close()
