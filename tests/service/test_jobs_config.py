@@ -231,6 +231,8 @@ def _sample(name: str, field) -> tuple[str, object]:
     """A valid value of each setting, as text and as the setting holds it."""
     if name in _SAMPLES:
         return _SAMPLES[name], _SAMPLES[name]
+    if field.annotation is bool:  # a switch: true in the file and the environment, the bare flag
+        return "true", True
     kind = next(k for k in (int, float, str) if k == field.annotation or k in getattr(field.annotation, "__args__", ()))
     return {int: ("7", 7), float: ("2.5", 2.5), str: ("some/where", "some/where")}[kind]
 
@@ -246,8 +248,9 @@ def test_every_setting_comes_from_the_file_the_environment_and_the_command_line(
         assert getattr(load_config(toml, env={}), name) == value, name
         assert getattr(load_config(None, env={f"ZKDL_{name.upper()}": text}), name) == value, name
         flag = _OLDER_FLAGS.get(name, "--" + name.replace("_", "-"))
-        args = build_parser().parse_args(["serve", flag, text])
+        args = build_parser().parse_args(["serve", flag] if value is True else ["serve", flag, text])
         assert getattr(args, name) == value, name
+    assert build_parser().parse_args(["serve"]).allow_local is None  # no flag: the file or environment decides
 
 
 def test_the_older_names_of_two_settings_still_work():
