@@ -93,9 +93,10 @@ class _GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = _resolve(host, port, self._deadline.cap(timeout, httpcore.ConnectTimeout))
-        allowed = [a for a in addresses if self._allow_local or refused_category(a) is None]
+        refused = {} if self._allow_local else {a: category for a in addresses if (category := refused_category(a))}
+        allowed = [a for a in addresses if a not in refused]
         if not allowed:
-            raise RefusedDestinationError(host, refused_category(addresses[0]) or "refused")
+            raise RefusedDestinationError(host, refused[addresses[0]])
         failure: Exception | None = None
         for address in allowed:  # connect to the address checked, never to the name again
             try:

@@ -119,4 +119,4 @@ class FetchGate:
         finally:
             if free:
                 with self._lock:
-                    self._busy.subtract(sources)
+                    self._busy -= Counter(sources)  # drops the sources back at zero: no key kept per host ever seen
