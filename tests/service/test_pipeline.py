@@ -334,3 +334,18 @@ def test_a_job_whose_host_is_being_fetched_waits_and_the_next_model_goes_first(t
         assert (pipe.job(good).state, pipe.job(good).verdict) == (JobState.VERIFIED, "valid")
     finally:
         pipe.close()
+
+
+def test_a_node_outage_during_a_job_publishes_no_node_address(pipe, bundle, monkeypatch):
+    _, uri = pipe.store.put(bundle["bytes"])
+    mid = pipe.register(request_for(bundle, uri))
+    pipe.watcher.poll()
+
+    def down(_model_id: object) -> None:
+        raise ConnectionError("HTTPConnectionPool(host='10.9.8.7', port=8545): Max retries exceeded")
+
+    monkeypatch.setattr(pipe.client, "get_model", down)
+    with pytest.raises(ConnectionError):
+        pipe.worker.run_once()
+    job = pipe.job(mid)
+    assert (job.state, job.attempts, job.error) == (JobState.QUEUED, 0, "the chain node is unreachable")

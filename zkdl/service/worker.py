@@ -93,7 +93,9 @@ class Worker:
         try:
             self._work(job)
         except RPC_UNAVAILABLE as exc:
-            self.jobs.retry_later(job.model_id, self.name, f"node unreachable: {exc}", self.config.poll_interval_s, release_attempt=True)
+            log.warning("job %s: node unreachable (%s); put back", job.model_id, exc)  # its address is the operator's, not public
+            outage = "the chain node is unreachable"
+            self.jobs.retry_later(job.model_id, self.name, outage, self.config.poll_interval_s, release_attempt=True)
             raise
         except Exception:
             log.exception("job %s: internal error", job.model_id)  # the details are the operator's, not public
