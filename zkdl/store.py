@@ -197,10 +197,15 @@ def fetch(
         _check_digest(uri, digest_of(data), expected_digest)
         return data
     if scheme in ("http", "https"):
-        with tempfile.TemporaryFile(prefix="zkdl-fetch-") as spool:
-            _check_digest(uri, _download(uri, spool, max_bytes, timeout, allow_local), expected_digest)
-            spool.seek(0)
-            return spool.read()
+        try:
+            with tempfile.TemporaryFile(prefix="zkdl-fetch-") as spool:
+                _check_digest(uri, _download(uri, spool, max_bytes, timeout, allow_local), expected_digest)
+                spool.seek(0)
+                return spool.read()
+        except OSError as exc:  # the spool's own disk (full, read-only): the store's error, not the network's
+            if isinstance(exc, ZkdlError):
+                raise
+            raise _store_error("spool", Path(tempfile.gettempdir()), exc) from exc
     raise UnsupportedUriError(
         f"cannot fetch bundle {uri!r}: scheme {scheme or '(none)'!r} is not supported; use a file:// or http(s):// URI"
     )

@@ -4,8 +4,10 @@ redirect, against DNS rebinding), and the fairness gate between hosts and owners
 
 from __future__ import annotations
 
+import errno
 import http.server
 import socket
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -18,7 +20,7 @@ from svc_support import TricklingServer
 
 from zkdl import guarded_http
 from zkdl.service.fetching import FetchGate
-from zkdl.store import BundleTooLargeError, FetchTimeoutError, IntegrityError, RefusedDestinationError, fetch
+from zkdl.store import BundleTooLargeError, FetchTimeoutError, IntegrityError, RefusedDestinationError, StoreError, fetch
 
 BODY = b"zkdl-bundle" + bytes(range(256)) * 8
 
@@ -179,3 +181,14 @@ def test_the_gate_holds_one_fetch_per_host_and_per_owner():
             assert other
     with gate.hold(a) as again:  # released when the first fetch ended
         assert again
+
+
+def test_a_full_spool_disk_is_a_store_error_naming_the_remedy(servers, monkeypatch):
+    _Routes.routes["/ok.zkdl"] = (200, {}, BODY)
+
+    def no_space(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_space)
+    with pytest.raises(StoreError, match="cannot spool bundle .*No space left on device; free disk space"):
+        fetch(f"http://127.0.0.1:{servers}/ok.zkdl", keccak(BODY), allow_local=True)
