@@ -25,6 +25,7 @@ import httpcore
 import httpx
 
 MAX_REDIRECTS = 5
+CONNECT_TIMEOUT_S = 10.0  # a host that takes longer to accept a connection (or a TLS handshake) is unreachable
 
 
 class RefusedDestinationError(httpx.TransportError):
@@ -75,7 +76,13 @@ def client(deadline: Deadline, *, allow_local: bool) -> httpx.Client:
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(), network_backend=_GuardedBackend(deadline, allow_local)
     )
-    return httpx.Client(transport=transport, trust_env=False, follow_redirects=True, max_redirects=MAX_REDIRECTS)
+    return httpx.Client(
+        transport=transport,
+        trust_env=False,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_S),  # reads and writes: the deadline bounds them
+    )
 
 
 class _GuardedBackend(httpcore.NetworkBackend):

@@ -16,13 +16,13 @@ from typing import Any, ClassVar
 
 import pytest
 from eth_utils import keccak
-from svc_support import free_port, request_for
+from svc_support import TricklingServer, free_port, request_for
 
 from zkdl.chain import RegistryClient, Status, Verdict, deploy_registry, embedded_chain
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
-from zkdl.service.fetching import NOT_REGISTERED, REFUSED, UNREACHABLE, FetchGate
+from zkdl.service.fetching import NOT_REGISTERED, REFUSED, TIMED_OUT, UNREACHABLE, FetchGate
 from zkdl.service.jobs import JobState, JobStore
 from zkdl.service.page import model_view, render_provenance_page, snapshot_view
 from zkdl.service.report import canonical_json
@@ -334,6 +334,28 @@ def test_a_job_whose_host_is_being_fetched_waits_and_the_next_model_goes_first(t
         assert (pipe.job(good).state, pipe.job(good).verdict) == (JobState.VERIFIED, "valid")
     finally:
         pipe.close()
+
+
+def test_a_host_that_keeps_timing_out_is_given_up_when_the_fetch_budget_is_spent(tmp_path, db_location, bundle, accounts):
+    """However long the retry window, one model's fetches take at most its budget of worker time."""
+    trickler = TricklingServer(bundle["bytes"], interval=0.2)  # the registered bytes, far too slowly
+    limits = dict(fetch_timeout_s=1.5, fetch_budget_s=2.5, fetch_retry_window_s=3600, max_attempts=1, retry_max_s=0.01)
+    pipe = Pipeline(tmp_path, db_location, accounts, allow_local=True, **limits)
+    try:
+        mid = pipe.register(request_for(bundle, trickler.url + "/b.zkdl"))
+        for _ in range(40):  # attempt 1 takes its deadline (1.5 s), attempt 2 what is left of the budget (1 s)
+            pipe.run(1)
+            if pipe.job(mid).state.final:
+                break
+            time.sleep(0.05)  # past the backoff
+        job = pipe.job(mid)
+        assert (job.state, job.attempts, job.verdict) == (JobState.UNAVAILABLE, 2, None), job
+        assert job.error.startswith(TIMED_OUT.public) and "budget of 2.5 s per model" in job.error, job
+        assert 2.5 <= job.fetch_seconds < 3.5, job
+        assert pipe.client.get_attestation(mid, pipe.verifier.address).verdict is Verdict.NONE
+    finally:
+        pipe.close()
+        trickler.close()
 
 
 def test_a_node_outage_during_a_job_publishes_no_node_address(pipe, bundle, monkeypatch):

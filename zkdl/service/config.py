@@ -63,6 +63,11 @@ class ServiceConfig(BaseModel):
     fetch_timeout_s: float = Field(
         DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"), description="time limit of a bundle fetch, seconds"
     )
+    fetch_budget_s: float = Field(
+        1800.0,
+        description="the time one model's fetches may take in all, over every attempt: a host that keeps a worker "
+        "busy (trickling, too slow) is given up as unavailable once it is spent, whatever the retry window",
+    )
     allow_local: bool = Field(
         False,
         description="fetch bundles from loopback, private, link-local and other non-global addresses too "
@@ -137,7 +142,7 @@ class ServiceConfig(BaseModel):
             minimum = 0 if name == "confirmations" else 1
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name} must be at least {minimum}, got {getattr(self, name)}")
-        for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "lease_s", "retry_base_s"):
+        for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "fetch_budget_s", "lease_s", "retry_base_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         self.verifier_version_bytes  # noqa: B018 - validates

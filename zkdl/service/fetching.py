@@ -77,16 +77,16 @@ def failure_of(exc: store.StoreError | store.IntegrityError | store.UnsupportedU
 FETCH_ERRORS = (store.IntegrityError, store.StoreError, store.UnsupportedUriError, store.RefusedDestinationError)
 
 
-def fetch_bundle(uri: str, digest: bytes, config: ServiceConfig, file_roots: list[Path]) -> bytes:
-    """`zkdl.store.fetch` with the service's limits; `file://` only below the configured roots
-    (a registrant must not make the service read arbitrary local files)."""
+def fetch_bundle(uri: str, digest: bytes, config: ServiceConfig, file_roots: list[Path], timeout: float) -> bytes:
+    """`zkdl.store.fetch` with the service's limits and a deadline `timeout` away; `file://` only
+    below the configured roots (a registrant must not make the service read arbitrary local files)."""
     if urllib.parse.urlsplit(uri).scheme.lower() == "file":
         path = store.file_path(uri).resolve()
         if not any(path.is_relative_to(root) for root in file_roots):
             raise store.UnsupportedUriError(
                 f"file:// bundle URIs are read only below the service's file roots ({', '.join(map(str, file_roots)) or 'none configured'})"
             )
-    return store.fetch(uri, digest, max_bytes=config.max_bundle_bytes, timeout=config.fetch_timeout_s, allow_local=config.allow_local)
+    return store.fetch(uri, digest, max_bytes=config.max_bundle_bytes, timeout=timeout, allow_local=config.allow_local)
 
 
 class FetchGate:

@@ -147,7 +147,7 @@ class Worker:
                 )
                 return
             try:
-                data = fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots)
+                data = self._timed_fetch(job, model)
             except store.BundleTooLargeError:
                 self._attest(
                     job,
@@ -198,16 +198,33 @@ class Worker:
             "" if recorded else " (lease lost: another worker finishes it)",
         )
 
+    def _timed_fetch(self, job: Job, model: Model) -> bytes:
+        """The bundle, fetched by a deadline within what is left of the job's fetch budget; the
+        fetch's duration is added to the job's total however it ends."""
+        deadline = min(self.config.fetch_timeout_s, self.config.fetch_budget_s - job.fetch_seconds)
+        started = time.monotonic()
+        try:
+            return fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots, deadline)
+        finally:
+            self.jobs.spend_fetch_time(job.model_id, self.name, time.monotonic() - started)
+
     def _fetch_failed(self, job: Job, failure: FetchFailure, detail: str) -> None:
-        """Retried with backoff over the retry window, or given up at once; only the category is public.
-        Bytes that are not the registered ones say nothing about the proof, so never a verdict."""
+        """Retried with backoff over the retry window while the job's fetch budget lasts, else given
+        up; only the category is public. Bytes that are not the registered ones say nothing about
+        the proof, so never a verdict."""
         if self.metrics is not None:
             self.metrics.fetch_errors.labels(failure.metric).inc()
         log.warning("job %s: bundle %s: %s", job.model_id, failure.category, detail)
-        if failure.retry:
-            self._retry_or_give_up(job, failure.public, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
-        else:
+        current = self.jobs.get(job.model_id)
+        spent = current.fetch_seconds if current else job.fetch_seconds
+        if not failure.retry:
             self.jobs.finish_leased(job.model_id, self.name, JobState.UNAVAILABLE, error=failure.public)
+        elif spent >= self.config.fetch_budget_s:
+            error = f"{failure.public} (gave up: its fetches took this verifier's budget of {self.config.fetch_budget_s:g} s per model)"
+            self.jobs.finish_leased(job.model_id, self.name, JobState.UNAVAILABLE, error=error)
+            log.warning("job %s: fetch budget spent (%.1f s), given up", job.model_id, spent)
+        else:
+            self._retry_or_give_up(job, failure.public, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
 
     def _retry_or_give_up(self, job: Job, error: str, final: JobState, window_s: float = 0.0) -> None:
         """Retry with backoff; give up (`final`) after `max_attempts` attempts and, for fetch failures,
