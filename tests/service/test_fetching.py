@@ -136,14 +136,17 @@ def loopback_one_is_public(monkeypatch):
     monkeypatch.setattr(guarded_http, "refused_category", lambda a: None if a == "127.0.0.1" else real(a))
 
 
-def test_a_redirect_to_a_private_address_is_refused_and_never_connected(servers, loopback_one_is_public):
+def test_a_redirect_to_a_loopback_or_private_address_is_refused_and_never_connected(servers, loopback_one_is_public):
     _Routes.routes["/ok.zkdl"] = (200, {}, BODY)
     _Routes.routes["/moved"] = (302, {"Location": f"http://127.0.0.2:{servers}/ok.zkdl"}, b"")
     _Routes.routes["/moved-here"] = (302, {"Location": "/ok.zkdl"}, b"")
     assert fetch(f"http://127.0.0.1:{servers}/moved-here", keccak(BODY), allow_local=False) == BODY
     with pytest.raises(RefusedDestinationError, match="127.0.0.2, a loopback address"):
         fetch(f"http://127.0.0.1:{servers}/moved", keccak(BODY), allow_local=False)
-    assert _Routes.hits == ["127.0.0.1/moved-here", "127.0.0.1/ok.zkdl", "127.0.0.1/moved"]
+    _Routes.routes["/to-private"] = (307, {"Location": "http://10.20.30.40/ok.zkdl"}, b"")
+    with pytest.raises(RefusedDestinationError, match="10.20.30.40, a private address"):
+        fetch(f"http://127.0.0.1:{servers}/to-private", keccak(BODY), timeout=5, allow_local=False)
+    assert _Routes.hits == ["127.0.0.1/moved-here", "127.0.0.1/ok.zkdl", "127.0.0.1/moved", "127.0.0.1/to-private"]
     assert fetch(f"http://127.0.0.1:{servers}/moved", keccak(BODY), allow_local=True) == BODY  # allowed: followed
 
 
