@@ -48,6 +48,7 @@ class Schema:
     version: int
     namespace: str  # the PostgreSQL schema that holds the tables
     error: type[ZkdlError]  # raised for every storage failure of this store
+    upgrades: tuple[str, ...] = ()  # upgrades[i] takes the tables from version i + 1 to i + 2 (DDL like `ddl`)
 
 
 def parse_location(location: str | Path, error: type[ZkdlError]) -> tuple[str, str | Path]:
@@ -218,7 +219,18 @@ class Database:
                     self.execute(statement)
                 self.execute("INSERT INTO meta (name, value) VALUES ('schema', ?)", (str(self.schema.version),))
             elif int(found[0][0]) != self.schema.version:
-                self._refuse_version(int(found[0][0]))
+                self._upgrade(int(found[0][0]))
+
+    def _upgrade(self, found: int) -> None:
+        """Bring tables of an older version to this one, in the open transaction (all or nothing;
+        concurrent openers wait on it); a version with no upgrade path is refused."""
+        steps = self.schema.upgrades[found - 1 : self.schema.version - 1]
+        if not 1 <= found < self.schema.version or len(steps) != self.schema.version - found:
+            self._refuse_version(found)
+        for step in steps:
+            for statement in filter(str.strip, self._dialect.ddl(step).split(";")):
+                self.execute(statement)
+        self.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(self.schema.version),))
 
     def _refuse_version(self, found: int) -> None:
         want = self.schema.version

@@ -3,8 +3,8 @@
 A bundle is addressed by its Keccak-256 digest, the `proofDigest` registered on chain. `LocalStore`
 keeps bundles in a directory as `<root>/<hex digest>.zkdl` and hands out `file://` URIs (or
 `http(s)://` URIs when the directory is served over HTTP, e.g. by the verifier service's API).
-`fetch()` reads any `file://` or `http(s)://` URI with a size cap and a time limit and checks the
-digest on every read: a bundle's bytes are never returned unless they are the registered ones.
+`fetch()` reads any `file://` or `http(s)://` URI with a size cap and one overall deadline and checks
+the digest on every read: a bundle's bytes are never returned unless they are the registered ones.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ import errno
 import functools
 import os
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import httpx
+from Crypto.Hash import keccak as streaming_keccak
 from eth_utils import encode_hex, keccak
 
+from . import guarded_http
 from .errors import EXIT_UNUSABLE, ZkdlError
 
 SUFFIX = ".zkdl"
@@ -56,6 +57,20 @@ class UnsupportedUriError(ZkdlError, ValueError):
     """A bundle URI whose scheme the store cannot read."""
 
     code = "unsupported-uri"
+    exit_code = EXIT_UNUSABLE
+
+
+class FetchTimeoutError(StoreError):
+    """A fetch did not end by its deadline (a slow or trickling server)."""
+
+    code = "fetch-timeout"
+
+
+class RefusedDestinationError(ZkdlError, ValueError):
+    """A URI (or a redirect) leads to a loopback, private or other non-global address, and the
+    reader does not allow local destinations."""
+
+    code = "refused-destination"
     exit_code = EXIT_UNUSABLE
 
 
@@ -165,28 +180,43 @@ def _store_error(action: str, path: Path, exc: OSError) -> StoreError:
 # -- reading -----------------------------------------------------------------------------------------
 
 
-def fetch(uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT_S) -> bytes:
+def fetch(
+    uri: str, expected_digest: bytes, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT_S, *, allow_local: bool = True
+) -> bytes:
     """Read a bundle from a `file://` or `http(s)://` URI and check its Keccak-256 digest.
 
-    At most `max_bytes` are read (`BundleTooLargeError` past that) and an HTTP read takes at most
-    `timeout` seconds overall. Raises `IntegrityError` when the digest differs.
+    At most `max_bytes` are read (`BundleTooLargeError` past that). An HTTP read ends by one overall
+    deadline, `timeout` seconds away (`FetchTimeoutError`), and is spooled to a temporary file while
+    it arrives: only bytes that hash to `expected_digest` are ever held in memory (`IntegrityError`
+    otherwise). Unless `allow_local`, loopback, private and other non-global destinations are
+    refused, on every redirect too (`RefusedDestinationError`, see `zkdl.guarded_http`).
     """
     scheme = urllib.parse.urlsplit(uri).scheme.lower()
     if scheme == "file":
         data = _read_file(uri, max_bytes)
-    elif scheme in ("http", "https"):
-        data = _read_http(uri, max_bytes, timeout)
-    else:
-        raise UnsupportedUriError(
-            f"cannot fetch bundle {uri!r}: scheme {scheme or '(none)'!r} is not supported; use a file:// or http(s):// URI"
-        )
-    actual = digest_of(data)
-    if actual != bytes(expected_digest):
+        _check_digest(uri, digest_of(data), expected_digest)
+        return data
+    if scheme in ("http", "https"):
+        try:
+            with tempfile.TemporaryFile(prefix="zkdl-fetch-") as spool:
+                _check_digest(uri, _download(uri, spool, max_bytes, timeout, allow_local), expected_digest)
+                spool.seek(0)
+                return spool.read()
+        except OSError as exc:  # the spool's own disk (full, read-only): the store's error, not the network's
+            if isinstance(exc, ZkdlError):
+                raise
+            raise _store_error("spool", Path(tempfile.gettempdir()), exc) from exc
+    raise UnsupportedUriError(
+        f"cannot fetch bundle {uri!r}: scheme {scheme or '(none)'!r} is not supported; use a file:// or http(s):// URI"
+    )
+
+
+def _check_digest(uri: str, actual: bytes, expected: bytes) -> None:
+    if actual != bytes(expected):
         raise IntegrityError(
-            f"bundle at {uri} has digest {encode_hex(actual)}, expected {encode_hex(expected_digest)}: "
+            f"bundle at {uri} has digest {encode_hex(actual)}, expected {encode_hex(expected)}: "
             "it was altered or is another bundle; do not use it, re-fetch from a trusted source"
         )
-    return data
 
 
 def file_path(uri: str) -> Path:
@@ -201,43 +231,61 @@ def _read_file(uri: str, max_bytes: int) -> bytes:
     path = file_path(uri)
     try:
         with open(path, "rb") as f:
-            return _read_capped(iter(functools.partial(f.read, _CHUNK), b""), max_bytes, uri, deadline=None)
+            return _read_capped(iter(functools.partial(f.read, _CHUNK), b""), max_bytes, uri)
     except FileNotFoundError:
         raise StoreError(f"bundle {path} does not exist; check the URI or re-upload the bundle") from None
     except OSError as exc:
         raise _store_error("read", path, exc) from exc
 
 
-def _read_http(uri: str, max_bytes: int, timeout: float) -> bytes:
-    deadline = time.monotonic() + timeout
-    headers = {"Accept": "application/octet-stream"}
+def _download(uri: str, spool: BinaryIO, max_bytes: int, timeout: float, allow_local: bool) -> bytes:
+    """Stream the body at `uri` into `spool`, capped; the Keccak-256 of what was written."""
+    hasher = streaming_keccak.new(digest_bits=256)
+    written = 0
+    # identity: the digest is of the bytes sent, and a compressed body could expand far past the cap
+    headers = {"Accept": "application/octet-stream", "Accept-Encoding": "identity"}
     try:
-        with httpx.stream("GET", uri, headers=headers, timeout=timeout, follow_redirects=True) as response:
+        with (
+            guarded_http.client(guarded_http.Deadline(timeout), allow_local=allow_local) as client,
+            client.stream("GET", uri, headers=headers) as response,
+        ):
             response.raise_for_status()
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > max_bytes:
                 raise _too_large(uri, max_bytes, int(length))
-            return _read_capped(response.iter_bytes(), max_bytes, uri, deadline)
+            for chunk in response.iter_raw(_CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise _too_large(uri, max_bytes, None)
+                hasher.update(chunk)
+                spool.write(chunk)
     except httpx.HTTPStatusError as exc:
         raise StoreError(
             f"bundle server answered HTTP {exc.response.status_code} {exc.response.reason_phrase} for "
             f"{uri}; check the URI and that the server still holds the bundle"
         ) from None
+    except guarded_http.RefusedDestinationError as exc:
+        raise RefusedDestinationError(
+            f"bundle URI {uri} leads to {exc.host}, a {exc.category} address: refused (allow local destinations only for development)"
+        ) from None
+    except httpx.TimeoutException:
+        raise FetchTimeoutError(
+            f"fetching bundle {uri} took longer than allowed ({timeout:g} s); retry later or raise the timeout"
+        ) from None
     except httpx.UnsupportedProtocol as exc:  # the URI is http(s): only a redirect leads elsewhere (file://, ftp://)
         raise UnsupportedUriError(f"bundle server redirected {uri} off http(s) ({exc}); only http(s) redirects are followed") from None
     except httpx.HTTPError as exc:
         raise StoreError(f"cannot fetch bundle {uri}: {exc}; check the network and retry later") from None
+    return hasher.digest()
 
 
-def _read_capped(chunks: Iterable[bytes], max_bytes: int, uri: str, deadline: float | None) -> bytes:
-    """The chunks joined, refused beyond max_bytes and beyond `deadline` as they arrive."""
+def _read_capped(chunks: Iterable[bytes], max_bytes: int, uri: str) -> bytes:
+    """The chunks joined, refused beyond max_bytes as they arrive."""
     data = bytearray()
     for chunk in chunks:
         data += chunk
         if len(data) > max_bytes:
             raise _too_large(uri, max_bytes, None)
-        if deadline is not None and time.monotonic() > deadline:
-            raise StoreError(f"fetching bundle {uri} took longer than allowed; retry later or raise the timeout")
     return bytes(data)
 
 

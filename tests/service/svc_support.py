@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -205,3 +207,50 @@ def write_toml(path: Path, values: dict[str, Any]) -> Path:
 
 def other_digest(tag: str) -> bytes:
     return keccak(text=tag)
+
+
+class TricklingServer:
+    """An HTTP server on `host` that answers every GET with `body`, one byte every `interval`
+    seconds (from the status line on when `trickle_headers`), and records each connection's
+    (start, end) in monotonic time: how long a client let it hold the connection."""
+
+    def __init__(self, body: bytes, *, host: str = "127.0.0.1", interval: float = 1.0, trickle_headers: bool = False) -> None:
+        self.body, self.interval, self.trickle_headers = body, interval, trickle_headers
+        self.connections: list[tuple[float, float | None]] = []
+        self._lock = threading.Lock()
+        self._server = socket.create_server((host, 0))
+        self.url = f"http://{host}:{self._server.getsockname()[1]}"
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True, name="trickler").start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with self._lock:
+            index = len(self.connections)
+            self.connections.append((time.monotonic(), None))
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(self.body)}\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+        try:
+            conn.recv(65536)  # the request
+            if not self.trickle_headers:
+                conn.sendall(head)
+            for byte in (head if self.trickle_headers else b"") + self.body:
+                if self._stop.wait(self.interval):
+                    break
+                conn.sendall(bytes([byte]))  # fails once the client hung up
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            with self._lock:
+                self.connections[index] = (self.connections[index][0], time.monotonic())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()

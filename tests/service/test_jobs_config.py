@@ -112,9 +112,25 @@ def test_the_database_belongs_to_one_chain_registry_and_verifier(db_location, op
         jobs.bind(1, "0xOther", "0xV")
     jobs.set_cursor(10, "0xh")
     assert open_jobs().cursor() == (10, "0xh")
-    run_sql(db_location, "zkdl_service", "UPDATE meta SET value = '2' WHERE name = 'schema'")
-    with pytest.raises(JobStoreError, match="has schema version 2, this zkdl expects 1; upgrade zkdl"):
+    run_sql(db_location, "zkdl_service", "UPDATE meta SET value = '3' WHERE name = 'schema'")
+    with pytest.raises(JobStoreError, match="has schema version 3, this zkdl expects 2; upgrade zkdl"):
         JobStore(db_location)
+
+
+def test_a_version_1_database_is_upgraded_in_place_with_its_jobs(db_location, open_jobs):
+    jobs = open_jobs()
+    add(jobs)
+    jobs.claim("w", 60)
+    jobs.close()
+    run_sql(db_location, "zkdl_service", "ALTER TABLE jobs DROP COLUMN fetch_seconds")  # as version 1 made it
+    run_sql(db_location, "zkdl_service", "UPDATE meta SET value = '1' WHERE name = 'schema'")
+    upgraded = open_jobs()
+    job = upgraded.get(MID)
+    assert (job.state, job.attempts, job.fetch_seconds) == (JobState.LEASED, 1, 0.0)
+    assert upgraded.spend_fetch_time(MID, "w", 1.5) and upgraded.spend_fetch_time(MID, "w", 2.0)
+    assert not upgraded.spend_fetch_time(MID, "another worker", 9.0)  # only the lease holder's fetches count
+    assert upgraded.get(MID).fetch_seconds == 3.5
+    assert open_jobs().get(MID).fetch_seconds == 3.5  # a second open finds version 2: nothing to do
 
 
 def test_many_workers_claim_every_job_exactly_once(open_jobs):
@@ -231,6 +247,8 @@ def _sample(name: str, field) -> tuple[str, object]:
     """A valid value of each setting, as text and as the setting holds it."""
     if name in _SAMPLES:
         return _SAMPLES[name], _SAMPLES[name]
+    if field.annotation is bool:  # a switch: true in the file and the environment, the bare flag
+        return "true", True
     kind = next(k for k in (int, float, str) if k == field.annotation or k in getattr(field.annotation, "__args__", ()))
     return {int: ("7", 7), float: ("2.5", 2.5), str: ("some/where", "some/where")}[kind]
 
@@ -246,8 +264,9 @@ def test_every_setting_comes_from_the_file_the_environment_and_the_command_line(
         assert getattr(load_config(toml, env={}), name) == value, name
         assert getattr(load_config(None, env={f"ZKDL_{name.upper()}": text}), name) == value, name
         flag = _OLDER_FLAGS.get(name, "--" + name.replace("_", "-"))
-        args = build_parser().parse_args(["serve", flag, text])
+        args = build_parser().parse_args(["serve", flag] if value is True else ["serve", flag, text])
         assert getattr(args, name) == value, name
+    assert build_parser().parse_args(["serve"]).allow_local is None  # no flag: the file or environment decides
 
 
 def test_the_older_names_of_two_settings_still_work():

@@ -6,19 +6,23 @@ test_service_anvil.py.)"""
 from __future__ import annotations
 
 import html
+import http.server
+import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from eth_utils import keccak
-from svc_support import free_port, request_for
+from svc_support import TricklingServer, free_port, request_for
 
 from zkdl.chain import RegistryClient, Status, Verdict, deploy_registry, embedded_chain
 from zkdl.chain.outbox import SqlOutbox
 from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
+from zkdl.service.fetching import NOT_REGISTERED, REFUSED, TIMED_OUT, UNREACHABLE, FetchGate
 from zkdl.service.jobs import JobState, JobStore
 from zkdl.service.page import model_view, render_provenance_page, snapshot_view
 from zkdl.service.report import canonical_json
@@ -36,7 +40,7 @@ class Pipeline:
         self.client = RegistryClient(self.w3, record.address, self.admin)
         self.client.grant_verifier(self.verifier.address)
         self.store = LocalStore(tmp / "bundles")
-        self.config = ServiceConfig(db=db, confirmations=1, retry_base_s=0.01, **config).checked()
+        self.config = ServiceConfig(**{"db": db, "confirmations": 1, "retry_base_s": 0.01, **config}).checked()
         self.jobs = JobStore(self.config.db)
         self.relayer = Relayer(self.w3, RegistryClient(self.w3, record.address), self.verifier, SqlOutbox(self.config.outbox_path))
         self.watcher = Watcher(self.client, self.jobs, confirmations=1)
@@ -63,7 +67,8 @@ class Pipeline:
 
 @pytest.fixture
 def pipe(tmp_path, db_location, accounts) -> Iterator[Pipeline]:
-    pipe = Pipeline(tmp_path, db_location, accounts, max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2, fetch_retry_window_s=0)
+    limits = dict(max_bundle_bytes=200_000, max_attempts=2, fetch_timeout_s=2, fetch_retry_window_s=0)
+    pipe = Pipeline(tmp_path, db_location, accounts, allow_local=True, **limits)
     yield pipe
     pipe.close()
 
@@ -264,3 +269,127 @@ def _wrong_bytes_then_the_bundle(pipe: Pipeline, bundle) -> None:
     path.write_bytes(bundle["bytes"])
     job = run_until(lambda j: j.state is JobState.ATTESTED)
     assert job.verdict == "valid" and pipe.client.get_status(mid).status is Status.VERIFIED
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """What an operator's internal server might answer: statuses and bodies nobody outside may see."""
+
+    routes: ClassVar[dict[str, tuple[int, bytes]]] = {}
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        status, body = self.routes.get(self.path, (404, b"no such thing on intranet-7"))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def internal_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Answers.routes, _Answers.hits = {}, []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _public_text(pipe: Pipeline, mid: str) -> str:
+    """Everything the service publishes about a model: /jobs and /models/{id} (the job's JSON), the page."""
+    job = pipe.job(mid)
+    view = model_view(job, status_json(pipe.client.get_status(mid)), live=True)
+    return json.dumps(job.to_json()) + json.dumps(view) + render_provenance_page(view, verifier=pipe.verifier.address)
+
+
+def test_public_outputs_name_the_category_never_the_servers_answer(pipe, bundle, internal_server):
+    secret = b"<html>error from billing.intranet-7</html>"
+    _Answers.routes = {"/down.zkdl": (503, secret), "/page.zkdl": (200, secret)}
+    k = lambda t: keccak(text=t)  # noqa: E731
+    down = pipe.register(request_for(bundle, internal_server + "/down.zkdl", c_wt_digest=k("down")))
+    page = pipe.register(request_for(bundle, internal_server + "/page.zkdl", c_wt_digest=k("page")))
+    pipe.run(6)
+    for mid, failure in ((down, UNREACHABLE), (page, NOT_REGISTERED)):
+        job = pipe.job(mid)
+        assert job.state is JobState.UNAVAILABLE and job.error.startswith(failure.public), job
+        published = _public_text(pipe, mid)
+        for internal in ("HTTP 503", "Service Unavailable", "intranet-7", keccak(secret).hex()):  # the URI itself is public
+            assert internal not in published, internal
+    assert sorted(set(_Answers.hits)) == ["/down.zkdl", "/page.zkdl"]  # they were fetched (allowed here)
+
+
+def test_a_registration_pointing_into_the_operators_network_is_refused_at_once(tmp_path, db_location, bundle, accounts, internal_server):
+    _Answers.routes = {"/b.zkdl": (200, bundle["bytes"])}
+    pipe = Pipeline(tmp_path, db_location, accounts, max_attempts=3, fetch_retry_window_s=3600)  # allow_local: not given
+    try:
+        mid = pipe.register(request_for(bundle, internal_server + "/b.zkdl"))
+        pipe.run(2)
+        job = pipe.job(mid)
+        assert (job.state, job.attempts, job.error, job.verdict) == (JobState.UNAVAILABLE, 1, REFUSED.public, None)
+        assert _Answers.hits == []  # never connected
+        assert pipe.client.get_attestation(mid, pipe.verifier.address).verdict is Verdict.NONE
+    finally:
+        pipe.close()
+
+
+def test_a_job_whose_host_is_being_fetched_waits_and_the_next_model_goes_first(tmp_path, db_location, bundle, other_bundle, accounts):
+    pipe = Pipeline(tmp_path, db_location, accounts, retry_base_s=30)
+    try:
+        busy = f"http://127.0.0.1:{free_port()}/b.zkdl"
+        waiting = pipe.register(request_for(bundle, busy))
+        _, uri = pipe.store.put(other_bundle["bytes"])
+        good = pipe.register(request_for(other_bundle, uri), owner=accounts[6])
+        pipe.watcher.poll()
+        with pipe.worker.gate.hold(FetchGate.sources(busy, "0x" + "11" * 20)) as held:  # another worker on that host
+            assert held
+            assert pipe.worker.run_once().model_id == waiting  # the oldest job: its host is busy, so it waits
+            assert pipe.worker.run_once().model_id == good  # and the next model is verified meanwhile
+        job = pipe.job(waiting)
+        assert (job.state, job.attempts, job.error) == (JobState.QUEUED, 0, "waiting for another fetch from the same host or owner")
+        assert job.not_before > time.time() + 20
+        assert (pipe.job(good).state, pipe.job(good).verdict) == (JobState.VERIFIED, "valid")
+    finally:
+        pipe.close()
+
+
+def test_a_host_that_keeps_timing_out_is_given_up_when_the_fetch_budget_is_spent(tmp_path, db_location, bundle, accounts):
+    """However long the retry window, one model's fetches take at most its budget of worker time."""
+    trickler = TricklingServer(bundle["bytes"], interval=0.2)  # the registered bytes, far too slowly
+    limits = dict(fetch_timeout_s=1.5, fetch_budget_s=2.5, fetch_retry_window_s=3600, max_attempts=1, retry_max_s=0.01)
+    pipe = Pipeline(tmp_path, db_location, accounts, allow_local=True, **limits)
+    try:
+        mid = pipe.register(request_for(bundle, trickler.url + "/b.zkdl"))
+        for _ in range(40):  # attempt 1 takes its deadline (1.5 s), attempt 2 what is left of the budget (1 s)
+            pipe.run(1)
+            if pipe.job(mid).state.final:
+                break
+            time.sleep(0.05)  # past the backoff
+        job = pipe.job(mid)
+        assert (job.state, job.attempts, job.verdict) == (JobState.UNAVAILABLE, 2, None), job
+        assert job.error.startswith(TIMED_OUT.public) and "budget of 2.5 s per model" in job.error, job
+        assert 2.5 <= job.fetch_seconds < 3.5, job
+        assert pipe.client.get_attestation(mid, pipe.verifier.address).verdict is Verdict.NONE
+    finally:
+        pipe.close()
+        trickler.close()
+
+
+def test_a_node_outage_during_a_job_publishes_no_node_address(pipe, bundle, monkeypatch):
+    _, uri = pipe.store.put(bundle["bytes"])
+    mid = pipe.register(request_for(bundle, uri))
+    pipe.watcher.poll()
+
+    def down(_model_id: object) -> None:
+        raise ConnectionError("HTTPConnectionPool(host='10.9.8.7', port=8545): Max retries exceeded")
+
+    monkeypatch.setattr(pipe.client, "get_model", down)
+    with pytest.raises(ConnectionError):
+        pipe.worker.run_once()
+    job = pipe.job(mid)
+    assert (job.state, job.attempts, job.error) == (JobState.QUEUED, 0, "the chain node is unreachable")

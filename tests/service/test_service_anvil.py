@@ -8,11 +8,24 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from eth_utils import keccak
-from svc_support import ServiceProcess, anvil, free_port, mine, model_hex, request_for, services, setup_registry, wait_until, write_toml
+from svc_support import (
+    ServiceProcess,
+    TricklingServer,
+    anvil,
+    free_port,
+    mine,
+    model_hex,
+    request_for,
+    services,
+    setup_registry,
+    wait_until,
+    write_toml,
+)
 
 from zkdl.chain import RegistryClient, Status, Verdict
 from zkdl.chain.outbox import SqlOutbox
@@ -76,9 +89,11 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
             rpc_url=w3.provider.endpoint_uri,
             registry=client.address,
             verifier=v1,
-            args=["--bundle-dir", str(store_dir)],
+            args=["--bundle-dir", str(store_dir), "--allow-local"],  # the bundle is served from 127.0.0.1
         )
-        two = ServiceProcess(tmp_path, "verifier-2", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=v2)
+        two = ServiceProcess(
+            tmp_path, "verifier-2", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=v2, args=["--allow-local"]
+        )
         with services(one, two):
             one.start()
             two.start()
@@ -148,7 +163,14 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
         }
         config = write_toml(
             tmp_path / "service.toml",
-            {"max_bundle_bytes": len(data) + 100, "max_attempts": 2, "retry_base_s": 0.2, "fetch_timeout_s": 3, "fetch_retry_window_s": 0},
+            {
+                "max_bundle_bytes": len(data) + 100,
+                "max_attempts": 2,
+                "retry_base_s": 0.2,
+                "fetch_timeout_s": 3,
+                "fetch_retry_window_s": 0,
+                "allow_local": True,  # the dead host is 127.0.0.1
+            },
         )
         svc = ServiceProcess(
             tmp_path,
@@ -174,7 +196,7 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
                 view = svc.json(f"/models/{model_hex(ids[name])}")
                 assert job["verdict"] == "invalid" and view["report"]["code"] == code, (name, job)
                 assert client.get_attestation(ids[name], v1.address).verdict is Verdict.INVALID
-            for name, error in (("unreachable", "bundle unreachable"), ("digest-mismatch", "not the registered proof")):
+            for name, error in (("unreachable", "unreachable: "), ("digest-mismatch", "not the registered proof")):
                 job = svc.wait_job(ids[name], ("unavailable",))  # only the registered bytes can be judged
                 assert error in job["error"] and "gave up after 2 attempts" in job["error"] and job["verdict"] is None
                 assert client.get_attestation(ids[name], v1.address).verdict is Verdict.NONE
@@ -190,6 +212,44 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
             page = svc.get(f"/models/{model_hex(ids['another-statement'])}/page").text
             assert "Disputed" in page and "another statement" in page
             assert svc.proc.poll() is None
+
+
+def test_a_trickling_bundle_host_does_not_hold_up_a_valid_model(tmp_path, bundle, other_bundle, accounts):
+    """One registration's host sends its bundle one byte a second (the whole would take hours); a
+    valid model registered right behind it is verified while the trickler is still connected, and
+    the trickler is cut at the fetch deadline each time, then given up as unavailable."""
+    admin, v1, owner, other_owner, relayer = accounts[0], accounts[1], accounts[4], accounts[6], accounts[5]
+    deadline = 10.0
+    trickler = TricklingServer(bundle["bytes"], interval=1.0)
+    with anvil() as w3:
+        client = setup_registry(w3, admin, [v1], [owner, other_owner, relayer])
+        store = LocalStore(tmp_path / "store")
+        _, good_uri = store.put(other_bundle["bytes"])
+        limits = ["--fetch-timeout", str(deadline), "--max-attempts", "2", "--retry-base-s", "0.5", "--fetch-retry-window-s", "0"]
+        svc = ServiceProcess(
+            tmp_path,
+            "verifier",
+            rpc_url=w3.provider.endpoint_uri,
+            registry=client.address,
+            verifier=v1,
+            args=["--allow-local", "--file-root", str(store.root), *limits],  # the trickler is on 127.0.0.1
+        )
+        with services(svc):
+            svc.start()
+            slow = register(w3, client, relayer, owner, request_for(bundle, trickler.url + "/b.zkdl"), tmp_path / "reg.sqlite")
+            good = register(w3, client, relayer, other_owner, request_for(other_bundle, good_uri), tmp_path / "reg.sqlite")
+            assert svc.wait_job(good, ("verified", "attested"), timeout=60)["verdict"] == "valid"
+            verified_at = time.monotonic()
+            first_fetch_began = trickler.connections[0][0]
+            assert verified_at < first_fetch_began + deadline, "the valid model waited for the trickler's fetch to be cut"
+            job = svc.wait_job(slow, ("unavailable",), timeout=60)
+            assert job["error"].startswith("timed out: ") and "gave up after 2 attempts" in job["error"], job
+            assert client.get_attestation(slow, v1.address).verdict is Verdict.NONE
+            # The server notices a hang-up at its next byte, a second later: each connection lasted the deadline.
+            closed = lambda: [end - start for start, end in trickler.connections if end is not None]  # noqa: E731
+            held = wait_until("the trickler to see both fetches cut", lambda: len(closed()) == 2 and closed(), timeout=10)
+            assert all(seconds < deadline + 2.5 for seconds in held), held
+    trickler.close()
 
 
 @pytest.mark.parametrize("crash_at", ["fetched", "enqueued"])

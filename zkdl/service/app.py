@@ -8,6 +8,8 @@ GET /models/{id}            one model: registration, verification, statement, on
 GET /models/{id}/report     the canonical report whose Keccak-256 is the attestation's reportDigest
 GET /models/{id}/page       the provenance page for buyers (HTML)
 GET /bundles/{digest}       a stored bundle (when a bundle directory is configured), size-capped
+GET /openapi.json           the API's OpenAPI schema (FastAPI's /docs and /redoc are off: they load
+                            their scripts from a CDN)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ MAX_OFFSET = 2**62  # both stores take signed 64-bit offsets; beyond this a page
 
 
 def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
-    app = FastAPI(title="zkdl verifier service", version="1", lifespan=lifespan)
+    app = FastAPI(title="zkdl verifier service", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
 
     def chain_status(model_id: str) -> tuple[dict[str, Any] | None, bool]:
         """(status, live): the chain's status now, else the last one read."""

@@ -29,7 +29,7 @@ def _configure_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start-block", type=int, help="first block to scan (default: the deployment block, else 0)")
     p.add_argument("--host", help="HTTP address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="HTTP port (default 8080)")
-    p.add_argument("--workers", type=int, help="verification threads (default 1)")
+    p.add_argument("--workers", type=int, help="verifications at once (default 1)")
     p.add_argument("--bundle-dir", help="bundle store directory: served at /bundles and readable as file://")
     p.add_argument("--file-root", action="append", default=[], help="directory whose file:// bundle URIs may be read (repeatable)")
     p.add_argument("--max-bundle-bytes", type=int, help="size limit of a fetched bundle")
@@ -39,6 +39,12 @@ def _configure_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--poll-interval", type=float, dest="poll_interval_s", metavar="POLL_INTERVAL", help="seconds between passes")
     p.add_argument(
         "--lease", type=float, dest="lease_s", metavar="LEASE", help="job lease, seconds (a crashed worker's job is retaken after it)"
+    )
+    p.add_argument(
+        "--allow-local",
+        action="store_true",
+        default=None,
+        help="fetch bundles from loopback and private addresses too (development only; default: refused)",
     )
     p.add_argument("--max-attempts", type=int, help="fetch attempts before a bundle is given up as unavailable")
     p.add_argument("--relayer-confirmations", type=int, help="depth before an attestation counts as done")

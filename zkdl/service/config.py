@@ -63,6 +63,18 @@ class ServiceConfig(BaseModel):
     fetch_timeout_s: float = Field(
         DEFAULT_TIMEOUT_S, validation_alias=_seconds_env("fetch_timeout"), description="time limit of a bundle fetch, seconds"
     )
+    fetch_budget_s: float = Field(
+        1800.0,
+        description="the time one model's fetches may take in all, over every attempt: a host that keeps a worker "
+        "busy (trickling, too slow) is given up as unavailable once it is spent, whatever the retry window",
+    )
+    allow_local: bool = Field(
+        False,
+        description="fetch bundles from loopback, private, link-local and other non-global addresses too "
+        "(development only: a registrant could otherwise make the service probe its own network)",
+    )
+    fetchers: int = Field(4, description="jobs in hand at once: a slow or failing bundle host holds one of them, not the queue")
+    fetches_per_host: int = Field(1, description="fetches at once from one host (host:port), and for one owner's models, in this process")
     max_attempts: int = Field(5, description="fetch attempts before a job is given up as unavailable")
     fetch_retry_window_s: float = Field(
         86400.0,
@@ -72,7 +84,7 @@ class ServiceConfig(BaseModel):
     retry_base_s: float = Field(5.0, description="backoff between attempts: base x 2^(attempt-1), capped")
     retry_max_s: float = Field(600.0, description="the cap of that backoff, seconds")
     lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed worker's job is retaken after it")
-    workers: int = Field(1, description="verification threads")
+    workers: int = Field(1, description="verifications at once (CPU-bound); jobs in hand at once are max(workers, fetchers)")
     verifier_version: str = Field(
         encode_hex(VERIFIER_VERSION),
         description="the verifier (circuit) version this service verifies; models registered for another are skipped",
@@ -123,12 +135,14 @@ class ServiceConfig(BaseModel):
             "max_bundle_bytes",
             "max_serve_bytes",
             "workers",
+            "fetchers",
+            "fetches_per_host",
             "max_blocks_per_poll",
         ):
             minimum = 0 if name == "confirmations" else 1
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name} must be at least {minimum}, got {getattr(self, name)}")
-        for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "lease_s", "retry_base_s"):
+        for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "fetch_budget_s", "lease_s", "retry_base_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         self.verifier_version_bytes  # noqa: B018 - validates

@@ -8,6 +8,7 @@ One job per model id. States:
     any non-final ──► gone (the model vanished in a reorg; revived if it comes back)
     queued ──► skipped (another verifier version: not ours to attest)
 
+`fetch_seconds` adds up the duration of every fetch of the job (the budget `fetch_budget_s`).
 `verified` / `invalid` hold the verdict and the canonical report; the attestation is then in the
 relayer's outbox under the key (model id, verifier), so it is submitted at most once whatever
 happens; `attested` means the outbox confirmed it (or the chain already had this verifier's verdict).
@@ -31,7 +32,7 @@ from typing import Any
 from ..db import Database, Schema
 from ..errors import EXIT_UNUSABLE, ZkdlError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fetch_seconds
 
 
 class JobStoreError(ZkdlError, OSError):
@@ -70,6 +71,7 @@ class Job:
     registration: dict[str, str]  # the registered request (0x-hex digests, URIs)
     state: JobState
     attempts: int
+    fetch_seconds: float  # time its fetches took, over all attempts (the budget `fetch_budget_s`)
     not_before: float
     lease_owner: str | None
     lease_expires: float | None
@@ -102,6 +104,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     registration   TEXT NOT NULL,
     state          TEXT NOT NULL,
     attempts       INTEGER NOT NULL DEFAULT 0,
+    fetch_seconds  REAL NOT NULL DEFAULT 0,
     not_before     REAL NOT NULL DEFAULT 0,
     lease_owner    TEXT,
     lease_expires  REAL,
@@ -123,14 +126,15 @@ CREATE INDEX IF NOT EXISTS jobs_block ON jobs (block_number);
 """
 
 _COLUMNS = (
-    "model_id, owner, block_number, block_hash, tx_hash, registration, state, attempts, not_before, "
+    "model_id, owner, block_number, block_hash, tx_hash, registration, state, attempts, fetch_seconds, not_before, "
     "lease_owner, lease_expires, verdict, reason, report, report_digest, statement, proof_bytes, "
     "verify_seconds, intent_key, error, chain_status, created_at, updated_at"
 )
 _JSON = ("registration", "report", "statement", "chain_status")
 
 
-_SCHEMA = Schema("verifier service database", _DDL, SCHEMA_VERSION, "zkdl_service", JobStoreError)
+_UPGRADES = ("ALTER TABLE jobs ADD COLUMN fetch_seconds REAL NOT NULL DEFAULT 0",)  # 1 → 2
+_SCHEMA = Schema("verifier service database", _DDL, SCHEMA_VERSION, "zkdl_service", JobStoreError, _UPGRADES)
 
 
 class JobStore:
@@ -246,6 +250,15 @@ class JobStore:
             cur = db.execute(
                 "UPDATE jobs SET lease_expires = ?, updated_at = ? WHERE model_id = ? AND state = 'leased' AND lease_owner = ?",
                 (now + lease_s, now, model_id, worker),
+            )
+            return bool(cur.rowcount)
+
+    def spend_fetch_time(self, model_id: str, worker: str, seconds: float) -> bool:
+        """Add a fetch's duration to the job's total, while this worker holds its lease."""
+        with self._db.write() as db:
+            cur = db.execute(
+                "UPDATE jobs SET fetch_seconds = fetch_seconds + ? WHERE model_id = ? AND state = 'leased' AND lease_owner = ?",
+                (seconds, model_id, worker),
             )
             return bool(cur.rowcount)
 

@@ -24,6 +24,7 @@ from ..chain.relayer import RPC_UNAVAILABLE, Relayer
 from ..chain.structs import IndexKind, ModelStatus
 from ..errors import ZkdlError
 from .config import ServiceConfig
+from .fetching import FetchGate
 from .jobs import JobStore
 from .metrics import Metrics
 from .watcher import Watcher
@@ -89,6 +90,8 @@ class VerifierService:
         self.hooks = hooks
         self.jobs = JobStore(config.db)
         self.metrics = Metrics(self.jobs.counts)
+        self.gate = FetchGate(config.fetches_per_host)
+        self.verify_slots = threading.Semaphore(config.workers)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._connected = threading.Event()
@@ -155,7 +158,7 @@ class VerifierService:
             log.warning("node %s unreachable at start (%s); retrying in the background", self.config.rpc_url, exc)
             self._note_rpc_error(exc)
         self._spawn("zkdl-loop", self._loop)
-        for i in range(self.config.workers):
+        for i in range(max(self.config.workers, self.config.fetchers)):  # at most `workers` of them verify at once
             self._spawn(f"zkdl-worker-{i}", self._worker_loop, i)
 
     def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
@@ -304,6 +307,8 @@ class VerifierService:
                         self.verifier,
                         metrics=self.metrics,
                         file_roots=self.file_roots,
+                        gate=self.gate,
+                        verify_slots=self.verify_slots,
                         hooks=self.hooks,
                     )
                 job = worker.run_once()

@@ -4,11 +4,14 @@ For each job:
 
 1. read the model from the chain (gone after a reorg: the job stops; another verifier version or a
    revoked model: skipped; this verifier already attested on chain: done);
-2. fetch the bundle with the service's size and time limits, its digest checked against the
-   registered proof digest (`zkdl.store.fetch`); an unreachable bundle, or bytes that are not the
+2. fetch the bundle (`fetching.fetch_bundle`: size cap, one overall deadline, refused
+   destinations), its digest checked against the registered proof digest, unless another worker
+   of this process is fetching from the same host or for the same owner (the job then waits a
+   little, and this worker takes another); an unreachable or slow bundle, or bytes that are not the
    registered ones (an error page, a cut transfer: not the proof, so no verdict), is retried with
-   backoff and given up as `unavailable` after `max_attempts` and `fetch_retry_window_s` (nothing
-   is attested: the owner's server may only be down, and a verdict is final on chain);
+   backoff and given up as `unavailable` after `max_attempts` and `fetch_retry_window_s`, a refused
+   destination or an unsupported URI at once (nothing is attested: the owner's server may only be
+   down, and a verdict is final on chain);
 3. decode it and compare the statement digest and the three commitment digests with the
    registered ones, then verify (`zkdl.report.check_bundle`);
 4. sign the EIP-712 attestation (verdict, report digest) and enqueue it in the relayer's outbox
@@ -22,7 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,22 +39,11 @@ from ..chain.errors import UnknownModelError
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer, attestation_key
 from ..chain.structs import AttestationRequest, Model, Verdict
 from .config import ServiceConfig
+from .fetching import FETCH_ERRORS, FetchFailure, FetchGate, failure_of, fetch_bundle
 from .jobs import Job, JobState, JobStore
 from .report import INVALID, VALID, Outcome, build_report, check_bundle, invalid, report_digest
 
 log = logging.getLogger("zkdl.service.worker")
-
-
-def fetch_bundle(uri: str, digest: bytes, config: ServiceConfig, file_roots: list[Path]) -> bytes:
-    """`zkdl.store.fetch` with the service's limits; `file://` only below the configured roots
-    (a registrant must not make the service read arbitrary local files)."""
-    if urllib.parse.urlsplit(uri).scheme.lower() == "file":
-        path = store.file_path(uri).resolve()
-        if not any(path.is_relative_to(root) for root in file_roots):
-            raise store.UnsupportedUriError(
-                f"file:// bundle URIs are read only below the service's file roots ({', '.join(map(str, file_roots)) or 'none configured'})"
-            )
-    return store.fetch(uri, digest, max_bytes=config.max_bundle_bytes, timeout=config.fetch_timeout_s)
 
 
 class Worker:
@@ -67,6 +58,8 @@ class Worker:
         *,
         metrics: Any = None,
         file_roots: list[Path] | None = None,
+        gate: FetchGate | None = None,
+        verify_slots: threading.Semaphore | None = None,
         hooks: dict[str, Callable[[], None]] | None = None,
     ) -> None:
         self.name = name
@@ -78,6 +71,9 @@ class Worker:
         self.metrics = metrics
         self.file_roots = [Path(p).resolve() for p in (file_roots or [])]
         self.version = config.verifier_version_bytes
+        # Shared by a process's workers: fetches per host/owner, and verifications (CPU) at once.
+        self.gate = gate or FetchGate(config.fetches_per_host)
+        self.verify_slots = verify_slots or threading.Semaphore(config.workers)
         self.hooks = hooks or {}  # test seams: called at named points ("leased", "enqueued", ...)
 
     def _hook(self, name: str) -> None:
@@ -97,11 +93,13 @@ class Worker:
         try:
             self._work(job)
         except RPC_UNAVAILABLE as exc:
-            self.jobs.retry_later(job.model_id, self.name, f"node unreachable: {exc}", self.config.poll_interval_s, release_attempt=True)
+            log.warning("job %s: node unreachable (%s); put back", job.model_id, exc)  # its address is the operator's, not public
+            outage = "the chain node is unreachable"
+            self.jobs.retry_later(job.model_id, self.name, outage, self.config.poll_interval_s, release_attempt=True)
             raise
-        except Exception as exc:
-            log.exception("job %s: internal error", job.model_id)
-            self._retry_or_give_up(job, f"internal verifier error: {type(exc).__name__}: {exc}", JobState.FAILED)
+        except Exception:
+            log.exception("job %s: internal error", job.model_id)  # the details are the operator's, not public
+            self._retry_or_give_up(job, "internal verifier error (the service's log has the details)", JobState.FAILED)
         finally:
             stop.set()
             heartbeat.join()
@@ -142,34 +140,27 @@ class Worker:
                 mid, self.name, JobState.ATTESTED, verdict=verdict, reason=None, error="this verifier's attestation was already on chain"
             )
             return
-        try:
-            data = fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots)
-        except store.IntegrityError:
-            # Bytes whose digest differs are not the proof and say nothing about it (an error page,
-            # a cut transfer, another file): a fetch failure, never a verdict.
-            self._count_fetch_error("not-registered-bytes")
-            error = "the bytes at the registered URI are not the registered proof (their Keccak-256 differs from the proof digest)"
-            self._retry_or_give_up(job, error, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
-            return
-        except store.BundleTooLargeError:
-            self._attest(
-                job,
-                model,
-                invalid("bundle-too-large", f"the bundle is larger than this verifier's limit of {self.config.max_bundle_bytes} bytes"),
-            )
-            return
-        except store.UnsupportedUriError as exc:
-            self._count_fetch_error("unsupported")
-            self.jobs.finish_leased(mid, self.name, JobState.UNAVAILABLE, error=f"bundle URI not readable: {exc.user_message}")
-            log.warning("job %s: bundle URI not readable, given up as unavailable: %s", mid, exc.user_message)
-            return
-        except store.StoreError as exc:
-            self._count_fetch_error("unreachable")
-            error = f"bundle unreachable: {exc.user_message}"
-            self._retry_or_give_up(job, error, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
-            return
+        with self.gate.hold(self.gate.sources(model.bundle_uri, model.owner)) as free:
+            if not free:  # another worker is fetching from this host or for this owner: others first
+                self.jobs.retry_later(
+                    mid, self.name, "waiting for another fetch from the same host or owner", self.config.retry_base_s, release_attempt=True
+                )
+                return
+            try:
+                data = self._timed_fetch(job, model)
+            except store.BundleTooLargeError:
+                self._attest(
+                    job,
+                    model,
+                    invalid("bundle-too-large", f"the bundle is larger than this verifier's limit of {self.config.max_bundle_bytes} bytes"),
+                )
+                return
+            except FETCH_ERRORS as exc:
+                self._fetch_failed(job, failure_of(exc), exc.user_message)
+                return
         self._hook("fetched")
-        outcome = check_bundle(model, data)
+        with self.verify_slots:
+            outcome = check_bundle(model, data)
         if outcome.verify_seconds is not None and self.metrics is not None:
             self.metrics.verify_seconds.observe(outcome.verify_seconds)
         self._attest(job, model, outcome)
@@ -207,6 +198,34 @@ class Worker:
             "" if recorded else " (lease lost: another worker finishes it)",
         )
 
+    def _timed_fetch(self, job: Job, model: Model) -> bytes:
+        """The bundle, fetched by a deadline within what is left of the job's fetch budget; the
+        fetch's duration is added to the job's total however it ends."""
+        deadline = min(self.config.fetch_timeout_s, self.config.fetch_budget_s - job.fetch_seconds)
+        started = time.monotonic()
+        try:
+            return fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots, deadline)
+        finally:
+            self.jobs.spend_fetch_time(job.model_id, self.name, time.monotonic() - started)
+
+    def _fetch_failed(self, job: Job, failure: FetchFailure, detail: str) -> None:
+        """Retried with backoff over the retry window while the job's fetch budget lasts, else given
+        up; only the category is public. Bytes that are not the registered ones say nothing about
+        the proof, so never a verdict."""
+        if self.metrics is not None:
+            self.metrics.fetch_errors.labels(failure.metric).inc()
+        log.warning("job %s: bundle %s: %s", job.model_id, failure.category, detail)
+        current = self.jobs.get(job.model_id)
+        spent = current.fetch_seconds if current else job.fetch_seconds
+        if not failure.retry:
+            self.jobs.finish_leased(job.model_id, self.name, JobState.UNAVAILABLE, error=failure.public)
+        elif spent >= self.config.fetch_budget_s:
+            error = f"{failure.public} (gave up: its fetches took this verifier's budget of {self.config.fetch_budget_s:g} s per model)"
+            self.jobs.finish_leased(job.model_id, self.name, JobState.UNAVAILABLE, error=error)
+            log.warning("job %s: fetch budget spent (%.1f s), given up", job.model_id, spent)
+        else:
+            self._retry_or_give_up(job, failure.public, JobState.UNAVAILABLE, window_s=self.config.fetch_retry_window_s)
+
     def _retry_or_give_up(self, job: Job, error: str, final: JobState, window_s: float = 0.0) -> None:
         """Retry with backoff; give up (`final`) after `max_attempts` attempts and, for fetch failures,
         not before `window_s` seconds since the job was created (an owner's host may be down a while)."""
@@ -220,10 +239,6 @@ class Worker:
         delay = backoff_delay(self.config.retry_base_s, attempts - 1, self.config.retry_max_s)
         self.jobs.retry_later(job.model_id, self.name, error, delay)
         log.warning("job %s: %s; retry in %.0f s (attempt %s of %s)", job.model_id, error, delay, attempts, self.config.max_attempts)
-
-    def _count_fetch_error(self, kind: str) -> None:
-        if self.metrics is not None:
-            self.metrics.fetch_errors.labels(kind).inc()
 
 
 def sync_attestations(jobs: JobStore, relayer: Relayer, client: RegistryClient, verifier: str) -> int:
