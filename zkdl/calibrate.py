@@ -106,8 +106,9 @@ def training_setup(
         data = load_dataset(source, frac_bits=data_frac_bits or DEFAULT_DATA_BITS, test_fraction=test_fraction, standardize=standardize)
         return data, _spec(mapping, data), None
     probe = load_dataset(source, frac_bits=PROBE_DATA_BITS, test_fraction=test_fraction, standardize=standardize)
-    spec = _spec(mapping, probe)
-    cal = calibrate(spec, probe, **given, data_frac_bits=data_frac_bits, initial=initial)
+    spec = _spec({**mapping, "quant": {}}, probe)  # its quant is a placeholder until R and e are chosen
+    range_bits = int(quant.get("range_bits", INT64_BITS))
+    cal = calibrate(spec, probe, **given, data_frac_bits=data_frac_bits, range_bits=range_bits, initial=initial)
     data = load_dataset(source, frac_bits=cal.data_frac_bits, test_fraction=test_fraction, standardize=probe.standardization or False)
     return data, dataclasses.replace(spec, quant=cal.quant), cal
 
@@ -123,15 +124,16 @@ def calibrate(
     frac_bits: int | None = None,
     lr_exp: int | None = None,
     data_frac_bits: int | None = None,
+    range_bits: int = INT64_BITS,
     initial: InitialWeights | None = None,
 ) -> Calibration:
-    """Choose the settings not given for training `spec` (its quant is replaced) on `probe`: the data
-    quantised finely (`PROBE_DATA_BITS`) and standardised as the run will be."""
-    range_bits = spec.quant.range_bits
+    """Choose the settings not given for training `spec` (its quant is ignored) on `probe` — the data
+    quantised finely (`PROBE_DATA_BITS`) and standardised as the run will be — for Z and G_A of
+    `range_bits` bits."""
     candidates: tuple[Candidate, ...] = ()
     if frac_bits is None or lr_exp is None:
         exps = [lr_exp] if lr_exp is not None else list(LR_EXPS)
-        candidates = tuple(_float_run(spec, probe, e, initial) for e in exps)
+        candidates = tuple(_float_run(spec, probe, e, range_bits, initial) for e in exps)
         floor = max(frac_bits or MIN_FRAC_BITS, data_frac_bits or 0)
         fitting = [c for c in candidates if c.frac_bits is not None and c.frac_bits >= floor]
         if not fitting:
@@ -154,13 +156,13 @@ def exact_bits(data: Dataset) -> int:
     return max(0, data.frac_bits - trailing)
 
 
-def _float_run(spec: TrainSpec, probe: Dataset, lr_exp: int, initial: InitialWeights | None) -> Candidate:
+def _float_run(spec: TrainSpec, probe: Dataset, lr_exp: int, range_bits: int, initial: InitialWeights | None) -> Candidate:
     """The float reference run at learning rate 2^-lr_exp and the largest R its peaks leave room for."""
     quant = QuantParams(frac_bits=MAX_FRAC_BITS, lr_exp=lr_exp, range_bits=INT64_BITS)
     trial = dataclasses.replace(spec, quant=quant)
     start = initial(quant) if initial is not None else init_weights(trial.model, quant, trial.init_seed)
     ref = train_float_reference(trial, probe, start)
-    return Candidate(lr_exp, _largest_frac_bits(ref.max_abs, lr_exp, spec.quant.range_bits), ref.train_accuracy, ref.max_abs)
+    return Candidate(lr_exp, _largest_frac_bits(ref.max_abs, lr_exp, range_bits), ref.train_accuracy, ref.max_abs)
 
 
 def _largest_frac_bits(peaks: dict[str, float], lr_exp: int, range_bits: int) -> int | None:
