@@ -9,27 +9,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.calibration import VECTORS, digits_csv
 from tests.test_cli_train import zkdl
 from zkdl.calibrate import MARGIN_BITS, MAX_FRAC_BITS, _largest_frac_bits, training_setup
-from zkdl.data import Dataset
 from zkdl.errors import SpecError
 from zkdl.float_reference import train_float_reference
 from zkdl.quant import QuantParams
 from zkdl.run import RunStats, range_warnings
 from zkdl.train import train
 
-VECTORS = Path(__file__).resolve().parent / "vectors"
 OWNER = "0x000000000000000000000000000000000000dEaD"
 
 
 @pytest.fixture(scope="module")
-def raw_csvs(digits: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def raw_csvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """scikit-learn's iris (labels by name), wine (labels 1..3) and digits (pixels 0..16, labels
     0..9) as a user has them: raw CSV, a header, the label last."""
-    path = tmp_path_factory.mktemp("raw") / "digits.csv"
-    header = ",".join(f"pixel{i}" for i in range(64)) + ",digit\n"
-    path.write_text(header + "".join(",".join(map(str, [*x, y])) + "\n" for x, y in zip(digits.X.tolist(), digits.y.tolist())))
-    return {"iris": VECTORS / "iris.csv", "wine": VECTORS / "wine.csv", "digits": path}
+    digits = digits_csv(tmp_path_factory.mktemp("raw") / "digits.csv")
+    return {"iris": VECTORS / "iris.csv", "wine": VECTORS / "wine.csv", "digits": digits}
 
 
 @pytest.mark.parametrize("name, floor", [("iris", 0.80), ("wine", 0.80), ("digits", 0.85)])
@@ -68,6 +65,13 @@ def test_labels_mapping_is_said_and_recorded(tmp_path: Path) -> None:
     assert "labels setosa, versicolor, virginica are classes 0..2 (recorded in the run)" in out.stdout
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["data"]["labels"] == ["setosa", "versicolor", "virginica"] and len(meta["data"]["standardization"]["mean"]) == 4
+
+
+def test_many_label_names_are_shortened(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("".join(f"{i % 5},{i % 7},c{i % 12:02}\n" for i in range(48)))
+    args = ("--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "run"), "--steps", "1", "--batch", "8", "--hidden", "4")
+    out = zkdl("train", *args, "--no-progress")
+    assert out.returncode == 0 and "labels c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 and 2 more are classes 0..11" in out.stdout
 
 
 def test_the_margin_keeps_four_bits_above_the_float_peaks() -> None:

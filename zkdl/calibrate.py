@@ -31,7 +31,7 @@ from zkdl.float_reference import train_float_reference
 from zkdl.model import TrainSpec, Weights, init_weights, resolve_spec
 from zkdl.quant import INT64_BITS, QuantParams
 
-LR_EXPS = range(2, 17)  # learning rates 2^-2 .. 2^-16 (the loss is summed over the batch)
+LR_EXPS = range(2, 25)  # learning rates 2^-2 .. 2^-24 (the loss is summed over the batch)
 MARGIN_BITS = 4  # headroom kept above the float run's peaks (a run ending within 2 bits warns)
 MIN_FRAC_BITS = 8
 MAX_FRAC_BITS = 16  # the default R: more precision than the float reference's float32 needs

@@ -158,7 +158,8 @@ def _run_train(args: argparse.Namespace) -> int:
     data, spec, calibration = training_setup(_spec_mapping(args), **options, initial=initial)
     if not args.json:
         if data.labels is not None:
-            print(f"labels {', '.join(map(printable, data.labels))} are classes 0..{data.classes - 1} (recorded in the run)")
+            names = ", ".join(map(printable, data.labels[:10])) + (f" and {data.classes - 10} more" if data.classes > 10 else "")
+            print(f"labels {names} are classes 0..{data.classes - 1} (recorded in the run)")
         if calibration is not None:
             print(calibration.describe())
     run = train(spec, data, initial=initial(spec.quant) if initial else None, progress=not (args.no_progress or args.json))

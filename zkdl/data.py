@@ -5,6 +5,10 @@ A data set is integer-valued: features ``X`` (int64 [n, d]) are fixed-point numb
 so a pixel enters the network as pixel/16), labels ``y`` are class indices in [0, classes). It comes
 with a fixed train/test split. The proof commits the training part; its digest binds a run to it.
 
+A user file is read into a `Table` (real-valued features; labels that are not 0..K−1, names or
+other integers, mapped to 0..K−1 with their names kept), then optionally standardised on the
+training split (`Standardization`, recorded with the run) and quantised (`quantize_features`).
+
 Digest (version 1), Keccak-256 over::
 
     b"zkdl/dataset/v1" || u64(n) || u64(d) || u64(classes) || u64(frac_bits)
