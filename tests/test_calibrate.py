@@ -94,6 +94,11 @@ def test_given_settings_are_kept_and_the_rest_chosen_around_them() -> None:
     assert data.frac_bits == 10 and data.standardization is None  # iris' decimals are not exact in binary: R bits
 
 
+def test_an_unknown_quant_key_is_refused_before_calibrating() -> None:
+    with pytest.raises(SpecError, match="bad \\[quant\\] table: unknown keys frac_bit"):
+        training_setup({"train": {"data": str(VECTORS / "iris.csv")}, "quant": {"frac_bit": 10}})
+
+
 def test_the_shipped_digits_keep_their_tuned_defaults() -> None:
     data, spec, cal = training_setup({})
     assert cal is None and spec.quant == QuantParams() and data.frac_bits == 4 and data.standardization is None

@@ -3,8 +3,8 @@ data bits, chosen from float reference runs (the counterpart of ezkl's ``calibra
 
 For each candidate e (`LR_EXPS`, or the one given) the float reference trainer
 (`zkdl.float_reference`) runs the whole training — same network, batch, steps, schedule and seeded
-initialisation, or the given initial weights — and reports its training accuracy and the largest magnitudes of Z, G_A and W over
-every step and layer. A candidate fits when some R ≥ `MIN_FRAC_BITS` keeps those magnitudes
+initialisation (or the given initial weights) — and reports its training accuracy and the largest
+magnitudes of Z, G_A and W over every step and layer. A candidate fits when some R ≥ `MIN_FRAC_BITS` keeps those magnitudes
 `MARGIN_BITS` bits inside their ranges: Z and G_A, at scale 2^(3R+e), within ``range_bits``; W, at
 2^(2R+e), within int64. e is the fitting candidate with the best float training accuracy, the
 largest (the smallest learning rate, the most stable) of those within `ACCURACY_TOLERANCE` of the
@@ -12,7 +12,7 @@ best; R is the largest that fits e, at most `MAX_FRAC_BITS`. Data bits: the fewe
 that hold every feature exactly (0 for integer features), at most R. Settings given by the caller
 are kept and the others chosen around them.
 
-Only the test split is never looked at: the choice uses the training split alone.
+The choice looks at the training split alone, never at the test split.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ MAX_FRAC_BITS = 16  # the default R: more precision than the float reference's f
 ACCURACY_TOLERANCE = 0.01
 InitialWeights = Callable[[QuantParams], Weights]  # given initial weights, at a quantisation
 PROBE_DATA_BITS = 16  # the data's fractional bits while calibrating (finer than any choice)
-DEFAULT_DATA_BITS = 8  # a user file's fractional bits when R and e are given and data bits are not
+DEFAULT_DATA_BITS = 8  # the shipped digits' data bits when standardised without --data-frac-bits
+QUANT_KEYS = {"frac_bits", "lr_exp", "range_bits"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def training_setup(
     shipped = source == "digits"
     standardize = not shipped if standardize is None else standardize
     quant = mapping.get("quant", {})
+    unknown = ", ".join(sorted(set(quant) - QUANT_KEYS))
+    if unknown:
+        raise SpecError(f"bad [quant] table: unknown keys {unknown} (known: {', '.join(sorted(QUANT_KEYS))})")
     given = {k: int(quant[k]) if k in quant else None for k in ("frac_bits", "lr_exp")}
     if shipped or None not in (*given.values(), data_frac_bits):
         data = load_dataset(source, frac_bits=data_frac_bits or DEFAULT_DATA_BITS, test_fraction=test_fraction, standardize=standardize)
