@@ -18,11 +18,14 @@ from typing import Any
 from eth_hash.auto import keccak
 from eth_utils import encode_hex, is_address, to_checksum_address
 
-from zkdl import export as exporting
-from zkdl import predict as prediction
 from zkdl.backend import from_ints, to_ints
 from zkdl.data import Dataset, load_dataset
 from zkdl.errors import DataError, SpecError
+from zkdl.export import ExportResult
+from zkdl.export import export as export_model
+from zkdl.predict import Evaluation, Predictions
+from zkdl.predict import evaluate as evaluate_rows
+from zkdl.predict import predict as predict_rows
 from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.registration import OpeningFormatError, check_weights  # noqa: F401 - the API's verbs
@@ -160,19 +163,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise DataError(f"cannot write {path}: {exc.strerror}; free space or choose another path") from None
 
 
-def predict(run_dir: str | Path, data_path: str | Path) -> prediction.Predictions:
+def predict(run_dir: str | Path, data_path: str | Path) -> Predictions:
     """The run's final model on every row of `data_path` (a .csv or .npz with the training file's
     features, a label column optional), exactly as the proof defines the network: the recorded
     standardisation and data bits, then the integer forward pass of a training step."""
-    return prediction.predict(load_run(run_dir, with_witness=False), str(data_path))
+    return predict_rows(load_run(run_dir, with_witness=False), str(data_path))
 
 
-def evaluate(run_dir: str | Path, data_path: str | Path) -> prediction.Evaluation:
+def evaluate(run_dir: str | Path, data_path: str | Path) -> Evaluation:
     """The accuracy of the run's final model on the labelled rows of `data_path`."""
-    return prediction.evaluate(load_run(run_dir, with_witness=False), str(data_path))
+    return evaluate_rows(load_run(run_dir, with_witness=False), str(data_path))
 
 
-def export(run_dir: str | Path, out_dir: str | Path) -> exporting.ExportResult:
+def export(run_dir: str | Path, out_dir: str | Path) -> ExportResult:
     """Writes the run's final model to `out_dir`: weights.npz (float weights, accepted by
     check-weights with the run's opening file), model.onnx (for onnxruntime) and model.json."""
-    return exporting.export(load_run(run_dir, with_witness=False), out_dir)
+    return export_model(load_run(run_dir, with_witness=False), out_dir)
