@@ -58,11 +58,13 @@ def test_train_prove_verify_from_raw_csv_without_settings(raw_csvs: dict[str, Pa
 
 
 def test_labels_mapping_is_said_and_recorded(tmp_path: Path) -> None:
-    out = zkdl(
-        "train", "--data", str(VECTORS / "iris.csv"), "--out", str(tmp_path / "run"), "--steps", "1", "--hidden", "4", "--no-progress"
-    )
+    args = ("train", "--data", str(VECTORS / "iris.csv"), "--out", str(tmp_path / "run"), "--steps", "1", "--hidden", "4")
+    out = zkdl(*args, "--no-progress")
     assert out.returncode == 0, out.stderr
     assert "labels setosa, versicolor, virginica are classes 0..2 (recorded in the run)" in out.stdout
+    assert "features standardised on the 120 training rows (recorded in the run)" in out.stdout
+    quiet = zkdl(*args, "--json")
+    assert json.loads(quiet.stdout)["labels"] == ["setosa", "versicolor", "virginica"]
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["data"]["labels"] == ["setosa", "versicolor", "virginica"] and len(meta["data"]["standardization"]["mean"]) == 4
 

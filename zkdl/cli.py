@@ -160,6 +160,8 @@ def _run_train(args: argparse.Namespace) -> int:
         if data.labels is not None:
             names = ", ".join(map(printable, data.labels[:10])) + (f" and {data.classes - 10} more" if data.classes > 10 else "")
             print(f"labels {names} are classes 0..{data.classes - 1} (recorded in the run)")
+        if data.standardization is not None:
+            print(f"features standardised on the {data.train_idx.size} training rows (recorded in the run)")
         if calibration is not None:
             print(calibration.describe())
     run = train(spec, data, initial=initial(spec.quant) if initial else None, progress=not (args.no_progress or args.json))

@@ -153,6 +153,7 @@ def run_summary(run: TrainingRun) -> dict[str, Any]:
         "steps": run.spec.steps,
         "data": run.data.name,
         "data_digest": run.data.digest,
+        "labels": run.data.labels,
         **asdict(run.stats),
         "witness_bytes": run.witness.nbytes if run.witness is not None else 0,
         "warnings": range_warnings(run.stats, run.spec.quant.range_bits),
