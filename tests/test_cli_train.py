@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from zkdl.cli import SUBCOMMANDS, build_parser
+from zkdl.quant import QuantParams
 from zkdl.run import load_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,8 @@ def test_train_with_csv_data_named_in_the_spec_and_init_weights(tmp_path: Path) 
     out = zkdl("train", "--spec", spec, "--hidden", "4", "--init-weights", weights, "--out", run, "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["data"] == "d.csv"
-    assert load_run(tmp_path / "run").initial.w[0][0, 0] == round(0.1 * 2**42)
+    run = load_run(tmp_path / "run")  # 0.1 at the weight scale the calibration chose
+    assert run.initial.w[0][0, 0] == round(0.1 * 2**run.spec.quant.weight_exp) and run.spec.quant != QuantParams()
 
 
 def test_demo_runs_the_whole_flow_and_again_in_the_same_folder(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from eth_hash.auto import keccak
 
-from zkdl.data import Dataset, digest, load_dataset, one_hot, schedule, shuffle, split
+from zkdl.data import Dataset, Standardization, digest, load_dataset, one_hot, read_table, schedule, shuffle, split
 from zkdl.errors import DataError
 
 DIGITS_TRAIN_DIGEST = "92f366e9cf2547d92a296e4bdfd16740d46d7cff210ed68750a78ca38974f4ff"
@@ -101,11 +101,11 @@ def test_csv_with_header(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("1,2,0.5\n", "labels"),
         ("1,2,0\n1,x,0\n", "non-numeric"),
         ("1,2,0\n1,0\n", "equal length"),
         ("", "equal length"),
-        ("1,2,0\n3,4,1000\n", "labels must be the classes 0..K−1, each present; missing 1, 2, 3, 4, 5 and 994 more"),
+        ("1,2,0\n3,4,0\n", "the labels name 1 class; a classifier needs at least 2"),
+        ("1,2,1.0\n3,4,2.5\n", "label '2.5' is a number but not a whole one"),
     ],
 )
 def test_bad_csv_is_rejected(tmp_path: Path, content: str, message: str) -> None:
@@ -133,3 +133,52 @@ def test_bad_sources_are_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="overlap"):
         load_dataset(str(tmp_path / "overlap.npz"))
+
+
+@pytest.mark.parametrize(
+    "labels, classes, names",
+    [
+        (["1000", "0", "2", "0"], [2, 0, 1, 0], ("0", "2", "1000")),  # integers, sorted numerically
+        (["b", "a", "c", "a"], [1, 0, 2, 0], ("a", "b", "c")),  # names, sorted
+        (["1.0", "0.0", "1", "0"], [1, 0, 1, 0], None),  # already the classes 0..K-1
+    ],
+)
+def test_other_labels_are_mapped_to_classes_and_named(tmp_path: Path, labels: list[str], classes: list[int], names: tuple | None) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("x,label\n" + "".join(f"{i},{label}\n" for i, label in enumerate(labels)))
+    ds = load_dataset(str(path), test_fraction=0.0)
+    assert ds.y.tolist() == classes and ds.labels == names and ds.classes == len(set(classes))
+
+
+def test_npz_labels_may_be_names(tmp_path: Path) -> None:
+    np.savez(tmp_path / "d.npz", X=np.zeros((4, 2)), y=np.array(["cat", "dog", "cat", "eel"]))
+    ds = load_dataset(str(tmp_path / "d.npz"))
+    assert ds.labels == ("cat", "dog", "eel") and ds.y.tolist() == [0, 1, 0, 2]
+
+
+def test_standardization_is_fitted_on_the_training_split_and_reapplied(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    rows = [(float(i), 1000.0 + 10 * i, 5.0, i % 2) for i in range(20)]
+    path.write_text("".join(f"{a},{b},{c},{y}\n" for a, b, c, y in rows))
+    ds = load_dataset(str(path), frac_bits=10, test_fraction=0.25, standardize=True)
+    real = ds.X_train / 2**10
+    assert np.allclose(real.mean(axis=0), 0, atol=1e-3) and np.allclose(real[:, :2].std(axis=0), 1, atol=1e-3)
+    assert ds.standardization is not None and ds.standardization.scale[2] == 1.0  # a constant feature
+    again = load_dataset(str(path), frac_bits=10, test_fraction=0.25, standardize=Standardization.from_dict(ds.standardization.to_dict()))
+    assert again.train_digest() == ds.train_digest() and again.test_digest() == ds.test_digest()
+    assert load_dataset(str(path), frac_bits=10, test_fraction=0.25).train_digest() != ds.train_digest()
+
+
+def test_rows_to_predict_may_come_with_or_without_labels(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "xy.csv").write_text("a,b,kind\n1,2,p\n3,4,q\n")
+    bare = read_table(str(tmp_path / "x.csv"), labelled=False, n_features=2)
+    assert bare.X.tolist() == [[1, 2], [3, 4]] and bare.y.size == 0
+    labelled = read_table(str(tmp_path / "xy.csv"), labelled=False, n_features=2)
+    assert labelled.X.tolist() == [[1, 2], [3, 4]] and labelled.labels == ("p", "q")
+
+
+def test_an_unreadable_npz_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a readable .npz data set"):
+        load_dataset(str(tmp_path / "junk.npz"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,10 @@ def test_digits_accuracy_matches_float_training(digits: Dataset) -> None:
     assert run.stats.test_accuracy >= 0.90 and ref.test_accuracy >= 0.90
     assert abs(run.stats.test_accuracy - ref.test_accuracy) <= 0.03
     assert run.stats.max_bits["Z"] <= 64 and run.stats.max_bits["G_A"] <= 64
+    # the float run's peaks (what zkdl.calibrate sizes R by) predict the fixed-point widths:
+    # |Z| < 2^m at scale 2^(3R+e) needs m + 3R + e + 1 bits
+    for tensor in ("Z", "G_A"):
+        assert run.stats.max_bits[tensor] == math.frexp(ref.max_abs[tensor])[1] + spec.quant.product_exp + 1
 
 
 def test_witness_records_what_the_prover_reads(small_run_dir: Path, digits: Dataset) -> None:
@@ -88,6 +93,9 @@ def test_divergence_overflows_at_a_later_step(digits: Dataset) -> None:
     with pytest.raises(TrainingOverflowError) as err:
         train(spec, digits, record_witness=False)
     assert err.value.step > 0 and err.value.tensor in {"Z", "G_A"} and err.value.bits_needed > 64
+    diverged = train_float_reference(spec, digits, init_weights(spec.model, spec.quant, 0))
+    peak = max(diverged.max_abs["Z"], diverged.max_abs["G_A"])  # the float run's peak says so too
+    assert math.frexp(peak)[1] + spec.quant.product_exp + 1 > 64
 
 
 def test_int64_overflow_inside_the_kernel_is_an_overflow_error(digits: Dataset) -> None:

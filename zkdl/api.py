@@ -1,4 +1,5 @@
-"""The typed Python API: prove a run, verify or inspect a bundle, check delivered weights.
+"""The typed Python API: prove a run, verify or inspect a bundle, check delivered weights, and use a
+trained run: predict, evaluate, export.
 
 The `zkdl` command is a thin layer over these functions.
 """
@@ -21,6 +22,11 @@ from zkdl import dataset_files
 from zkdl.backend import from_ints, to_ints
 from zkdl.data import Dataset, load_dataset
 from zkdl.errors import DataError, SpecError
+from zkdl.export import ExportResult
+from zkdl.export import export as export_model
+from zkdl.predict import Evaluation, Predictions
+from zkdl.predict import evaluate as evaluate_rows
+from zkdl.predict import predict as predict_rows
 from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.data_range import CommittedDataset, commit_dataset, new_key
@@ -203,7 +209,7 @@ def training_data(run: TrainingRun, path: str | Path | None = None) -> Dataset:
         raise DataError("the run does not record where its data came from: give the data file (--data PATH)")
     if source != "digits" and not Path(source).is_file():
         raise DataError(f"the run's data set {source} is not there any more: give its new location with --data PATH")
-    data = load_dataset(source, frac_bits=ref.frac_bits, test_fraction=ref.test_fraction, split_seed=ref.split_seed)
+    data = load_dataset(source, **ref.load_options())
     if data.train_digest() != ref.digest:
         raise DataError(
             f"{source} is not the data set the run was trained on (the training split's digest differs): "
@@ -225,3 +231,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise DataError(f"cannot write {path}: {exc.strerror}; free space or choose another path") from None
+
+
+def predict(run_dir: str | Path, data_path: str | Path) -> Predictions:
+    """The run's final model on every row of `data_path` (a .csv or .npz with the training file's
+    features, a label column optional), exactly as the proof defines the network: the recorded
+    standardisation and data bits, then the integer forward pass of a training step."""
+    return predict_rows(load_run(run_dir, with_witness=False), str(data_path))
+
+
+def evaluate(run_dir: str | Path, data_path: str | Path) -> Evaluation:
+    """The accuracy of the run's final model on the labelled rows of `data_path`."""
+    return evaluate_rows(load_run(run_dir, with_witness=False), str(data_path))
+
+
+def export(run_dir: str | Path, out_dir: str | Path) -> ExportResult:
+    """Writes the run's final model to `out_dir`: weights.npz (float weights, accepted by
+    check-weights with the run's opening file), model.onnx (for onnxruntime) and model.json."""
+    return export_model(load_run(run_dir, with_witness=False), out_dir)

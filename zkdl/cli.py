@@ -77,8 +77,14 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-frac-bits",
         type=int,
-        default=8,
-        help="fractional bits used to quantise float features of a user data set (default 8)",
+        help="fractional bits of a user data set's features (default: chosen with R and e, see --lr-exp)",
+    )
+    p.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="standardise a user data set's features (zero mean, unit variance on the training split; "
+        "recorded with the run and applied again by prove and predict). Default: on for user files, off for digits",
     )
     p.add_argument(
         "--test-fraction",
@@ -92,8 +98,13 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     steps = p.add_mutually_exclusive_group()
     steps.add_argument("--epochs", type=int, help="epochs (default 10); T = epochs * floor(n_train / B)")
     steps.add_argument("--steps", type=int, help="number of steps T")
-    p.add_argument("--lr-exp", type=int, help="e: learning rate 2^-e (default 10)")
-    p.add_argument("--frac-bits", type=int, help="R: activations at scale 2^R (default 16)")
+    p.add_argument(
+        "--lr-exp",
+        type=int,
+        help="e: learning rate 2^-e. Default: 10 for digits; for a user data set, chosen with R and the data bits "
+        "from float runs of the same training, keeping 4 bits of headroom under --range-bits",
+    )
+    p.add_argument("--frac-bits", type=int, help="R: activations at scale 2^R (default 16 for digits, else chosen)")
     p.add_argument("--range-bits", type=int, help="bit width of the range-checked Z and G_A (default 64)")
     p.add_argument("--schedule-seed", type=int, help="public seed of the batch schedule (default 0)")
     p.add_argument("--init-seed", type=int, help="seed of the He-uniform initialisation (default 0)")
@@ -133,22 +144,31 @@ def _spec_mapping(args: argparse.Namespace) -> dict[str, Any]:
 @subcommand("train", "train an MLP with exact fixed-point SGD and write the run directory", _configure_train)
 def _run_train(args: argparse.Namespace) -> int:
     """``zkdl train``: resolve the spec, train, write the run, print accuracies."""
-    from zkdl.data import load_dataset
-    from zkdl.model import load_weights, resolve_spec
+    from zkdl.calibrate import training_setup
+    from zkdl.model import Weights, load_weights
+    from zkdl.quant import QuantParams
     from zkdl.run import run_summary
     from zkdl.train import train
 
-    mapping = _spec_mapping(args)
-    data = load_dataset(
-        str(mapping["train"].get("data", "digits")),
-        frac_bits=args.data_frac_bits,
-        test_fraction=args.test_fraction,
-    )
-    spec = resolve_spec(mapping, n_features=data.n_features, classes=data.classes, n_train=int(data.train_idx.size))
-    initial = load_weights(args.init_weights, spec.quant) if args.init_weights else None
-    run = train(spec, data, initial=initial, progress=not (args.no_progress or args.json))
+    def given_initial(quant: QuantParams) -> Weights:
+        return load_weights(args.init_weights, quant)
+
+    initial = given_initial if args.init_weights else None
+    options = {"data_frac_bits": args.data_frac_bits, "test_fraction": args.test_fraction, "standardize": args.standardize}
+    data, spec, calibration = training_setup(_spec_mapping(args), **options, initial=initial)
+    if not args.json:
+        if data.labels is not None:
+            names = ", ".join(map(printable, data.labels[:10])) + (f" and {data.classes - 10} more" if data.classes > 10 else "")
+            print(f"labels {names} are classes 0..{data.classes - 1} (recorded in the run)")
+        if data.standardization is not None:
+            print(f"features standardised on the {data.train_idx.size} training rows (recorded in the run)")
+        if calibration is not None:
+            print(calibration.describe())
+    run = train(spec, data, initial=initial(spec.quant) if initial else None, progress=not (args.no_progress or args.json))
     out = run.save(args.out)
-    summary = {**run_summary(run), "run_dir": str(out)}
+    summary = {**run_summary(run), "run_dir": str(out), "calibration": calibration.to_dict() if calibration else None}
+    for warning in summary["warnings"]:
+        print(f"zkdl train: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -169,6 +189,61 @@ def _describe(summary: dict[str, Any], range_bits: int) -> str:
     if "run_dir" in summary:
         lines.append(f"run written to {summary['run_dir']}")
     return "\n".join(lines)
+
+
+def _configure_use(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``zkdl predict`` and ``zkdl evaluate``."""
+    p.add_argument("run_dir", help="run directory written by zkdl train")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="a .csv (or .npz) of rows with the training file's features in their order, then a label "
+        "(optional for predict, required for evaluate)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+@subcommand("predict", "the class of every row of a data file, by a trained run's final model (the proven network)", _configure_use)
+def _run_predict(args: argparse.Namespace) -> int:
+    """``zkdl predict``: one label per line, or JSON (labels, class indices, output scores)."""
+    from zkdl import api
+
+    result = api.predict(args.run_dir, args.data)
+    return _report(args.json, result.to_json(), "\n".join(map(printable, result.labels)))
+
+
+@subcommand("evaluate", "the accuracy of a trained run's final model on the labelled rows of a data file", _configure_use)
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from zkdl import api
+
+    result = api.evaluate(args.run_dir, args.data)
+    return _report(args.json, result.to_json(), f"accuracy {100 * result.accuracy:.2f} % ({result.correct} of {result.rows} rows)")
+
+
+def _report(as_json: bool, json_form: dict[str, Any], human: str) -> int:
+    """Print a command's answer as JSON or for people; success."""
+    print(json.dumps(json_form) if as_json else human)
+    return 0
+
+
+def _configure_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", help="run directory written by zkdl train")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="directory to write weights.npz, model.onnx and model.json to")
+    p.add_argument("--json", action="store_true", help="print the written paths as JSON")
+
+
+@subcommand(
+    "export",
+    "write a trained run's final model as float weights (.npz, accepted by check-weights) and an ONNX model",
+    _configure_export,
+)
+def _run_export(args: argparse.Namespace) -> int:
+    from zkdl import api
+
+    result = api.export(args.run_dir, args.out)
+    written = f"weights {result.weights_path}\nONNX model {result.onnx_path}\ndescription {result.model_json_path}"
+    return _report(args.json, result.__dict__, written)
 
 
 def _configure_prove(p: argparse.ArgumentParser) -> None:

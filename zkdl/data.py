@@ -5,6 +5,10 @@ A data set is integer-valued: features ``X`` (int64 [n, d]) are fixed-point numb
 so a pixel enters the network as pixel/16), labels ``y`` are class indices in [0, classes). It comes
 with a fixed train/test split. The proof commits the training part; its digest binds a run to it.
 
+A user file is read into a `Table` (real-valued features; labels that are not 0..K−1, names or
+other integers, mapped to 0..K−1 with their names kept), then optionally standardised on the
+training split (`Standardization`, recorded with the run) and quantised (`quantize_features`).
+
 Digest (version 1), Keccak-256 over::
 
     b"zkdl/dataset/v1" || u64(n) || u64(d) || u64(classes) || u64(frac_bits)
@@ -27,8 +31,9 @@ Batch schedule (version 1), reproducible in any language from a public integer s
 from __future__ import annotations
 
 import csv
-import dataclasses
+import functools
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +66,9 @@ class Dataset:
     source: str = ""
     test_fraction: float = 0.0
     split_seed: int = 0
+    # the original label of each class, when the file's labels were not 0..K−1 (`Table`)
+    labels: tuple[str, ...] | None = None
+    standardization: Standardization | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -105,8 +113,12 @@ def _validate(ds: Dataset) -> None:
         raise DataError(f"{ds.name}: X must be int64 [n, d] and y int64 [n]")
     if ds.X.shape[0] != ds.y.shape[0] or ds.X.shape[0] == 0 or ds.X.shape[1] == 0:
         raise DataError(f"{ds.name}: X {ds.X.shape} and y {ds.y.shape} do not match or are empty")
-    if ds.classes < 2 or ds.y.min() < 0 or ds.y.max() >= ds.classes:
-        raise DataError(f"{ds.name}: labels must lie in [0, {ds.classes}) with at least 2 classes")
+    if ds.classes < 2:
+        raise DataError(f"{ds.name}: the labels name {ds.classes} class; a classifier needs at least 2")
+    if ds.y.min() < 0 or ds.y.max() >= ds.classes:
+        raise DataError(f"{ds.name}: labels must lie in [0, {ds.classes})")
+    if ds.labels is not None and len(ds.labels) != ds.classes:
+        raise DataError(f"{ds.name}: {len(ds.labels)} label names for {ds.classes} classes")
     if ds.frac_bits < 0:
         raise DataError(f"{ds.name}: frac_bits must be non-negative, got {ds.frac_bits}")
     n = ds.X.shape[0]
@@ -135,76 +147,182 @@ def one_hot(y: np.ndarray, classes: int, exp: int) -> np.ndarray:
 
 def load_digits() -> Dataset:
     """The shipped scikit-learn digits (1797 x 64 pixels 0..16, 10 classes, 1437/360 split)."""
-    with np.load(DIGITS_PATH) as z:
-        return Dataset(
-            source="digits",
-            name="digits",
-            X=z["X"].astype(np.int64),
-            y=z["y"].astype(np.int64),
-            classes=10,
-            frac_bits=DIGITS_FRAC_BITS,
-            train_idx=z["train_idx"].astype(np.int64),
-            test_idx=z["test_idx"].astype(np.int64),
-        )
+    return load_dataset("digits")
 
 
-def load_dataset(source: str, *, frac_bits: int = 8, test_fraction: float = 0.2, split_seed: int = 0) -> Dataset:
+@dataclass(frozen=True)
+class Standardization:
+    """Per-feature x -> (x − mean) / scale, fitted on the training split's real values (scale is the
+    standard deviation, 1 for a constant feature). Recorded with a run, so that `zkdl prove` reloads
+    the same integers and `zkdl predict` feeds new rows through the same map."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, X: np.ndarray) -> Standardization:
+        """The map that standardises the rows of ``X`` (float64 [n, d])."""
+        std = X.std(axis=0)
+        return cls(tuple(map(float, X.mean(axis=0))), tuple(float(s) if s > 0 else 1.0 for s in std))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, list[float]]) -> Standardization:
+        """Inverse of `to_dict` (run.json)."""
+        return cls(tuple(map(float, d["mean"])), tuple(map(float, d["scale"])))
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """JSON form (floats round-trip exactly)."""
+        return {"mean": list(self.mean), "scale": list(self.scale)}
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """(X − mean) / scale, elementwise in float64 (the ONNX export does the same two operations)."""
+        if X.shape[1] != len(self.mean):
+            raise DataError(f"{X.shape[1]} features, but the standardisation was fitted on {len(self.mean)}")
+        return (X - np.array(self.mean)) / np.array(self.scale)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A data file as read, before quantisation: features (float64 real values, or int64 fixed-point
+    numbers at scale 2^int_frac_bits), labels as classes 0..K−1 with their original names when they
+    were not already 0..K−1, and a stored split if the file has one."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    classes: int
+    labels: tuple[str, ...] | None = None
+    int_frac_bits: int | None = None  # integer features: their own scale (None: the caller's frac_bits)
+    split: tuple[np.ndarray, np.ndarray] | None = None
+
+    def real_features(self, frac_bits: int) -> np.ndarray:
+        """The features as real numbers (float64)."""
+        if np.issubdtype(self.X.dtype, np.integer):
+            return np.ldexp(self.X.astype(np.float64), -self._int_bits(frac_bits))
+        return self.X
+
+    def _int_bits(self, frac_bits: int) -> int:
+        return self.int_frac_bits if self.int_frac_bits is not None else frac_bits
+
+
+def load_dataset(
+    source: str,
+    *,
+    frac_bits: int = 8,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    standardize: bool | Standardization = False,
+) -> Dataset:
     """Load ``"digits"`` or a user ``.npz`` / ``.csv`` file.
 
     User files may hold float features: they are quantised to ``frac_bits`` fractional bits (integer
     features are taken as they are, with ``frac_bits`` stating their scale). Without a stored split,
     ``test_fraction`` of the rows (rounded down) go to the test split, chosen by the first epoch of the
     public schedule shuffle with ``split_seed``, so the split is reproducible in any language too.
+    ``standardize``: True fits a `Standardization` on the training split and applies it to every row
+    before quantisation (then every feature is quantised to ``frac_bits``); a `Standardization`
+    applies that one (a recorded run's).
     """
+    table = read_table(source)
+    train_idx, test_idx = table.split if table.split is not None else split(len(table.y), test_fraction, split_seed)
+    if standardize is True:
+        standardize = Standardization.fit(table.real_features(frac_bits)[train_idx])
+    standardization = standardize or None
+    X, bits = quantize_features(table, frac_bits, standardization)
+    return Dataset(
+        name=table.name,
+        X=X,
+        y=table.y,
+        classes=table.classes,
+        frac_bits=bits,
+        train_idx=train_idx,
+        test_idx=test_idx,
+        source=source if source == "digits" else str(Path(source).resolve()),
+        test_fraction=0.0 if table.split is not None else test_fraction,
+        split_seed=0 if table.split is not None else split_seed,
+        labels=table.labels,
+        standardization=standardization,
+    )
+
+
+def read_table(source: str, *, labelled: bool = True, n_features: int | None = None) -> Table:
+    """Read ``"digits"``, an ``.npz`` or a ``.csv`` file. Unlabelled files (``labelled=False``: rows
+    to predict) may still carry a label column after their ``n_features`` features; it is then read."""
     if source == "digits":
-        return load_digits()
+        return _read_npz(DIGITS_PATH, "digits", labelled=True)
     path = Path(source)
     if not path.is_file():
         raise DataError(f"data set {source!r} is neither 'digits' nor an existing file")
     if path.suffix == ".npz":
-        data = _load_npz(path, frac_bits, test_fraction, split_seed)
-    elif path.suffix == ".csv":
-        data = _load_csv(path, frac_bits, test_fraction, split_seed)
-    else:
-        raise DataError(f"{source}: unsupported data file type (use .npz or .csv)")
-    return dataclasses.replace(data, source=str(path.resolve()), test_fraction=test_fraction, split_seed=split_seed)
+        return _read_npz(path, path.name, labelled=labelled)
+    if path.suffix == ".csv":
+        return _read_csv(path, labelled=labelled, n_features=n_features)
+    raise DataError(f"{source}: unsupported data file type (use .npz or .csv)")
 
 
-def _load_npz(path: Path, frac_bits: int, test_fraction: float, split_seed: int) -> Dataset:
-    """An npz with ``X`` [n, d] and ``y`` [n]; optional ``train_idx``/``test_idx``, ``classes``,
-    ``frac_bits``."""
-    with np.load(path) as z:
-        if "X" not in z or "y" not in z:
-            raise DataError(f"{path}: an .npz data set needs arrays 'X' and 'y'")
-        arrays = {k: z[k] for k in z.files}
-    X_raw = arrays["X"]
-    bits = int(arrays["frac_bits"]) if "frac_bits" in arrays else frac_bits
-    y = _labels(arrays["y"], path)
-    classes = int(arrays["classes"]) if "classes" in arrays else int(y.max()) + 1
-    X = _features(X_raw, bits, path)
-    if "train_idx" in arrays and "test_idx" in arrays:
-        train_idx, test_idx = arrays["train_idx"].astype(np.int64), arrays["test_idx"].astype(np.int64)
-    else:
-        train_idx, test_idx = split(len(y), test_fraction, split_seed)
-    return Dataset(path.name, X, y, classes, bits, train_idx, test_idx)
+def quantize_features(table: Table, frac_bits: int, standardization: Standardization | None) -> tuple[np.ndarray, int]:
+    """The features as network inputs and their fractional bits: integer features as they are
+    (unless standardised), real values (standardised if asked) rounded to ``frac_bits`` bits."""
+    if standardization is None and np.issubdtype(table.X.dtype, np.integer):
+        return table.X.astype(np.int64), table._int_bits(frac_bits)
+    X = table.real_features(frac_bits)
+    if standardization is not None:
+        X = standardization.apply(X)
+    scaled = np.rint(X * 2.0**frac_bits)
+    if not np.all(np.isfinite(scaled)) or np.any(np.abs(scaled) >= 2.0**62):
+        raise DataError(f"{table.name}: features are not finite or too large for {frac_bits} fractional bits")
+    return scaled.astype(np.int64), frac_bits
 
 
-def _load_csv(path: Path, frac_bits: int, test_fraction: float, split_seed: int) -> Dataset:
-    """A CSV of numeric rows, features then the integer label in the last column; an optional header."""
+def _read_npz(path: Path, name: str, *, labelled: bool) -> Table:
+    """An npz with ``X`` [n, d] and ``y`` [n] (optional when not ``labelled``); optional
+    ``train_idx``/``test_idx``, ``classes``, ``frac_bits``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable .npz data set ({type(exc).__name__}): give arrays X and y") from None
+    if "X" not in arrays or (labelled and "y" not in arrays):
+        raise DataError(f"{path}: an .npz data set needs arrays 'X' and 'y'")
+    X = arrays["X"]
+    if X.ndim != 2 or not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise DataError(f"{path}: X must be a 2-D numeric array, got {X.dtype}{list(X.shape)}")
+    y, classes, labels = _labels(arrays["y"], path) if "y" in arrays else (np.zeros(0, np.int64), 0, None)
+    if "classes" in arrays and labels is None:
+        classes = max(classes, int(arrays["classes"]))
+    stored = "train_idx" in arrays and "test_idx" in arrays
+    return Table(
+        name=name,
+        X=X.astype(np.int64) if np.issubdtype(X.dtype, np.integer) else X.astype(np.float64),
+        y=y,
+        classes=classes,
+        labels=labels,
+        int_frac_bits=DIGITS_FRAC_BITS if name == "digits" else (int(arrays["frac_bits"]) if "frac_bits" in arrays else None),
+        split=(arrays["train_idx"].astype(np.int64), arrays["test_idx"].astype(np.int64)) if stored else None,
+    )
+
+
+def _read_csv(path: Path, *, labelled: bool, n_features: int | None) -> Table:
+    """A CSV of rows of numeric features then the label (a class number or name) in the last column,
+    with an optional header. Unlabelled (rows to predict): ``n_features`` columns, or one more with
+    labels."""
     with path.open(newline="") as fh:
         rows = [row for row in csv.reader(fh) if row]
-    if rows and not _is_numeric(rows[0]):
+    if rows and not _is_numeric(rows[0][: n_features if not labelled and n_features else -1]):
         rows = rows[1:]
-    if not rows or len({len(r) for r in rows}) != 1 or len(rows[0]) < 2:
+    width = len(rows[0]) if rows else 0
+    if not rows or len({len(r) for r in rows}) != 1 or width < 2 - (not labelled):
         raise DataError(f"{path}: expected rows of equal length with at least one feature and a label")
+    if not labelled and n_features is not None and width not in (n_features, n_features + 1):
+        raise DataError(f"{path}: {width} columns, but the model takes {n_features} features (and optionally a label after them)")
+    has_labels = labelled or width == (n_features or 0) + 1
+    cells = [r[:-1] for r in rows] if has_labels else rows
     try:
-        table = np.array([[float(v) for v in r] for r in rows])
+        X = np.array([[float(v) for v in r] for r in cells])
     except ValueError as exc:
-        raise DataError(f"{path}: non-numeric value ({exc})") from None
-    y = _labels(table[:, -1], path)
-    X = _features(table[:, :-1], frac_bits, path)
-    train_idx, test_idx = split(len(y), test_fraction, split_seed)
-    return Dataset(path.name, X, y, int(y.max()) + 1, frac_bits, train_idx, test_idx)
+        raise DataError(f"{path}: non-numeric feature value ({exc})") from None
+    y, classes, labels = _labels(np.array([r[-1] for r in rows]), path) if has_labels else (np.zeros(0, np.int64), 0, None)
+    return Table(path.name, X, y, classes, labels)
 
 
 def _is_numeric(row: list[str]) -> bool:
@@ -216,30 +334,30 @@ def _is_numeric(row: list[str]) -> bool:
     return True
 
 
-def _labels(y: np.ndarray, path: Path) -> np.ndarray:
-    """Integer class labels (floats must be whole numbers)."""
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or np.any(y < 0):
-        raise DataError(f"{path}: labels must be a 1-D array of non-negative integers")
-    y = y.astype(np.int64)
-    missing = sorted(set(range(int(y.max()) + 1)) - {int(v) for v in np.unique(y)})
-    if missing:  # a label of 1000 would otherwise make a 1001-class network
-        shown = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise DataError(f"{path}: labels must be the classes 0..K−1, each present; missing {shown}: renumber the labels")
-    return y
+def _labels(raw: np.ndarray, path: Path) -> tuple[np.ndarray, int, tuple[str, ...] | None]:
+    """Class indices, the number of classes and the original labels of the classes (None when the
+    labels already are the classes 0..K−1, each present). Other labels, integers or names, are
+    mapped to 0..K−1 in sorted order (numerically for integers)."""
+    raw = np.asarray(raw)
+    if raw.ndim != 1:
+        raise DataError(f"{path}: labels must be a 1-D array, got shape {raw.shape}")
+    values = _label_numbers(raw, path)
+    names, y = np.unique(values if values is not None else raw.astype(str), return_inverse=True)
+    identity = values is not None and np.array_equal(names, np.arange(names.size))
+    labels = None if identity else tuple(str(v) for v in names.tolist())
+    return y.astype(np.int64).reshape(-1), int(names.size), labels
 
 
-def _features(X: np.ndarray, frac_bits: int, path: Path) -> np.ndarray:
-    """Integer features as they are; float features quantised to ``frac_bits`` fractional bits."""
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise DataError(f"{path}: X must be 2-D, got shape {X.shape}")
-    if np.issubdtype(X.dtype, np.integer):
-        return X.astype(np.int64)
-    scaled = np.rint(X.astype(np.float64) * 2.0**frac_bits)
-    if not np.all(np.isfinite(scaled)) or np.any(np.abs(scaled) >= 2.0**62):
-        raise DataError(f"{path}: features are not finite or too large for {frac_bits} fractional bits")
-    return scaled.astype(np.int64)
+def _label_numbers(raw: np.ndarray, path: Path) -> np.ndarray | None:
+    """Integer labels as int64; None when the labels are names (any label is not a number)."""
+    try:
+        numbers = raw.astype(np.float64)
+    except ValueError:
+        return None
+    if not np.all(np.isfinite(numbers)) or np.any(numbers != np.round(numbers)):
+        bad = next(v for v in raw.tolist() if not np.isfinite(float(v)) or float(v) != round(float(v)))
+        raise DataError(f"{path}: label {bad!r} is a number but not a whole one: labels are class numbers or names")
+    return numbers.astype(np.int64)
 
 
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -261,6 +379,13 @@ def shuffle(seed: int, epoch: int, n: int) -> np.ndarray:
     """The Keccak-driven Fisher-Yates permutation of range(n) for one epoch (int64 [n])."""
     if not 0 <= seed < _U64_LIMIT or not 0 <= epoch < _U64_LIMIT:
         raise DataError(f"schedule seed and epoch must be unsigned 64-bit integers, got {seed}, {epoch}")
+    return np.array(_permutation(seed, epoch, n), dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=256)
+def _permutation(seed: int, epoch: int, n: int) -> tuple[int, ...]:
+    """`shuffle`'s permutation, remembered: training, its float reference runs and the prover all
+    derive the same schedule, and each epoch costs n Keccak calls in Python."""
     perm = list(range(n))
     counter = 0
     for i in range(n - 1, 0, -1):
@@ -273,7 +398,7 @@ def shuffle(seed: int, epoch: int, n: int) -> np.ndarray:
                 break
         j = v % bound
         perm[i], perm[j] = perm[j], perm[i]
-    return np.array(perm, dtype=np.int64)
+    return tuple(perm)
 
 
 def steps_per_epoch(n_train: int, batch: int) -> int:

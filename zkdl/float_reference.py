@@ -19,6 +19,9 @@ class FloatRun:
     b: tuple[np.ndarray, ...] | None
     train_accuracy: float
     test_accuracy: float
+    # the largest magnitude of Z, G_A and W over every step and layer (inf once the run diverged):
+    # what `zkdl.calibrate` sizes the fixed-point scales by
+    max_abs: dict[str, float]
 
 
 def train_float_reference(spec: TrainSpec, data: Dataset, initial: Weights) -> FloatRun:
@@ -31,22 +34,43 @@ def train_float_reference(spec: TrainSpec, data: Dataset, initial: Weights) -> F
     X = dequantize(data.X_train, data.frac_bits).astype(np.float32)
     Y = np.eye(data.classes, dtype=np.float32)[data.y_train]
     lr = np.float32(q.learning_rate)
-    for idx in schedule(spec.schedule_seed, X.shape[0], spec.batch, spec.steps):
-        acts, zs = _float_forward(w, b, X[idx])
-        g = zs[-1] - Y[idx]
-        for l in range(len(w) - 1, -1, -1):
-            g_w = acts[l].T @ g
-            g_prev = (g @ w[l].T) * (zs[l - 1] >= 0) if l > 0 else None
-            w[l] -= lr * g_w
-            if b is not None:
-                b[l] -= lr * g.sum(axis=0)
-            g = g_prev
-    return FloatRun(
-        tuple(w),
-        tuple(b) if b is not None else None,
-        _float_accuracy(w, b, dequantize(data.X_train, data.frac_bits), data.y_train),
-        _float_accuracy(w, b, dequantize(data.X_test, data.frac_bits), data.y_test),
-    )
+    peaks = _Peaks()
+    peaks.see("W", w)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run shows as an infinite peak
+        for idx in schedule(spec.schedule_seed, X.shape[0], spec.batch, spec.steps):
+            acts, zs = _float_forward(w, b, X[idx])
+            peaks.see("Z", zs)
+            g = zs[-1] - Y[idx]
+            for l in range(len(w) - 1, -1, -1):
+                g_w = acts[l].T @ g
+                g_a = g @ w[l].T if l > 0 else None
+                w[l] -= lr * g_w
+                if b is not None:
+                    b[l] -= lr * g.sum(axis=0)
+                if g_a is not None:
+                    peaks.see("G_A", [g_a])
+                g = g_a * (zs[l - 1] >= 0) if g_a is not None else None
+            peaks.see("W", w)
+            if peaks.diverged:
+                break
+        train_acc, test_acc = (_float_accuracy(w, b, dequantize(part, data.frac_bits), y) for part, y in
+                               ((data.X_train, data.y_train), (data.X_test, data.y_test)))  # fmt: skip
+    return FloatRun(tuple(w), tuple(b) if b is not None else None, train_acc, test_acc, peaks.values)
+
+
+class _Peaks:
+    """Running maxima of |tensor| by name; a non-finite value makes the peak infinite."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    def see(self, name: str, arrays: list[np.ndarray]) -> None:
+        peak = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+        self.values[name] = max(self.values.get(name, 0.0), peak if np.isfinite(peak) else np.inf)
+
+    @property
+    def diverged(self) -> bool:
+        return not all(np.isfinite(v) for v in self.values.values())
 
 
 def _float_forward(w: list[np.ndarray], b: list[np.ndarray] | None, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

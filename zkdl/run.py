@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zkdl.data import SCHEDULE_ALGORITHM, Dataset, schedule
+from zkdl.data import SCHEDULE_ALGORITHM, Dataset, Standardization, schedule
 from zkdl.errors import RunFormatError
 from zkdl.model import TrainSpec, Weights, load_weights
 from zkdl.witness import Witness
@@ -42,6 +42,8 @@ class DataRef:
     source: str = ""  # "digits", or the absolute path it was loaded from (zkdl prove --data overrides)
     test_fraction: float = 0.0
     split_seed: int = 0
+    labels: list[str] | None = None  # the file's label of each class, when they were not 0..K−1
+    standardization: dict[str, list[float]] | None = None  # `zkdl.data.Standardization.to_dict`
 
     @classmethod
     def of(cls, data: Dataset) -> DataRef:
@@ -58,7 +60,15 @@ class DataRef:
             source=data.source,
             test_fraction=data.test_fraction,
             split_seed=data.split_seed,
+            labels=list(data.labels) if data.labels is not None else None,
+            standardization=data.standardization.to_dict() if data.standardization is not None else None,
         )
+
+    def load_options(self) -> dict[str, Any]:
+        """The `zkdl.data.load_dataset` options that load this data set again, to the same digest."""
+        standardization = Standardization.from_dict(self.standardization) if self.standardization else False
+        return {"frac_bits": self.frac_bits, "test_fraction": self.test_fraction, "split_seed": self.split_seed,
+                "standardize": standardization}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,23 @@ def run_summary(run: TrainingRun) -> dict[str, Any]:
         "steps": run.spec.steps,
         "data": run.data.name,
         "data_digest": run.data.digest,
+        "labels": run.data.labels,
         **asdict(run.stats),
         "witness_bytes": run.witness.nbytes if run.witness is not None else 0,
+        "warnings": range_warnings(run.stats, run.spec.quant.range_bits),
     }
+
+
+WARN_HEADROOM_BITS = 2
+
+
+def range_warnings(stats: RunStats, range_bits: int) -> list[str]:
+    """A warning for each range-checked tensor that ended within `WARN_HEADROOM_BITS` of its range:
+    such a run works, but a little more data or another seed may overflow it."""
+    return [
+        f"{tensor} reached {bits} of its {range_bits} bits: the run is at the edge of its range; a smaller "
+        "--frac-bits (3 bits of room per unit) or, if values grew over training, a smaller learning rate "
+        "(larger --lr-exp) gives it room"
+        for tensor in ("Z", "G_A")
+        if (bits := stats.max_bits.get(tensor, 0)) >= range_bits - WARN_HEADROOM_BITS
+    ]

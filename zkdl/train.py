@@ -143,11 +143,16 @@ def input_activations(X: np.ndarray, data_frac_bits: int, quant: QuantParams) ->
     return X.astype(np.int64) << lift
 
 
+def output_scores(weights: Weights, quant: QuantParams, X: np.ndarray, data_frac_bits: int) -> np.ndarray:
+    """The output layer's Z' (int64 [n, classes], scale 2^R) for features ``X``: the forward pass of
+    a training step, exactly, with its range checks (an overflow is a `TrainingOverflowError`)."""
+    ctx = _Ctx(quant)
+    return _forward(ctx, weights, input_activations(X, data_frac_bits, quant))[-1]["Z_rescaled"]
+
+
 def predict(weights: Weights, quant: QuantParams, X: np.ndarray, data_frac_bits: int) -> np.ndarray:
     """Class predictions of the quantised network (argmax of the output Z'), exact integer inference."""
-    ctx = _Ctx(quant)
-    recs = _forward(ctx, weights, input_activations(X, data_frac_bits, quant))
-    return np.argmax(recs[-1]["Z_rescaled"], axis=1)
+    return np.argmax(output_scores(weights, quant, X, data_frac_bits), axis=1)
 
 
 def accuracy(weights: Weights, quant: QuantParams, X: np.ndarray, y: np.ndarray, data_frac_bits: int) -> float:
