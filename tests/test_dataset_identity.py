@@ -100,3 +100,16 @@ def test_verify_reports_a_damaged_data_set_file(runs, tmp_path):
     assert done.returncode == 1 and "INVALID: the data set's range proof" in done.stdout
     done = _zkdl("verify", str(tmp_path / "m.zkdl"), "--dataset", str(dataset))
     assert done.returncode == 0 and "its data set's range proof verified too" in done.stdout
+
+
+def test_a_public_csv_data_set_is_checked_against_its_file_as_train_loaded_it(tmp_path):
+    """A user CSV (standardised, its scale chosen by zkdl train): `dataset check --data FILE`
+    loads it as train did, at the data set's own scale, and finds the same commitment; loaded any
+    other way (not standardised) it is not this data set."""
+    wine = str(Path(__file__).resolve().parent / "vectors" / "wine.csv")
+    assert _zkdl("train", "--out", str(tmp_path / "run"), "--data", wine, "--steps", "2", "--no-progress").returncode == 0
+    assert _zkdl("dataset", "commit", str(tmp_path / "run"), "-o", str(tmp_path / "wine.dataset"), "--public").returncode == 0
+    done = _zkdl("dataset", "check", str(tmp_path / "wine.dataset"), "--data", wine)
+    assert done.returncode == 0 and "its commitment is this data set's" in done.stdout, done.stdout + done.stderr
+    done = _zkdl("dataset", "check", str(tmp_path / "wine.dataset"), "--data", wine, "--no-standardize")
+    assert done.returncode == 1 and "NOT this data set" in done.stdout

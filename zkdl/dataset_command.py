@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zkdl.commands import printable, subcommand
+
+if TYPE_CHECKING:
+    from zkdl.data import Dataset
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -32,10 +36,20 @@ def _configure(p: argparse.ArgumentParser) -> None:
     check.add_argument("file", help="a data-set proof file (zkdl dataset commit, or the .dataset beside a bundle)")
     source = check.add_mutually_exclusive_group()
     source.add_argument("--run", dest="trained_run", metavar="RUN_DIR", help="the data a run was trained on")
-    source.add_argument("--data", metavar="SOURCE", help="'digits' or a .npz / .csv file, split as --test-fraction and --split-seed say")
+    source.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="'digits' or a .npz / .csv file, loaded as `zkdl train` loads it: split as --test-fraction and --split-seed say, "
+        "at the data set's own input scale, standardised unless --no-standardize (digits never)",
+    )
     check.add_argument("--test-fraction", type=float, default=0.2, help="with --data: the test share held out (default 0.2)")
     check.add_argument("--split-seed", type=int, default=0, help="with --data: the split's seed (default 0)")
-    check.add_argument("--data-frac-bits", type=int, default=8, help="with --data: fractional bits of float features (default 8)")
+    check.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --data: standardise the features (default: as zkdl train)",
+    )
     check.add_argument("--key", metavar="KEY_FILE", help="a private data set's key file")
     check.add_argument("--json", action="store_true", help="print JSON on stdout")
 
@@ -60,9 +74,9 @@ def _commit(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from zkdl import api
+    from zkdl import api, dataset_files
 
-    data = _data(args)
+    data = _data(args, dataset_files.read_proof_file(args.file).dataset.frac_bits)
     result = api.check_data(args.file, data, args.key)
     if args.json:
         print(json.dumps({**result.dataset.to_json(), "valid": result.valid, "reason": result.reason, "data_matches": result.data_matches}))
@@ -81,14 +95,17 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if result.valid and result.data_matches is not False else 1
 
 
-def _data(args: argparse.Namespace):
-    """The data to compare with, if any: a run's training data or a data source."""
+def _data(args: argparse.Namespace, frac_bits: int) -> Dataset | None:
+    """The data to compare with, if any: a run's training data, or a data source loaded as `zkdl
+    train` loads it at the data set's scale `frac_bits`."""
     from zkdl import api
     from zkdl.data import load_dataset
     from zkdl.run import load_run
 
     if args.trained_run is not None:
         return api.training_data(load_run(Path(args.trained_run), with_witness=False))
-    if args.data is not None:
-        return load_dataset(args.data, frac_bits=args.data_frac_bits, test_fraction=args.test_fraction, split_seed=args.split_seed)
-    return None
+    if args.data is None:
+        return None
+    standardize = args.data != "digits" if args.standardize is None else args.standardize
+    split = {"test_fraction": args.test_fraction, "split_seed": args.split_seed}
+    return load_dataset(args.data, frac_bits=frac_bits, standardize=standardize, **split)
