@@ -1,5 +1,6 @@
-"""``zkdl dataset``: commit a data set once (its identity for every model trained on it) and check
-a data-set proof file, against the data when it is public or its key is given."""
+"""``zkdl dataset``: commit a data set once (its identity for every model trained on it), check a
+data-set proof file (against the data when it is public or its key is given), and register it on
+the registry as a data-set record whose URI is the stored proof file."""
 
 from __future__ import annotations
 
@@ -52,11 +53,35 @@ def _configure(p: argparse.ArgumentParser) -> None:
     )
     check.add_argument("--key", metavar="KEY_FILE", help="a private data set's key file")
     check.add_argument("--json", action="store_true", help="print JSON on stdout")
+    _configure_register(actions)
 
 
-@subcommand("dataset", "commit a data set once (`commit`), or check a data-set proof file (`check`)", _configure, reports_unusable=True)
+def _configure_register(actions: argparse._SubParsersAction) -> None:
+    from zkdl.market.connect import DEFAULT_STORE, STORE_ENV, add_chain_arguments
+
+    register = actions.add_parser(
+        "register",
+        help="verify a data-set proof file, store it and register the data set's record (owner key $ZKDL_OWNER_KEY)",
+        description="Verifies FILE's range proof, puts FILE in the bundle store and registers the data-set record: its id, "
+        "shape and scale, the Keccak-256 of FILE and FILE's URI, owned by the owner key. Idempotent: the same record again "
+        "is 'already registered'. Exit 0 registered, 1 refused (an invalid proof, an id another owner holds), 2 unusable input.",
+    )
+    register.add_argument("file", help="a data-set proof file (zkdl dataset commit)")
+    add_chain_arguments(register)
+    register.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
+    register.add_argument("--store-url", help="http(s) URL under which the store directory is served (default: a file:// URI)")
+    register.add_argument("--keystore", help="owner's encrypted keystore (password in $ZKDL_OWNER_KEYSTORE_PASSWORD)")
+    register.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+@subcommand(
+    "dataset",
+    "commit a data set once (`commit`), check a data-set proof file (`check`), register its record on the registry (`register`)",
+    _configure,
+    reports_unusable=True,
+)
 def _run(args: argparse.Namespace) -> int:
-    return _commit(args) if args.action == "commit" else _check(args)
+    return {"commit": _commit, "check": _check, "register": _register}[args.action](args)
 
 
 def _commit(args: argparse.Namespace) -> int:
@@ -93,6 +118,36 @@ def _check(args: argparse.Namespace) -> int:
                 + ("its commitment is this data set's" if result.data_matches else "NOT this data set (its commitment differs)")
             )
     return 0 if result.valid and result.data_matches is not False else 1
+
+
+def _register(args: argparse.Namespace) -> int:
+    from eth_utils import encode_hex
+
+    from zkdl import dataset_files
+    from zkdl.chain.keys import load_account
+    from zkdl.chain.register import register_dataset
+    from zkdl.chain.structs import DatasetRequest
+    from zkdl.errors import ZkdlError
+    from zkdl.market.connect import open_client, store_dir
+    from zkdl.store import LocalStore
+
+    bundle = dataset_files.read_proof_file(args.file)
+    checked = dataset_files.check(bundle)
+    if not checked.valid:
+        raise ZkdlError(f"the range proof in {args.file} does not verify ({checked.reason}); not registering it")
+    owner = load_account("owner", keystore=args.keystore)
+    client = open_client(args.rpc, args.registry, args.deployments_dir, sender=owner)
+    digest, uri = LocalStore(store_dir(args.store), base_url=args.store_url).put(bundle.encode())
+    header = bundle.dataset
+    request = DatasetRequest(header.digest(), header.samples, header.features, header.classes, header.frac_bits, digest, uri)
+    result = register_dataset(client, request, sender=owner)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        verb = "registered" if result.tx_hash is not None else "already registered"
+        print(f"data set {encode_hex(header.digest())} {verb} by {result.dataset.owner} on chain {client.chain_id}")
+        print(f"proof file {uri} (Keccak-256 {encode_hex(digest)})")
+    return 0
 
 
 def _data(args: argparse.Namespace, frac_bits: int) -> Dataset | None:

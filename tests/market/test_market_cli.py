@@ -9,6 +9,7 @@ reverts give clear messages and exit codes.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from eth_utils import keccak
@@ -185,3 +186,28 @@ def test_register_can_verify_the_proof_first(cli, proved, seller, registered, tm
     assert refused.returncode == 1 and "does not verify" in refused.stderr, refused.stderr
     again = cli("register", str(proved.bundle_path), "--verify", *seller["chain"], *seller["files"], "--json", env=seller["keys"])
     assert again.returncode == 0 and json.loads(again.stdout)["model_id"] == registered["model_id"]
+
+
+def test_a_data_set_is_registered_once_from_its_proof_file_and_provenance_shows_it(run_zkdl, proved, seller, registered):
+    """`zkdl dataset register` verifies the proof file, stores it, and registers the record the
+    model's C_data names (idempotent); provenance then shows the record, not "not registered"."""
+    dataset_file = str(proved.bundle_path) + ".dataset"  # written by zkdl prove beside the bundle
+    dataset_bytes = Path(dataset_file).read_bytes()
+    store = ["--store", str(seller["root"] / "bundles")]
+    done = run_zkdl("dataset", "register", dataset_file, *seller["chain"], *store, "--json", env=seller["keys"])
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["outcome"] == "registered" and record["dataset_id"] == registered["c_data_digest"]
+    assert record["range_proof_digest"] == "0x" + keccak(dataset_bytes).hex()
+    again = run_zkdl("dataset", "register", dataset_file, *seller["chain"], *store, "--json", env=seller["keys"])
+    assert again.returncode == 0 and json.loads(again.stdout)["outcome"] == "already-registered"
+    shown = run_zkdl("provenance", registered["model_id"], *seller["chain"], "--json")
+    assert json.loads(shown.stdout)["dataset_registered"] is True
+
+
+def test_a_damaged_data_set_proof_is_not_registered(run_zkdl, proved, seller, tmp_path):
+    data = Path(str(proved.bundle_path) + ".dataset").read_bytes()
+    damaged = tmp_path / "damaged.dataset"
+    damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    done = run_zkdl("dataset", "register", str(damaged), *seller["chain"], "--store", str(tmp_path), env=seller["keys"])
+    assert done.returncode == 1 and "does not verify" in done.stderr and "not registering it" in done.stderr
