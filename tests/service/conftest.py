@@ -48,6 +48,7 @@ def _proved(tmp_path_factory: pytest.TempPathFactory, owner: int) -> dict[str, A
         "c_data": bytes.fromhex(digests["c_data"][2:]),
         "c_w0": bytes.fromhex(digests["c_w0"][2:]),
         "c_wt": bytes.fromhex(digests["c_wt"][2:]),
+        "dataset": Path(result.dataset_path).read_bytes(),  # its data set's proof file (zkdl prove wrote it)
     }
 
 

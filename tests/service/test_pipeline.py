@@ -165,6 +165,33 @@ def test_the_page_lists_copies_with_the_earliest_and_the_data_set_record(pipe, b
     assert "(this model)" in page and "none: not fine-tuned" in page
 
 
+@pytest.mark.parametrize("record", ["none", "its proof file", "a damaged file"])
+def test_the_report_says_whether_the_data_set_range_proof_verifies_and_the_verdict_stays_the_model_s(pipe, bundle, record):
+    """The data set's registered proof file is verified with the model and reported; the verdict is
+    the model's proof alone (a data-set record is its first registrant's: a bad one must not make a
+    valid model invalid)."""
+    from zkdl.chain import DatasetRequest
+    from zkdl.proof.bundle import DatasetBundle
+
+    header = DatasetBundle.decode(bundle["dataset"]).dataset
+    if record != "none":
+        data = bundle["dataset"] if record == "its proof file" else bundle["dataset"][:-1] + bytes([bundle["dataset"][-1] ^ 1])
+        digest, uri = pipe.store.put(data)
+        fields = (header.samples, header.features, header.classes, header.frac_bits, digest, uri)
+        pipe.client.register_dataset(DatasetRequest(header.digest(), *fields), sender=pipe.owner)
+    _, uri = pipe.store.put(bundle["bytes"])
+    mid = pipe.register(request_for(bundle, uri))
+    pipe.run(3)
+    job = pipe.job(mid)
+    assert (job.state, job.verdict) == (JobState.ATTESTED, "valid"), job
+    status = {"none": "unchecked", "its proof file": "verified", "a damaged file": "invalid"}[record]
+    assert job.report["dataset"]["status"] == status, job.report["dataset"]
+    if record == "a damaged file":
+        assert "range proof" in job.report["dataset"]["reason"]
+    page = render_provenance_page(model_view(job, status_json(pipe.client.get_status(mid)), live=True))
+    assert f"{status}: " in page or (status == "verified" and "verified: every input lies in the range" in page)
+
+
 def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):
     _, uri = pipe.store.put(bundle["bytes"])
     mid = pipe.register(request_for(bundle, uri))

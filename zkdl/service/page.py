@@ -153,7 +153,7 @@ def render_provenance_page(view: dict[str, Any], *, verifier: str | None = None,
         attestations=chain.get("attestations", []),
         copies=[c for c in chain.get("copies", []) if c["total"] > 1],
         dataset=_dataset_rows(chain.get("dataset"), reg.get("c_data_digest")) if chain else [],
-        verification=_verification_rows(view.get("verification") or {}, verifier),
+        verification=_verification_rows(view.get("verification") or {}, verifier, (view.get("report") or {}).get("dataset")),
         registration=_registration_rows(view, reg),
         generated=_time(generated_at if generated_at is not None else time.time()),
     )
@@ -218,7 +218,7 @@ def _parent(digest: str | None) -> str:
     return "none: not fine-tuned" if digest is None or int(digest, 16) == 0 else digest
 
 
-def _verification_rows(ver: dict[str, Any], verifier: str | None) -> list[tuple[str, Any]]:
+def _verification_rows(ver: dict[str, Any], verifier: str | None, dataset: dict[str, Any] | None) -> list[tuple[str, Any]]:
     verdict = ver.get("verdict")
     seconds = ver.get("verify_seconds")
     return [
@@ -229,7 +229,17 @@ def _verification_rows(ver: dict[str, Any], verifier: str | None) -> list[tuple[
         ("Proof size", _size(ver.get("proof_bytes"))),
         ("Verification time", f"{seconds:.2f} s" if isinstance(seconds, float) else "—"),
         ("Report digest", ver.get("report_digest") or "—"),
+        ("Data set's range proof", _dataset_check(dataset)),
     ]
+
+
+def _dataset_check(dataset: dict[str, Any] | None) -> str:
+    """The service's check of the data set's registered proof file, as the report gives it."""
+    if dataset is None:
+        return "—"
+    if dataset["status"] == "verified":
+        return "verified: every input lies in the range the data set's record states"
+    return f"{dataset['status']}: {dataset.get('reason')}"
 
 
 def _registration_rows(view: dict[str, Any], reg: dict[str, Any]) -> list[tuple[str, Any]]:

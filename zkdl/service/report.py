@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +21,10 @@ from eth_utils import encode_hex
 from ..chain.structs import Model
 from ..errors import ZkdlError
 from ..proof import registration
+from ..proof.statement import Statement
 
 REPORT_FORMAT = "zkdl-verification-report"
-REPORT_VERSION = 2  # 2: the registered parent digest is checked and reported (registry v2)
+REPORT_VERSION = 3  # 3: the data set's range proof (its registered record's file); 2: the registered parent digest (registry v2)
 VALID, INVALID = "valid", "invalid"
 
 
@@ -34,15 +36,24 @@ class Outcome:
     statement: dict[str, Any] | None  # the bundle's claims (`zkdl inspect --json`), when it decoded
     proof_bytes: int | None
     verify_seconds: float | None
+    dataset: dict[str, Any] | None = None  # the data set's range proof: "verified", "invalid", or why unchecked
+
+
+DatasetFile = Callable[[], bytes | str]  # the registered data set's proof file, or why there is none
 
 
 def invalid(code: str, reason: str, *, proof_bytes: int | None = None, statement: dict[str, Any] | None = None) -> Outcome:
     return Outcome(INVALID, reason, code, statement, proof_bytes, None)
 
 
-def check_bundle(model: Model, bundle: bytes) -> Outcome:
-    """Decode, compare with the registration, verify. The bundle's digest has already been checked
-    against `model.proof_digest` by the fetch."""
+def check_bundle(model: Model, bundle: bytes, dataset_file: DatasetFile = lambda: "not checked") -> Outcome:
+    """Decode, compare with the registration, verify; for a valid proof, verify the proof file of its
+    data set's registered record too (`dataset_file`). The bundle's digest has already been checked
+    against `model.proof_digest` by the fetch.
+
+    The data set's range proof is reported, not part of the verdict: the verdict is the model's
+    proof, and a data-set record is whoever registered that id first (a bad record must not make a
+    valid model invalid). The report, whose digest the attestation signs, says which it was."""
     size = len(bundle)
     try:
         claims = registration.claims_of(bundle)
@@ -68,8 +79,16 @@ def check_bundle(model: Model, bundle: bytes) -> Outcome:
     rejection = registration.proof_rejection(claims)
     seconds = time.perf_counter() - started
     if rejection is None:
-        return Outcome(VALID, None, "ok", info, size, seconds)
+        return Outcome(VALID, None, "ok", info, size, seconds, _dataset_status(claims.statement, dataset_file))
     return Outcome(INVALID, f"the proof does not verify: {rejection}", "proof-rejected", info, size, seconds)
+
+
+def _dataset_status(statement: Statement, dataset_file: DatasetFile) -> dict[str, Any]:
+    found = dataset_file()
+    if isinstance(found, str):
+        return {"status": "unchecked", "reason": found}
+    reason = registration.dataset_rejection(statement, found)
+    return {"status": "verified"} if reason is None else {"status": "invalid", "reason": reason}
 
 
 def _mismatch(difference: registration.Difference) -> tuple[str, str]:
@@ -105,6 +124,7 @@ def build_report(model: Model, verifier: str, verifier_version: bytes, outcome: 
         },
         "proof_bytes": outcome.proof_bytes,
         "statement": outcome.statement["statement"] if outcome.statement else None,
+        "dataset": outcome.dataset,
     }
 
 

@@ -160,7 +160,7 @@ class Worker:
                 return
         self._hook("fetched")
         with self.verify_slots:
-            outcome = check_bundle(model, data)
+            outcome = check_bundle(model, data, lambda: self._dataset_file(job, model))
         if outcome.verify_seconds is not None and self.metrics is not None:
             self.metrics.verify_seconds.observe(outcome.verify_seconds)
         self._attest(job, model, outcome)
@@ -199,14 +199,29 @@ class Worker:
         )
 
     def _timed_fetch(self, job: Job, model: Model) -> bytes:
-        """The bundle, fetched by a deadline within what is left of the job's fetch budget; the
-        fetch's duration is added to the job's total however it ends."""
+        return self._fetch_within_budget(job, model.bundle_uri, model.proof_digest)
+
+    def _fetch_within_budget(self, job: Job, uri: str, digest: bytes) -> bytes:
+        """A file, fetched by a deadline within what is left of the job's fetch budget; the fetch's
+        duration is added to the job's total however it ends."""
         deadline = min(self.config.fetch_timeout_s, self.config.fetch_budget_s - job.fetch_seconds)
         started = time.monotonic()
         try:
-            return fetch_bundle(model.bundle_uri, model.proof_digest, self.config, self.file_roots, deadline)
+            return fetch_bundle(uri, digest, self.config, self.file_roots, deadline)
         finally:
             self.jobs.spend_fetch_time(job.model_id, self.name, time.monotonic() - started)
+
+    def _dataset_file(self, job: Job, model: Model) -> bytes | str:
+        """The proof file of the data-set record the model's C_data names (one attempt: the data
+        set is reported, not retried), or why there is none."""
+        if not self.client.dataset_exists(model.c_data_digest):
+            return "the data set has no record on the registry"
+        record = self.client.get_dataset(model.c_data_digest).request
+        try:
+            return self._fetch_within_budget(job, record.uri, record.range_proof_digest)
+        except (*FETCH_ERRORS, store.BundleTooLargeError) as exc:
+            log.warning("job %s: the data set's proof file %s: %s", job.model_id, record.uri, exc)
+            return f"its proof file is unavailable ({failure_of(exc).category if isinstance(exc, FETCH_ERRORS) else 'too large'})"
 
     def _fetch_failed(self, job: Job, failure: FetchFailure, detail: str) -> None:
         """Retried with backoff over the retry window while the job's fetch budget lasts, else given
