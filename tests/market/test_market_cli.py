@@ -201,8 +201,8 @@ def test_a_data_set_is_registered_once_from_its_proof_file_and_provenance_shows_
     assert record["range_proof_digest"] == "0x" + keccak(dataset_bytes).hex()
     again = run_zkdl("dataset", "register", dataset_file, *seller["chain"], *store, "--json", env=seller["keys"])
     assert again.returncode == 0 and json.loads(again.stdout)["outcome"] == "already-registered"
-    shown = run_zkdl("provenance", registered["model_id"], *seller["chain"], "--json")
-    assert json.loads(shown.stdout)["dataset_registered"] is True
+    shown = json.loads(run_zkdl("provenance", registered["model_id"], *seller["chain"], "--json").stdout)
+    assert shown["dataset_registered"] is True and shown["dataset_check"] == "verified"  # the buyer checks the file too
 
 
 def test_a_damaged_data_set_proof_is_not_registered(run_zkdl, proved, seller, tmp_path):

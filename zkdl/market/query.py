@@ -22,7 +22,7 @@ from zkdl.chain.client import RegistryClient
 from zkdl.chain.structs import Attestation, Dataset, IndexKind, Model, ModelStatus, Shared, Status
 from zkdl.commands import printable
 from zkdl.errors import ZkdlError
-from zkdl.proof.registration import BundleClaims, claims_of, copy_of, differences
+from zkdl.proof.registration import BundleClaims, claims_of, copy_of, dataset_rejection, differences
 from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, Statement, describe_origin
 from zkdl.store import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, BundleStore, fetch
 
@@ -81,6 +81,7 @@ class Provenance:
     ancestors: tuple[Model, ...] = ()  # the parent's parent and so on (the earliest linked registration each)
     dataset: Dataset | None = None  # the data-set record of C_data, None when not registered
     copies: tuple[Shared, ...] = ()  # registrations sharing the proof, the final weights
+    dataset_check: str | None = None  # the record's proof file checked here: "verified", or why not (None: not tried)
 
     @property
     def verified(self) -> bool:
@@ -129,6 +130,7 @@ class Provenance:
             "ancestors": [{"model_id": encode_hex(p.model_id), "owner": p.owner} for p in self.ancestors],
             "dataset": None if self.dataset is None else self.dataset.to_json(),
             "dataset_registered": self.dataset is not None,
+            "dataset_check": self.dataset_check,
             "copies": [c.to_json() for c in self.copies],
         }
 
@@ -167,6 +169,8 @@ class Provenance:
         for ancestor in self.ancestors:
             lines.append(f"  ancestor: model {encode_hex(ancestor.model_id)} (owner {ancestor.owner})")
         lines.append(_describe_dataset(m.c_data_digest, self.dataset))
+        if self.dataset_check is not None:
+            lines.append(f"  its range proof, checked here: {self.dataset_check}")
         for c in self.copies:
             if c.total > 1:
                 earliest = "this registration" if c.earliest == self.model_id else encode_hex(c.earliest)
@@ -222,8 +226,10 @@ def provenance(
             error = exc.user_message
     parents, ancestors, problem = _lineage(client, model)
     dataset = client.get_dataset(model.c_data_digest) if client.dataset_exists(model.c_data_digest) else None
+    dataset_check = None
     if claims is not None and dataset is not None:
         mismatches += _dataset_mismatches(dataset, claims.statement)
+        dataset_check = _check_dataset_file(dataset, claims.statement, store, max_bytes, timeout_s)
     copies = copies_of(client, model)
     return Provenance(
         mid,
@@ -239,7 +245,24 @@ def provenance(
         ancestors,
         dataset,
         copies,
+        dataset_check,
     )
+
+
+def _check_dataset_file(dataset: Dataset, statement: Statement, store: BundleStore | None, max_bytes: int, timeout_s: float) -> str:
+    """The data-set record's proof file, fetched (its digest checked) and verified against the
+    statement's data set: "verified", or why not."""
+    d = dataset.request
+    try:
+        data = (
+            store.get(d.uri, d.range_proof_digest, max_bytes, timeout_s)
+            if store is not None
+            else fetch(d.uri, d.range_proof_digest, max_bytes, timeout_s)
+        )
+    except ZkdlError as exc:
+        return f"unchecked: its proof file cannot be fetched ({exc.user_message})"
+    reason = dataset_rejection(statement, data)
+    return "verified" if reason is None else f"INVALID: {reason}"
 
 
 def _lineage(client: RegistryClient, model: Model) -> tuple[tuple[Model, ...], tuple[Model, ...], str | None]:
