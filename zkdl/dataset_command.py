@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
+
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     commit = actions.add_parser(
         "commit",
@@ -54,6 +55,22 @@ def _configure(p: argparse.ArgumentParser) -> None:
     check.add_argument("--key", metavar="KEY_FILE", help="a private data set's key file")
     check.add_argument("--json", action="store_true", help="print JSON on stdout")
     _configure_register(actions)
+    _configure_show(actions)
+
+
+def _configure_show(actions: argparse._SubParsersAction) -> None:
+    from zkdl.market.connect import add_chain_arguments  # light: web3 loads only when used
+
+    show = actions.add_parser(
+        "show",
+        help="a registered data set: its record and the models trained on it (newest first)",
+        description="Reads the registry: the data-set record of ID (or that there is none) and the models whose C_data "
+        "is ID, newest first, with their status. Exit 0 shown, 2 unusable input (a malformed id, no node).",
+    )
+    show.add_argument("dataset_id", help="the data set's id (0x + 64 hex digits: zkdl dataset commit prints it)")
+    add_chain_arguments(show)
+    show.add_argument("--limit", type=int, default=100, help="models listed at most (default 100)")
+    show.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
 def _configure_register(actions: argparse._SubParsersAction) -> None:
@@ -81,7 +98,7 @@ def _configure_register(actions: argparse._SubParsersAction) -> None:
     reports_unusable=True,
 )
 def _run(args: argparse.Namespace) -> int:
-    return {"commit": _commit, "check": _check, "register": _register}[args.action](args)
+    return {"commit": _commit, "check": _check, "register": _register, "show": _show}[args.action](args)
 
 
 def _commit(args: argparse.Namespace) -> int:
@@ -147,6 +164,48 @@ def _register(args: argparse.Namespace) -> int:
         verb = "registered" if result.tx_hash is not None else "already registered"
         print(f"data set {encode_hex(header.digest())} {verb} by {result.dataset.owner} on chain {client.chain_id}")
         print(f"proof file {uri} (Keccak-256 {encode_hex(digest)})")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from itertools import islice
+
+    from eth_utils import encode_hex
+
+    from zkdl.chain.structs import IndexKind
+    from zkdl.market.connect import open_client
+    from zkdl.market.ids import parse_model_id
+
+    dataset_id = parse_model_id(args.dataset_id)  # the same 32-byte form
+    client = open_client(args.rpc, args.registry, args.deployments_dir)
+    record = client.get_dataset(dataset_id) if client.dataset_exists(dataset_id) else None
+    models = [
+        {"model_id": encode_hex(mid), "owner": client.get_model(mid).owner, "status": client.get_status(mid).status.name.lower()}
+        for mid in islice(client.iter_model_ids_by(IndexKind.DATASET, dataset_id), max(args.limit, 0))
+    ]
+    total = client.first_model_by(IndexKind.DATASET, dataset_id)[1]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "dataset_id": encode_hex(dataset_id),
+                    "record": None if record is None else record.to_json(),
+                    "models": models,
+                    "total": total,
+                }
+            )
+        )
+        return 0
+    if record is None:
+        print(f"data set {encode_hex(dataset_id)}: not registered (no data-set record)")
+    else:
+        d = record.request
+        print(f"data set {encode_hex(dataset_id)}: registered by {record.owner}")
+        print(f"{d.samples} samples x {d.features} features, {d.classes} classes")
+        print(f"input scale 2^{d.frac_bits}; range proof {encode_hex(d.range_proof_digest)} at {printable(d.uri)}")
+    print(f"{total} model(s) trained on it{f', the newest {len(models)}' if len(models) < total else ''}:")
+    for m in models:
+        print(f"  {m['model_id']}  {m['status']:10}  owner {m['owner']}")
     return 0
 
 

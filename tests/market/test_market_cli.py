@@ -203,6 +203,8 @@ def test_a_data_set_is_registered_once_from_its_proof_file_and_provenance_shows_
     assert again.returncode == 0 and json.loads(again.stdout)["outcome"] == "already-registered"
     shown = json.loads(run_zkdl("provenance", registered["model_id"], *seller["chain"], "--json").stdout)
     assert shown["dataset_registered"] is True and shown["dataset_check"] == "verified"  # the buyer checks the file too
+    listed = json.loads(run_zkdl("dataset", "show", record["dataset_id"], *seller["chain"], "--json").stdout)
+    assert listed["record"]["owner"] == record["owner"] and registered["model_id"] in [m["model_id"] for m in listed["models"]]
 
 
 def test_a_damaged_data_set_proof_is_not_registered(run_zkdl, proved, seller, tmp_path):
