@@ -340,11 +340,6 @@ def bundle_claims(model: Model, data: bytes) -> tuple[BundleClaims, list[str]]:
         "shown"
         for d in differences(claims, model)
     ]
-    if claims.statement.parent != model.parent_digest:
-        mismatches.append(
-            f"the bundle's statement names parent {encode_hex(claims.statement.parent)}, the registration "
-            f"{encode_hex(model.parent_digest)}: the registered lineage is not the proven one"
-        )
     copy = copy_of(claims.statement, model.owner)
     return claims, mismatches + ([f"{copy}: only that owner's registration is the proven model"] if copy else [])
 
@@ -355,6 +350,7 @@ _LABELS = {
     "c_w0_digest": "C_W0 digest",
     "c_wt_digest": "C_WT digest",
     "proof_digest": "proof digest",
+    "parent_digest": "parent statement digest (its lineage)",
 }
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 OPENING_FORMAT = "zkdl-weights-opening"
 OPENING_VERSION = 2  # version 1 held the blinds as internal limbs; 2 as field integers
-DIGESTS = ("statement_digest", "c_data_digest", "c_w0_digest", "c_wt_digest", "proof_digest")
+DIGESTS = ("statement_digest", "c_data_digest", "c_w0_digest", "c_wt_digest", "proof_digest", "parent_digest")
 
 
 class OpeningFormatError(ZkdlError, ValueError):
@@ -61,6 +61,8 @@ class Registered(Protocol):
     def c_wt_digest(self) -> bytes: ...
     @property
     def proof_digest(self) -> bytes: ...
+    @property
+    def parent_digest(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,11 @@ class BundleClaims:
     c_w0_digest: bytes
     c_wt_digest: bytes
     proof_digest: bytes
+
+    @property
+    def parent_digest(self) -> bytes:
+        """The parent's statement digest the proof names (zero unless fine-tuned): the registry's lineage."""
+        return self.bundle.statement.parent
 
     @property
     def statement(self) -> Statement:

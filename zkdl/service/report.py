@@ -64,14 +64,6 @@ def check_bundle(model: Model, bundle: bytes, dataset_file: DatasetFile = lambda
     if mismatches:
         code, reason = _mismatch(mismatches[0])
         return invalid(code, reason, proof_bytes=size, statement=info)
-    if claims.statement.parent != model.parent_digest:  # the registry's lineage must be the proof's
-        return invalid(
-            "parent-mismatch",
-            f"the bundle's statement names parent {encode_hex(claims.statement.parent)}, the registry says "
-            f"{encode_hex(model.parent_digest)}",
-            proof_bytes=size,
-            statement=info,
-        )
     copy = registration.copy_of(claims.statement, model.owner)
     if copy is not None:  # the proof is another owner's: whoever registered it did not prove it
         return invalid("copy", copy, proof_bytes=size, statement=info)
@@ -96,6 +88,8 @@ def _mismatch(difference: registration.Difference) -> tuple[str, str]:
     claimed, registered = encode_hex(difference.claimed), encode_hex(difference.registered)
     if difference.field == "statement_digest":
         return "statement-mismatch", (f"the bundle proves another statement: its digest is {claimed}, the registry says {registered}")
+    if difference.field == "parent_digest":  # the registry's lineage must be the proof's
+        return "parent-mismatch", f"the bundle's statement names parent {claimed}, the registry says {registered}"
     if difference.field == "proof_digest":  # checked by the fetch: only a caller that did not fetch gets here
         return "digest-mismatch", f"the bundle is not the registered one: its digest is {claimed}, the registry says {registered}"
     name = difference.field.removesuffix("_digest")
