@@ -43,9 +43,9 @@ def test_a_proof_is_bound_to_its_owner_and_a_seeded_start(proved):
 def test_prove_without_an_owner_says_how_to_give_one(proved):
     root, _ = proved
     done = _zkdl("prove", str(root / "run"), "-o", str(root / "x.zkdl"), check=False)
-    assert done.returncode == 1 and "give --owner ADDR" in done.stderr and "ZKDL_OWNER_KEY" in done.stderr
+    assert done.returncode == 2 and "give --owner ADDR" in done.stderr and "ZKDL_OWNER_KEY" in done.stderr
     done = _zkdl("prove", str(root / "run"), "-o", str(root / "x.zkdl"), "--owner", "0x12", check=False)
-    assert done.returncode == 1 and "is not an address" in done.stderr
+    assert done.returncode == 2 and "is not an address" in done.stderr
 
 
 def test_prove_writes_a_bundle_that_verifies(proved):
@@ -139,12 +139,12 @@ def test_a_run_is_proven_from_any_directory_with_the_split_it_was_trained_on(tmp
     assert done.returncode == 0, done.stderr
     csv.rename(tmp_path / "moved.csv")
     done = zkdl_in(elsewhere, "prove", run, "-o", "b.zkdl", "--owner", OWNER)
-    assert done.returncode == 1 and "is not there any more: give its new location with --data PATH" in done.stderr
+    assert done.returncode == 2 and "is not there any more: give its new location with --data PATH" in done.stderr
     done = zkdl_in(elsewhere, "prove", run, "-o", "b.zkdl", "--owner", OWNER, "--data", str(tmp_path / "moved.csv"))
     assert done.returncode == 0, done.stderr
     (tmp_path / "changed.csv").write_text((tmp_path / "moved.csv").read_text().replace("\n1", "\n2", 1))
     done = zkdl_in(elsewhere, "prove", run, "-o", "c.zkdl", "--owner", OWNER, "--data", str(tmp_path / "changed.csv"))
-    assert done.returncode == 1 and "is not the data set the run was trained on" in done.stderr
+    assert done.returncode == 2 and "is not the data set the run was trained on" in done.stderr
 
 
 def test_a_crafted_label_cannot_write_to_the_operators_terminal(proved, tmp_path):

@@ -92,16 +92,16 @@ def test_demo_runs_the_whole_flow_and_again_in_the_same_folder(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "args, message, status",
     [
-        (["--range-bits", "50", "--steps", "2"], "overflow at step 0, layer 0, tensor Z"),
-        (["--data", "nowhere.npz"], "neither 'digits' nor an existing file"),
-        (["--range-bits", "70"], "range_bits must lie in"),
+        (["--range-bits", "50", "--steps", "2"], "overflow at step 0, layer 0, tensor Z", 1),  # the run failed
+        (["--data", "nowhere.npz"], "neither 'digits' nor an existing file", 2),  # unusable input
+        (["--range-bits", "70"], "range_bits must lie in", 2),
     ],
 )
-def test_train_errors_exit_1_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
+def test_train_errors_exit_with_their_status_and_a_message(tmp_path: Path, args: list[str], message: str, status: int) -> None:
     out = zkdl("train", "--out", str(tmp_path / "run"), "--hidden", "8", "--no-progress", *args)
-    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == status and message in out.stderr and "Traceback" not in out.stderr
 
 
 def test_version_names_the_package_and_the_proof_protocol() -> None:

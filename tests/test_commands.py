@@ -12,7 +12,17 @@ from zkdl.chain.errors import DeploymentError, UnknownModelError
 from zkdl.chain.keys import AccountKeyError
 from zkdl.chain.register import RegistrationIncompleteError
 from zkdl.commands import run_guarded
-from zkdl.errors import EXIT_FAILED, EXIT_UNUSABLE, DataError, KernelError, SpecError, UnusableInputError, ZkdlError
+from zkdl.errors import (
+    EXIT_FAILED,
+    EXIT_UNUSABLE,
+    DataError,
+    KernelError,
+    RunFormatError,
+    SpecError,
+    TrainingOverflowError,
+    UnusableInputError,
+    ZkdlError,
+)
 from zkdl.market.check import UnusableWeightsError
 from zkdl.market.connect import ChainConfigError
 from zkdl.market.ids import ModelIdError
@@ -31,6 +41,8 @@ from zkdl.store import BundleTooLargeError, IntegrityError, StoreError, Unsuppor
         AccountKeyError,
         DeploymentError,
         SpecError,
+        DataError,
+        RunFormatError,
         UnusableInputError,
         UnusableWeightsError,
         StoreError,
@@ -43,7 +55,7 @@ def test_input_that_cannot_be_used_exits_2(family):
     assert family.exit_code == EXIT_UNUSABLE
 
 
-@pytest.mark.parametrize("family", [ZkdlError, DataError, UnknownModelError, RegistrationIncompleteError, KernelError])
+@pytest.mark.parametrize("family", [ZkdlError, TrainingOverflowError, UnknownModelError, RegistrationIncompleteError, KernelError])
 def test_a_failure_or_a_no_exits_1(family):
     assert family.exit_code == EXIT_FAILED  # not finished yet (an OSError) is an answer, not unusable input
 
@@ -59,29 +71,29 @@ def _failure(error: ZkdlError, unusable: bool) -> dict:
     return {"usable": not unusable, "error": error.code, "reason": error.user_message}
 
 
-def test_a_command_that_reports_unusable_input_exits_with_the_family_status(capsys):
-    status = run_guarded("check", _raise(ModelIdError("not a model id")), reports_unusable=True, failure_json=_failure)
+def test_every_command_exits_with_the_family_status(capsys):
+    status = run_guarded("check", _raise(ModelIdError("not a model id")), failure_json=_failure)
     out, err = capsys.readouterr()
     assert status == 2 and err == "zkdl check: unusable input: not a model id\n"
     assert json.loads(out) == {"usable": False, "error": "model-id", "reason": "not a model id"}
-    assert run_guarded("check", _raise(DataError("no rows")), reports_unusable=True) == 1
-    assert capsys.readouterr().err == "zkdl check: error: no rows\n"
-
-
-def test_the_other_commands_exit_1_on_any_error(capsys):
-    assert run_guarded("train", _raise(SpecError("range_bits must lie in [8, 64]"))) == 1
-    assert capsys.readouterr() == ("", "zkdl train: error: range_bits must lie in [8, 64]\n")
+    assert run_guarded("check", _raise(DataError("no rows"))) == 2
+    assert capsys.readouterr().err == "zkdl check: unusable input: no rows\n"
+    assert run_guarded("train", _raise(SpecError("range_bits must lie in [8, 64]"))) == 2
+    assert capsys.readouterr() == ("", "zkdl train: unusable input: range_bits must lie in [8, 64]\n")
+    overflow = TrainingOverflowError(layer=0, step=1, tensor="Z", bits_needed=65, bits_allowed=64, scale_exp=16)
+    assert run_guarded("train", _raise(overflow)) == 1
+    assert capsys.readouterr().err.startswith("zkdl train: error: ")
 
 
 def test_foreign_errors_join_the_tree_and_bugs_keep_their_traceback(capsys):
-    assert run_guarded("provenance", _raise(FileNotFoundError(2, "gone")), reports_unusable=True, failure_json=_failure) == 2
+    assert run_guarded("provenance", _raise(FileNotFoundError(2, "gone")), failure_json=_failure) == 2
     out, err = capsys.readouterr()
     assert json.loads(out)["error"] == "FileNotFoundError"
     assert err == "zkdl provenance: unusable input: lost the node or a file: FileNotFoundError: [Errno 2] gone\n"
-    assert run_guarded("verify", _raise(_kernels.KernelError("length mismatch")), reports_unusable=True) == 1
+    assert run_guarded("verify", _raise(_kernels.KernelError("length mismatch"))) == 1
     assert capsys.readouterr().err == "zkdl verify: error: a native kernel refused its input: length mismatch\n"
     with pytest.raises(TypeError):
-        run_guarded("verify", _raise(TypeError("a bug")), reports_unusable=True)
+        run_guarded("verify", _raise(TypeError("a bug")))
 
 
 def test_a_reader_that_goes_away_is_not_reported_as_a_lost_node():
@@ -91,6 +103,6 @@ def test_a_reader_that_goes_away_is_not_reported_as_a_lost_node():
     import sys
 
     script = "import sys; from zkdl.commands import run_guarded\n" + "def w():\n    raise BrokenPipeError(32, 'Broken pipe')\n"
-    script += "sys.exit(run_guarded('inspect', w, reports_unusable=True))"
+    script += "sys.exit(run_guarded('inspect', w))"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr == "" and done.stdout == ""

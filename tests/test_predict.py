@@ -113,4 +113,4 @@ def test_rows_that_do_not_fit_the_run_are_refused(iris_run: Path, tmp_path: Path
     with pytest.raises(DataError, match=message):
         evaluate(load_run(iris_run / "run", with_witness=False), str(path))
     out = zkdl("evaluate", str(iris_run / "run"), "--data", str(path))
-    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr  # unusable input

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cmd = SUBCOMMANDS[args.command]
     failure_json = cmd.failure_json if getattr(args, "json", False) else None
-    return run_guarded(args.command, lambda: args.run(args), reports_unusable=cmd.reports_unusable, failure_json=failure_json)
+    return run_guarded(args.command, lambda: args.run(args), failure_json=failure_json)
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -374,7 +374,6 @@ def _verify_failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
     "verify",
     "verify a proof bundle (exit 0 valid, 1 invalid, 2 unusable input)",
     _configure_verify,
-    reports_unusable=True,
     failure_json=_verify_failure,
 )
 def _run_verify(args: argparse.Namespace) -> int:

@@ -5,12 +5,12 @@ help, a function that adds its arguments and a function that runs it and returns
 `zkdl.cli`, the entry point, imports those modules and builds the parser from `SUBCOMMANDS`; this
 module imports none of them, so no command module imports the command line back.
 
-Errors (`run_guarded`): a `zkdl.errors.ZkdlError`, or a foreign error that `as_zkdl_error` maps into
-the tree, is printed as ``zkdl COMMAND: error: MESSAGE`` on stderr and ends the command with status
-1; a command registered with ``reports_unusable`` (its help promises exit 2 for unusable input)
-ends with the error family's ``exit_code`` instead, saying ``unusable input`` for status 2. With
-``--json``, a command's ``failure_json`` also prints the failure on stdout. Anything else is a bug
-and keeps its traceback.
+Errors (`run_guarded`), one policy for every command: a `zkdl.errors.ZkdlError`, or a foreign error
+that `as_zkdl_error` maps into the tree, is printed on stderr and ends the command with its family's
+``exit_code``: 2, ``zkdl COMMAND: unusable input: MESSAGE``, for input that cannot be used (a file
+that cannot be read or decoded, a bad specification, no key, no node); 1, ``zkdl COMMAND: error:
+MESSAGE``, when the command ran and failed or refused. With ``--json``, a command's
+``failure_json`` also prints the failure on stdout. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ class Subcommand:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
-    reports_unusable: bool = False
     failure_json: FailureJson | None = None
 
 
@@ -54,19 +53,18 @@ def subcommand(
     help: str,
     configure: Callable[[argparse.ArgumentParser], None],
     *,
-    reports_unusable: bool = False,
     failure_json: FailureJson | None = None,
 ) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     """Register the decorated function as the runner of subcommand ``name``."""
 
     def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        SUBCOMMANDS[name] = Subcommand(name, help, configure, run, reports_unusable, failure_json)
+        SUBCOMMANDS[name] = Subcommand(name, help, configure, run, failure_json)
         return run
 
     return register
 
 
-def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool = False, failure_json: FailureJson | None = None) -> int:
+def run_guarded(command: str, work: Callable[[], int], *, failure_json: FailureJson | None = None) -> int:
     """Run `work` and return its exit status, or report the error it raised and return the error's."""
     try:
         return int(work())
@@ -77,8 +75,8 @@ def run_guarded(command: str, work: Callable[[], int], *, reports_unusable: bool
         error = as_zkdl_error(exc)
         if error is None:
             raise
-        unusable = reports_unusable and error.exit_code == EXIT_UNUSABLE
+        unusable = error.exit_code == EXIT_UNUSABLE
         if failure_json is not None:
             print(json.dumps(failure_json(error, unusable)))
         print(f"zkdl {command}: {'unusable input' if unusable else 'error'}: {printable(error.user_message)}", file=sys.stderr)
-        return error.exit_code if reports_unusable else EXIT_FAILED
+        return error.exit_code

@@ -95,7 +95,6 @@ def _configure_register(actions: argparse._SubParsersAction) -> None:
     "dataset",
     "commit a data set once (`commit`), check a data-set proof file (`check`), register its record on the registry (`register`)",
     _configure,
-    reports_unusable=True,
 )
 def _run(args: argparse.Namespace) -> int:
     return {"commit": _commit, "check": _check, "register": _register, "show": _show}[args.action](args)

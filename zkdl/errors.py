@@ -84,12 +84,14 @@ class DataError(ZkdlError, ValueError):
     """A data set cannot be read or does not have the expected shape or values."""
 
     code = "data"
+    exit_code = EXIT_UNUSABLE
 
 
 class RunFormatError(ZkdlError, ValueError):
     """A run directory is missing a file, has an unknown version or inconsistent contents."""
 
     code = "run-format"
+    exit_code = EXIT_UNUSABLE
 
 
 class TrainingOverflowError(ZkdlError, ValueError):

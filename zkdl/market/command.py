@@ -70,7 +70,6 @@ def _configure_register(p: argparse.ArgumentParser) -> None:
     "store a proof bundle and register the model on the registry (idempotent: same "
     "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)",
     _configure_register,
-    reports_unusable=True,
     failure_json=_failure,
 )
 def run_register(args: argparse.Namespace) -> int:
@@ -157,7 +156,6 @@ def _configure_provenance(p: argparse.ArgumentParser) -> None:
     "show a registered model's provenance: record, status, attestations and the proven "
     "statement (exit 0 shown, 1 unknown model, 2 unusable input)",
     _configure_provenance,
-    reports_unusable=True,
     failure_json=_failure,
 )
 def run_provenance(args: argparse.Namespace) -> int:
@@ -197,7 +195,7 @@ def describe_model(
         print(json.dumps(info.to_json()) if json_output else info.describe())
         return EXIT_OK
 
-    return run_guarded(command, work, reports_unusable=True, failure_json=_failure if json_output else None)
+    return run_guarded(command, work, failure_json=_failure if json_output else None)
 
 
 # -- zkdl check-weights ------------------------------------------------------------------------------------
@@ -218,7 +216,6 @@ def _configure_check_weights(p: argparse.ArgumentParser) -> None:
     "check delivered weights against a model's registered final-weights commitment "
     "(exit 0 only if they match and the model is verified, 1 otherwise, 2 unusable input)",
     _configure_check_weights,
-    reports_unusable=True,
     failure_json=_failure,
 )
 def run_check_weights(args: argparse.Namespace) -> int:
