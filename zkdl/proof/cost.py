@@ -16,14 +16,16 @@ terms that grow with the statement's sizes (docs/performance.md, "What a verific
 * a seeded W_0: the verifier recommits the public initial weights, every entry of every slot;
 * a fixed part per verification and per chunk (sumcheck rounds, Σ-checks, transcript).
 
-Calibration (this project's 2-core machine, 2026-12-06; each coefficient is the measured cost
-rounded up about 1.5× so that the price stays an upper bound on a loaded machine): a merged
-(layer, col) table costs 2.1 µs and 290 B per entry to build and evaluate; a schedule costs about
-23 µs and 52 B per sample per epoch; recommitting int64 entries 1.0 µs per zero of the padding and 6 µs per real weight; an MSM 60 µs per
-point at the small sizes where overheads dominate (less per point at 2^15); the golden 3-step bundle
-verifies in 0.50 s in a process of 53 MB. The table counts per chunk are those counted while
+Calibration (this project's 2-core machine, 2026-12-06, shared with other jobs; each coefficient
+is the measured cost rounded up about 1.5× so that the price stays an upper bound on a loaded
+machine): a merged (layer, col) table costs 2.1 µs and 290 B per entry to build and evaluate; the
+schedule 23 µs per sample per epoch on a quiet machine and 41 µs loaded (the golden statement made
+to claim 2^20 samples: 42.7 s, 212 MB RSS; 2^18: 5.5 s, 101 MB), 52 B per sample kept; recommitting
+int64 entries 1.0 µs per zero of the padding and 6 µs per 40-bit weight; an MSM 60 µs per point at
+the small sizes where overheads dominate (less per point at 2^15); the golden 3-step bundle
+verifies in 0.2–0.5 s in a process of 53 MB. The table counts per chunk are those counted while
 verifying the golden bundle (15 layer × column tables, about 22 step tables, 40 column tables,
-6 bit tables), rounded up. `tests/test_proof_cost.py` checks the price against measured runs.
+6 bit tables), rounded up. `tests/test_proof_cost.py` checks the price against a measured run.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 SECONDS_FIXED, SECONDS_PER_CHUNK = 0.5, 0.3
 SECONDS_PER_TABLE_ENTRY = 3e-6
-SECONDS_PER_SCHEDULED_SAMPLE = 35e-6
+SECONDS_PER_SCHEDULED_SAMPLE = 60e-6
 SECONDS_PER_RECOMMITTED_ENTRY = 1.5e-6  # a zero of the padding
 SECONDS_PER_RECOMMITTED_WEIGHT = 9e-6  # a real weight (about 40 bits at the weight scale)
 SECONDS_PER_MSM_POINT = 1e-4
