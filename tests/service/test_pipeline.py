@@ -420,3 +420,20 @@ def test_a_node_outage_during_a_job_publishes_no_node_address(pipe, bundle, monk
         pipe.worker.run_once()
     job = pipe.job(mid)
     assert (job.state, job.attempts, job.error) == (JobState.QUEUED, 0, "the chain node is unreachable")
+
+
+def test_a_model_priced_above_the_budget_is_skipped_with_the_reason_and_nothing_is_attested(tmp_path, db_location, bundle, accounts):
+    """The price comes from the statement before verifying: above the budget there is no verdict (a
+    verifier with a larger budget may verify the model), never an invalid one."""
+    pipe = Pipeline(tmp_path, db_location, accounts, allow_local=True, max_verify_s=0.01)
+    try:
+        _, uri = pipe.store.put(bundle["bytes"])
+        mid = pipe.register(request_for(bundle, uri))
+        pipe.run(3)
+        job = pipe.job(mid)
+        assert (job.state, job.verdict) == (JobState.SKIPPED, None), job
+        assert job.error.startswith("not verified by this verifier: verifying it would take about") and "budget of 0.01 s" in job.error
+        assert pipe.client.get_attestation(mid, pipe.verifier.address).verdict is Verdict.NONE
+        assert pipe.client.get_status(mid).status is Status.PENDING and not pipe.relayer.outbox.intents()
+    finally:
+        pipe.close()

@@ -16,7 +16,11 @@ dataset_len u32 ‖ the data set's commitment (zkdl.proof.dataset encoding) ‖ 
 
 Nothing may follow the last message. Decoding checks every length against the bytes left before
 reading, so a malformed, truncated, non-canonical or off-curve input is a `BundleFormatError`
-naming the section, never a crash. The proof digest is Keccak-256 of the whole file.
+naming the section, never a crash. The message count is checked before any message is built: at
+most `MAX_MESSAGES`, and no more than the bytes left can hold (`MIN_MESSAGE_BYTES` each), so a
+decoded file costs at most about `MESSAGE_OVERHEAD` bytes of memory per message beside its
+scalars and points (a few hundred MB at worst, not GBs). The proof digest is Keccak-256 of the
+whole file.
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ MAGIC = b"ZKDL-BUNDLE"
 VERSION = 5
 SCALARS, POINTS, OPENING = 1, 2, 3
 SCALAR_BYTES, POINT_BYTES = 32, 48
+# A real proof sends a few hundred messages per chunk (417 for the 3-step golden bundle, about 520
+# per chunk of the digits run): 2^20 leaves room for thousands of chunks, and bounds what an empty
+# message costs to decode (MESSAGE_OVERHEAD bytes of Python objects each, measured).
+MAX_MESSAGES = 1 << 20
+MIN_MESSAGE_BYTES = 6  # label length u8, kind u8, count u32
+MESSAGE_OVERHEAD = 200
 
 
 class BundleFormatError(ZkdlError, ValueError):
@@ -127,6 +137,11 @@ def _dataset(body: bytes) -> DatasetCommitment:
 
 def _read_messages(reader: _Reader) -> tuple[Message, ...]:
     (count,) = reader.unpack(">I", "message count")
+    if count > MAX_MESSAGES:
+        raise BundleFormatError(f"the bundle claims {count} messages, more than {MAX_MESSAGES}: no proof this verifier reads sends so many")
+    if count * MIN_MESSAGE_BYTES > reader.left:
+        needs = count * MIN_MESSAGE_BYTES
+        raise BundleFormatError(f"bundle truncated in the messages: {count} messages need {needs} bytes at least, {reader.left} left")
     messages = tuple(_decode_message(reader, i) for i in range(count))
     if reader.left:
         raise BundleFormatError(f"{reader.left} unexpected bytes after the last message")
@@ -159,7 +174,7 @@ def _decode_message(reader: _Reader, index: int) -> Message:
     if kind == SCALARS:
         raw = reader.take(count * SCALAR_BYTES, where)
         try:
-            return Message(label, scalars=tuple(backend.scalars_from_bytes(raw)))
+            return Message(label, scalars=tuple(backend.scalars_from_bytes(raw)) if raw else ())
         except backend.KernelError as exc:
             raise BundleFormatError(f"{where}: {exc}") from None
     if kind == POINTS:

@@ -6,13 +6,19 @@ selection table, the prefix table of the weight history). The verifier evaluates
 multilinear extension itself, factor by factor: it never trusts a weight value from the prover.
 Claims are reduced by the batched product sumcheck (zkdl.proof.product).
 
+The verifier needs each factor's extension at one point only. Where it has a closed form (eq
+tables, prefix masks, one-hot indices, the schedule's sparse selection table: `ClosedFactor`) it is
+evaluated in O(log size), or O(entries) for a sparse table, and the table itself is built only if a
+prover or a merge of two factors on one axis asks for it: a statement's claimed sizes (2^24
+samples) then cost the verifier nothing on the axes they name.
+
 Shapes are tuples of (axis name, log2 size) in numpy order; multilinear variables are LSB first,
 so a point lists the last axis's variables first (docs/kernels.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,12 +30,89 @@ from zkdl.proof.hidden import Hidden
 Shape = tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True)
 class Factor:
     """A public table over `axes` (numpy order, row-major), entries as ints mod r."""
 
-    axes: tuple[str, ...]
-    table: tuple[int, ...]
+    def __init__(self, axes: tuple[str, ...], table: Sequence[int]) -> None:
+        self.axes = axes
+        self._table = tuple(table)
+
+    @property
+    def table(self) -> tuple[int, ...]:
+        return self._table
+
+    def at(self, variables: Sequence[int]) -> int:
+        """The table's multilinear extension at `variables` (LSB first)."""
+        return backend.mle_evaluate(from_ints(self.table), variables)
+
+
+class ClosedFactor(Factor):
+    """A one-axis factor whose extension has a closed form (`closed`, evaluated by the verifier); its
+    table is built by `build` when first read (by a prover, or a merge with another factor)."""
+
+    def __init__(self, axis: str, build: Callable[[], Sequence[int]], closed: Callable[[Sequence[int]], int]) -> None:
+        self.axes = (axis,)
+        self._build, self._closed = build, closed
+        self._built: tuple[int, ...] | None = None
+
+    @property
+    def table(self) -> tuple[int, ...]:
+        if self._built is None:
+            self._built = tuple(self._build())
+        return self._built
+
+    def at(self, variables: Sequence[int]) -> int:
+        return self._closed(variables) % MODULUS
+
+
+def eq_at(point: Sequence[int], variables: Sequence[int]) -> int:
+    """eq(point, variables) = Π_i (p_i·x_i + (1 − p_i)(1 − x_i)): the extension of eq(point, ·)."""
+    value = 1
+    for p, x in zip(point, variables, strict=True):
+        value = value * (p * x + (1 - p) * (1 - x)) % MODULUS
+    return value
+
+
+def prefix_at(n: int, variables: Sequence[int]) -> int:
+    """The extension of [i < n] over 2^len(variables) entries at `variables` (LSB first), in O(log):
+    the indices below n are, for each set bit j of n, those equal to n above j with bit j clear."""
+    if n >= 1 << len(variables):
+        return 1
+    total, above = 0, 1  # above: eq of the bits of n higher than j
+    for j in range(len(variables) - 1, -1, -1):
+        x = variables[j]
+        if n >> j & 1:
+            total = (total + above * (1 - x)) % MODULUS
+            above = above * x % MODULUS
+        else:
+            above = above * (1 - x) % MODULUS
+    return total
+
+
+def sparse_at(entries: Mapping[int, int], variables: Sequence[int]) -> int:
+    """Σ_i entries[i]·eq(i, variables): a table with few non-zero entries, through eq tables of the
+    low and high halves of the variables (2·2^(m/2) entries, not 2^m)."""
+    low = len(variables) // 2
+    eq_low, eq_high = to_ints(backend.eq_vector(variables[:low])), to_ints(backend.eq_vector(variables[low:]))
+    mask = (1 << low) - 1
+    return sum(v * eq_low[i & mask] % MODULUS * eq_high[i >> low] for i, v in entries.items()) % MODULUS
+
+
+def sparse_factor(axis: str, entries: Mapping[int, int], log_size: int) -> ClosedFactor:
+    """The table of 2^log_size entries, zero but at `entries` (index: value)."""
+
+    def build() -> list[int]:
+        table = [0] * (1 << log_size)
+        for i, v in entries.items():
+            table[i] = v % MODULUS
+        return table
+
+    return ClosedFactor(axis, build, lambda variables: sparse_at(entries, variables))
+
+
+def prefix_factor(axis: str, n: int, log_size: int) -> ClosedFactor:
+    """[index < n] over an axis of 2^log_size entries."""
+    return ClosedFactor(axis, lambda: [int(i < n) for i in range(1 << log_size)], lambda variables: prefix_at(n, variables))
 
 
 @dataclass(frozen=True)
@@ -83,7 +166,8 @@ def join_point(shape: Shape, parts: Mapping[str, Sequence[int]]) -> list[int]:
 
 
 def eq_factor(axis: str, point: Sequence[int]) -> Factor:
-    return Factor((axis,), tuple(to_ints(backend.eq_vector(point))))
+    point = list(point)
+    return ClosedFactor(axis, lambda: to_ints(backend.eq_vector(point)), lambda variables: eq_at(point, variables))
 
 
 def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:
@@ -94,7 +178,7 @@ def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:
 
 def onehot_factor(axis: str, index: int, log_size: int) -> Factor:
     """Selects one index of an axis (e.g. the final weights among the snapshots)."""
-    return Factor((axis,), tuple(int(i == index) for i in range(1 << log_size)))
+    return sparse_factor(axis, {index: 1} if 0 <= index < 1 << log_size else {}, log_size)
 
 
 def padded_factor(factor: Factor, log_size: int) -> Factor:
@@ -140,8 +224,7 @@ class ClaimBook:
 def evaluate_factor(shape: Shape, factor: Factor, point: Sequence[int]) -> int:
     """The factor's multilinear extension at the point's variables of its axes."""
     parts = split_point(shape, point)
-    sub = [u for axis in reversed(factor.axes) for u in parts[axis]]
-    return backend.mle_evaluate(from_ints(factor.table), sub)
+    return factor.at([u for axis in reversed(factor.axes) for u in parts[axis]])
 
 
 def evaluate_weight(shape: Shape, claim: Claim, point: Sequence[int]) -> int:

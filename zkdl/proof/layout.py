@@ -19,7 +19,7 @@ from functools import cached_property
 
 from zkdl.data import schedule
 from zkdl.errors import SpecError, ZkdlError
-from zkdl.proof.claims import Factor, Shape
+from zkdl.proof.claims import Factor, Shape, prefix_factor
 from zkdl.proof.dataset import DatasetFormatError
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.statement import Statement
@@ -177,8 +177,8 @@ class Layout:
 
     # Public tables.
     def prefix(self, axis: str, n: int, log_size: int) -> Factor:
-        """[index < n] over an axis of 2^log_size entries."""
-        return Factor((axis,), tuple(int(i < n) for i in range(1 << log_size)))
+        """[index < n] over an axis of 2^log_size entries (its extension in closed form)."""
+        return prefix_factor(axis, n, log_size)
 
     @property
     def step_mask(self) -> Factor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from zkdl import backend
-from zkdl.backend import MODULUS, Vector, to_ints
+from zkdl.backend import Vector
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import ClaimBook, Factor, Shape
 from zkdl.proof.layout import Layout
@@ -41,12 +41,12 @@ def check_one_hot(party: Party, book: ClaimBook, shape: Shape, samples: int, cla
     party.zero(b"targets offset", y - 1 - y_minus_one)  # the second factor is the entry minus 1
     book.add("Y", cl.claim(shape, cl.eq_factors(shape, point), y))
     v = party.challenges(b"targets rows point", dict(shape)["sample"])
-    rows = to_ints(backend.eq_vector(v))
-    real_rows = sum(rows[:samples]) % MODULUS  # padded rows must sum to zero
-    book.add("Y", cl.claim(shape, [Factor(("sample",), tuple(rows)), _columns(shape, range(classes))], real_rows))
+    rows = cl.eq_factor("sample", v)
+    real_rows = cl.prefix_at(samples, v)  # Σ_(n < samples) eq(v, n): padded rows must sum to zero
+    book.add("Y", cl.claim(shape, [rows, _columns(shape, range(classes))], real_rows))
     padded = range(classes, 1 << dict(shape)["col"])
     if padded:  # a 1 in a padded class would be a row the loss never reads
-        book.add("Y", cl.claim(shape, [Factor(("sample",), tuple(rows)), _columns(shape, padded)], 0))
+        book.add("Y", cl.claim(shape, [rows, _columns(shape, padded)], 0))
 
 
 def _columns(shape: Shape, columns: range) -> Factor:

@@ -85,6 +85,12 @@ class ServiceConfig(BaseModel):
     retry_max_s: float = Field(600.0, description="the cap of that backoff, seconds")
     lease_s: float = Field(120.0, description="job lease, renewed every lease/3 while working; a crashed worker's job is retaken after it")
     workers: int = Field(1, description="verifications at once (CPU-bound); jobs in hand at once are max(workers, fetchers)")
+    max_verify_s: float = Field(
+        3600.0,
+        description="a model whose verification would take longer (priced from its statement before anything is built: "
+        "zkdl.proof.cost) is skipped with the reason, never verified nor attested; the default admits the paper's shape",
+    )
+    max_verify_bytes: int = Field(16 << 30, description="the same for the memory one verification would need")
     verifier_version: str = Field(
         encode_hex(VERIFIER_VERSION),
         description="the verifier (circuit) version this service verifies; models registered for another are skipped",
@@ -138,11 +144,12 @@ class ServiceConfig(BaseModel):
             "fetchers",
             "fetches_per_host",
             "max_blocks_per_poll",
+            "max_verify_bytes",
         ):
             minimum = 0 if name == "confirmations" else 1
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name} must be at least {minimum}, got {getattr(self, name)}")
-        for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "fetch_budget_s", "lease_s", "retry_base_s"):
+        for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "fetch_budget_s", "lease_s", "retry_base_s", "max_verify_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         self.verifier_version_bytes  # noqa: B018 - validates

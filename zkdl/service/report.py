@@ -10,6 +10,8 @@ re-running the check gets the same bytes and can compare the digest.
 from __future__ import annotations
 
 import json
+import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,17 +22,18 @@ from eth_utils import encode_hex
 
 from ..chain.structs import Model
 from ..errors import ZkdlError
-from ..proof import registration
+from ..proof import cost, registration
 from ..proof.statement import Statement
 
 REPORT_FORMAT = "zkdl-verification-report"
 REPORT_VERSION = 3  # 3: the data set's range proof (its registered record's file); 2: the registered parent digest (registry v2)
 VALID, INVALID = "valid", "invalid"
+OVER_BUDGET = "over-budget"  # not a verdict: the model is skipped, nothing is attested (another verifier may take it)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    verdict: str  # "valid" | "invalid"
+    verdict: str  # "valid" | "invalid" | "over-budget" (no verdict)
     reason: str | None
     code: str  # machine-readable reason code ("ok", "digest-mismatch", ...)
     statement: dict[str, Any] | None  # the bundle's claims (`zkdl inspect --json`), when it decoded
@@ -46,10 +49,18 @@ def invalid(code: str, reason: str, *, proof_bytes: int | None = None, statement
     return Outcome(INVALID, reason, code, statement, proof_bytes, None)
 
 
-def check_bundle(model: Model, bundle: bytes, dataset_file: DatasetFile = lambda: "not checked") -> Outcome:
-    """Decode, compare with the registration, verify; for a valid proof, verify the proof file of its
-    data set's registered record too (`dataset_file`). The bundle's digest has already been checked
-    against `model.proof_digest` by the fetch.
+def check_bundle(
+    model: Model,
+    bundle: bytes,
+    *,
+    dataset_file: DatasetFile = lambda: "not checked",
+    max_seconds: float = math.inf,
+    max_bytes: int = sys.maxsize,
+) -> Outcome:
+    """Decode (once), compare with the registration, price (`OVER_BUDGET` above the budget: no
+    verdict), verify; for a valid proof, verify the proof file of its data set's registered record
+    too (`dataset_file`). The bundle's digest has already been checked against `model.proof_digest`
+    by the fetch.
 
     The data set's range proof is reported, not part of the verdict: the verdict is the model's
     proof, and a data-set record is whoever registered that id first (a bad record must not make a
@@ -67,6 +78,9 @@ def check_bundle(model: Model, bundle: bytes, dataset_file: DatasetFile = lambda
     copy = registration.copy_of(claims.statement, model.owner)
     if copy is not None:  # the proof is another owner's: whoever registered it did not prove it
         return invalid("copy", copy, proof_bytes=size, statement=info)
+    over = cost.budget_refusal(claims.statement, claims.bundle.messages, max_seconds, max_bytes)
+    if over is not None:
+        return Outcome(OVER_BUDGET, f"not verified by this verifier: {over}", "over-budget", info, size, None)
     started = time.perf_counter()
     rejection = registration.proof_rejection(claims)
     seconds = time.perf_counter() - started

@@ -41,7 +41,7 @@ from ..chain.structs import AttestationRequest, Model, Verdict
 from .config import ServiceConfig
 from .fetching import FETCH_ERRORS, FetchFailure, FetchGate, failure_of, fetch_bundle
 from .jobs import Job, JobState, JobStore
-from .report import INVALID, VALID, Outcome, build_report, check_bundle, invalid, report_digest
+from .report import INVALID, OVER_BUDGET, VALID, Outcome, build_report, check_bundle, invalid, report_digest
 
 log = logging.getLogger("zkdl.service.worker")
 
@@ -160,7 +160,14 @@ class Worker:
                 return
         self._hook("fetched")
         with self.verify_slots:
-            outcome = check_bundle(model, data, lambda: self._dataset_file(job, model))
+            budget = self.config.max_verify_s, self.config.max_verify_bytes
+            outcome = check_bundle(
+                model, data, dataset_file=lambda: self._dataset_file(job, model), max_seconds=budget[0], max_bytes=budget[1]
+            )
+        if outcome.verdict == OVER_BUDGET:  # no verdict: a verifier with a larger budget may verify it
+            self.jobs.finish_leased(mid, self.name, JobState.SKIPPED, error=outcome.reason)
+            log.warning("job %s: %s", mid, outcome.reason)
+            return
         if outcome.verify_seconds is not None and self.metrics is not None:
             self.metrics.verify_seconds.observe(outcome.verify_seconds)
         self._attest(job, model, outcome)
