@@ -160,9 +160,12 @@ class Worker:
                 return
         self._hook("fetched")
         with self.verify_slots:
-            budget = self.config.max_verify_s, self.config.max_verify_bytes
             outcome = check_bundle(
-                model, data, dataset_file=lambda: self._dataset_file(job, model), max_seconds=budget[0], max_bytes=budget[1]
+                model,
+                data,
+                dataset_file=lambda: self._dataset_file(job, model),
+                max_seconds=self.config.max_verify_s,
+                max_bytes=self.config.max_verify_bytes,
             )
         if outcome.verdict == OVER_BUDGET:  # no verdict: a verifier with a larger budget may verify it
             self.jobs.finish_leased(mid, self.name, JobState.SKIPPED, error=outcome.reason)
