@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..store import LocalStore
 from .jobs import JobState
-from .page import model_view, render_provenance_page
+from .page import PAGE_HEADERS, model_view, render_provenance_page
 from .report import canonical_json
 from .service import VerifierService, chain_json
 
@@ -118,9 +118,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
         html = render_provenance_page(model_view(job, status, live=live), verifier=service.verifier.address)
-        return HTMLResponse(
-            html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff"}
-        )
+        return HTMLResponse(html, headers=PAGE_HEADERS)
 
     @app.get("/bundles/{name}")
     def bundle(name: str) -> Response:
