@@ -58,7 +58,8 @@ class Scene:
 
     def view(self, model_id: str) -> dict[str, Any]:
         """What the service's page route renders: the job's view with the chain's status now."""
-        return model_view(self.jobs.get(model_id), chain_json(self.client, model_id), live=True)
+        status = chain_json(self.client, model_id)
+        return model_view(self.jobs.get(model_id), status, live=True, chain_id=self.client.chain_id, registry=self.client.address)
 
 
 @pytest.fixture

@@ -293,7 +293,9 @@ def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, other_bundle, acc
         assert health["status"] == "degraded" and health["threads_alive"]
         view = svc.json(f"/models/{model_hex(first)}")
         assert view["chain_live"] is False and view["chain"]["status"] == "verified"
-        assert "the last status this service read" in svc.get(f"/models/{model_hex(first)}/page").text
+        cached = svc.get(f"/models/{model_hex(first)}/page").text
+        assert "the last status this service read" in cached
+        assert f"--registry {client.address}</pre>" in cached  # the buyer's command names the registry all the same
         assert svc.proc.poll() is None
         with anvil(port, "--load-state", str(state)) as w3:
             wait_until("health to recover", lambda: svc.json("/health")["rpc_ok"] is True)

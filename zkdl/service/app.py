@@ -104,7 +104,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
     def model(model_id: str) -> dict:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
-        return model_view(job, status, live=live)
+        return model_view(job, status, live=live, chain_id=service.chain_id, registry=service.registry)
 
     @app.get("/models/{model_id}/report")
     def report(model_id: str) -> Response:
@@ -117,7 +117,8 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
     def page(model_id: str) -> HTMLResponse:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
-        html = render_provenance_page(model_view(job, status, live=live), verifier=service.verifier.address)
+        view = model_view(job, status, live=live, chain_id=service.chain_id, registry=service.registry)
+        html = render_provenance_page(view, verifier=service.verifier.address)
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     @app.get("/bundles/{name}")

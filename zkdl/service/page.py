@@ -38,13 +38,18 @@ PAGE_HEADERS = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "
 CHECK_WEIGHTS = "zkdl check-weights {model_id} weights_final.npz --opening run.zkdl.opening.json"
 
 
-def model_view(job: Job, chain: dict[str, Any] | None, *, live: bool) -> dict[str, Any]:
-    """The API's JSON for one model: registration, this verifier's job and the on-chain status
-    (`chain`: `chain_json`: getStatus, copies, the data-set record, the registry and the lineage; `live`
-    False when it is the cached copy) and `links` to the service's page and report."""
+def model_view(
+    job: Job, chain: dict[str, Any] | None, *, live: bool, chain_id: int | None = None, registry: str | None = None
+) -> dict[str, Any]:
+    """The API's JSON for one model: where it is registered (`chain_id`, `registry`: the service's,
+    known even while the node is down), the registration, this verifier's job, the on-chain status
+    (`chain`: `chain_json`: getStatus, copies, the data-set record and the lineage; `live` False
+    when it is the cached copy) and `links` to the service's page and report."""
     reg = job.registration
     return {
         "model_id": job.model_id,
+        "chain_id": chain_id,
+        "registry": registry,
         "owner": job.owner,
         "block_number": job.block_number,
         "tx_hash": job.tx_hash,
@@ -93,6 +98,8 @@ def snapshot_view(
     info = registration.claims_of(bundle).to_json() if bundle is not None else None
     return {
         "model_id": h(model.model_id),
+        "chain_id": client.chain_id,
+        "registry": client.address,
         "owner": model.owner,
         "block_number": None,
         "tx_hash": None,
@@ -173,9 +180,9 @@ def render_provenance_page(
         lineage=_lineage(chain, reg, view.get("statement")),
         verification=_verification_rows(view.get("verification") or {}, verifier, (view.get("report") or {}).get("dataset")),
         registration=_registration_rows(view, reg),
-        record=_record(view, chain, explorer_url),
+        record=_record(view, explorer_url),
         bundle=_bundle_link(reg.get("bundle_uri")),
-        command=_check_command(model_id, chain.get("registry")),
+        command=_check_command(model_id, view.get("registry")),
         report_link=links.get("report"),
         pages=bool(links),
         script=Markup(COPY_SCRIPT),  # not escaped: the project's own file, which the policy allows by its hash
@@ -217,12 +224,12 @@ def _bundle_link(uri: str | None) -> dict[str, Any]:
     return {"uri": uri or "", "href": uri if parts.scheme in ("http", "https") and parts.netloc else None}
 
 
-def _record(view: dict[str, Any], chain: dict[str, Any], explorer_url: str | None) -> dict[str, Any]:
+def _record(view: dict[str, Any], explorer_url: str | None) -> dict[str, Any]:
     """Where the registration is on chain, with explorer links when an explorer is configured."""
-    registry, tx = chain.get("registry"), view.get("tx_hash")
+    registry, tx = view.get("registry"), view.get("tx_hash")
     base = (explorer_url or "").rstrip("/")
     return {
-        "chain_id": chain.get("chain_id"),
+        "chain_id": view.get("chain_id"),
         "registry": registry,
         "tx_hash": tx,
         "registry_href": f"{base}/address/{registry}" if base and registry else None,

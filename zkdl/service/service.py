@@ -59,14 +59,13 @@ def status_json(status: ModelStatus) -> dict[str, Any]:
 def chain_json(client: RegistryClient, model_id: str | bytes) -> dict[str, Any]:
     """`status_json` of a model's status, with what the registry's indexes add for a buyer: the
     registrations sharing its proof and its final weights (copies; the earliest is the original),
-    the record of its data set (None when the data set is not registered), the registry (chain id,
-    address) and the model's lineage (its parent's registrations, their ancestors, or why none)."""
+    the record of its data set (None when the data set is not registered) and the model's lineage
+    (its parent's registrations, their ancestors, or why none)."""
     model = client.get_model(model_id)
     view = status_json(client.get_status(model_id))
     shared = (client.shared(IndexKind.PROOF, model.proof_digest), client.shared(IndexKind.WEIGHTS, model.c_wt_digest))
     view["copies"] = [s.to_json() for s in shared if s is not None]
     view["dataset"] = client.get_dataset(model.c_data_digest).to_json() if client.dataset_exists(model.c_data_digest) else None
-    view["chain_id"], view["registry"] = client.chain_id, client.address
     view["lineage"] = lineage_json(client, model)
     return view
 
