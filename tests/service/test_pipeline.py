@@ -24,7 +24,7 @@ from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
 from zkdl.service.fetching import NOT_REGISTERED, REFUSED, TIMED_OUT, UNREACHABLE, FetchGate
 from zkdl.service.jobs import JobState, JobStore
-from zkdl.service.page import model_view, render_provenance_page, snapshot_view
+from zkdl.service.page import COPY_SCRIPT, model_view, render_provenance_page, snapshot_view
 from zkdl.service.report import canonical_json
 from zkdl.service.service import status_json
 from zkdl.service.watcher import Watcher
@@ -226,7 +226,8 @@ def test_the_page_escapes_every_value_and_shows_what_a_buyer_needs(pipe, bundle)
     pipe.run(2)
     job = pipe.job(mid)
     page = render_provenance_page(model_view(job, status_json(pipe.client.get_status(mid)), live=True), verifier=pipe.verifier.address)
-    assert "<script" not in page and "<img" not in page and "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")
+    assert page.count("<script") == 1 and f"<script>{COPY_SCRIPT}</script>" in page  # only the page's own copy script
+    assert "<img" not in page and "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")
     assert evil in html.unescape(page)  # shown as text: escaped above, whole once unescaped
     for text in (
         "Verified",

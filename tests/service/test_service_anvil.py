@@ -6,12 +6,12 @@ node outage, a shallow reorg."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM_FLAGS, chromium
 from eth_utils import keccak
 from svc_support import (
     ServiceProcess,
@@ -33,16 +33,6 @@ from zkdl.chain.relayer import Relayer
 from zkdl.service.config import ServiceConfig
 from zkdl.store import LocalStore
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 def register(w3, client: RegistryClient, relayer_account, owner, request, outbox: Path) -> bytes:
     """The registering side: the owner signs, a relayer (its own outbox) submits."""
@@ -51,17 +41,6 @@ def register(w3, client: RegistryClient, relayer_account, owner, request, outbox
     report = relayer.run_until_idle(30)
     assert report.idle, report
     return intent.model_id
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium")
-    if not path:
-        pytest.fail(
-            "headless Chromium is missing: install it with `apt-get install -y chromium` (the Makefile's "
-            "setup does); the provenance page test needs a real browser",
-            pytrace=False,
-        )
-    return path
 
 
 def dump_dom(url: str, profile: Path) -> str:
@@ -140,6 +119,14 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
             ):
                 assert expected in text, (expected, text[:3000])
             assert re.search(r"Verification time \d+\.\d\d s", text), text
+            # What a buyer acts on: the report behind the digest, the bundle, the registry record, the command.
+            assert f'<a href="/models/{model_hex(mid)}/report" id="report-link">' in dom
+            assert f'<a href="{uri}" rel="nofollow noopener noreferrer" id="bundle-link"' in dom
+            assert f"chain {w3.eth.chain_id}, registry" in text and client.address in text
+            assert (
+                f"zkdl check-weights {model_hex(mid)} weights_final.npz --opening run.zkdl.opening.json --registry {client.address}" in text
+            )
+            assert "2 verifiers attested the proof of this training run valid; this registry needs 2 for this model" in text
 
 
 def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, bundle, other_bundle, accounts):
@@ -306,7 +293,9 @@ def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, other_bundle, acc
         assert health["status"] == "degraded" and health["threads_alive"]
         view = svc.json(f"/models/{model_hex(first)}")
         assert view["chain_live"] is False and view["chain"]["status"] == "verified"
-        assert "the last status this service read" in svc.get(f"/models/{model_hex(first)}/page").text
+        cached = svc.get(f"/models/{model_hex(first)}/page").text
+        assert "the last status this service read" in cached
+        assert f"--registry {client.address}</pre>" in cached  # the buyer's command names the registry all the same
         assert svc.proc.poll() is None
         with anvil(port, "--load-state", str(state)) as w3:
             wait_until("health to recover", lambda: svc.json("/health")["rpc_ok"] is True)

@@ -126,8 +126,8 @@ class Provenance:
             "bundle_error": self.bundle_error,
             "mismatches": list(self.mismatches),
             "parent_digest": encode_hex(m.parent_digest),
-            "parents": [{"model_id": encode_hex(p.model_id), "owner": p.owner} for p in self.parents],
-            "ancestors": [{"model_id": encode_hex(p.model_id), "owner": p.owner} for p in self.ancestors],
+            "parents": models_json(self.parents),
+            "ancestors": models_json(self.ancestors),
             "dataset": None if self.dataset is None else self.dataset.to_json(),
             "dataset_registered": self.dataset is not None,
             "dataset_check": self.dataset_check,
@@ -224,7 +224,7 @@ def provenance(
             claims, mismatches = bundle_claims(model, data)
         except ZkdlError as exc:
             error = exc.user_message
-    parents, ancestors, problem = _lineage(client, model)
+    parents, ancestors, problem = lineage(client, model)
     dataset = client.get_dataset(model.c_data_digest) if client.dataset_exists(model.c_data_digest) else None
     dataset_check = None
     if claims is not None and dataset is not None:
@@ -265,7 +265,7 @@ def _check_dataset_file(dataset: Dataset, statement: Statement, store: BundleSto
     return "verified" if reason is None else f"INVALID: {reason}"
 
 
-def _lineage(client: RegistryClient, model: Model) -> tuple[tuple[Model, ...], tuple[Model, ...], str | None]:
+def lineage(client: RegistryClient, model: Model) -> tuple[tuple[Model, ...], tuple[Model, ...], str | None]:
     """The registrations of the model's parent statement whose C_WT is its C_W0, the ancestors beyond
     (following the earliest such registration each time), and the problem when the parent is not
     registered, or registered with other final weights. Found through the registry's statement index."""
@@ -287,6 +287,16 @@ def _lineage(client: RegistryClient, model: Model) -> tuple[tuple[Model, ...], t
         current = up[-1]
         ancestors.append(current)
     return parents, tuple(ancestors), None
+
+
+def lineage_json(client: RegistryClient, model: Model) -> dict[str, Any]:
+    """`lineage` as JSON: the parent registrations, the ancestors (id and owner each) and the problem."""
+    parents, ancestors, problem = lineage(client, model)
+    return {"parents": models_json(parents), "ancestors": models_json(ancestors), "problem": problem}
+
+
+def models_json(models: tuple[Model, ...]) -> list[dict[str, str]]:
+    return [{"model_id": encode_hex(m.model_id), "owner": m.owner} for m in models]
 
 
 def _parent_registrations(client: RegistryClient, model: Model) -> tuple[Model, ...]:

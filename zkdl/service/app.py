@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..store import LocalStore
 from .jobs import JobState
-from .page import model_view, render_provenance_page
+from .page import PAGE_HEADERS, model_view, render_provenance_page
 from .report import canonical_json
 from .service import VerifierService, chain_json
 
@@ -104,7 +104,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
     def model(model_id: str) -> dict:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
-        return model_view(job, status, live=live)
+        return model_view(job, status, live=live, chain_id=service.chain_id, registry=service.registry)
 
     @app.get("/models/{model_id}/report")
     def report(model_id: str) -> Response:
@@ -117,10 +117,9 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
     def page(model_id: str) -> HTMLResponse:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
-        html = render_provenance_page(model_view(job, status, live=live), verifier=service.verifier.address)
-        return HTMLResponse(
-            html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "X-Content-Type-Options": "nosniff"}
-        )
+        view = model_view(job, status, live=live, chain_id=service.chain_id, registry=service.registry)
+        html = render_provenance_page(view, verifier=service.verifier.address)
+        return HTMLResponse(html, headers=PAGE_HEADERS)
 
     @app.get("/bundles/{name}")
     def bundle(name: str) -> Response:

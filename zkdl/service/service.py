@@ -23,6 +23,7 @@ from ..chain.outbox import SqlOutbox
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer
 from ..chain.structs import IndexKind, ModelStatus
 from ..errors import ZkdlError
+from ..market.query import lineage_json
 from .config import ServiceConfig
 from .fetching import FetchGate
 from .jobs import JobStore
@@ -57,13 +58,15 @@ def status_json(status: ModelStatus) -> dict[str, Any]:
 
 def chain_json(client: RegistryClient, model_id: str | bytes) -> dict[str, Any]:
     """`status_json` of a model's status, with what the registry's indexes add for a buyer: the
-    registrations sharing its proof and its final weights (copies; the earliest is the original)
-    and the record of its data set (None when the data set is not registered)."""
+    registrations sharing its proof and its final weights (copies; the earliest is the original),
+    the record of its data set (None when the data set is not registered) and the model's lineage
+    (its parent's registrations, their ancestors, or why none)."""
     model = client.get_model(model_id)
     view = status_json(client.get_status(model_id))
     shared = (client.shared(IndexKind.PROOF, model.proof_digest), client.shared(IndexKind.WEIGHTS, model.c_wt_digest))
     view["copies"] = [s.to_json() for s in shared if s is not None]
     view["dataset"] = client.get_dataset(model.c_data_digest).to_json() if client.dataset_exists(model.c_data_digest) else None
+    view["lineage"] = lineage_json(client, model)
     return view
 
 
