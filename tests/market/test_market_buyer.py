@@ -240,3 +240,16 @@ def test_a_fine_tuned_model_shows_its_registered_parent(env, proved, tmp_path, r
     assert "0x" + env.client.get_model(child_id).parent_digest.hex() == api.inspect(proved.bundle)["statement_digest"]
     assert f"parent: model {'0x' + parent_id.hex()}" in info.describe()
     assert info.claims.statement.origin()["parent_statement_digest"] == api.inspect(proved.bundle)["statement_digest"]
+
+
+def test_a_disputed_model_is_answered_as_disputed_even_with_its_bundle_host_down(env, proved, tmp_path):
+    """No weights pass a disputed model: the buyer hears that, not that the bundle cannot be fetched."""
+    model_id = _register(env, proved, tmp_path)
+    _attest(env, model_id, Verdict.INVALID)
+    LocalStore(tmp_path / "store").path_for(keccak(proved.bundle)).unlink()  # the host is down
+    result = check_weights(env.client, model_id, proved.weights, proved.opening_path)
+    assert (
+        not result.ok
+        and result.status is Status.DISPUTED
+        and "the model is disputed (0 valid, 1 invalid attestations); its bundle is unavailable" in result.reason
+    )

@@ -74,7 +74,8 @@ def check_weights(
 
     Returns a `WeightCheck` whose `reason` says what failed: an unknown model, a bundle that does not
     match its registration, weights of another shape, weights that do not recompute C_WT, or a model
-    that is not verified. Raises (the check cannot run) for an unreadable weights or opening file
+    that is not verified (a disputed or revoked one even when its bundle cannot be fetched). Raises
+    (the check cannot run) for an unreadable weights or opening file
     (`UnusableWeightsError`, `OpeningFormatError`), an unreachable bundle (`StoreError`), a
     bundle whose bytes are not the registered ones (`IntegrityError`) or an unreachable node.
     """
@@ -94,7 +95,14 @@ def check_weights(
     def no(reason: str, status: Status | None, match: bool | None = None) -> WeightCheck:
         return WeightCheck(False, mid, match, status, reason, same_weights)
 
-    bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
+    try:
+        bundle = fetch_registered_bundle(model, store=store, max_bytes=max_bytes, timeout_s=timeout_s)
+    except ZkdlError as exc:
+        if status.status not in (Status.DISPUTED, Status.REVOKED):
+            raise
+        # No weights pass such a model: that is the answer, whatever happened to its bundle.
+        counts = f"{status.valid_count} valid, {status.invalid_count} invalid attestations"
+        return no(f"the model is {status.status.name.lower()} ({counts}); its bundle is unavailable ({exc.user_message})", status.status)
     claims, mismatches = bundle_claims(model, bundle)
     if mismatches:
         return no("the registered bundle does not match its registration: " + "; ".join(mismatches), status.status)
