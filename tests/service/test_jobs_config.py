@@ -220,7 +220,7 @@ def test_config_precedence_defaults_file_env_flags(tmp_path):
     config = load_config(toml, env={"ZKDL_CONFIRMATIONS": "7", "ZKDL_DB": "x.sqlite"}, overrides={"port": 9100})
     assert (config.confirmations, config.port, config.max_bundle_bytes, config.db) == (7, 9100, 1000, "x.sqlite")
     assert config.outbox_path.endswith("x.outbox.sqlite")
-    assert load_config(None, env={}).confirmations == 3
+    assert load_config(None, env={}).confirmations is None  # unset: chosen for the chain on connecting (test_confirmations.py)
 
 
 def test_config_takes_database_urls():
