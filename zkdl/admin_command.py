@@ -115,11 +115,17 @@ def _client(args: argparse.Namespace, sender: LocalAccount | None = None) -> Reg
 def _send(client: RegistryClient, what: Callable[[], TxOutcome]) -> dict[str, Any]:
     """Send one transaction; a missing role is named (the decoded revert gives only its hash)."""
     from eth_utils import encode_hex
+    from web3.exceptions import Web3Exception
 
     from zkdl.chain.errors import UnauthorizedAccountError
 
     try:
         tx = what()
+    except Web3Exception as exc:  # the node refused it (a revert is a RegistryError by now)
+        sender = client.sender.address  # type: ignore[union-attr]  # the actions send from a LocalAccount
+        raise ZkdlError(
+            f"the node refused the transaction from {sender} ({exc}): an account without ether for the gas needs funding"
+        ) from None
     except UnauthorizedAccountError as exc:
         role = _role_name(client, exc.neededRole)
         raise UnauthorizedAccountError(

@@ -95,3 +95,14 @@ def test_the_admin_is_handed_over_in_two_steps_and_an_owner_revokes_its_model(ad
     assert admin_cli("revoke-model", "0x" + model_id.hex())[1]["changed"] is False
     status, bad = admin_cli("revoke-model", "0x1234")
     assert status == 2 and bad["error"] == "model-id"
+
+
+def test_a_key_without_ether_gets_a_clear_refusal(admin_cli, monkeypatch):
+    from eth_account import Account
+
+    poor = Account.create()
+    assert admin_cli("deploy", "--admin", poor.address)[0] == 0
+    monkeypatch.setenv("ZKDL_ADMIN_KEY", _key(poor))
+    status, refused = admin_cli("pause")
+    assert status == 1 and f"the node refused the transaction from {poor.address}" in refused["reason"]
+    assert "needs funding" in refused["reason"]

@@ -35,10 +35,12 @@ def retry_failed_attestations(
         verdict = Verdict.VALID if job.verdict == "valid" else Verdict.INVALID
         request = AttestationRequest(decode_hex(job.model_id), verdict, decode_hex(job.report_digest))
         signed = client.sign_attestation(verifier, request, deadline=client.deadline_in(config.attestation_ttl_s))
-        if not relayer.retry_attestation(signed):
-            jobs.postpone(job.model_id, config.retry_max_s)  # reverted on chain: stays failed, out of the way
-            continue
+        # The job first: after a crash before the intent is re-armed, `sync_attestations` fails it again.
         jobs.retry_attestation(job.model_id, backoff_delay(config.retry_base_s, job.attempts, config.retry_max_s))
+        if not relayer.retry_attestation(signed):  # reverted on chain: stays failed, out of the way for a while
+            jobs.mark_failed(job.model_id, job.error or "attestation transaction failed")
+            jobs.postpone(job.model_id, config.retry_max_s)
+            continue
         log.info("job %s: attestation failed earlier (%s); sending it again", job.model_id, job.error)
         retried += 1
     return retried
