@@ -493,6 +493,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 # Subcommands defined in other modules register themselves on import; imported after the core ones,
 # they come after them in `zkdl --help`.
+import zkdl.admin_command  # noqa: E402 - admin
 import zkdl.dataset_command  # noqa: E402 - dataset
 import zkdl.market.command  # noqa: E402 - register, provenance, check-weights
 import zkdl.service.command  # noqa: E402,F401 - serve

@@ -42,6 +42,11 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
+def failure_answer(error: ZkdlError, unusable: bool) -> dict[str, Any]:
+    """The --json answer of a command that stopped on `error` (a `failure_json`)."""
+    return {"ok": False, "usable": not unusable, "error": error.code, "reason": error.user_message}
+
+
 def printable(text: str) -> str:
     """`text` with every control character escaped (\\x1b, \\n, …): messages quote untrusted
     bundles and registrations, which must not move the cursor or forge a line on a terminal."""

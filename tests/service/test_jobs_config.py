@@ -14,7 +14,7 @@ from eth_account import Account
 from tests.pgserver import run_concurrently, run_sql
 from zkdl.chain.keys import AccountKeyError
 from zkdl.service.config import ConfigError, load_config, load_keys
-from zkdl.service.jobs import JobState, JobStore, JobStoreError
+from zkdl.service.jobs import JobState, JobStore, JobStoreError, RequeueError
 
 MID = "0x" + "ab" * 32
 
@@ -104,6 +104,41 @@ def test_retry_later_waits_and_a_node_outage_does_not_count(open_jobs):
     assert jobs.claim("w", 60).attempts == 1
 
 
+def test_the_operator_requeues_a_given_up_job_and_only_such_a_job(open_jobs, db_location, capsys):
+    from zkdl.cli import main
+
+    jobs = open_jobs()
+    with pytest.raises(RequeueError, match="no job for model"):
+        jobs.requeue(MID)
+    add(jobs)
+    with pytest.raises(RequeueError, match="is queued, not requeued: it is in the queue already"):
+        jobs.requeue(MID)
+    jobs.claim("w", 60)
+    jobs.spend_fetch_time(MID, "w", 30.0)
+    jobs.finish_leased(MID, "w", JobState.UNAVAILABLE, error="unreachable (gave up after 5 attempts)")
+    assert jobs.claim("w", 60) is None
+    assert main(["admin", "requeue", MID.upper().replace("0X", "0x"), "--db", str(db_location)]) == 0
+    assert json.loads(capsys.readouterr().out)["state"] == "queued"
+    job = jobs.get(MID)
+    assert (job.state, job.attempts, job.fetch_seconds, job.error) == (JobState.QUEUED, 0, 0.0, "requeued by the operator")
+    assert jobs.claim("w", 60).model_id == MID
+
+
+def test_a_failed_attestation_is_due_again_on_requeue_and_keeps_its_verdict(open_jobs):
+    jobs = open_jobs()
+    add(jobs)
+    jobs.claim("w", 60)
+    verdict = dict(reason=None, report={}, report_digest="0x" + "44" * 32, statement=None, proof_bytes=1, verify_seconds=0.1)
+    jobs.record_verdict(MID, "w", verdict="valid", intent_key="attestation:x", **verdict)
+    assert jobs.mark_failed(MID, "attestation transaction failed: the registry is paused")
+    assert [j.model_id for j in jobs.failed_attestations()] == [MID]
+    assert jobs.retry_attestation(MID, 600) and jobs.get(MID).state is JobState.VERIFIED
+    jobs.mark_failed(MID, "again")
+    assert jobs.failed_attestations() == ()  # backing off
+    assert jobs.requeue(MID).state is JobState.FAILED and [j.model_id for j in jobs.failed_attestations()] == [MID]
+    assert jobs.get(MID).verdict == "valid"
+
+
 def test_the_database_belongs_to_one_chain_registry_and_verifier(db_location, open_jobs):
     jobs = open_jobs()
     jobs.bind(1, "0xR", "0xV")
@@ -185,7 +220,7 @@ def test_config_precedence_defaults_file_env_flags(tmp_path):
     config = load_config(toml, env={"ZKDL_CONFIRMATIONS": "7", "ZKDL_DB": "x.sqlite"}, overrides={"port": 9100})
     assert (config.confirmations, config.port, config.max_bundle_bytes, config.db) == (7, 9100, 1000, "x.sqlite")
     assert config.outbox_path.endswith("x.outbox.sqlite")
-    assert load_config(None, env={}).confirmations == 3
+    assert load_config(None, env={}).confirmations is None  # unset: chosen for the chain on connecting (test_confirmations.py)
 
 
 def test_config_takes_database_urls():

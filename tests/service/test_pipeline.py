@@ -438,3 +438,39 @@ def test_a_model_priced_above_the_budget_is_skipped_with_the_reason_and_nothing_
         assert pipe.client.get_status(mid).status is Status.PENDING and not pipe.relayer.outbox.intents()
     finally:
         pipe.close()
+
+
+def test_attestations_refused_while_paused_or_without_the_role_land_once_that_is_lifted(pipe, bundle, other_bundle, accounts):
+    """The relayer fails an attestation the registry refuses (paused; no verifier role): once the
+    cause is gone, the service's retry signs it again and it lands, once."""
+    from zkdl.service.attest_retry import retry_failed_attestations
+
+    def retry() -> int:
+        config = pipe.config.model_copy(update={"retry_base_s": 60.0})  # a second refusal waits a minute
+        return retry_failed_attestations(pipe.jobs, pipe.relayer, pipe.client, pipe.verifier, config)
+
+    _, uri = pipe.store.put(bundle["bytes"])
+    paused = pipe.register(request_for(bundle, uri))
+    pipe.client.pause()
+    pipe.run(3)
+    assert pipe.job(paused).state is JobState.FAILED and "paused" in pipe.job(paused).error
+    pipe.client.unpause()
+    assert retry() == 1 and pipe.job(paused).state is JobState.VERIFIED
+    pipe.run(2)
+    assert pipe.job(paused).state is JobState.ATTESTED and pipe.client.get_status(paused).status is Status.VERIFIED
+
+    pipe.client.revoke_verifier(pipe.verifier.address)
+    _, other_uri = pipe.store.put(other_bundle["bytes"])
+    unauthorised = pipe.register(request_for(other_bundle, other_uri), owner=accounts[6])
+    pipe.run(3)
+    assert pipe.job(unauthorised).state is JobState.FAILED and "not an authorised verifier" in pipe.job(unauthorised).error
+    assert retry() == 1  # still without the role: refused again at the estimate, then backing off
+    pipe.run(1)
+    assert pipe.job(unauthorised).state is JobState.FAILED and retry() == 0
+    pipe.client.grant_verifier(pipe.verifier.address)
+    pipe.jobs.requeue(unauthorised)  # the operator does not wait for the backoff
+    assert retry() == 1
+    pipe.run(2)
+    assert pipe.job(unauthorised).state is JobState.ATTESTED
+    assert [e.model_id.hex() for e in pipe.client.attested_events()] == [paused[2:], unauthorised[2:]]
+    assert all(i.nonce is not None for i in pipe.relayer.outbox.intents())  # no nonce was spent on a refusal

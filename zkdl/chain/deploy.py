@@ -187,6 +187,7 @@ def ensure_deployed(
     quorum: int = 1,
     verifiers: Sequence[str] = (),
     redeploy: bool = False,
+    admin_delay_s: int = DEFAULT_ADMIN_DELAY_S,
 ) -> tuple[Deployment, bool]:
     """Idempotent deploy: reuse the recorded registry if it checks out, else deploy and record.
 
@@ -198,7 +199,7 @@ def ensure_deployed(
         record = read_deployment(w3.eth.chain_id, directory)
         check_deployment(w3, record)
         return record, False
-    record = deploy_registry(w3, sender, admin=admin, quorum=quorum, verifiers=verifiers)
+    record = deploy_registry(w3, sender, admin=admin, quorum=quorum, verifiers=verifiers, admin_delay_s=admin_delay_s)
     write_deployment(record, directory)
     return record, True
 

@@ -143,6 +143,8 @@ class Outbox(Protocol):
 
     def note_error(self, intent_id: int, error: str) -> None: ...
 
+    def rearm(self, intent_id: int, payload: dict[str, Any]) -> bool: ...
+
     def max_nonce(self, chain_id: int, sender: str) -> int | None: ...
 
     def close(self) -> None: ...
@@ -372,6 +374,17 @@ class SqlOutbox:
                 (state.value, outcome, error, time.time(), intent_id),
             )
         return self.get(intent_id)
+
+    def rearm(self, intent_id: int, payload: dict[str, Any]) -> bool:
+        """A failed intent that never signed a transaction (refused at the estimate) goes back to
+        pending with a new payload (a signature made again); False for any other intent."""
+        with self._db.write() as db:
+            cur = db.execute(
+                "UPDATE intents SET state = 'pending', payload = ?, outcome = NULL, error = NULL, updated_at = ? "
+                "WHERE id = ? AND state = 'failed' AND nonce IS NULL",
+                (json.dumps(payload, sort_keys=True), time.time(), intent_id),
+            )
+            return bool(cur.rowcount)
 
     def note_error(self, intent_id: int, error: str) -> None:
         """Record a transient problem (the intent stays where it is and is retried)."""

@@ -198,16 +198,15 @@ class Relayer:
     def enqueue_attestation(self, signed: SignedAttestation) -> Intent:
         """Relay a verifier's EIP-712 signed attestation (`attestBySig`), once per (model, verifier)."""
         att = signed.attestation
-        payload = {
-            "verifier": to_checksum_address(signed.verifier),
-            "attestation": {
-                "model_id": encode_hex(att.model_id),
-                "verdict": int(att.verdict),
-                "report_digest": encode_hex(att.report_digest),
-            },
-            **_signature_json(signed.nonce, signed.deadline, signed.signature),
-        }
-        return self._enqueue(IntentKind.ATTEST_BY_SIG, attestation_key(att.model_id, signed.verifier), att.model_id, payload)
+        key = attestation_key(att.model_id, signed.verifier)
+        return self._enqueue(IntentKind.ATTEST_BY_SIG, key, att.model_id, _attestation_json(signed))
+
+    def retry_attestation(self, signed: SignedAttestation) -> bool:
+        """Send again an attestation whose intent failed at the estimate (the registry was paused,
+        the verifier lacked its role), with `signed`, a signature made again; False if its intent
+        is not such a one (absent, in flight, done, or reverted on chain)."""
+        intent = self.outbox.by_key(attestation_key(signed.attestation.model_id, signed.verifier))
+        return intent is not None and intent.sender == self.sender and self.outbox.rearm(intent.id, _attestation_json(signed))
 
     def register_bundle(self, store: BundleStore, bundle: bytes, **digests: Any) -> Intent:
         """Store `bundle` and enqueue its registration owned by the relayer's key (see `bundle_request`)."""
@@ -511,6 +510,15 @@ def _request_from_json(data: Mapping[str, str]) -> RegistrationRequest:
         data["metadata_uri"],
         decode_hex(data.get("parent_digest", "0x" + "00" * 32)),  # intents queued before registry v2 had none
     )
+
+
+def _attestation_json(signed: SignedAttestation) -> dict[str, Any]:
+    att = signed.attestation
+    return {
+        "verifier": to_checksum_address(signed.verifier),
+        "attestation": {"model_id": encode_hex(att.model_id), "verdict": int(att.verdict), "report_digest": encode_hex(att.report_digest)},
+        **_signature_json(signed.nonce, signed.deadline, signed.signature),
+    }
 
 
 def _signature_json(nonce: int, deadline: int, signature: bytes) -> dict[str, str]:

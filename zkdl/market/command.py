@@ -18,17 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-from zkdl.commands import run_guarded, subcommand
+from zkdl.commands import failure_answer, run_guarded, subcommand
 from zkdl.errors import UnusableInputError, ZkdlError
 
 EXIT_OK, EXIT_NO = 0, 1
-
-
-def _failure(error: ZkdlError, unusable: bool) -> dict[str, Any]:
-    """The --json answer of a market command that stopped on `error`."""
-    return {"ok": False, "usable": not unusable, "error": error.code, "reason": error.user_message}
 
 
 # -- zkdl register ---------------------------------------------------------------------------------------
@@ -70,7 +64,7 @@ def _configure_register(p: argparse.ArgumentParser) -> None:
     "store a proof bundle and register the model on the registry (idempotent: same "
     "model id); owner key $ZKDL_OWNER_KEY, relayer key $ZKDL_RELAYER_KEY (optional)",
     _configure_register,
-    failure_json=_failure,
+    failure_json=failure_answer,
 )
 def run_register(args: argparse.Namespace) -> int:
     from pathlib import Path
@@ -156,7 +150,7 @@ def _configure_provenance(p: argparse.ArgumentParser) -> None:
     "show a registered model's provenance: record, status, attestations and the proven "
     "statement (exit 0 shown, 1 unknown model, 2 unusable input)",
     _configure_provenance,
-    failure_json=_failure,
+    failure_json=failure_answer,
 )
 def run_provenance(args: argparse.Namespace) -> int:
     return describe_model(
@@ -195,7 +189,7 @@ def describe_model(
         print(json.dumps(info.to_json()) if json_output else info.describe())
         return EXIT_OK
 
-    return run_guarded(command, work, failure_json=_failure if json_output else None)
+    return run_guarded(command, work, failure_json=failure_answer if json_output else None)
 
 
 # -- zkdl check-weights ------------------------------------------------------------------------------------
@@ -216,7 +210,7 @@ def _configure_check_weights(p: argparse.ArgumentParser) -> None:
     "check delivered weights against a model's registered final-weights commitment "
     "(exit 0 only if they match and the model is verified, 1 otherwise, 2 unusable input)",
     _configure_check_weights,
-    failure_json=_failure,
+    failure_json=failure_answer,
 )
 def run_check_weights(args: argparse.Namespace) -> int:
     from eth_utils import encode_hex

@@ -55,7 +55,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         job = service.jobs.get(model_id.lower())
         if job is None:
             raise HTTPException(
-                404, f"this verifier has not seen this model (not registered, or not yet {service.config.confirmations} blocks deep)"
+                404, f"this verifier has not seen this model (not registered, or not yet {service.confirmations} blocks deep)"
             )
         return job
 

@@ -25,7 +25,9 @@ def _configure_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry", help="ModelRegistry address (default: the deployment record of the chain)")
     p.add_argument("--db", help="service database: a SQLite file or a postgresql:// URL (default zkdl-service.sqlite)")
     p.add_argument("--outbox", help="relayer outbox: a SQLite file or a postgresql:// URL (default beside the database)")
-    p.add_argument("--confirmations", type=int, help="blocks deep (own block counted) before a registration is seen")
+    p.add_argument(
+        "--confirmations", type=int, help="blocks deep (own block counted) before a registration is seen (default 1 on a dev chain, else 3)"
+    )
     p.add_argument("--start-block", type=int, help="first block to scan (default: the deployment block, else 0)")
     p.add_argument("--host", help="HTTP address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="HTTP port (default 8080)")
@@ -47,7 +49,7 @@ def _configure_serve(p: argparse.ArgumentParser) -> None:
         help="fetch bundles from loopback and private addresses too (development only; default: refused)",
     )
     p.add_argument("--max-attempts", type=int, help="fetch attempts before a bundle is given up as unavailable")
-    p.add_argument("--relayer-confirmations", type=int, help="depth before an attestation counts as done")
+    p.add_argument("--relayer-confirmations", type=int, help="depth before an attestation counts as done (default: as --confirmations)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     given = set(vars(p.parse_args([])))
     for name, field in ServiceConfig.model_fields.items():  # every other setting, by its own name
@@ -90,7 +92,7 @@ def serve(config: Any, verifier: Any, relayer: Any = None, *, file_roots: list[s
             config.port,
             service.chain_id,
             service.registry,
-            config.confirmations,
+            service.confirmations,
         )
         try:
             yield

@@ -53,7 +53,11 @@ class ServiceConfig(BaseModel):
     registry: str | None = Field(None, description="ModelRegistry address (default: the deployment record)")
     db: str = Field("zkdl-service.sqlite", description="jobs and cursor: a SQLite path or a postgresql:// URL")
     outbox: str | None = Field(None, description="relayer outbox (default: beside the database, or the same PostgreSQL database)")
-    confirmations: int = Field(3, description="a block is scanned once this deep (own block counted)")
+    confirmations: int | None = Field(
+        None,
+        description="a block is scanned once this deep (own block counted); default: 1 on a development chain "
+        "(chain id 31337 or 1337, or a node that mines a block per transaction), else 3",
+    )
     start_block: int | None = Field(None, description="first block to scan (default: the deployment block, else 0)")
     reorg_rewind: int = Field(64, description="blocks rescanned when the cursor's block was reorganised away")
     max_blocks_per_poll: int = Field(2000, description="eth_getLogs range per request")
@@ -99,7 +103,9 @@ class ServiceConfig(BaseModel):
         None, description="the verifier's encrypted keystore (password in $ZKDL_VERIFIER_KEYSTORE_PASSWORD)"
     )
     attestation_ttl_s: int = Field(7 * 24 * 3600, description="signature deadline, in chain time after signing")
-    relayer_confirmations: int = Field(1, description="depth before an attestation counts as done")
+    relayer_confirmations: int | None = Field(
+        None, description="depth before an attestation counts as done (default: as confirmations' default)"
+    )
     relayer_max_fee_cap_wei: int | None = Field(None, description="bound of maxFeePerGas (default: none)")
     host: str = Field("127.0.0.1", description="HTTP address")
     port: int = Field(8080, description="HTTP port")
@@ -147,7 +153,7 @@ class ServiceConfig(BaseModel):
             "max_verify_bytes",
         ):
             minimum = 0 if name == "confirmations" else 1
-            if getattr(self, name) < minimum:
+            if getattr(self, name) is not None and getattr(self, name) < minimum:
                 raise ConfigError(f"{name} must be at least {minimum}, got {getattr(self, name)}")
         for name in ("poll_interval_s", "rpc_timeout_s", "fetch_timeout_s", "fetch_budget_s", "lease_s", "retry_base_s", "max_verify_s"):
             if getattr(self, name) <= 0:

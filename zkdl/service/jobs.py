@@ -42,6 +42,23 @@ class JobStoreError(ZkdlError, OSError):
     exit_code = EXIT_UNUSABLE
 
 
+class RequeueError(ZkdlError, ValueError):
+    """A job cannot be requeued: there is none for the model, or it is not given up nor failed."""
+
+    code = "requeue"
+
+
+_NOT_REQUEUED = {
+    "queued": "it is in the queue already",
+    "leased": "a worker has it in hand",
+    "verified": "its attestation is being sent",
+    "invalid": "its attestation is being sent",
+    "attested": "it is attested, and a verdict is final on chain",
+    "skipped": "it is not this service's to verify",
+    "gone": "its registration is not on the canonical chain",
+}
+
+
 class JobState(str, Enum):
     QUEUED = "queued"
     LEASED = "leased"
@@ -345,6 +362,57 @@ class JobStore:
                 (error, time.time(), model_id),
             )
             return bool(cur.rowcount)
+
+    def failed_attestations(self, limit: int = 100) -> tuple[Job, ...]:
+        """Failed jobs whose attestation did not land (they hold a verdict) and are due a retry."""
+        rows = self._db.query(
+            f"SELECT {_COLUMNS} FROM jobs WHERE state = 'failed' AND intent_key IS NOT NULL AND not_before <= ? "
+            "ORDER BY block_number, created_at LIMIT ?",
+            (time.time(), limit),
+        )
+        return tuple(_job(r) for r in rows)
+
+    def retry_attestation(self, model_id: str, delay_s: float) -> bool:
+        """A failed attestation is being sent again: back to its verdict's state; if it fails again,
+        the next retry is due after `delay_s`."""
+        with self._db.write() as db:
+            cur = db.execute(
+                "UPDATE jobs SET state = CASE WHEN verdict = 'valid' THEN 'verified' ELSE 'invalid' END, attempts = attempts + 1, "
+                "not_before = ?, error = NULL, updated_at = ? WHERE model_id = ? AND state = 'failed' AND intent_key IS NOT NULL",
+                (time.time() + delay_s, time.time(), model_id),
+            )
+            return bool(cur.rowcount)
+
+    def postpone(self, model_id: str, delay_s: float) -> None:
+        with self._db.write() as db:
+            db.execute("UPDATE jobs SET not_before = ? WHERE model_id = ?", (time.time() + delay_s, model_id))
+
+    def requeue(self, model_id: str) -> Job:
+        """The operator's retry of a job given up (`unavailable`) or `failed`: back to the queue with
+        a fresh attempt count and fetch budget, or, when its attestation failed, due for the
+        service's retry of that attestation now. `RequeueError` names why any other job is not."""
+        model_id = model_id.lower()
+        with self._db.write() as db:
+            rows = db.query("SELECT state, intent_key FROM jobs WHERE model_id = ?", (model_id,))
+            if not rows:
+                raise RequeueError(
+                    f"no job for model {model_id} in {self.path}: the service adds it once it has seen the registration "
+                    "(check the model id and --db)"
+                )
+            state, intent_key = rows[0]
+            if state == JobState.FAILED.value and intent_key is not None:
+                db.execute("UPDATE jobs SET not_before = 0, updated_at = ? WHERE model_id = ?", (time.time(), model_id))
+            elif state in (JobState.FAILED.value, JobState.UNAVAILABLE.value):
+                db.execute(
+                    "UPDATE jobs SET state = 'queued', attempts = 0, fetch_seconds = 0, not_before = 0, verdict = NULL, reason = NULL, "
+                    "lease_owner = NULL, lease_expires = NULL, error = 'requeued by the operator', updated_at = ? WHERE model_id = ?",
+                    (time.time(), model_id),
+                )
+            else:
+                raise RequeueError(f"the job of model {model_id} is {state}, not requeued: {_NOT_REQUEUED[state]}")
+        job = self.get(model_id)
+        assert job is not None
+        return job
 
     def mark_gone(self, model_id: str, reason: str) -> bool:
         """The model is not on the canonical chain any more (a reorg deeper than the confirmations)."""

@@ -24,6 +24,7 @@ from ..chain.relayer import RPC_UNAVAILABLE, Relayer
 from ..chain.structs import IndexKind, ModelStatus
 from ..errors import ZkdlError
 from ..market.query import lineage_json
+from .attest_retry import retry_failed_attestations
 from .config import ServiceConfig
 from .fetching import FetchGate
 from .jobs import JobStore
@@ -32,6 +33,20 @@ from .watcher import Watcher
 from .worker import Worker, sync_attestations
 
 log = logging.getLogger("zkdl.service")
+
+DEV_CHAIN_IDS = frozenset({31337, 1337, 131277322940537})  # anvil and Hardhat, geth --dev and Ganache, eth-tester
+PUBLIC_CHAIN_CONFIRMATIONS = 3
+
+
+def automines(w3: Web3) -> bool:
+    """Whether the node mines one block per transaction (anvil's and Hardhat's automine)."""
+    for method in ("anvil_getAutomine", "hardhat_getAutomine"):
+        try:
+            if w3.provider.make_request(method, []).get("result") is True:  # type: ignore[arg-type]  # an RPC method name
+                return True
+        except Exception:  # a node without the method does not automine that way
+            continue
+    return False
 
 
 def status_json(status: ModelStatus) -> dict[str, Any]:
@@ -103,6 +118,9 @@ class VerifierService:
         self.registry: str | None = config.registry and to_checksum_address(config.registry)
         self.chain_id: int | None = None
         self.start_block = config.start_block or 0
+        # The depths, resolved for the chain on connecting where they are not set.
+        self.confirmations = PUBLIC_CHAIN_CONFIRMATIONS if config.confirmations is None else config.confirmations
+        self.relayer_confirmations = self.confirmations if config.relayer_confirmations is None else config.relayer_confirmations
         self.started_at = time.time()
         self.state: dict[str, Any] = {
             "rpc_ok": None,
@@ -132,9 +150,25 @@ class VerifierService:
             raise ZkdlError(f"no contract at {registry} on chain {chain_id}: check ZKDL_REGISTRY and ZKDL_RPC_URL")
         RegistryClient(w3, registry).check_version()  # another registry version: refused by name, at start
         self.jobs.bind(chain_id, registry, to_checksum_address(self.verifier.address))
+        self._resolve_confirmations(w3, chain_id)
         with self._lock:
             self.chain_id, self.registry = chain_id, registry
         self._connected.set()
+
+    def _resolve_confirmations(self, w3: Web3, chain_id: int) -> None:
+        """The depths the chain needs where none is set: 1 on a development chain, where blocks come
+        only with transactions (a deeper block might never come), else `PUBLIC_CHAIN_CONFIRMATIONS`."""
+        automining = automines(w3)
+        default = 1 if automining or chain_id in DEV_CHAIN_IDS else PUBLIC_CHAIN_CONFIRMATIONS
+        self.confirmations = default if self.config.confirmations is None else self.config.confirmations
+        self.relayer_confirmations = default if self.config.relayer_confirmations is None else self.config.relayer_confirmations
+        if automining and max(self.confirmations, self.relayer_confirmations) > 1:
+            log.warning(
+                "the node mines a block per transaction (automine) and confirmations are %s (relayer %s): a registration "
+                "is seen, and an attestation done, only once that many blocks exist; leave them unset (1 here) or mine blocks",
+                self.confirmations,
+                self.relayer_confirmations,
+            )
 
     def client(self, w3: Web3 | None = None) -> RegistryClient:
         assert self.registry is not None
@@ -213,6 +247,8 @@ class VerifierService:
                     raise ConnectionError(report.rpc_error)
                 sync_attestations(self.jobs, relayer, client, self.verifier.address)
                 self._check_blockers(client)
+                if not self.state["blockers"]:
+                    retry_failed_attestations(self.jobs, relayer, client, self.verifier, self.config)
                 self._refresh_statuses(client)
                 now = time.time()
                 self.state.update(rpc_ok=True, rpc_error=None, last_poll=now, head=poll.head, safe_head=poll.safe_head)
@@ -239,7 +275,7 @@ class VerifierService:
         watcher = Watcher(
             client,
             self.jobs,
-            confirmations=self.config.confirmations,
+            confirmations=self.confirmations,
             start_block=self.start_block,
             reorg_rewind=self.config.reorg_rewind,
             max_blocks_per_poll=self.config.max_blocks_per_poll,
@@ -249,7 +285,7 @@ class VerifierService:
             client,
             self.relayer_account,
             SqlOutbox(self.config.outbox_path),
-            confirmations=self.config.relayer_confirmations,
+            confirmations=self.relayer_confirmations,
             max_fee_cap_wei=self.config.relayer_max_fee_cap_wei,
         )
         return watcher, relayer, client
@@ -344,7 +380,7 @@ class VerifierService:
             "registry": self.registry,
             "verifier": to_checksum_address(self.verifier.address),
             "verifier_version": self.config.verifier_version,
-            "confirmations": self.config.confirmations,
+            "confirmations": self.confirmations,
             "head": self.state.get("head"),
             "safe_head": self.state.get("safe_head"),
             "cursor": (self.jobs.cursor() or (None, None))[0],
