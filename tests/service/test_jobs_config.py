@@ -245,6 +245,9 @@ def test_config_refuses_keys_in_files_and_bad_values(tmp_path):
         load_config(None, env={"ZKDL_CONFIRMATIONS": "three"})
     with pytest.raises(ConfigError, match="rpc_url"):
         load_config(None, env={"ZKDL_RPC_URL": "ws://x"})
+    with pytest.raises(ConfigError, match="explorer_url 'javascript:alert"):
+        load_config(None, env={"ZKDL_EXPLORER_URL": "javascript:alert(1)"})
+    assert load_config(None, env={"ZKDL_EXPLORER_URL": "https://etherscan.io"}).explorer_url == "https://etherscan.io"
     with pytest.raises(ConfigError, match="unknown setting"):
         toml.write_text("confirmation = 3\n")
         load_config(toml, env={})

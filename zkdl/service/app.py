@@ -118,7 +118,7 @@ def create_app(service: VerifierService, *, lifespan: Any = None) -> FastAPI:
         job = job_or_404(model_id)
         status, live = chain_status(job.model_id)
         view = model_view(job, status, live=live, chain_id=service.chain_id, registry=service.registry)
-        html = render_provenance_page(view, verifier=service.verifier.address)
+        html = render_provenance_page(view, verifier=service.verifier.address, explorer_url=service.config.explorer_url)
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     @app.get("/bundles/{name}")

@@ -77,6 +77,9 @@ class ServiceConfig(BaseModel):
         description="fetch bundles from loopback, private, link-local and other non-global addresses too "
         "(development only: a registrant could otherwise make the service probe its own network)",
     )
+    explorer_url: str | None = Field(
+        None, description="a block explorer's base URL (https://…): the provenance page then links the registry record to it"
+    )
     fetchers: int = Field(4, description="jobs in hand at once: a slow or failing bundle host holds one of them, not the queue")
     fetches_per_host: int = Field(1, description="fetches at once from one host (host:port), and for one owner's models, in this process")
     max_attempts: int = Field(5, description="fetch attempts before a job is given up as unavailable")
@@ -140,6 +143,8 @@ class ServiceConfig(BaseModel):
         """This config, once the checks its field types cannot express pass (ConfigError names the setting)."""
         if not self.rpc_url.startswith(("http://", "https://")):
             raise ConfigError(f"rpc_url {self.rpc_url!r} is not an http(s):// JSON-RPC URL")
+        if self.explorer_url is not None and not self.explorer_url.startswith(("http://", "https://")):
+            raise ConfigError(f"explorer_url {self.explorer_url!r} is not an http(s):// URL (the page links to it)")
         for name in (
             "confirmations",
             "reorg_rewind",
