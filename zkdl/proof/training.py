@@ -265,7 +265,11 @@ def prove_planned_chunk(
     first, steps = plan.spans[k]
     tables = ProverTables.of(lay.chunk(first, steps), witness, data)
     tables.check()
-    ends = [lambda: secrets.w0, *(partial(b.opening, lay, witness) for b in plan.boundaries), lambda: secrets.wt]
+    ends: list[Callable[[], TensorOpening]] = [
+        lambda: secrets.w0,
+        *(partial(b.opening, lay, witness) for b in plan.boundaries),
+        lambda: secrets.wt,
+    ]
     chunk_secrets = dataclasses.replace(secrets, w0=ends[k](), wt=ends[k + 1]())
     return prove_chunk(plan.statement, k, plan.chunk_steps, plan.rows, chunk_secrets, tables, on_phase)
 

@@ -1,0 +1,135 @@
+"""Distributed proving on Ray (docs/distributed.md): the driver commits the weights at every chunk
+boundary (training.plan_chunks), then each chunk is proven as a Ray task on one CPU
+(training.prove_planned_chunk, the code the single-process prover runs), and the chunks' messages
+are assembled in chunk order into the same proof.
+
+Imported only when a proof asks for Ray (`ray` is the optional extra zkdl[ray]). Faults: a worker
+process or node lost mid-chunk is a system failure that Ray retries (MAX_RETRIES times, on any
+node); an exception raised by a chunk itself (a bad witness) is its own reason, never retried, and
+stops the proof.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import ray
+import ray.exceptions
+
+from zkdl.data import Dataset
+from zkdl.errors import DataError, ZkdlError
+from zkdl.proof import training
+from zkdl.proof.channel import Message
+from zkdl.run import load_run
+from zkdl.witness import Witness
+
+MAX_RETRIES = 3  # a chunk whose worker or node dies is proven again, on any node, this many times
+
+
+class ClusterError(ZkdlError, RuntimeError):
+    """The Ray cluster could not be reached, or a chunk could not be proven on it."""
+
+    code = "cluster"
+
+
+@dataclass(frozen=True)
+class InMemoryRun:
+    """The witness and data shipped through Ray's object store: put once by the driver, read
+    without a copy by every task on a node (fits runs whose witness the driver holds anyway)."""
+
+    witness: Witness
+    data: Dataset
+
+    def load(self) -> tuple[Witness, Dataset]:
+        return self.witness, self.data
+
+
+@dataclass(frozen=True)
+class SharedRun:
+    """The run directory (and data file) on storage every node mounts at the same path: each task
+    reads the witness there (fits runs too large to send from the driver)."""
+
+    run_dir: str
+    data_path: str | None
+
+    @classmethod
+    def of(cls, run_dir: str | Path, data_path: str | Path | None) -> SharedRun:
+        return cls(str(Path(run_dir).resolve()), None if data_path is None else str(Path(data_path).resolve()))
+
+    def load(self) -> tuple[Witness, Dataset]:
+        from zkdl.api import training_data  # the driver's checks of the run's data, on the worker
+
+        run = load_run(self.run_dir)
+        if run.witness is None:
+            raise DataError(f"{self.run_dir}: the run has no witness on this node; train it again with zkdl train (it records one)")
+        return run.witness, training_data(run, self.data_path)
+
+
+RunSource = InMemoryRun | SharedRun
+
+
+@ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)
+def prove_chunk_task(plan: training.ChunkPlan, k: int, secrets: training.StatementSecrets, source: RunSource) -> list[Message]:
+    """One chunk on a worker: its tables and boundary openings built there from the run."""
+    witness, data = source.load()
+    return training.prove_planned_chunk(plan, k, secrets, witness, data)
+
+
+def prove_run(
+    plan: training.ChunkPlan,
+    secrets: training.StatementSecrets,
+    source: RunSource,
+    address: str | None,
+    on_chunk: Callable[[str], None] = lambda _: None,
+) -> list[Message]:
+    """The proof of a planned run, every chunk a Ray task on the cluster at `address` (None: the
+    one $RAY_ADDRESS names, else a local instance); `on_chunk` is told each chunk as it is proven."""
+    with connected(address):
+        plan_ref, secrets_ref, source_ref = ray.put(plan), ray.put(secrets), ray.put(source)  # once, not once per task
+        pending = {prove_chunk_task.remote(plan_ref, k, secrets_ref, source_ref): k for k in range(len(plan.spans))}
+        proven: dict[int, list[Message]] = {}
+        while pending:
+            (done,), _ = ray.wait(list(pending), num_returns=1)
+            k = pending.pop(done)
+            try:
+                proven[k] = _result(done, k, plan)
+            except ClusterError:
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                raise
+            on_chunk(f"chunk {k + 1}/{len(plan.spans)} proven")
+    return [*plan.header(), *(message for k in sorted(proven) for message in proven[k])]
+
+
+def _result(ref: ray.ObjectRef, k: int, plan: training.ChunkPlan) -> list[Message]:
+    first, steps = plan.spans[k]
+    where = f"chunk {k + 1}/{len(plan.spans)} (steps {first}..{first + steps - 1})"
+    try:
+        return list(ray.get(ref))
+    except ray.exceptions.RayTaskError as exc:  # the chunk's own failure: its reason, not retried
+        cause = exc.cause
+        reason = cause.user_message if isinstance(cause, ZkdlError) else f"{type(cause).__name__}: {cause}"
+        raise ClusterError(f"{where} failed: {reason}") from None
+    except ray.exceptions.RayError as exc:  # its worker or node died more often than Ray retries
+        raise ClusterError(f"{where} was lost {MAX_RETRIES + 1} times ({type(exc).__name__}); check the cluster's nodes") from None
+
+
+@contextmanager
+def connected(address: str | None) -> Iterator[None]:
+    """Connected to the Ray cluster for the block (an existing connection of the caller is used as is)."""
+    if ray.is_initialized():
+        yield
+        return
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, ValueError) as exc:
+        raise ClusterError(
+            f"cannot reach the Ray cluster at {address or '$RAY_ADDRESS'}: {exc}; start it with `ray start --head` or give its address"
+        ) from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
