@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -87,12 +88,25 @@ def test_a_cluster_proof_verifies_and_equals_the_single_process_one(cluster, run
     assert _public(result) == _public(single)
 
 
-def test_a_bundle_from_the_cluster_verifies_where_ray_is_not_installed(cluster, run_dir, dataset, tmp_path):
-    bundle = _prove_on(cluster.address, run_dir, dataset, tmp_path / "run.zkdl").bundle_path
-    no_ray = "import sys; sys.modules['ray'] = None\nfrom zkdl.cli import main; sys.exit(main(['verify', sys.argv[1], '--json']))"
-    done = subprocess.run([sys.executable, "-c", no_ray, bundle], capture_output=True, text=True, cwd=ROOT, timeout=300)
+def _zkdl(*args: str, env: dict[str, str] | None = None, without: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """The zkdl command, in a process where importing the modules `without` fails (a machine without them)."""
+    run = f"import sys; sys.modules.update(dict.fromkeys({without!r}))\nfrom zkdl.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", run, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_zkdl_prove_ray_writes_a_bundle_that_verifies_where_ray_is_not_installed(cluster, run_dir, dataset, tmp_path):
+    bundle = str(tmp_path / "run.zkdl")
+    prove = ("prove", str(run_dir), "-o", bundle, "--owner", OWNER, "--dataset", dataset, "--chunk-steps", "1", "--ray", cluster.address)
+    done = _zkdl(*prove, "--json", env={**os.environ, "RAY_AUTH_MODE": "disabled"})
+    assert done.returncode == 0, done.stderr
+    done = _zkdl("verify", bundle, "--json", without=("ray",))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["valid"]
+
+
+def test_ray_shared_run_without_ray_says_to_give_it(run_dir, tmp_path):
+    done = _zkdl("prove", str(run_dir), "-o", str(tmp_path / "run.zkdl"), "--owner", OWNER, "--ray-shared-run")
+    assert done.returncode == 1 and "--ray-shared-run needs --ray" in done.stderr
 
 
 def test_a_chunk_failing_for_its_own_reason_stops_the_proof_with_it(cluster, run_dir, digits, tmp_path):
