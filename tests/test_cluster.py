@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -102,6 +103,15 @@ def test_zkdl_prove_ray_writes_a_bundle_that_verifies_where_ray_is_not_installed
     done = _zkdl("verify", bundle, "--json", without=("ray",))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["valid"]
+
+
+def test_a_cluster_that_does_not_answer_is_named_at_once(run_dir, dataset, tmp_path):
+    with socket.socket() as unused:  # bound, not listening: connections are refused
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+        with pytest.raises(ClusterError, match=rf"^cannot reach the Ray cluster at {address}: .*start it with `ray start --head`"):
+            _prove_on(address, run_dir, dataset, tmp_path / "run.zkdl")
+    assert not (tmp_path / "run.zkdl").exists()
 
 
 def test_ray_shared_run_without_ray_says_to_give_it(run_dir, tmp_path):

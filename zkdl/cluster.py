@@ -11,6 +11,7 @@ stops the proof.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from zkdl.proof.channel import Message
 from zkdl.run import load_run
 from zkdl.witness import Witness
 
+CONNECT_TIMEOUT_S = 10
 MAX_RETRIES = 3  # a chunk whose worker or node dies is proven again, on any node, this many times
 
 
@@ -117,6 +119,14 @@ def _result(ref: ray.ObjectRef, k: int, plan: training.ChunkPlan) -> list[Messag
         raise ClusterError(f"{where} was lost {MAX_RETRIES + 1} times ({type(exc).__name__}); check the cluster's nodes") from None
 
 
+def _check_reachable(address: str) -> None:
+    """A HOST:PORT head that does not answer fails here, at once: Ray itself retries for minutes."""
+    host, _, port = address.rpartition(":")
+    if host and port.isdigit():
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+
+
 @contextmanager
 def connected(address: str | None) -> Iterator[None]:
     """Connected to the Ray cluster for the block (an existing connection of the caller is used as is)."""
@@ -124,8 +134,10 @@ def connected(address: str | None) -> Iterator[None]:
         yield
         return
     try:
+        if address is not None:
+            _check_reachable(address)
         ray.init(address=address, log_to_driver=False)
-    except (ConnectionError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # ConnectionError, a refused or timed-out socket
         raise ClusterError(
             f"cannot reach the Ray cluster at {address or '$RAY_ADDRESS'}: {exc}; start it with `ray start --head` or give its address"
         ) from None
