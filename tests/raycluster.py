@@ -3,17 +3,20 @@
 `start_cluster` starts a head and one worker node as separate `ray start --block` processes (each in
 its own session, one CPU, on 127.0.0.1, Ray's token authentication off alike for every node and the
 driver: docs/distributed.md says what real clusters use), and waits until both are up;
-`Cluster.stop` kills each node's process group. The workers import zkdl and this package from the
-checkout (PYTHONPATH), so a task's arguments defined here unpickle on them.
+`Cluster.stop` kills each node's process group and removes the cluster's temporary directory. The
+workers import zkdl and this package from the checkout (PYTHONPATH), so a task's arguments defined
+here unpickle on them.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +31,12 @@ class Cluster:
     address: str
     head: subprocess.Popen
     worker: subprocess.Popen
+    temp_dir: str
 
     def stop(self) -> None:
         for node in (self.worker, self.head):
             kill_node(node)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 def kill_node(node: subprocess.Popen) -> None:
@@ -61,9 +66,12 @@ def _node(*args: str) -> subprocess.Popen:
 def start_cluster() -> Cluster:
     port = _free_port()
     address = f"127.0.0.1:{port}"
-    head = _node("--head", "--port", str(port), "--include-dashboard", "false")
-    worker = _node("--address", address)
-    cluster = Cluster(address, head, worker)
+    # its own temporary directory: Ray's default one would keep this cluster's address (then dead) for
+    # any later ray.init() without an address on the machine
+    temp = tempfile.mkdtemp(prefix="ray-")
+    head = _node("--head", "--port", str(port), "--include-dashboard", "false", "--temp-dir", temp)
+    worker = _node("--address", address, "--temp-dir", temp)
+    cluster = Cluster(address, head, worker, temp)
     wait = f"import ray, time; ray.init(address={address!r})\nwhile sum(n['Alive'] for n in ray.nodes()) < 2: time.sleep(0.2)"
     try:
         subprocess.run([sys.executable, "-c", wait], env=_ray_env(), check=True, timeout=120, capture_output=True)

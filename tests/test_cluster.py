@@ -129,12 +129,12 @@ def test_a_chunk_failing_for_its_own_reason_stops_the_proof_with_it(cluster, run
         arrays = {k: z[k] for k in z.files}
     arrays["layer0.Z"][1, 0, 0] += 1
     np.savez(bad / "witness.npz", **arrays)
-    witness = load_run(bad).witness
-    statement, secrets = training.commit_run(witness, commit_dataset(digits, new_key()))
+    statement, secrets = training.commit_run(load_run(bad).witness, commit_dataset(digits, new_key()))
     source = CountedRun(SharedRun.of(bad, None), str(tmp_path / "loads"))
     with pytest.raises(ClusterError, match=r"^chunk 2/3 \(steps 1\.\.1\) failed: AssertionError: step 1: Z of layer 0 is not A_in·W"):
-        cluster_module.prove_run(training.plan_chunks(statement, witness, 1), secrets, source, cluster.address)
-    assert len((tmp_path / "loads").read_text().splitlines()) <= 3  # retried, chunk 2 alone would load 1 + MAX_RETRIES times
+        cluster_module.prove_run(statement, secrets, source, 1, cluster.address)
+    # two boundary commitments, then at most one attempt per chunk: retried, chunk 2 alone would load 1 + MAX_RETRIES times
+    assert len((tmp_path / "loads").read_text().splitlines()) <= 2 + 3
 
 
 def test_prove_without_ray_never_imports_it(run_dir, dataset, tmp_path):

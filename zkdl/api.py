@@ -103,7 +103,7 @@ def prove(
     data set is committed afresh, privately, and its proof and key files written beside the bundle
     (`<out>.dataset`, `<out>.dataset.key`) for later proofs on it. `on_plan` is told how many phases follow.
     With `ray`, the chunks are proven in parallel on a Ray cluster (the same bundle; `on_phase` is
-    then told each chunk as it is proven)."""
+    then told when the boundaries are committed and each chunk is proven)."""
     if chunk_steps < 1:
         raise SpecError(f"chunk_steps is {chunk_steps}: prove at least one step per chunk")
     started = time.perf_counter()
@@ -113,7 +113,7 @@ def prove(
     owner_bytes = _address(owner)
     data = data if data is not None else training_data(run, data_path)
     start = _parent(run, *parent) if parent is not None else None
-    on_plan(len(training.chunks(run.spec.steps, chunk_steps)) if ray else training.phase_count(run.spec.steps, chunk_steps))
+    on_plan(1 + len(training.chunks(run.spec.steps, chunk_steps)) if ray else training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
     out = Path(out)
     committed, dataset_path, key_path = _committed_dataset(data, out, dataset, dataset_key)
@@ -124,8 +124,7 @@ def prove(
         from zkdl import cluster  # Ray is imported only when asked for
 
         source = cluster.SharedRun.of(run_dir, data_path) if ray.shared_run else cluster.InMemoryRun(run.witness, data)
-        plan = training.plan_chunks(statement, run.witness, chunk_steps)
-        messages = cluster.prove_run(plan, secrets, source, ray.address, on_phase)
+        messages = cluster.prove_run(statement, secrets, source, chunk_steps, ray.address, on_phase)
     bundle = Bundle(statement, tuple(messages))
     encoded = bundle.encode()
     _write_atomically(out, encoded)

@@ -1,7 +1,7 @@
-"""Distributed proving on Ray (docs/distributed.md): the driver commits the weights at every chunk
-boundary (training.plan_chunks), then each chunk is proven as a Ray task on one CPU
-(training.prove_planned_chunk, the code the single-process prover runs), and the chunks' messages
-are assembled in chunk order into the same proof.
+"""Distributed proving on Ray (docs/distributed.md): the weights at every chunk boundary are
+committed (training.commit_boundary), then each chunk is proven (training.prove_planned_chunk, the
+code the single-process prover runs), each a Ray task on one CPU; the driver assembles the chunks'
+messages in chunk order into the same proof.
 
 Imported only when a proof asks for Ray (`ray` is the optional extra zkdl[ray]). Faults: a worker
 process or node lost mid-chunk is a system failure that Ray retries (MAX_RETRIES times, on any
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import ray
 import ray.exceptions
@@ -24,10 +25,13 @@ from zkdl.data import Dataset
 from zkdl.errors import DataError, ZkdlError
 from zkdl.proof import training
 from zkdl.proof.channel import Message
+from zkdl.proof.commitment import TensorCommitment
+from zkdl.proof.statement import Statement
 from zkdl.run import load_run
 from zkdl.witness import Witness
 
 CONNECT_TIMEOUT_S = 10
+T = TypeVar("T")
 MAX_RETRIES = 3  # a chunk whose worker or node dies is proven again, on any node, this many times
 
 
@@ -80,38 +84,71 @@ def prove_chunk_task(plan: training.ChunkPlan, k: int, secrets: training.Stateme
     return training.prove_planned_chunk(plan, k, secrets, witness, data)
 
 
+@ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)
+def commit_boundary_task(statement: Statement, t: int, source: RunSource) -> tuple[TensorCommitment, training.BoundaryBlinds]:
+    """The commitment to the weights at one boundary, on a worker (each a 2^(2·log N + log L') MSM)."""
+    witness, _ = source.load()
+    return training.commit_boundary(statement, witness, t)
+
+
 def prove_run(
-    plan: training.ChunkPlan,
+    statement: Statement,
     secrets: training.StatementSecrets,
     source: RunSource,
+    chunk_steps: int,
     address: str | None,
-    on_chunk: Callable[[str], None] = lambda _: None,
+    on_progress: Callable[[str], None] = lambda _: None,
 ) -> list[Message]:
-    """The proof of a planned run, every chunk a Ray task on the cluster at `address` (None: the
-    one $RAY_ADDRESS names, else a local instance); `on_chunk` is told each chunk as it is proven."""
+    """The proof of the run in chunks of `chunk_steps` steps on the Ray cluster at `address` (None:
+    the one $RAY_ADDRESS names, else a local instance): every boundary's commitment, then every
+    chunk, a task; `on_progress` is told when the boundaries are committed and each chunk is proven."""
     with connected(address):
-        plan_ref, secrets_ref, source_ref = ray.put(plan), ray.put(secrets), ray.put(source)  # once, not once per task
-        pending = {prove_chunk_task.remote(plan_ref, k, secrets_ref, source_ref): k for k in range(len(plan.spans))}
-        proven: dict[int, list[Message]] = {}
-        while pending:
-            (done,), _ = ray.wait(list(pending), num_returns=1)
-            k = pending.pop(done)
-            try:
-                proven[k] = _result(done, k, plan)
-            except ClusterError:
-                for ref in pending:
-                    ray.cancel(ref, force=True)
-                raise
-            on_chunk(f"chunk {k + 1}/{len(plan.spans)} proven")
+        source_ref = ray.put(source)  # once, not once per task
+        plan = _plan(statement, source_ref, min(chunk_steps, statement.steps))
+        on_progress("boundaries committed")
+        proven = _prove_chunks(plan, ray.put(secrets), source_ref, on_progress)
     return [*plan.header(), *(message for k in sorted(proven) for message in proven[k])]
 
 
-def _result(ref: ray.ObjectRef, k: int, plan: training.ChunkPlan) -> list[Message]:
+def _plan(statement: Statement, source: ray.ObjectRef[RunSource], chunk_steps: int) -> training.ChunkPlan:
+    steps = training.boundary_steps(statement, chunk_steps)
+    refs = [commit_boundary_task.remote(statement, t, source) for t in steps]
+    return training.ChunkPlan.of(statement, chunk_steps, [_result(ref, f"the commitment to W_{t}") for ref, t in zip(refs, steps)])
+
+
+def _prove_chunks(
+    plan: training.ChunkPlan,
+    secrets: ray.ObjectRef[training.StatementSecrets],
+    source: ray.ObjectRef[RunSource],
+    on_progress: Callable[[str], None],
+) -> dict[int, list[Message]]:
+    """Each chunk's messages, by chunk: a chunk's own failure cancels the others."""
+    plan_ref = ray.put(plan)
+    pending = {prove_chunk_task.remote(plan_ref, k, secrets, source): k for k in range(len(plan.spans))}
+    proven: dict[int, list[Message]] = {}
+    while pending:
+        (done,), _ = ray.wait(list(pending), num_returns=1)
+        k = pending.pop(done)
+        try:
+            proven[k] = _result(done, _chunk_name(plan, k))
+        except ClusterError:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+        on_progress(f"chunk {k + 1}/{len(plan.spans)} proven")
+    return proven
+
+
+def _chunk_name(plan: training.ChunkPlan, k: int) -> str:
     first, steps = plan.spans[k]
-    where = f"chunk {k + 1}/{len(plan.spans)} (steps {first}..{first + steps - 1})"
+    return f"chunk {k + 1}/{len(plan.spans)} (steps {first}..{first + steps - 1})"
+
+
+def _result(ref: ray.ObjectRef[T], where: str) -> T:
+    """A task's result, or the reason it has none."""
     try:
-        return list(ray.get(ref))
-    except ray.exceptions.RayTaskError as exc:  # the chunk's own failure: its reason, not retried
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:  # the task's own failure: its reason, not retried
         cause = exc.cause
         reason = cause.user_message if isinstance(cause, ZkdlError) else f"{type(cause).__name__}: {cause}"
         raise ClusterError(f"{where} failed: {reason}") from None

@@ -210,6 +210,12 @@ class ChunkPlan:
     rows: np.ndarray
     boundaries: tuple[BoundaryBlinds, ...]
 
+    @classmethod
+    def of(cls, statement: Statement, chunk_steps: int, committed: list[tuple[TensorCommitment, BoundaryBlinds]]) -> ChunkPlan:
+        """The plan from each boundary's commitment and blinds, in the order of the steps."""
+        rows = np.concatenate([c.rows for c, _ in committed]) if committed else NO_BOUNDARIES
+        return cls(statement, chunk_steps, rows, tuple(blinds for _, blinds in committed))
+
     @property
     def spans(self) -> list[tuple[int, int]]:
         return chunks(self.statement.steps, self.chunk_steps)
@@ -221,16 +227,18 @@ class ChunkPlan:
 
 def plan_chunks(statement: Statement, witness: Witness, chunk_steps: int = DEFAULT_CHUNK_STEPS) -> ChunkPlan:
     """Commits the weights at each boundary between chunks of `chunk_steps` steps (hiding: fresh blinds)."""
-    lay = Layout.of(statement)
-    chunk_steps = min(chunk_steps, lay.steps)
-    committed = [_boundary(lay, witness, t) for t, _ in chunks(lay.steps, chunk_steps)[1:]]
-    rows = np.concatenate([c.rows for c, _ in committed]) if committed else NO_BOUNDARIES
-    return ChunkPlan(statement, chunk_steps, rows, tuple(blinds for _, blinds in committed))
+    chunk_steps = min(chunk_steps, statement.steps)
+    return ChunkPlan.of(statement, chunk_steps, [commit_boundary(statement, witness, t) for t in boundary_steps(statement, chunk_steps)])
 
 
-def _boundary(lay: Layout, witness: Witness, t: int) -> tuple[TensorCommitment, BoundaryBlinds]:
+def boundary_steps(statement: Statement, chunk_steps: int) -> list[int]:
+    """The steps t whose weights W_t are committed between chunks of `chunk_steps` steps."""
+    return [t for t, _ in chunks(statement.steps, chunk_steps)[1:]]
+
+
+def commit_boundary(statement: Statement, witness: Witness, t: int) -> tuple[TensorCommitment, BoundaryBlinds]:
     """C_W_t and its blinds: the slots are dropped as soon as they are committed."""
-    commitment, secret = cm.commit_int64(weight_slots(lay, witness.weights_at(t)))
+    commitment, secret = cm.commit_int64(weight_slots(Layout.of(statement), witness.weights_at(t)))
     return commitment, BoundaryBlinds(t, secret.kind, secret.blinds)
 
 
