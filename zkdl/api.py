@@ -113,7 +113,7 @@ def prove(
     owner_bytes = _address(owner)
     data = data if data is not None else training_data(run, data_path)
     start = _parent(run, *parent) if parent is not None else None
-    on_plan(1 + len(training.chunks(run.spec.steps, chunk_steps)) if ray else training.phase_count(run.spec.steps, chunk_steps))
+    on_plan(1 + len(training.chunks(run.spec.steps, chunk_steps)) if ray is not None else training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
     out = Path(out)
     committed, dataset_path, key_path = _committed_dataset(data, out, dataset, dataset_key)

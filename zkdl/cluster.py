@@ -31,12 +31,12 @@ from zkdl.run import load_run
 from zkdl.witness import Witness
 
 CONNECT_TIMEOUT_S = 10
+MAX_RETRIES = 3  # a task whose worker or node dies runs again, on any node, this many times
 T = TypeVar("T")
-MAX_RETRIES = 3  # a chunk whose worker or node dies is proven again, on any node, this many times
 
 
 class ClusterError(ZkdlError, RuntimeError):
-    """The Ray cluster could not be reached, or a chunk could not be proven on it."""
+    """The Ray cluster could not be reached, or a boundary or a chunk could not be proven on it."""
 
     code = "cluster"
 
