@@ -1,6 +1,6 @@
 """Prover benchmark: prove and verify a whole training run, with a per-phase breakdown.
 
-    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH]
+    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH] [--ray [ADDRESS]]
 
 Workloads (docs/performance.md, design §6):
 
@@ -16,6 +16,11 @@ Printed and written to bench/results/prove-<workload>.json: prover seconds (tota
 phase), verifier seconds, proof bytes (the encoded bundle), peak RSS, and each phase's ratio to the
 kernel figures of bench/results/kernels.json (how far the phase is from this machine's limit for the
 dense work that phase stands for; below 1 means the phase does less work than the dense reference).
+
+With `--ray [ADDRESS]` the chunks are proven as tasks on that Ray cluster (zkdl.cluster; the
+witness through the object store, the boundaries committed as tasks too): the figures are the
+seconds until the boundaries were committed, the total, and when each chunk came back (no
+per-phase breakdown: the phases run on the workers).
 
 Phases are timed from outside the protocol: the sub-protocol functions `training._run` calls are
 wrapped (the wrappers only time; the protocol and its transcript are untouched).
@@ -193,6 +198,7 @@ def main() -> None:
     parser.add_argument("--chunk-steps", type=int, default=32, help="steps proven at a time (zkdl prove --chunk-steps; default 32)")
     parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>.json)")
     parser.add_argument("--force", action="store_true", help="run even when the estimate says the machine cannot")
+    parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="prove the chunks on the Ray cluster at ADDRESS")
     args = parser.parse_args()
     cfg = WORKLOADS[args.workload]
     args.steps = args.steps or cfg["steps"]
@@ -233,6 +239,10 @@ def main() -> None:
     statement, secrets = training.commit_run(run.witness, commit_dataset(data, new_key()))
     result["commit_statement_s"] = time.perf_counter() - start
 
+    if args.ray is not None:
+        prove_on_ray(args, result, statement, secrets, run.witness, data)
+        _write(out_path, result)
+        return
     figures = kernel_figures()
     clock = PhaseClock()
     install_clock(clock, figures)
@@ -283,6 +293,31 @@ def main() -> None:
     for name, seconds in sorted(clock.steps.items(), key=lambda kv: -kv[1]):
         print(f"{name:26}{seconds:10.3f}")
     _write(out_path, result)
+
+
+def prove_on_ray(args, result: dict, statement, secrets, witness, data) -> None:
+    """The boundaries and the chunks as tasks on a Ray cluster: when each stage came back."""
+    from zkdl import cluster
+    from zkdl.proof import training
+
+    returned: list[float] = []
+    start = time.perf_counter()
+    source = cluster.InMemoryRun(witness, data)
+    messages = cluster.prove_run(
+        statement, secrets, source, args.chunk_steps, args.ray or None, lambda _: returned.append(time.perf_counter())
+    )
+    result["prove_s"] = round(time.perf_counter() - start, 3)
+    result["boundaries_s"] = round(returned[0] - start, 3)  # with the connection and the witness's upload
+    result["chunk_returned_s"] = [round(t - start, 3) for t in returned[1:]]
+    result["driver_peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    training.verify(statement, messages)
+    result["verify_s"] = round(time.perf_counter() - start, 3)
+    print(
+        f"workload {args.workload}: T = {args.steps} in {len(result['chunk_returned_s'])} chunks of {result['chunk_steps']} on Ray: "
+        f"boundaries {result['boundaries_s']:.2f} s, prove {result['prove_s']:.2f} s, "
+        f"verify {result['verify_s']:.2f} s, driver peak RSS {result['driver_peak_rss_bytes'] / 2**20:.0f} MiB"
+    )
 
 
 def _write(path: Path, result: dict) -> None:

@@ -49,6 +49,14 @@ class ProveResult:
 
 
 @dataclass(frozen=True)
+class RayOptions:
+    """Prove the chunks as Ray tasks (docs/distributed.md)."""
+
+    address: str | None = None  # the cluster's head (host:port); None: $RAY_ADDRESS, else a local instance
+    shared_run: bool = False  # workers read the run directory at the driver's path, not the object store
+
+
+@dataclass(frozen=True)
 class DatasetResult:
     dataset_id: str
     proof_path: str
@@ -83,6 +91,7 @@ def prove(
     chunk_steps: int = training.DEFAULT_CHUNK_STEPS,
     on_phase: Callable[[str], None] = lambda _: None,
     on_plan: Callable[[int], None] = lambda _: None,
+    ray: RayOptions | None = None,
 ) -> ProveResult:
     """Proves every step of the run in `run_dir` for `owner` (the address that will register it;
     the proof verifies for no other), `chunk_steps` steps at a time (memory grows with the chunk,
@@ -92,7 +101,9 @@ def prove(
     (`data_path` if it moved; `data` if already loaded), committed as the data-set proof file
     `dataset` (with its key file `dataset_key`, by default beside it, if private); without one, the
     data set is committed afresh, privately, and its proof and key files written beside the bundle
-    (`<out>.dataset`, `<out>.dataset.key`) for later proofs on it. `on_plan` is told how many phases follow."""
+    (`<out>.dataset`, `<out>.dataset.key`) for later proofs on it. `on_plan` is told how many phases follow.
+    With `ray`, the chunks are proven in parallel on a Ray cluster (the same bundle; `on_phase` is
+    then told when the boundaries are committed and each chunk is proven)."""
     if chunk_steps < 1:
         raise SpecError(f"chunk_steps is {chunk_steps}: prove at least one step per chunk")
     started = time.perf_counter()
@@ -102,12 +113,18 @@ def prove(
     owner_bytes = _address(owner)
     data = data if data is not None else training_data(run, data_path)
     start = _parent(run, *parent) if parent is not None else None
-    on_plan(training.phase_count(run.spec.steps, chunk_steps))
+    on_plan(1 + len(training.chunks(run.spec.steps, chunk_steps)) if ray is not None else training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
     out = Path(out)
     committed, dataset_path, key_path = _committed_dataset(data, out, dataset, dataset_key)
     statement, secrets = training.commit_run(run.witness, committed, owner_bytes, start)
-    messages = training.prove_run(statement, secrets, run.witness, data, chunk_steps, on_phase)
+    if ray is None:
+        messages = training.prove_run(statement, secrets, run.witness, data, chunk_steps, on_phase)
+    else:
+        from zkdl import cluster  # Ray is imported only when asked for
+
+        source = cluster.SharedRun.of(run_dir, data_path) if ray.shared_run else cluster.InMemoryRun(run.witness, data)
+        messages = cluster.prove_run(statement, secrets, source, chunk_steps, ray.address, on_phase)
     bundle = Bundle(statement, tuple(messages))
     encoded = bundle.encode()
     _write_atomically(out, encoded)

@@ -280,6 +280,20 @@ def _configure_prove(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="prove N steps at a time: memory grows with N, not with the run (default 32)",
     )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="prove the chunks in parallel as tasks on the Ray cluster at ADDRESS (host:port; default $RAY_ADDRESS, "
+        "else a local instance): needs zkdl[ray] on every node (docs/distributed.md)",
+    )
+    p.add_argument(
+        "--ray-shared-run",
+        action="store_true",
+        help="with --ray: workers read the run directory at the same path on storage every node mounts "
+        "(default: the driver sends the witness through Ray's object store)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
@@ -309,11 +323,14 @@ def _run_prove(args: argparse.Namespace) -> int:
 
     chunking = {} if args.chunk_steps is None else {"chunk_steps": args.chunk_steps}
     owner, parent = _owner(args.owner), tuple(args.parent) if args.parent else None
+    if args.ray_shared_run and args.ray is None:
+        raise SpecError("--ray-shared-run needs --ray: give --ray [ADDRESS] to prove on a Ray cluster")
+    ray = None if args.ray is None else api.RayOptions(args.ray or None, args.ray_shared_run)
 
     def prove(**progress: Any) -> api.ProveResult:
         return api.prove(
             args.run_dir, args.out, owner=owner, parent=parent, data_path=args.data, dataset=args.dataset, dataset_key=args.dataset_key,
-            **chunking, **progress,
+            ray=ray, **chunking, **progress,
         )  # fmt: skip
 
     result = _with_phases(prove, quiet=args.json)

@@ -179,7 +179,67 @@ def prove(
 ) -> list[Message]:
     """The proof, as one chunk, of the run behind `tables` for `statement`: the ordered prover
     messages. `on_phase` is told the name of each phase as it starts (progress bars)."""
-    return _prove_chunks(statement, tables.layout, secrets, tables.layout.steps, [], lambda _: tables, on_phase)
+    plan = ChunkPlan(statement, tables.layout.steps, NO_BOUNDARIES, ())
+    return [*plan.header(), *prove_chunk(statement, 0, plan.chunk_steps, plan.rows, secrets, tables, on_phase)]
+
+
+NO_BOUNDARIES = np.zeros((0, 96), np.uint8)
+
+
+@dataclass(frozen=True)
+class BoundaryBlinds:
+    """The blinds of C_W_t at a boundary between chunks: its opening is rebuilt from the run when a
+    chunk needs it (the padded slots are 2^(2·log N + log L') int64, 2 GiB for the paper's shape)."""
+
+    t: int
+    kind: cm.EntryKind
+    blinds: Vector
+
+    def opening(self, lay: Layout, witness: Witness) -> TensorOpening:
+        return TensorOpening(self.kind, weight_slots(lay, witness.weights_at(self.t)), self.blinds)
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """What is fixed before any chunk is proven: the chunk size and the commitments to the weights
+    at every boundary (their rows, and the blinds that open them). Given it, the chunks are
+    independent (docs/protocol.md §2.1): the unit of parallel proving (zkdl.cluster)."""
+
+    statement: Statement
+    chunk_steps: int
+    rows: np.ndarray
+    boundaries: tuple[BoundaryBlinds, ...]
+
+    @classmethod
+    def of(cls, statement: Statement, chunk_steps: int, committed: list[tuple[TensorCommitment, BoundaryBlinds]]) -> ChunkPlan:
+        """The plan from each boundary's commitment and blinds, in the order of the steps."""
+        rows = np.concatenate([c.rows for c, _ in committed]) if committed else NO_BOUNDARIES
+        return cls(statement, chunk_steps, rows, tuple(blinds for _, blinds in committed))
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        return chunks(self.statement.steps, self.chunk_steps)
+
+    def header(self) -> list[Message]:
+        """The proof's first messages, before every chunk's."""
+        return [Message(b"chunking", scalars=(self.chunk_steps,)), Message(b"boundary weights", points=self.rows)]
+
+
+def plan_chunks(statement: Statement, witness: Witness, chunk_steps: int = DEFAULT_CHUNK_STEPS) -> ChunkPlan:
+    """Commits the weights at each boundary between chunks of `chunk_steps` steps (hiding: fresh blinds)."""
+    chunk_steps = min(chunk_steps, statement.steps)
+    return ChunkPlan.of(statement, chunk_steps, [commit_boundary(statement, witness, t) for t in boundary_steps(statement, chunk_steps)])
+
+
+def boundary_steps(statement: Statement, chunk_steps: int) -> list[int]:
+    """The steps t whose weights W_t are committed between chunks of `chunk_steps` steps."""
+    return [t for t, _ in chunks(statement.steps, chunk_steps)[1:]]
+
+
+def commit_boundary(statement: Statement, witness: Witness, t: int) -> tuple[TensorCommitment, BoundaryBlinds]:
+    """C_W_t and its blinds: the slots are dropped as soon as they are committed."""
+    commitment, secret = cm.commit_int64(weight_slots(Layout.of(statement), witness.weights_at(t)))
+    return commitment, BoundaryBlinds(t, secret.kind, secret.blinds)
 
 
 def prove_run(
@@ -192,57 +252,53 @@ def prove_run(
 ) -> list[Message]:
     """The proof of the whole run in chunks of `chunk_steps` steps: the prover holds the tables of
     one chunk at a time, and commits the weights at each boundary between chunks."""
-    lay = Layout.of(statement)
-    chunk_steps = min(chunk_steps, lay.steps)
-    starts = [first for first, _ in chunks(lay.steps, chunk_steps)[1:]]
-    boundaries = [_boundary(lay, witness, t) for t in starts]
-
-    def tables_of(chunk: Layout) -> ProverTables:
-        tables = ProverTables.of(chunk, witness, data)
-        tables.check()
-        return tables
-
-    return _prove_chunks(statement, lay, secrets, chunk_steps, boundaries, tables_of, on_phase)
+    plan = plan_chunks(statement, witness, chunk_steps)
+    messages = plan.header()
+    for k in range(len(plan.spans)):
+        messages += prove_planned_chunk(plan, k, secrets, witness, data, _named(on_phase, k, len(plan.spans)))
+    return messages
 
 
-def _boundary(lay: Layout, witness: Witness, t: int) -> tuple[TensorCommitment, Callable[[], TensorOpening]]:
-    """C_W_t, and its opening rebuilt from the run when a chunk needs it: the padded slots are
-    2^(2·log N + log L') int64 (2 GiB for the paper's shape), so only the blinds are kept."""
-
-    def slots() -> np.ndarray:
-        return weight_slots(lay, witness.weights_at(t))
-
-    commitment, secret = cm.commit_int64(slots())
-    kind, blinds = secret.kind, secret.blinds  # not `secret`: a closure over it would keep the entries
-    return commitment, lambda: TensorOpening(kind, slots(), blinds)
-
-
-def _prove_chunks(
-    statement: Statement,
-    lay: Layout,
+def prove_planned_chunk(
+    plan: ChunkPlan,
+    k: int,
     secrets: StatementSecrets,
+    witness: Witness,
+    data: Dataset,
+    on_phase: Callable[[str], None] = lambda _: None,
+) -> list[Message]:
+    """Chunk k of a planned run, its tables and boundary openings built from the run: the messages
+    of that chunk alone (a worker's task: zkdl.cluster)."""
+    lay = Layout.of(plan.statement)
+    first, steps = plan.spans[k]
+    tables = ProverTables.of(lay.chunk(first, steps), witness, data)
+    tables.check()
+    ends: list[Callable[[], TensorOpening]] = [
+        lambda: secrets.w0,
+        *(partial(b.opening, lay, witness) for b in plan.boundaries),
+        lambda: secrets.wt,
+    ]
+    chunk_secrets = dataclasses.replace(secrets, w0=ends[k](), wt=ends[k + 1]())
+    return prove_chunk(plan.statement, k, plan.chunk_steps, plan.rows, chunk_secrets, tables, on_phase)
+
+
+def prove_chunk(
+    statement: Statement,
+    k: int,
     chunk_steps: int,
-    boundaries: list[tuple[TensorCommitment, Callable[[], TensorOpening]]],
-    tables_of: Callable[[Layout], ProverTables],
+    rows: np.ndarray,
+    secrets: StatementSecrets,
+    tables: ProverTables,
     on_phase: Callable[[str], None],
 ) -> list[Message]:
-    """The chunking, the boundary commitments, then each chunk's proof under its own transcript
-    (chunks are independent given the boundaries: the unit of parallel proving)."""
-    rows = np.concatenate([c.rows for c, _ in boundaries]) if boundaries else np.zeros((0, 96), np.uint8)
-    messages = [Message(b"chunking", scalars=(chunk_steps,)), Message(b"boundary weights", points=rows)]
+    """Chunk k's messages under its own transcript (bound to the chunking and every boundary's
+    commitment `rows`): `secrets` opens the weights at the chunk's ends, `tables` are its steps'."""
+    lay = Layout.of(statement)
     base = StatementCommitments.of(statement, lay)
-    weights = [(base.w0, lambda: secrets.w0), *boundaries, (base.wt, lambda: secrets.wt)]
-    spans = chunks(lay.steps, chunk_steps)
-    for k, (first, steps) in enumerate(spans):
-        tables = tables_of(lay.chunk(first, steps))
-        channel = ProverChannel(_transcript(statement, chunk_steps, rows, k))
-        commitments = dataclasses.replace(base, w0=weights[k][0], wt=weights[k + 1][0])
-        chunk_secrets = dataclasses.replace(secrets, w0=weights[k][1](), wt=weights[k + 1][1]())
-        named = _named(on_phase, k, len(spans))
-        _prove_chunk(channel, commitments, chunk_secrets, tables, named)
-        messages += channel.messages
-        del tables, chunk_secrets  # one chunk's tables and boundary weights at a time
-    return messages
+    weights = [base.w0, *_boundary_commitments(lay, rows), base.wt]
+    channel = ProverChannel(_transcript(statement, chunk_steps, rows, k))
+    _prove_chunk(channel, dataclasses.replace(base, w0=weights[k], wt=weights[k + 1]), secrets, tables, on_phase)
+    return channel.messages
 
 
 def _named(on_phase: Callable[[str], None], k: int, n: int) -> Callable[[str], None]:
@@ -296,8 +352,13 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
     expected = (len(chunks(lay.steps, chunk_steps)) - 1) * per_boundary
     if rows is None or len(rows) != expected:
         raise VerificationError(f"the boundary weights must be {expected} commitment rows for chunks of {chunk_steps} steps")
-    boundaries = [TensorCommitment(_dims(lay.weights), rows[i : i + per_boundary]) for i in range(0, expected, per_boundary)]
-    return chunk_steps, rows, boundaries
+    return chunk_steps, rows, _boundary_commitments(lay, rows)
+
+
+def _boundary_commitments(lay: Layout, rows: np.ndarray) -> list[TensorCommitment]:
+    """The commitments to the weights at each boundary, from the rows the proof sends for them."""
+    per_boundary = cm.MatrixLayout.of(_dims(lay.weights)).num_rows
+    return [TensorCommitment(_dims(lay.weights), rows[i : i + per_boundary]) for i in range(0, len(rows), per_boundary)]
 
 
 def _verify_chunk(party: VerifierParty, lay: Layout, commitments: StatementCommitments) -> None:
