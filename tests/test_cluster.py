@@ -116,7 +116,7 @@ def test_a_cluster_that_does_not_answer_is_named_at_once(run_dir, dataset, tmp_p
 
 def test_ray_shared_run_without_ray_says_to_give_it(run_dir, tmp_path):
     done = _zkdl("prove", str(run_dir), "-o", str(tmp_path / "run.zkdl"), "--owner", OWNER, "--ray-shared-run")
-    assert done.returncode == 1 and "--ray-shared-run needs --ray" in done.stderr
+    assert done.returncode == 2 and "--ray-shared-run needs --ray" in done.stderr  # a usage error
 
 
 def test_a_chunk_failing_for_its_own_reason_stops_the_proof_with_it(cluster, run_dir, digits, tmp_path):
