@@ -93,7 +93,7 @@ def _configure_register(actions: argparse._SubParsersAction) -> None:
 
 @subcommand(
     "dataset",
-    "commit a data set once (`commit`), check a data-set proof file (`check`), register its record on the registry (`register`)",
+    "commit a data set once (`commit`), check a data-set proof file (`check`), register its record (`register`), list its models (`show`)",
     _configure,
 )
 def _run(args: argparse.Namespace) -> int:
