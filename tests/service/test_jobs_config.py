@@ -275,6 +275,7 @@ _SAMPLES = {
     "outbox": "b.sqlite",
     "log_level": "debug",
     "verifier_version": "0x" + "11" * 32,
+    "explorer_url": "https://explorer.test",
 }
 
 
