@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from zkdl.commands import SUBCOMMANDS, printable, run_guarded, subcommand
+from zkdl.commands import SUBCOMMANDS, add_json_flag, printable, run_guarded, subcommand
 from zkdl.errors import SpecError, UnusableInputError, ZkdlError
 
 
@@ -109,7 +109,7 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule-seed", type=int, help="public seed of the batch schedule (default 0)")
     p.add_argument("--init-seed", type=int, help="seed of the He-uniform initialisation (default 0)")
     p.add_argument("--init-weights", help="initial weights .npz (W0.., b0..) instead of the seeded init")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_json_flag(p, "a JSON summary")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -201,7 +201,7 @@ def _configure_use(p: argparse.ArgumentParser) -> None:
         help="a .csv (or .npz) of rows with the training file's features in their order, then a label "
         "(optional for predict, required for evaluate)",
     )
-    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(p)
 
 
 @subcommand("predict", "the class of every row of a data file, by a trained run's final model (the proven network)", _configure_use)
@@ -230,7 +230,7 @@ def _report(as_json: bool, json_form: dict[str, Any], human: str) -> int:
 def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run directory written by zkdl train")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="directory to write weights.npz, model.onnx and model.json to")
-    p.add_argument("--json", action="store_true", help="print the written paths as JSON")
+    add_json_flag(p, "the written paths as JSON")
 
 
 @subcommand(
@@ -294,7 +294,7 @@ def _configure_prove(p: argparse.ArgumentParser) -> None:
         help="with --ray: workers read the run directory at the same path on storage every node mounts "
         "(default: the driver sends the witness through Ray's object store)",
     )
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_json_flag(p, "a JSON summary")
 
 
 def _owner(given: str | None) -> str:
@@ -368,7 +368,7 @@ def _with_phases(work: Callable[..., Any], quiet: bool) -> Any:
 
 def _configure_bundle(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", help="a .zkdl proof bundle")
-    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(p)
 
 
 def _configure_verify(p: argparse.ArgumentParser) -> None:
@@ -430,7 +430,7 @@ def _configure_inspect(p: argparse.ArgumentParser) -> None:
     from zkdl.market.connect import add_chain_arguments  # light: web3 is imported only when used
 
     p.add_argument("bundle", help="a .zkdl proof bundle, a run directory (zkdl train), or a registered model id (0x + 64 hex digits)")
-    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(p)
     add_chain_arguments(p)
 
 
@@ -481,7 +481,7 @@ def _configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="demo-out", help="directory for every artefact (default demo-out)")
     p.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps to run and prove (default {DEMO_STEPS})")
     p.add_argument("--rpc", help="run the chain part against this JSON-RPC URL (keys from ZKDL_*_KEY) instead of the embedded chain")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_json_flag(p, "a JSON summary")
 
 
 @subcommand(

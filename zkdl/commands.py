@@ -28,6 +28,11 @@ from zkdl.errors import EXIT_FAILED, EXIT_UNUSABLE, ZkdlError, as_zkdl_error
 FailureJson = Callable[[ZkdlError, bool], dict[str, Any]]  # (the error, whether it is unusable input)
 
 
+def add_json_flag(p: argparse.ArgumentParser, what: str = "JSON") -> None:
+    """`--json`: the command's answer on stdout as JSON, for scripts (failures too, where it has a failure_json)."""
+    p.add_argument("--json", action="store_true", help=f"print {what} on stdout")
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """A registered subcommand."""

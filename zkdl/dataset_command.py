@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zkdl.commands import printable, subcommand
+from zkdl.commands import add_json_flag, printable, subcommand
 
 if TYPE_CHECKING:
     from zkdl.data import Dataset
@@ -28,7 +28,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
     commit.add_argument("-o", "--out", required=True, help="the data-set proof file to write")
     commit.add_argument("--public", action="store_true", help="public data: blinds anyone can recompute, so the id is the data's own")
     commit.add_argument("--data", metavar="PATH", help="the run's data file, if it is no longer where the run recorded it")
-    commit.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_json_flag(commit, "a JSON summary")
     check = actions.add_parser(
         "check",
         help="verify a data-set proof file (the range of the data's values) and, given the data, that it is its commitment",
@@ -53,7 +53,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
         help="with --data: standardise the features (default: as zkdl train)",
     )
     check.add_argument("--key", metavar="KEY_FILE", help="a private data set's key file")
-    check.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(check)
     _configure_register(actions)
     _configure_show(actions)
 
@@ -70,11 +70,11 @@ def _configure_show(actions: argparse._SubParsersAction) -> None:
     show.add_argument("dataset_id", help="the data set's id (0x + 64 hex digits: zkdl dataset commit prints it)")
     add_chain_arguments(show)
     show.add_argument("--limit", type=int, default=100, help="models listed at most (default 100)")
-    show.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(show)
 
 
 def _configure_register(actions: argparse._SubParsersAction) -> None:
-    from zkdl.market.connect import DEFAULT_STORE, STORE_ENV, add_chain_arguments
+    from zkdl.market.connect import add_chain_arguments, add_publish_arguments
 
     register = actions.add_parser(
         "register",
@@ -85,10 +85,8 @@ def _configure_register(actions: argparse._SubParsersAction) -> None:
     )
     register.add_argument("file", help="a data-set proof file (zkdl dataset commit)")
     add_chain_arguments(register)
-    register.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
-    register.add_argument("--store-url", help="http(s) URL under which the store directory is served (default: a file:// URI)")
-    register.add_argument("--keystore", help="owner's encrypted keystore (password in $ZKDL_OWNER_KEYSTORE_PASSWORD)")
-    register.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_publish_arguments(register)
+    add_json_flag(register, "a JSON summary")
 
 
 @subcommand(

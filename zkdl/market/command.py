@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 
-from zkdl.commands import failure_answer, run_guarded, subcommand
+from zkdl.commands import add_json_flag, failure_answer, run_guarded, subcommand
 from zkdl.errors import UnusableInputError, ZkdlError
 
 EXIT_OK, EXIT_NO = 0, 1
@@ -29,16 +29,11 @@ EXIT_OK, EXIT_NO = 0, 1
 
 
 def _configure_register(p: argparse.ArgumentParser) -> None:
-    from .connect import DEFAULT_OUTBOX, DEFAULT_STORE, STORE_ENV, add_chain_arguments
+    from .connect import DEFAULT_OUTBOX, add_chain_arguments, add_publish_arguments
 
     p.add_argument("bundle", help="the proof bundle written by zkdl prove (RUN.zkdl)")
     add_chain_arguments(p)
-    p.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
-    p.add_argument(
-        "--store-url",
-        help="http(s) URL under which the store directory is served: the registered "
-        "bundle URI is then an http(s) URI (default: a file:// URI)",
-    )
+    add_publish_arguments(p)
     p.add_argument(
         "--outbox", default=DEFAULT_OUTBOX, help=f"relayer outbox: a SQLite file or a postgresql:// URL (default {DEFAULT_OUTBOX})"
     )
@@ -49,14 +44,9 @@ def _configure_register(p: argparse.ArgumentParser) -> None:
         help="blocks (own block counted) before the registration is final (default 1; >= 3 on real networks)",
     )
     p.add_argument("--metadata-uri", default="", help="URI of the model's metadata (optional)")
-    p.add_argument(
-        "--keystore",
-        help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
-        "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE",
-    )
     p.add_argument("--verify", action="store_true", help="verify the proof locally before registering it")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the registration (default 600)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_json_flag(p, "a JSON summary")
 
 
 @subcommand(
@@ -142,7 +132,7 @@ def _configure_provenance(p: argparse.ArgumentParser) -> None:
     p.add_argument("model_id", help="the model id (0x + 64 hex digits)")
     add_chain_arguments(p)
     p.add_argument("--no-fetch", action="store_true", help="do not fetch the bundle (chain record only)")
-    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(p)
 
 
 @subcommand(
@@ -202,7 +192,7 @@ def _configure_check_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("weights", help="the delivered final weights (.npz: W0, W1, ..)")
     p.add_argument("--opening", required=True, help="the opening file delivered with them (<bundle>.opening.json)")
     add_chain_arguments(p)
-    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add_json_flag(p)
 
 
 @subcommand(

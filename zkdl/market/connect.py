@@ -41,6 +41,20 @@ def add_chain_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deployments-dir", help="directory of deployment records (default $ZKDL_DEPLOYMENTS_DIR or deploy/deployments)")
 
 
+def add_publish_arguments(p: argparse.ArgumentParser) -> None:
+    """`--store`, `--store-url`, `--keystore` (for every command that stores a file and registers it as its owner)."""
+    p.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
+    p.add_argument(
+        "--store-url",
+        help="http(s) URL under which the store directory is served: the registered URI is then an http(s) URI (default: a file:// URI)",
+    )
+    p.add_argument(
+        "--keystore",
+        help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
+        "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE",
+    )
+
+
 def rpc_url(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     url = explicit or env.get(RPC_ENV)
