@@ -105,6 +105,14 @@ class ServiceProcess:
         self.proc: subprocess.Popen | None = None
         self.runs = 0
 
+    @classmethod
+    def on(
+        cls, tmp: Path, client: RegistryClient, verifier: LocalAccount, *args: str, name: str = "verifier", env: dict | None = None
+    ) -> ServiceProcess:
+        """`verifier`'s service on `client`'s registry, through the node `client` talks to."""
+        rpc_url = client.w3.provider.endpoint_uri  # the tests' anvil: an HTTPProvider
+        return cls(tmp, name, rpc_url=rpc_url, registry=client.address, verifier=verifier, args=list(args), env=env)
+
     def start(self, *, extra_env: dict[str, str] | None = None, wait: bool = True) -> ServiceProcess:
         self.runs += 1
         env = {

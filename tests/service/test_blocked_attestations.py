@@ -21,10 +21,7 @@ def test_a_verdict_refused_before_the_grant_lands_after_it_without_manual_steps(
     with anvil() as w3:
         client = setup_registry(w3, admin, [], [owner, verifier])  # funded, not yet a verifier
         _, uri = LocalStore(tmp_path / "store").put(bundle["bytes"])
-        svc = ServiceProcess(
-            tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=verifier,
-            args=["--bundle-dir", str(tmp_path / "store")], env={"ZKDL_RETRY_BASE_S": "0.5"},
-        )  # fmt: skip
+        svc = ServiceProcess.on(tmp_path, client, verifier, "--bundle-dir", str(tmp_path / "store"), env={"ZKDL_RETRY_BASE_S": "0.5"})
         with services(svc):
             svc.start()
             mid = RegistryClient(w3, client.address, owner).register_model(request_for(bundle, uri)).model_id

@@ -62,17 +62,9 @@ def test_two_verifiers_reach_quorum_and_a_buyer_sees_it_on_the_page(tmp_path, bu
     with anvil() as w3:
         client = setup_registry(w3, admin, [v1, v2], [owner, relayer], quorum=2)
         store_dir = tmp_path / "store"
-        one = ServiceProcess(
-            tmp_path,
-            "verifier-1",
-            rpc_url=w3.provider.endpoint_uri,
-            registry=client.address,
-            verifier=v1,
-            args=["--bundle-dir", str(store_dir), "--allow-local"],  # the bundle is served from 127.0.0.1
-        )
-        two = ServiceProcess(
-            tmp_path, "verifier-2", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=v2, args=["--allow-local"]
-        )
+        # the bundle is served from 127.0.0.1
+        one = ServiceProcess.on(tmp_path, client, v1, "--bundle-dir", str(store_dir), "--allow-local", name="verifier-1")
+        two = ServiceProcess.on(tmp_path, client, v2, "--allow-local", name="verifier-2")
         with services(one, two):
             one.start()
             two.start()
@@ -159,14 +151,7 @@ def test_bad_inputs_get_their_verdicts_and_the_service_keeps_running(tmp_path, b
                 "allow_local": True,  # the dead host is 127.0.0.1
             },
         )
-        svc = ServiceProcess(
-            tmp_path,
-            "verifier",
-            rpc_url=w3.provider.endpoint_uri,
-            registry=client.address,
-            verifier=v1,
-            args=["--config", str(config), "--file-root", str(store.root)],
-        )
+        svc = ServiceProcess.on(tmp_path, client, v1, "--config", str(config), "--file-root", str(store.root))
         with services(svc):
             svc.start()
             ids = {name: register(w3, client, relayer, owner, req, tmp_path / "reg.sqlite") for name, req in cases.items()}
@@ -213,14 +198,8 @@ def test_a_trickling_bundle_host_does_not_hold_up_a_valid_model(tmp_path, bundle
         store = LocalStore(tmp_path / "store")
         _, good_uri = store.put(other_bundle["bytes"])
         limits = ["--fetch-timeout", str(deadline), "--max-attempts", "2", "--retry-base-s", "0.5", "--fetch-retry-window-s", "0"]
-        svc = ServiceProcess(
-            tmp_path,
-            "verifier",
-            rpc_url=w3.provider.endpoint_uri,
-            registry=client.address,
-            verifier=v1,
-            args=["--allow-local", "--file-root", str(store.root), *limits],  # the trickler is on 127.0.0.1
-        )
+        # the trickler is on 127.0.0.1
+        svc = ServiceProcess.on(tmp_path, client, v1, "--allow-local", "--file-root", str(store.root), *limits)
         with services(svc):
             svc.start()
             slow = register(w3, client, relayer, owner, request_for(bundle, trickler.url + "/b.zkdl"), tmp_path / "reg.sqlite")
@@ -246,15 +225,7 @@ def test_a_restart_mid_job_never_attests_twice(tmp_path, db_location, bundle, ac
         client = setup_registry(w3, admin, [v1], [owner, relayer])
         store = LocalStore(tmp_path / "store")
         _, uri = store.put(bundle["bytes"])
-        svc = ServiceProcess(
-            tmp_path,
-            "verifier",
-            rpc_url=w3.provider.endpoint_uri,
-            registry=client.address,
-            verifier=v1,
-            args=["--bundle-dir", str(store.root), "--lease", "3"],
-            env={"ZKDL_DB": db_location},
-        )
+        svc = ServiceProcess.on(tmp_path, client, v1, "--bundle-dir", str(store.root), "--lease", "3", env={"ZKDL_DB": db_location})
         with services(svc):
             svc.start(extra_env={"ZKDL_TEST_CRASH_AT": crash_at})
             mid = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
@@ -277,12 +248,9 @@ def test_the_rpc_node_disappears_and_returns(tmp_path, bundle, other_bundle, acc
     port, state = free_port(), tmp_path / "anvil-state.json"
     store = LocalStore(tmp_path / "store")
     _, uri = store.put(bundle["bytes"])
-    rpc = f"http://127.0.0.1:{port}"
     with anvil(port, "--dump-state", str(state)) as w3:
         client = setup_registry(w3, admin, [v1], [owner, relayer])
-        svc = ServiceProcess(
-            tmp_path, "verifier", rpc_url=rpc, registry=client.address, verifier=v1, args=["--bundle-dir", str(store.root)]
-        )
+        svc = ServiceProcess.on(tmp_path, client, v1, "--bundle-dir", str(store.root))
         svc.start()
         first = register(w3, client, relayer, owner, request_for(bundle, uri), tmp_path / "reg.sqlite")
         svc.wait_job(first, ("attested",))
@@ -313,15 +281,7 @@ def test_a_reorg_shallower_than_the_confirmation_depth_is_never_seen(tmp_path, b
         client = setup_registry(w3, admin, [v1], [owner, accounts[6]])
         store = LocalStore(tmp_path / "store")
         _, uri = store.put(bundle["bytes"])
-        svc = ServiceProcess(
-            tmp_path,
-            "verifier",
-            rpc_url=w3.provider.endpoint_uri,
-            registry=client.address,
-            verifier=v1,
-            args=["--bundle-dir", str(store.root)],
-            env={"ZKDL_CONFIRMATIONS": "3"},
-        )
+        svc = ServiceProcess.on(tmp_path, client, v1, "--bundle-dir", str(store.root), env={"ZKDL_CONFIRMATIONS": "3"})
         with services(svc):
             svc.start()
             snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
@@ -397,7 +357,7 @@ def test_health_says_why_attestations_cannot_land_until_the_role_is_granted(tmp_
     admin, v1 = accounts[0], accounts[1]
     with anvil() as w3:
         client = setup_registry(w3, admin, [], [v1])
-        svc = ServiceProcess(tmp_path, "verifier", rpc_url=w3.provider.endpoint_uri, registry=client.address, verifier=v1)
+        svc = ServiceProcess.on(tmp_path, client, v1)
         with services(svc):
             svc.start()
             health = wait_until("health to name the missing role", lambda: (h := svc.json("/health"))["blockers"] and h)
