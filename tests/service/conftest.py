@@ -28,14 +28,21 @@ def other_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return _proved(tmp_path_factory, 6)
 
 
-def _proved(tmp_path_factory: pytest.TempPathFactory, owner: int) -> dict[str, Any]:
+@pytest.fixture(scope="session")
+def same_data_bundle(tmp_path_factory: pytest.TempPathFactory, bundle: dict[str, Any]) -> dict[str, Any]:
+    """The same run proven for accounts[6] on `bundle`'s committed data set (its proof and key files):
+    a second model with the same data-set id."""
+    return _proved(tmp_path_factory, 6, dataset=bundle["dataset_path"])
+
+
+def _proved(tmp_path_factory: pytest.TempPathFactory, owner: int, dataset: Path | None = None) -> dict[str, Any]:
     from zkdl import api
     from zkdl.chain import embedded_accounts
     from zkdl.cli import main
 
     work = tmp_path_factory.mktemp("bundle")
     assert main(["train", "--out", str(work / "run"), "--hidden", "8", "--batch", "4", "--steps", "2", "--no-progress"]) == 0
-    result = api.prove(work / "run", work / "run.zkdl", owner=embedded_accounts()[owner].address)
+    result = api.prove(work / "run", work / "run.zkdl", owner=embedded_accounts()[owner].address, dataset=dataset)
     data = Path(result.bundle_path).read_bytes()
     info = api.inspect(data)
     digests = info["commitment_digests"]
@@ -49,6 +56,7 @@ def _proved(tmp_path_factory: pytest.TempPathFactory, owner: int) -> dict[str, A
         "c_w0": bytes.fromhex(digests["c_w0"][2:]),
         "c_wt": bytes.fromhex(digests["c_wt"][2:]),
         "dataset": Path(result.dataset_path).read_bytes(),  # its data set's proof file (zkdl prove wrote it)
+        "dataset_path": Path(result.dataset_path),
     }
 
 

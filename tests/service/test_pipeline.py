@@ -192,6 +192,27 @@ def test_the_report_says_whether_the_data_set_range_proof_verifies_and_the_verdi
     assert f"{status}: " in page or (status == "verified" and "verified: every input lies in the range" in page)
 
 
+def test_a_data_set_file_is_fetched_and_verified_once_for_every_model_on_it(pipe, bundle, same_data_bundle, accounts):
+    """The second model on a data set reuses the first one's check of its registered proof file:
+    with the file gone from the store, its report still says verified."""
+    from zkdl.chain import DatasetRequest
+    from zkdl.proof.bundle import DatasetBundle
+
+    header = DatasetBundle.decode(bundle["dataset"]).dataset
+    assert header.digest() == same_data_bundle["c_data"]  # one data set, two models
+    digest, data_uri = pipe.store.put(bundle["dataset"])
+    fields = (header.samples, header.features, header.classes, header.frac_bits, digest, data_uri)
+    pipe.client.register_dataset(DatasetRequest(header.digest(), *fields), sender=pipe.owner)
+    first = pipe.register(request_for(bundle, pipe.store.put(bundle["bytes"])[1]))
+    pipe.run(3)
+    assert pipe.job(first).report["dataset"] == {"status": "verified"}
+    pipe.store.path_for(digest).unlink()  # a second fetch would find nothing
+    second = pipe.register(request_for(same_data_bundle, pipe.store.put(same_data_bundle["bytes"])[1]), owner=accounts[6])
+    pipe.run(3)
+    job = pipe.job(second)
+    assert (job.verdict, job.report["dataset"]) == ("valid", {"status": "verified"}), job.report
+
+
 def test_a_restart_after_enqueue_does_not_attest_twice(pipe, bundle, accounts):
     _, uri = pipe.store.put(bundle["bytes"])
     mid = pipe.register(request_for(bundle, uri))

@@ -42,7 +42,7 @@ class Outcome:
     dataset: dict[str, Any] | None = None  # the data set's range proof: "verified", "invalid", or why unchecked
 
 
-DatasetFile = Callable[[], bytes | str]  # the registered data set's proof file, or why there is none
+DatasetCheck = Callable[[Statement], dict[str, Any]]  # the statement's data set, checked: `dataset_status`
 
 
 def invalid(code: str, reason: str, *, proof_bytes: int | None = None, statement: dict[str, Any] | None = None) -> Outcome:
@@ -53,14 +53,13 @@ def check_bundle(
     model: Model,
     bundle: bytes,
     *,
-    dataset_file: DatasetFile = lambda: "not checked",
+    dataset_check: DatasetCheck = lambda statement: dataset_status(statement, "not checked"),
     max_seconds: float = math.inf,
     max_bytes: int = sys.maxsize,
 ) -> Outcome:
     """Decode (once), compare with the registration, price (`OVER_BUDGET` above the budget: no
-    verdict), verify; for a valid proof, verify the proof file of its data set's registered record
-    too (`dataset_file`). The bundle's digest has already been checked against `model.proof_digest`
-    by the fetch.
+    verdict), verify; for a valid proof, check its data set's registered record too (`dataset_check`).
+    The bundle's digest has already been checked against `model.proof_digest` by the fetch.
 
     The data set's range proof is reported, not part of the verdict: the verdict is the model's
     proof, and a data-set record is whoever registered that id first (a bad record must not make a
@@ -85,12 +84,13 @@ def check_bundle(
     rejection = registration.proof_rejection(claims)
     seconds = time.perf_counter() - started
     if rejection is None:
-        return Outcome(VALID, None, "ok", info, size, seconds, _dataset_status(claims.statement, dataset_file))
+        return Outcome(VALID, None, "ok", info, size, seconds, dataset_check(claims.statement))
     return Outcome(INVALID, f"the proof does not verify: {rejection}", "proof-rejected", info, size, seconds)
 
 
-def _dataset_status(statement: Statement, dataset_file: DatasetFile) -> dict[str, Any]:
-    found = dataset_file()
+def dataset_status(statement: Statement, found: bytes | str) -> dict[str, Any]:
+    """The report's word on the data set: its proof file `found` verified against the statement's
+    data set, or why there is no file to verify (`found` is then the reason)."""
     if isinstance(found, str):
         return {"status": "unchecked", "reason": found}
     reason = registration.dataset_rejection(statement, found)

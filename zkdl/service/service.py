@@ -110,6 +110,7 @@ class VerifierService:
         self.metrics = Metrics(self.jobs.counts)
         self.gate = FetchGate(config.fetches_per_host)
         self.verify_slots = threading.Semaphore(config.workers)
+        self.dataset_checks: dict[tuple[bytes, bytes], dict[str, Any]] = {}  # shared by the workers: one check per data-set file
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._connected = threading.Event()
@@ -349,6 +350,7 @@ class VerifierService:
                         gate=self.gate,
                         verify_slots=self.verify_slots,
                         hooks=self.hooks,
+                        dataset_checks=self.dataset_checks,
                     )
                 job = worker.run_once()
                 failures = 0

@@ -38,10 +38,11 @@ from ..chain.client import RegistryClient
 from ..chain.errors import UnknownModelError
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer, attestation_key
 from ..chain.structs import AttestationRequest, Model, Verdict
+from ..proof.statement import Statement
 from .config import ServiceConfig
 from .fetching import FETCH_ERRORS, FetchFailure, FetchGate, failure_of, fetch_bundle
 from .jobs import Job, JobState, JobStore
-from .report import INVALID, OVER_BUDGET, VALID, Outcome, build_report, check_bundle, invalid, report_digest
+from .report import INVALID, OVER_BUDGET, VALID, Outcome, build_report, check_bundle, dataset_status, invalid, report_digest
 
 log = logging.getLogger("zkdl.service.worker")
 
@@ -61,6 +62,7 @@ class Worker:
         gate: FetchGate | None = None,
         verify_slots: threading.Semaphore | None = None,
         hooks: dict[str, Callable[[], None]] | None = None,
+        dataset_checks: dict[tuple[bytes, bytes], dict[str, Any]] | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -74,6 +76,7 @@ class Worker:
         # Shared by a process's workers: fetches per host/owner, and verifications (CPU) at once.
         self.gate = gate or FetchGate(config.fetches_per_host)
         self.verify_slots = verify_slots or threading.Semaphore(config.workers)
+        self.dataset_checks = {} if dataset_checks is None else dataset_checks  # (data set id, file digest) → report entry
         self.hooks = hooks or {}  # test seams: called at named points ("leased", "enqueued", ...)
 
     def _hook(self, name: str) -> None:
@@ -163,7 +166,7 @@ class Worker:
             outcome = check_bundle(
                 model,
                 data,
-                dataset_file=lambda: self._dataset_file(job, model),
+                dataset_check=lambda statement: self._dataset_check(job, model, statement),
                 max_seconds=self.config.max_verify_s,
                 max_bytes=self.config.max_verify_bytes,
             )
@@ -221,17 +224,25 @@ class Worker:
         finally:
             self.jobs.spend_fetch_time(job.model_id, self.name, time.monotonic() - started)
 
-    def _dataset_file(self, job: Job, model: Model) -> bytes | str:
-        """The proof file of the data-set record the model's C_data names (one attempt: the data
-        set is reported, not retried), or why there is none."""
+    def _dataset_check(self, job: Job, model: Model, statement: Statement) -> dict[str, Any]:
+        """The data-set record the model's C_data names, its proof file verified (one fetch attempt:
+        the data set is reported, not retried); a verified or invalid file is remembered by the
+        process, so the next model on that data set neither fetches nor verifies it again."""
         if not self.client.dataset_exists(model.c_data_digest):
-            return "the data set has no record on the registry"
+            return dataset_status(statement, "the data set has no record on the registry")
         record = self.client.get_dataset(model.c_data_digest).request
+        key = (model.c_data_digest, record.range_proof_digest)  # the file is bound by its registered digest
+        if (known := self.dataset_checks.get(key)) is not None:
+            return known
         try:
-            return self._fetch_within_budget(job, record.uri, record.range_proof_digest)
+            found: bytes | str = self._fetch_within_budget(job, record.uri, record.range_proof_digest)
         except (*FETCH_ERRORS, store.BundleTooLargeError) as exc:
             log.warning("job %s: the data set's proof file %s: %s", job.model_id, record.uri, exc)
-            return f"its proof file is unavailable ({failure_of(exc).category if isinstance(exc, FETCH_ERRORS) else 'too large'})"
+            found = f"its proof file is unavailable ({failure_of(exc).category if isinstance(exc, FETCH_ERRORS) else 'too large'})"
+        status = dataset_status(statement, found)
+        if not isinstance(found, str):  # an unavailable file may come back: only a checked one is remembered
+            self.dataset_checks[key] = status
+        return status
 
     def _fetch_failed(self, job: Job, failure: FetchFailure, detail: str) -> None:
         """Retried with backoff over the retry window while the job's fetch budget lasts, else given
