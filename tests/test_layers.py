@@ -5,6 +5,7 @@ register with zkdl.commands, so none of them imports the command line (zkdl.cli)
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -49,3 +50,33 @@ def test_the_prover_reads_the_witness_not_the_trainer():
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+SIBLINGS = {"chain": ("zkdl.service", "zkdl.market"), "service": ("zkdl.market",), "market": ("zkdl.service",)}
+
+
+def _imported(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function, relative imports resolved."""
+    package = "zkdl." + path.parent.relative_to(ROOT / "zkdl").as_posix().replace("/", ".")
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]) if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            names |= {module} | {f"{module}.{alias.name}" for alias in node.names}
+    return names
+
+
+@pytest.mark.parametrize("layer", sorted(SIBLINGS))
+def test_the_chain_is_below_the_service_and_the_market_and_those_two_stay_apart(layer):
+    """The chain client serves both; the verifier service and the buyer tools share only what lies
+    below them (a lineage or a status both show is read in zkdl.chain), never each other's code."""
+    crossings = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "zkdl" / layer).rglob("*.py"))
+        for name in sorted(_imported(path))
+        if name.startswith(SIBLINGS[layer])
+    ]
+    assert crossings == []

@@ -19,11 +19,11 @@ from web3 import Web3
 from ..backoff import backoff_delay
 from ..chain.client import RegistryClient
 from ..chain.deploy import read_deployment
+from ..chain.lineage import lineage_json
 from ..chain.outbox import SqlOutbox
 from ..chain.relayer import RPC_UNAVAILABLE, Relayer
 from ..chain.structs import IndexKind, ModelStatus
 from ..errors import ZkdlError
-from ..market.query import lineage_json
 from .attest_retry import retry_failed_attestations
 from .config import ServiceConfig
 from .fetching import FetchGate
