@@ -60,3 +60,17 @@ def interpolate(values: list[int], x: int) -> int:
 def bits_of(value: int, width: int) -> list[int]:
     """Two's-complement bits of value, LSB first."""
     return [((value % (1 << width)) >> j) & 1 for j in range(width)]
+
+
+def keccak_permutation(prefix: bytes, n: int) -> list[int]:
+    """Fisher–Yates over the 256-bit Keccak words K(prefix ‖ be64(counter)), with rejection (zkdl/data.py)."""
+    from eth_hash.auto import keccak
+
+    perm, counter = list(range(n)), 0
+    for i in range(n - 1, 0, -1):
+        limit = (1 << 256) - (1 << 256) % (i + 1)
+        while (v := int.from_bytes(keccak(prefix + counter.to_bytes(8, "big")), "big")) >= limit:
+            counter += 1
+        counter += 1
+        perm[i], perm[v % (i + 1)] = perm[v % (i + 1)], perm[i]
+    return perm

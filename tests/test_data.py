@@ -59,6 +59,16 @@ def test_shuffle_is_fisher_yates_over_keccak_words() -> None:
     assert shuffle(9, 2, 4).tolist() == perm
 
 
+@pytest.mark.parametrize("n", [2, 3, 1000, 4099])
+def test_the_kernels_shuffle_is_the_reference_fisher_yates(n: int) -> None:
+    """The schedule's permutation comes from the kernels; it must be the documented one, bit for bit."""
+    from tests.reference import keccak_permutation
+
+    for seed, epoch in ((0, 0), (7, 3), ((1 << 64) - 1, 1 << 40)):
+        prefix = b"zkdl/schedule/v1" + seed.to_bytes(8, "big") + epoch.to_bytes(8, "big")
+        assert shuffle(seed, epoch, n).tolist() == keccak_permutation(prefix, n)
+
+
 def test_one_hot() -> None:
     assert one_hot(np.array([2, 0]), 3, 4).tolist() == [[0, 0, 16], [16, 0, 0]]
 

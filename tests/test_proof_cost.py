@@ -132,8 +132,8 @@ def test_a_small_bundle_claiming_2_24_samples_is_refused_before_anything_is_buil
     claimed = _reshaped(golden.statement, samples=1 << 24)
     data = Bundle(claimed, golden.messages).encode()
     assert len(data) < 200_000
-    reason, seconds, peak = _measured(lambda: budget_refusal(Bundle.decode(data).statement, golden.messages, 60, 4 << 30))
-    assert reason is not None and "above this verifier's budget of 60 s" in reason
+    reason, seconds, peak = _measured(lambda: budget_refusal(Bundle.decode(data).statement, golden.messages, 30, 4 << 30))
+    assert reason is not None and "above this verifier's budget of 30 s" in reason
     assert seconds < 5 and peak < 64 << 20, (seconds, peak)
     assert verifier_cost(claimed, 1).scheduled_samples == 1 << 24  # the schedule permutes every sample
 

@@ -48,7 +48,6 @@ SCHEDULE_ALGORITHM = "keccak256-fisher-yates-v1"
 DIGITS_FRAC_BITS = 4
 DIGITS_PATH = Path(__file__).resolve().parent / "datasets" / "digits.npz"
 _U64_LIMIT = 1 << 64
-_WORD_LIMIT = 1 << 256
 
 
 @dataclass(frozen=True)
@@ -369,36 +368,22 @@ def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.sort(perm[: n - n_test]), np.sort(perm[n - n_test :])
 
 
-def _word(seed: int, epoch: int, counter: int) -> int:
-    """The schedule's 256-bit random word for (seed, epoch, counter)."""
-    msg = SCHEDULE_DOMAIN + seed.to_bytes(8, "big") + epoch.to_bytes(8, "big") + counter.to_bytes(8, "big")
-    return int.from_bytes(keccak(msg), "big")
-
-
 def shuffle(seed: int, epoch: int, n: int) -> np.ndarray:
     """The Keccak-driven Fisher-Yates permutation of range(n) for one epoch (int64 [n])."""
     if not 0 <= seed < _U64_LIMIT or not 0 <= epoch < _U64_LIMIT:
         raise DataError(f"schedule seed and epoch must be unsigned 64-bit integers, got {seed}, {epoch}")
-    return np.array(_permutation(seed, epoch, n), dtype=np.int64)
+    return _permutation(seed, epoch, n).copy()
 
 
 @functools.lru_cache(maxsize=256)
-def _permutation(seed: int, epoch: int, n: int) -> tuple[int, ...]:
-    """`shuffle`'s permutation, remembered: training, its float reference runs and the prover all
-    derive the same schedule, and each epoch costs n Keccak calls in Python."""
-    perm = list(range(n))
-    counter = 0
-    for i in range(n - 1, 0, -1):
-        bound = i + 1
-        limit = _WORD_LIMIT - _WORD_LIMIT % bound
-        while True:
-            v = _word(seed, epoch, counter)
-            counter += 1
-            if v < limit:
-                break
-        j = v % bound
-        perm[i], perm[j] = perm[j], perm[i]
-    return tuple(perm)
+def _permutation(seed: int, epoch: int, n: int) -> np.ndarray:
+    """`shuffle`'s permutation, remembered (read-only): training, its float reference runs and the
+    prover all derive the same schedule. Drawn by the kernels (n Keccak calls)."""
+    from zkdl import backend  # the kernels load when a schedule is first drawn, not on import
+
+    perm = backend.keccak_permutation(SCHEDULE_DOMAIN + seed.to_bytes(8, "big") + epoch.to_bytes(8, "big"), n)
+    perm.setflags(write=False)
+    return perm
 
 
 def steps_per_epoch(n_train: int, batch: int) -> int:

@@ -2,7 +2,7 @@
 //!
 //! Nothing here knows the protocol: these functions fold vectors, evaluate multilinear
 //! extensions, compute sumcheck round polynomials, multiply integer matrices, decompose bits,
-//! commit, run MSMs and hash the transcript. Conventions (variable order, encodings) are in
+//! commit, run MSMs, hash the transcript and draw Keccak permutations. Conventions (variable order, encodings) are in
 //! `docs/kernels.md`; the one that matters most: multilinear variables are LSB first, variable 0
 //! is the least significant bit of the table index.
 
@@ -13,6 +13,7 @@ pub mod error;
 pub mod field;
 pub mod matmul;
 pub mod mle;
+pub mod shuffle;
 pub mod sumcheck;
 pub mod tensor;
 pub mod transcript;

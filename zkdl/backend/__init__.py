@@ -29,7 +29,8 @@ Operations, by kind (each documented where it is defined):
   `partial_evaluate`, `contract_i64`, `tensor_combination`, and the dense sumcheck prover
   `ProductSumcheck`;
 * packed bits: `bits_decompose`, `bits_to_field`, `bits_from_field`, `bits_weighted_sums`,
-  `bits_gram`, `bits_bind_low`, `bits_fold_high`; exact integer products: `matmul_i64`;
+  `bits_gram`, `bits_bind_low`, `bits_fold_high`; exact integer products: `matmul_i64`; the
+  Keccak-driven Fisher–Yates permutation `keccak_permutation` (the batch schedule's);
 * curve: `g1_identity`, `hash_to_g1`, `g1_compress`, `g1_decompress`, `g1_add`, `g1_scale`,
   `g1_scale_each`, `g1_fold`, `msm`.
 

@@ -48,6 +48,7 @@ __all__ = [
     "g1_scale_each",
     "hash_to_g1",
     "inner",
+    "keccak_permutation",
     "matmul_i64",
     "mle_evaluate",
     "msm",
@@ -246,6 +247,11 @@ def matmul_i64(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
     """Exact a @ b with 128-bit accumulation and the widest two's-complement width of an entry;
     KernelError if an entry leaves int64."""
     return _kernels.matmul_i64(a, b)
+
+
+def keccak_permutation(prefix: bytes, n: int) -> np.ndarray:
+    """The Keccak-driven Fisher–Yates permutation of range(n) under `prefix` (kernels/src/shuffle.rs), int64 [n]."""
+    return _kernels.keccak_permutation(prefix, n).astype(np.int64)
 
 
 # ---- G1 points: numpy uint8[n, 96], arkworks' uncompressed affine ---------------------------------

@@ -6,7 +6,7 @@ refuses one above its budget without building a table. The price is an upper bou
 terms that grow with the statement's sizes (docs/performance.md, "What a verification costs"):
 
 * the schedule: the verifier derives every epoch's Keccak-driven permutation of the n samples
-  (zkdl.data.shuffle: n Keccak calls in Python per epoch it reads, each remembered);
+  (zkdl.data.shuffle: n Keccak calls in the kernels per epoch it reads, each remembered);
 * the public tables each chunk builds as Python integers: the factors that are merged with another
   on one axis (layers × columns, steps, bits, rows; eq tables, prefix masks, one-hot indices and
   the selection table are evaluated in closed form and cost no table, zkdl.proof.claims), and the
@@ -19,8 +19,8 @@ terms that grow with the statement's sizes (docs/performance.md, "What a verific
 Calibration (this project's 2-core machine, 2026-12-06, shared with other jobs; each coefficient
 is the measured cost rounded up about 1.5× so that the price stays an upper bound on a loaded
 machine): a merged (layer, col) table costs 2.1 µs and 290 B per entry to build and evaluate; the
-schedule 23 µs per sample per epoch on a quiet machine and 41 µs loaded (the golden statement made
-to claim 2^20 samples: 42.7 s, 212 MB RSS; 2^18: 5.5 s, 101 MB), 52 B per sample kept; recommitting
+schedule about 1 µs per sample per epoch loaded, rounded up 3× (the golden statement on a data set
+of 2^20 samples: 1.4–1.9 s; 2^18: 0.4 s), 16 B per sample kept, allowed 80; recommitting
 int64 entries 1.0 µs per zero of the padding and 6 µs per 40-bit weight; an MSM 60 µs per point at
 the small sizes where overheads dominate (less per point at 2^15); the golden 3-step bundle
 verifies in 0.2–0.5 s in a process of 53 MB. The table counts per chunk are those counted while
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 SECONDS_FIXED, SECONDS_PER_CHUNK = 0.5, 0.3
 SECONDS_PER_TABLE_ENTRY = 3e-6
-SECONDS_PER_SCHEDULED_SAMPLE = 60e-6
+SECONDS_PER_SCHEDULED_SAMPLE = 3e-6
 SECONDS_PER_RECOMMITTED_ENTRY = 1.5e-6  # a zero of the padding
 SECONDS_PER_RECOMMITTED_WEIGHT = 9e-6  # a real weight (about 40 bits at the weight scale)
 SECONDS_PER_MSM_POINT = 1e-4

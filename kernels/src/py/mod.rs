@@ -8,6 +8,7 @@ mod curve;
 mod field;
 mod matmul;
 mod mle;
+mod shuffle;
 mod sumcheck;
 mod tensor;
 mod transcript;
@@ -35,5 +36,6 @@ fn _kernels(m: &Bound<'_, PyModule>) -> PyResult<()> {
     curve::register(m)?;
     commit::register(m)?;
     transcript::register(m)?;
+    shuffle::register(m)?;
     Ok(())
 }
