@@ -74,6 +74,7 @@ def _configure_show(actions: argparse._SubParsersAction) -> None:
 
 
 def _configure_register(actions: argparse._SubParsersAction) -> None:
+    from zkdl.chain.keys import keystore_help
     from zkdl.market.connect import DEFAULT_STORE, STORE_ENV, add_chain_arguments
 
     register = actions.add_parser(
@@ -87,7 +88,7 @@ def _configure_register(actions: argparse._SubParsersAction) -> None:
     add_chain_arguments(register)
     register.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
     register.add_argument("--store-url", help="http(s) URL under which the store directory is served (default: a file:// URI)")
-    register.add_argument("--keystore", help="owner's encrypted keystore (password in $ZKDL_OWNER_KEYSTORE_PASSWORD)")
+    register.add_argument("--keystore", help=keystore_help("owner"))
     register.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 

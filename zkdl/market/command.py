@@ -29,6 +29,8 @@ EXIT_OK, EXIT_NO = 0, 1
 
 
 def _configure_register(p: argparse.ArgumentParser) -> None:
+    from zkdl.chain.keys import keystore_help
+
     from .connect import DEFAULT_OUTBOX, DEFAULT_STORE, STORE_ENV, add_chain_arguments
 
     p.add_argument("bundle", help="the proof bundle written by zkdl prove (RUN.zkdl)")
@@ -49,11 +51,7 @@ def _configure_register(p: argparse.ArgumentParser) -> None:
         help="blocks (own block counted) before the registration is final (default 1; >= 3 on real networks)",
     )
     p.add_argument("--metadata-uri", default="", help="URI of the model's metadata (optional)")
-    p.add_argument(
-        "--keystore",
-        help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
-        "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE",
-    )
+    p.add_argument("--keystore", help=keystore_help("owner"))
     p.add_argument("--verify", action="store_true", help="verify the proof locally before registering it")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the registration (default 600)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
