@@ -35,15 +35,18 @@ $(STAMPS)/npm: package.json package-lock.json
 
 # Headless Chromium for the provenance-page test (Debian's package; root or sudo installs it).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_SAYS = echo "make: $(1) is missing: installing Debian's $(2) package with apt-get$(if $(SUDO), through sudo) ($(3))"
 $(STAMPS)/chromium:
-	command -v chromium >/dev/null || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
+	command -v chromium >/dev/null || ($(call APT_SAYS,chromium,chromium,about 155 MB: the provenance-page test) \
+		&& $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 	mkdir -p $(STAMPS) && touch $@
 
 # The PostgreSQL server (initdb, pg_ctl) for the PostgreSQL store tests, unless it is already there
 # (on PATH or in Debian's /usr/lib/postgresql/<version>/bin). Debian's package; root or sudo installs it.
 $(STAMPS)/postgresql:
 	(PATH="$$PATH$$(printf ':%s' /usr/lib/postgresql/*/bin)"; command -v initdb && command -v pg_ctl) >/dev/null \
-		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql)
+		|| ($(call APT_SAYS,the PostgreSQL server,postgresql,the PostgreSQL store tests) \
+			&& $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql)
 	mkdir -p $(STAMPS) && touch $@
 
 demo: setup

@@ -106,3 +106,27 @@ def test_a_reader_that_goes_away_is_not_reported_as_a_lost_node():
     script += "sys.exit(run_guarded('inspect', w))"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr == "" and done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["prove"], "$ZKDL_OWNER_KEY"),
+        (["register"], "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE"),
+        (["dataset", "register"], "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE"),
+        (["admin", "deploy"], "default $ZKDL_DEPLOYER_KEY, then $ZKDL_DEPLOYER_KEYSTORE"),
+        (["admin", "grant-verifier"], "default $ZKDL_ADMIN_KEY, then $ZKDL_ADMIN_KEYSTORE, then $ZKDL_DEPLOYER_KEY"),
+        (["admin", "revoke-model"], "default $ZKDL_OWNER_KEY"),
+        (["serve"], "the verifier's $ZKDL_VERIFIER_KEY"),
+        (["serve"], "$ZKDL_<SETTING> (e.g. $ZKDL_RPC_URL, $ZKDL_DEPLOYMENTS_DIR)"),
+        (["train"], "your own .csv (numeric feature columns, then the label: class numbers or names; a header optional)"),
+    ],
+)
+def test_the_help_says_what_a_newcomer_must_set(argv, says, capsys):
+    """Where a command's key comes from, and what a data file holds, are in its --help (not only in an error)."""
+    from zkdl.cli import build_parser
+
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([*argv, "--help"])
+    assert done.value.code == 0
+    assert says in " ".join(capsys.readouterr().out.split())

@@ -28,6 +28,7 @@ Action = Callable[[argparse.Namespace], dict[str, Any]]
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
+    from zkdl.chain.keys import key_variables, keystore_help
     from zkdl.market.connect import add_chain_arguments
 
     p.set_defaults(json=True)  # every answer is JSON, failures too (zkdl.cli)
@@ -37,7 +38,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
         sub = actions.add_parser(name, help=help, description=help)
         add_chain_arguments(sub)
         if key is not None:
-            sub.add_argument("--keystore", help=f"the {key}'s encrypted keystore (password in $ZKDL_{key.upper()}_KEYSTORE_PASSWORD)")
+            sub.add_argument("--keystore", help=keystore_help(key, f", then ${key_variables('deployer')[0]}" if key == "admin" else ""))
         return sub
 
     deploy = action("deploy", "deploy the registry and write its deployment record (a record that checks out is kept)", "deployer")

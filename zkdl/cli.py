@@ -73,7 +73,11 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     """Arguments of ``zkdl train``: flags override the spec file, which overrides the defaults."""
     p.add_argument("--out", required=True, help="run directory to write")
     p.add_argument("--spec", help="TOML or JSON spec file (tables model, quant, train)")
-    p.add_argument("--data", help="'digits' (default, shipped) or a .npz / .csv file")
+    p.add_argument(
+        "--data",
+        help="'digits' (default, shipped), or your own .csv (numeric feature columns, then the label: class numbers "
+        "or names; a header optional) or .npz (arrays X and y)",
+    )
     p.add_argument(
         "--data-frac-bits",
         type=int,

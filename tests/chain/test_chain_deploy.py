@@ -50,8 +50,9 @@ def test_ensure_deployed_is_idempotent_and_detects_a_stale_record(chain, account
     assert client_from_deployment(chain, deployments_dir).version() == "2.0.0"
 
     write_deployment(replace(first, address=accounts[5].address), deployments_dir)  # e.g. a reset dev node
-    with pytest.raises(E.DeploymentError, match="no recorded registry code"):
+    with pytest.raises(E.DeploymentError, match="no recorded registry code") as reset:
         ensure_deployed(chain, accounts[0], deployments_dir)
+    assert "`zkdl admin deploy --redeploy`" in reset.value.hint
     fresh, deployed = ensure_deployed(chain, accounts[0], deployments_dir, redeploy=True)
     assert deployed and fresh.address != first.address
     assert read_deployment(chain.eth.chain_id, deployments_dir) == fresh
@@ -67,7 +68,7 @@ def test_record_from_another_abi_is_refused(chain, accounts, deployments_dir):
 def test_missing_record_is_a_clear_error(tmp_path):
     with pytest.raises(E.DeploymentError, match="no ModelRegistry deployment recorded for chain 5") as info:
         read_deployment(5, tmp_path)
-    assert "zkdl.chain.deploy" in info.value.hint
+    assert "zkdl admin deploy" in info.value.hint and "$ZKDL_DEPLOYMENTS_DIR" in info.value.hint
 
 
 def test_constructor_revert_is_typed(chain, accounts):

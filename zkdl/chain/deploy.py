@@ -82,7 +82,7 @@ def read_deployment(chain_id: int, directory: str | Path | None = None) -> Deplo
     if not path.exists():
         raise DeploymentError(
             f"no ModelRegistry deployment recorded for chain {chain_id} at {path}",
-            "deploy with `python -m zkdl.chain.deploy --rpc URL` or set ZKDL_DEPLOYMENTS_DIR",
+            "deploy one with `zkdl admin deploy`, or point $ZKDL_DEPLOYMENTS_DIR (--deployments-dir) at the directory of its record",
         )
     return Deployment.from_json(json.loads(path.read_text("utf-8")))
 
@@ -161,12 +161,12 @@ def check_deployment(w3: Web3, record: Deployment) -> None:
         raise DeploymentError(
             f"the registry at {record.address} was deployed from another ABI (registry version "
             f"{_chain_version(w3, record.address)}; this zkdl speaks version {SUPPORTED_MAJOR}.x)",
-            "redeploy (--redeploy) or use the zkdl version that deployed it",
+            "redeploy (`zkdl admin deploy --redeploy`) or use the zkdl version that deployed it",
         )
     if _code_hash(w3, record.address) != record.code_hash:
         raise DeploymentError(
             f"chain {record.chain_id} has no recorded registry code at {record.address}",
-            "the chain was reset (dev node?) or the record is wrong: redeploy with --redeploy",
+            "the chain was reset (dev node?) or the record is wrong: redeploy with `zkdl admin deploy --redeploy`",
         )
 
 

@@ -33,6 +33,12 @@ def key_variables(role: str) -> tuple[str, str, str]:
     return f"{prefix}_KEY", f"{prefix}_KEYSTORE", f"{prefix}_KEYSTORE_PASSWORD"
 
 
+def keystore_help(role: str, then: str = "") -> str:
+    """The help of a command's ``--keystore``: besides the file, where `role`'s key comes from without it."""
+    key, keystore, password = key_variables(role)
+    return f"the {role}'s encrypted keystore (password in ${password}); default ${key}, then ${keystore}{then}"
+
+
 @overload
 def load_account(
     role: str, env: Mapping[str, str] | None = None, *, keystore: str | Path | None = None, required: Literal[True] = True

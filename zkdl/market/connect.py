@@ -43,16 +43,14 @@ def add_chain_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_publish_arguments(p: argparse.ArgumentParser) -> None:
     """`--store`, `--store-url`, `--keystore` (for every command that stores a file and registers it as its owner)."""
+    from zkdl.chain.keys import keystore_help
+
     p.add_argument("--store", help=f"bundle store directory (default ${STORE_ENV} or {DEFAULT_STORE})")
     p.add_argument(
         "--store-url",
         help="http(s) URL under which the store directory is served: the registered URI is then an http(s) URI (default: a file:// URI)",
     )
-    p.add_argument(
-        "--keystore",
-        help="owner's encrypted keystore file (password in $ZKDL_OWNER_KEYSTORE_PASSWORD); "
-        "default $ZKDL_OWNER_KEY, then $ZKDL_OWNER_KEYSTORE",
-    )
+    p.add_argument("--keystore", help=keystore_help("owner"))
 
 
 def rpc_url(explicit: str | None, env: Mapping[str, str] | None = None) -> str:

@@ -18,8 +18,17 @@ from zkdl.commands import subcommand
 
 
 def _configure_serve(p: argparse.ArgumentParser) -> None:
-    from .config import ServiceConfig
+    from zkdl.chain.keys import key_variables
 
+    from .config import CONFIG_ENV, ServiceConfig
+
+    verifier_key, verifier_keystore, password = key_variables("verifier")
+    p.epilog = (
+        f"Keys come from the environment, never from flags: the verifier's ${verifier_key}, or an encrypted keystore "
+        f"(--verifier-keystore or ${verifier_keystore}, password in ${password}); the attestations' gas is paid by "
+        f"${key_variables('relayer')[0]}, by default the verifier key. Every setting is also read from the --config file "
+        f"(or ${CONFIG_ENV}) and from $ZKDL_<SETTING> (e.g. $ZKDL_RPC_URL, $ZKDL_DEPLOYMENTS_DIR); a flag wins."
+    )
     p.add_argument("--config", help="TOML settings file (top level or a [service] table)")
     p.add_argument("--rpc-url", help="JSON-RPC URL (default $ZKDL_RPC_URL or http://127.0.0.1:8545)")
     p.add_argument("--registry", help="ModelRegistry address (default: the deployment record of the chain)")
