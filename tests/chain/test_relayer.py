@@ -366,11 +366,42 @@ def test_first_opens_of_a_new_sqlite_outbox_at_once_all_succeed(tmp_path):
 def test_outbox_refuses_another_schema_version(db_location):
     SqlOutbox(db_location).close()
     run_sql(db_location, "zkdl_outbox", "UPDATE meta SET value = '99' WHERE name = 'schema'")
-    with pytest.raises(OutboxError, match="schema version 99, this zkdl expects 1; upgrade zkdl"):
+    with pytest.raises(OutboxError, match="schema version 99, this zkdl expects 2; upgrade zkdl"):
         SqlOutbox(db_location)
     run_sql(db_location, "zkdl_outbox", "UPDATE meta SET value = '0' WHERE name = 'schema'")
     with pytest.raises(OutboxError, match="schema version 0, .* or use a new database"):
         SqlOutbox(db_location)
+
+
+def test_an_outbox_of_schema_1_is_upgraded_with_its_intents(db_location):
+    box = SqlOutbox(db_location)
+    kept = box.enqueue(key="k", kind=IntentKind.REGISTER, chain_id=1, registry="0xr", sender="0xs", model_id=b"m", payload={})
+    box.close()
+    run_sql(db_location, "zkdl_outbox", "DROP TABLE chains")
+    run_sql(db_location, "zkdl_outbox", "UPDATE meta SET value = '1' WHERE name = 'schema'")
+    box = SqlOutbox(db_location)
+    assert box.by_key("k") == kept and box.genesis_of(1, b"g" * 32) == b"g" * 32
+    box.close()
+
+
+def test_an_outbox_of_another_chain_with_the_same_id_is_refused_before_anything_is_sent(env, outbox, make_request):
+    """A development node restarted keeps its chain id: the outbox's nonces and transactions belong
+    to the chain it first used (its block 0), and this node's would meet them."""
+    relayer = make_relayer(env, outbox)
+    outbox.genesis_of(env.client.chain_id, b"\x01" * 32)  # what a relayer on the earlier chain recorded
+    relayer.enqueue_registration(make_request("reset"))
+    before = chain_nonce(env)
+    with pytest.raises(RelayerError, match="holds transactions of another chain with id .*use a new outbox"):
+        relayer.process_once()
+    assert chain_nonce(env) == before and outbox.intents()[0].state is IntentState.PENDING
+
+
+def test_the_outbox_records_the_chain_it_relays_on(env, outbox, make_request):
+    relayer = make_relayer(env, outbox)
+    relayer.enqueue_registration(make_request("first"))
+    assert relayer.run_until_idle(30).idle
+    genesis = bytes(env.w3.eth.get_block(0)["hash"])
+    assert outbox.genesis_of(env.client.chain_id, b"\x02" * 32) == genesis  # the first record stands
 
 
 def test_outbox_file_that_cannot_be_opened(tmp_path):

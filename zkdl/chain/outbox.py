@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from ..db import Database, Schema
 from ..errors import EXIT_UNUSABLE, ZkdlError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the chains table (each chain id's block 0)
 
 
 class OutboxError(ZkdlError, OSError):
@@ -106,6 +106,8 @@ class SignedTx:
 class Outbox(Protocol):
     """What the relayer needs from durable storage. Every method is one atomic transaction."""
 
+    path: str  # where it is, for messages (a URL without its password)
+
     def enqueue(
         self, *, key: str, kind: IntentKind, chain_id: int, registry: str, sender: str, model_id: bytes, payload: dict[str, Any]
     ) -> Intent: ...
@@ -147,10 +149,17 @@ class Outbox(Protocol):
 
     def max_nonce(self, chain_id: int, sender: str) -> int | None: ...
 
+    def genesis_of(self, chain_id: int, genesis: bytes) -> bytes: ...
+
     def close(self) -> None: ...
 
 
-_DDL = """
+# The hash of block 0 of the chain each chain id named when this outbox first used it: nonces and
+# transactions are only meaningful on that chain (a development node restarted keeps its id).
+_CHAINS_DDL = "CREATE TABLE IF NOT EXISTS chains (chain_id INTEGER PRIMARY KEY, genesis BLOB NOT NULL);\n"
+
+_DDL = (
+    """
 CREATE TABLE IF NOT EXISTS intents (
     id             INTEGER PRIMARY KEY,
     key            TEXT NOT NULL UNIQUE,
@@ -189,9 +198,11 @@ CREATE TABLE IF NOT EXISTS txs (
 CREATE INDEX IF NOT EXISTS txs_intent ON txs (intent_id);
 CREATE INDEX IF NOT EXISTS txs_sender_nonce ON txs (chain_id, sender, nonce);
 """
+    + _CHAINS_DDL
+)
 
 
-_SCHEMA = Schema("relayer outbox", _DDL, SCHEMA_VERSION, "zkdl_outbox", OutboxError)
+_SCHEMA = Schema("relayer outbox", _DDL, SCHEMA_VERSION, "zkdl_outbox", OutboxError, upgrades=(_CHAINS_DDL,))
 
 
 class SqlOutbox:
@@ -255,6 +266,12 @@ class SqlOutbox:
 
     def max_nonce(self, chain_id: int, sender: str) -> int | None:
         return self._db.query("SELECT MAX(nonce) FROM txs WHERE chain_id = ? AND sender = ?", (chain_id, sender))[0][0]
+
+    def genesis_of(self, chain_id: int, genesis: bytes) -> bytes:
+        """The block-0 hash this outbox holds for `chain_id`: the first caller's `genesis`, recorded now if none was."""
+        with self._db.write() as db:
+            db.execute("INSERT INTO chains (chain_id, genesis) VALUES (?, ?) ON CONFLICT (chain_id) DO NOTHING", (chain_id, bytes(genesis)))
+        return bytes(self._db.query("SELECT genesis FROM chains WHERE chain_id = ?", (chain_id,))[0][0])
 
     # -- state changes (one transaction each) ------------------------------------------------------
 

@@ -169,6 +169,7 @@ class Relayer:
         self.gas_margin = Fraction(gas_margin)
         self.poll_interval_s = poll_interval_s
         self.max_backoff_s = max_backoff_s
+        self._chain_checked = False  # the node's block 0 matched the outbox's record (once per relayer)
 
     @property
     def sender(self) -> ChecksumAddress:
@@ -235,6 +236,7 @@ class Relayer:
         """One pass over this relayer's unfinished intents. Never raises for an unreachable node:
         the pass stops where it is (every step already committed) and the report says why."""
         try:
+            self._check_chain()
             for intent in self._mine(IntentState.PENDING):
                 self._guarded(self._sign_pending, intent)
             in_flight = self._mine(IntentState.SIGNED, IntentState.SENT, IntentState.MINED)
@@ -257,6 +259,21 @@ class Relayer:
                 return report
             failures = failures + 1 if report.rpc_error else 0
             time.sleep(min(backoff_delay(self.poll_interval_s, failures, self.max_backoff_s), left))
+
+    def _check_chain(self) -> None:
+        """The node's chain must be the one this outbox's nonces and transactions were made on: a
+        development node restarted keeps its chain id, and its fresh nonces would meet ours."""
+        if self._chain_checked:
+            return
+        genesis = bytes(self.w3.eth.get_block(0)["hash"])
+        recorded = self.outbox.genesis_of(self.client.chain_id, genesis)
+        if recorded != genesis:
+            raise RelayerError(
+                f"the outbox {self.outbox.path} holds transactions of another chain with id {self.client.chain_id} "
+                f"(its block 0 is {encode_hex(recorded)}, this node's is {encode_hex(genesis)}): the node was reset, or "
+                "it is another network with the same id; use a new outbox, or delete this one if that chain is gone"
+            )
+        self._chain_checked = True
 
     def _mine(self, *states: IntentState) -> list[Intent]:
         return self.outbox.intents(chain_id=self.client.chain_id, registry=self.registry, sender=self.sender, states=states)
