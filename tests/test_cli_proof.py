@@ -78,6 +78,18 @@ def test_an_invalid_proof_exits_1_and_unusable_input_exits_2(proved, tmp_path):
     assert done.returncode == 2 and "cannot read" in done.stderr
 
 
+def test_verify_jobs_checks_the_chunks_in_processes_with_the_verdict_of_one(proved, tmp_path):
+    root, _ = proved
+    assert _zkdl("verify", str(root / "run.zkdl"), "--jobs", "2").returncode == 0
+    data = bytearray((root / "run.zkdl").read_bytes())
+    data[-40] ^= 1
+    (tmp_path / "bad.zkdl").write_bytes(bytes(data))
+    serial, in_processes = (_zkdl("verify", str(tmp_path / "bad.zkdl"), "--json", "--jobs", jobs, check=False) for jobs in "12")
+    assert in_processes.returncode == 1 and json.loads(in_processes.stdout)["reason"] == json.loads(serial.stdout)["reason"]
+    done = _zkdl("verify", str(root / "run.zkdl"), "--jobs", "0", check=False)
+    assert done.returncode == 2 and "0 is not a positive number" in done.stderr
+
+
 def test_buyer_checks_the_delivered_weights_against_c_wt(proved):
     root, _ = proved
     statement = Bundle.decode((root / "run.zkdl").read_bytes()).statement

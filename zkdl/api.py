@@ -18,7 +18,7 @@ from typing import Any
 from eth_hash.auto import keccak
 from eth_utils import encode_hex, is_address, to_checksum_address
 
-from zkdl import dataset_files
+from zkdl import dataset_files, parallel
 from zkdl.backend import from_ints, to_ints
 from zkdl.data import Dataset, load_dataset
 from zkdl.errors import DataError, SpecError
@@ -181,13 +181,15 @@ def check_data(proof_path: str | Path, data: Dataset | None = None, key_path: st
     return dataset_files.check(bundle, data, key)
 
 
-def verify(bundle: bytes, dataset: bytes | None = None) -> VerifyResult:
+def verify(bundle: bytes, dataset: bytes | None = None, jobs: int = 1) -> VerifyResult:
     """Verifies a bundle and, given the data-set proof file of its data set, that file too (the
     range of the data's values). A malformed bundle raises BundleFormatError (unusable input); a
-    well-formed bundle whose proof fails gives valid=False with the reason."""
+    well-formed bundle whose proof fails gives valid=False with the reason. With `jobs` > 1 the
+    proof's chunks are verified by that many processes (zkdl.parallel: the same verdict)."""
     started = time.perf_counter()
+    verify_chunks = parallel.chunk_verifier(jobs)
     claims = registration.claims_of(bundle)
-    reason = registration.proof_rejection(claims)
+    reason = registration.proof_rejection(claims, verify_chunks)
     if reason is None and dataset is not None:
         reason = registration.dataset_rejection(claims.statement, dataset)
     digests = encode_hex(claims.statement_digest), encode_hex(claims.proof_digest)
