@@ -167,7 +167,7 @@ def test_a_driver_killed_mid_chunk_leaves_the_earlier_proof_and_proves_again(clu
     )
     try:
         deadline = time.monotonic() + 120
-        while proving_on(cluster.head) is None and proving_on(cluster.worker) is None:
+        while proving_on(cluster.head) is None and proving_on(cluster.workers[0]) is None:
             assert time.monotonic() < deadline and driver.poll() is None, "no chunk ever ran on the cluster"
             time.sleep(0.01)
     finally:
@@ -194,10 +194,10 @@ def test_a_worker_node_killed_mid_chunk_is_retried_and_the_proof_verifies(run_di
         proving = threading.Thread(target=prove)
         proving.start()
         deadline = time.monotonic() + 120
-        while proving_on(doomed.worker) is None:
+        while proving_on(doomed.workers[0]) is None:
             assert time.monotonic() < deadline and proving.is_alive(), "no chunk ever ran on the worker node"
             time.sleep(0.01)
-        kill_node(doomed.worker)
+        kill_node(doomed.workers[0])
         proving.join(timeout=300)
         verdict = api.verify(Path(outcome["result"].bundle_path).read_bytes())
         assert verdict.valid, verdict.reason
