@@ -12,10 +12,11 @@ Workloads (docs/performance.md, design §6):
   side-by-side comparison with ezkl's proof of inference is bench/ezkl_mlp.py).
 * `tiny`: 64-16-16-10, batch 8, T = 3 (a smoke run).
 
-Printed and written to bench/results/prove-<workload>.json: prover seconds (total, per step, per
-phase), verifier seconds, proof bytes (the encoded bundle), peak RSS, and each phase's ratio to the
-kernel figures of bench/results/kernels.json (how far the phase is from this machine's limit for the
-dense work that phase stands for; below 1 means the phase does less work than the dense reference).
+Printed and written to bench/results/prove-<workload>.json (prove-<workload>-ray.json and
+-ray-compare.json in those modes): prover seconds (total, per step, per phase), verifier seconds,
+proof bytes (the encoded bundle), peak RSS, and each phase's ratio to the kernel figures of
+bench/results/kernels.json (how far the phase is from this machine's limit for the dense work that
+phase stands for; below 1 means the phase does less work than the dense reference).
 
 With `--ray [ADDRESS]` the chunks are proven as tasks on that Ray cluster (zkdl.cluster; the
 witness through the object store, the boundaries committed as tasks too): the figures are the
@@ -208,7 +209,7 @@ def main() -> None:
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="digits")
     parser.add_argument("--steps", type=int, help="training steps T (default: the workload's)")
     parser.add_argument("--chunk-steps", type=int, default=32, help="steps proven at a time (zkdl prove --chunk-steps; default 32)")
-    parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>.json)")
+    parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>[-MODE].json)")
     parser.add_argument("--force", action="store_true", help="run even when the estimate says the machine cannot")
     parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="prove the chunks on the Ray cluster at ADDRESS")
     parser.add_argument(
@@ -219,7 +220,8 @@ def main() -> None:
     args.steps = args.steps or cfg["steps"]
     if args.ray_compare and args.steps <= args.chunk_steps:
         parser.error("--ray-compare needs several chunks (the issue's comparison: 8): give --steps above --chunk-steps")
-    out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}.json"
+    mode = "-ray-compare" if args.ray_compare else "-ray" if args.ray is not None else ""  # never over the plain run's figures
+    out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}{mode}.json"
     result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "batch": cfg["batch"], "steps": args.steps}
     result["chunk_steps"] = min(args.chunk_steps, args.steps)
     result["cores"] = os.cpu_count()
