@@ -5,7 +5,12 @@ exactly the messages up to the next chunk's start, however the proof is split.""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
 import re
+import signal
+import threading
+import time
 
 import pytest
 
@@ -13,7 +18,7 @@ from tests.conftest import tiny_spec
 from tests.relations import assert_rejected_by
 from zkdl import api, parallel
 from zkdl.backend import MODULUS
-from zkdl.errors import SpecError
+from zkdl.errors import SpecError, ZkdlError
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
@@ -123,3 +128,25 @@ def test_api_verify_with_jobs_gives_the_verdict_of_one_process(chunked):
     assert not in_processes.valid and in_processes.reason == serial.reason
     with pytest.raises(SpecError, match=r"^jobs is 0: verify with at least one process$"):
         api.verify(bundle, jobs=0)
+
+
+def test_a_verifying_process_killed_is_a_clear_error_not_a_verdict(chunked):
+    statement, messages = chunked
+    outcome: dict = {}
+
+    def verify():
+        try:
+            outcome["result"] = api.verify(Bundle(statement, tuple(messages)).encode(), jobs=2)
+        except ZkdlError as exc:
+            outcome["error"] = exc
+
+    verifying = threading.Thread(target=verify)
+    verifying.start()
+    deadline = time.monotonic() + 60
+    while not multiprocessing.active_children():
+        assert time.monotonic() < deadline and verifying.is_alive(), "no verifying process ever started"
+        time.sleep(0.01)
+    os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+    verifying.join(timeout=120)
+    assert isinstance(outcome.get("error"), parallel.VerifierLostError), outcome
+    assert str(outcome["error"]) == "a process verifying the chunks died (out of memory?): verify again with fewer than 2 jobs"

@@ -11,6 +11,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,11 @@ def verify(bundle: bytes, dataset: bytes | None = None, jobs: int = 1) -> Verify
     started = time.perf_counter()
     verify_chunks = parallel.chunk_verifier(jobs)
     claims = registration.claims_of(bundle)
-    reason = registration.proof_rejection(claims, verify_chunks)
+    try:
+        reason = registration.proof_rejection(claims, verify_chunks)
+    except BrokenProcessPool:  # outside proof_rejection's verdicts: a lost process says nothing of the proof
+        lost = f"a process verifying the chunks died (out of memory?): verify again with fewer than {jobs} jobs"
+        raise parallel.VerifierLostError(lost) from None
     if reason is None and dataset is not None:
         reason = registration.dataset_rejection(claims.statement, dataset)
     digests = encode_hex(claims.statement_digest), encode_hex(claims.proof_digest)

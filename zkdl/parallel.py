@@ -18,9 +18,15 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
-from zkdl.errors import SpecError
+from zkdl.errors import SpecError, ZkdlError
 from zkdl.proof import opening, training
 from zkdl.proof.channel import Message
+
+
+class VerifierLostError(ZkdlError, RuntimeError):
+    """A process verifying chunks died (killed, out of memory): no verdict, not an invalid proof."""
+
+    code = "verifier-lost"
 
 
 def chunk_verifier(jobs: int) -> training.ChunkVerifier:
