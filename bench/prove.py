@@ -1,6 +1,6 @@
 """Prover benchmark: prove and verify a whole training run, with a per-phase breakdown.
 
-    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH] [--ray [ADDRESS]]
+    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH] [--ray [ADDRESS] | --ray-compare]
 
 Workloads (docs/performance.md, design §6):
 
@@ -12,15 +12,27 @@ Workloads (docs/performance.md, design §6):
   side-by-side comparison with ezkl's proof of inference is bench/ezkl_mlp.py).
 * `tiny`: 64-16-16-10, batch 8, T = 3 (a smoke run).
 
-Printed and written to bench/results/prove-<workload>.json: prover seconds (total, per step, per
-phase), verifier seconds, proof bytes (the encoded bundle), peak RSS, and each phase's ratio to the
-kernel figures of bench/results/kernels.json (how far the phase is from this machine's limit for the
-dense work that phase stands for; below 1 means the phase does less work than the dense reference).
+Printed and written to bench/results/prove-<workload>.json (prove-<workload>-ray.json and
+-ray-compare.json in those modes): prover seconds (total, per step, per phase), verifier seconds,
+proof bytes (the encoded bundle), peak RSS, and each phase's ratio to the kernel figures of
+bench/results/kernels.json (how far the phase is from this machine's limit for the dense work that
+phase stands for; below 1 means the phase does less work than the dense reference).
 
 With `--ray [ADDRESS]` the chunks are proven as tasks on that Ray cluster (zkdl.cluster; the
 witness through the object store, the boundaries committed as tasks too): the figures are the
 seconds until the boundaries were committed, the total, and when each chunk came back (no
 per-phase breakdown: the phases run on the workers).
+
+With `--ray-compare` one invocation proves the run three ways: on a local Ray cluster of one
+one-CPU node, on one of two one-CPU nodes (separate `ray start` processes on 127.0.0.1, started and
+stopped here by tests/raycluster.py; their workers started, zkdl imported, before the timing), and
+in this process on every core. Each node's kernels get one thread (RAYON_NUM_THREADS=1 in its
+environment, which its workers inherit; checked by a task on every node), so a one-CPU node uses
+one core. Printed: each way's time, the parallel efficiency
+T(1 node) / (2·T(2 nodes)), the ratio T(2 nodes) / T(single process), the single process's time per
+chunk and per boundary commitment, the witness's size as sent through the object store, and peak
+memory: the driver's own (VmHWM, reset before each way) and each node's (its processes' summed PSS
+and its largest worker's own peak RSS, sampled every 0.2 s).
 
 Phases are timed from outside the protocol: the sub-protocol functions `training._run` calls are
 wrapped (the wrappers only time; the protocol and its transcript are untouched).
@@ -33,6 +45,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -196,13 +209,19 @@ def main() -> None:
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="digits")
     parser.add_argument("--steps", type=int, help="training steps T (default: the workload's)")
     parser.add_argument("--chunk-steps", type=int, default=32, help="steps proven at a time (zkdl prove --chunk-steps; default 32)")
-    parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>.json)")
+    parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>[-MODE].json)")
     parser.add_argument("--force", action="store_true", help="run even when the estimate says the machine cannot")
     parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="prove the chunks on the Ray cluster at ADDRESS")
+    parser.add_argument(
+        "--ray-compare", action="store_true", help="prove on local Ray clusters of 1 and 2 one-CPU nodes and in this process"
+    )
     args = parser.parse_args()
     cfg = WORKLOADS[args.workload]
     args.steps = args.steps or cfg["steps"]
-    out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}.json"
+    if args.ray_compare and args.steps <= args.chunk_steps:
+        parser.error("--ray-compare needs several chunks (the issue's comparison: 8): give --steps above --chunk-steps")
+    mode = "-ray-compare" if args.ray_compare else "-ray" if args.ray is not None else ""  # never over the plain run's figures
+    out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}{mode}.json"
     result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "batch": cfg["batch"], "steps": args.steps}
     result["chunk_steps"] = min(args.chunk_steps, args.steps)
     result["cores"] = os.cpu_count()
@@ -239,8 +258,8 @@ def main() -> None:
     statement, secrets = training.commit_run(run.witness, commit_dataset(data, new_key()))
     result["commit_statement_s"] = time.perf_counter() - start
 
-    if args.ray is not None:
-        prove_on_ray(args, result, statement, secrets, run.witness, data)
+    if args.ray is not None or args.ray_compare:
+        (compare_on_ray if args.ray_compare else prove_on_ray)(args, result, statement, secrets, run.witness, data)
         _write(out_path, result)
         return
     figures = kernel_figures()
@@ -298,26 +317,212 @@ def main() -> None:
 def prove_on_ray(args, result: dict, statement, secrets, witness, data) -> None:
     """The boundaries and the chunks as tasks on a Ray cluster: when each stage came back."""
     from zkdl import cluster
-    from zkdl.proof import training
 
-    returned: list[float] = []
-    start = time.perf_counter()
-    source = cluster.InMemoryRun(witness, data)
-    messages = cluster.prove_run(
-        statement, secrets, source, args.chunk_steps, args.ray or None, lambda _: returned.append(time.perf_counter())
-    )
-    result["prove_s"] = round(time.perf_counter() - start, 3)
-    result["boundaries_s"] = round(returned[0] - start, 3)  # with the connection and the witness's upload
-    result["chunk_returned_s"] = [round(t - start, 3) for t in returned[1:]]
-    result["driver_peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    start = time.perf_counter()
-    training.verify(statement, messages)
-    result["verify_s"] = round(time.perf_counter() - start, 3)
+    result.update(_prove_on_cluster(args, statement, secrets, cluster.InMemoryRun(witness, data), args.ray or None))
     print(
         f"workload {args.workload}: T = {args.steps} in {len(result['chunk_returned_s'])} chunks of {result['chunk_steps']} on Ray: "
         f"boundaries {result['boundaries_s']:.2f} s, prove {result['prove_s']:.2f} s, "
         f"verify {result['verify_s']:.2f} s, driver peak RSS {result['driver_peak_rss_bytes'] / 2**20:.0f} MiB"
     )
+
+
+def _prove_on_cluster(args, statement, secrets, source, address: str | None) -> dict:
+    """One proof on the cluster at `address`: the seconds until the boundaries and each chunk came
+    back, the total, the driver's peak RSS meanwhile, and the verification of the result."""
+    from zkdl import cluster
+    from zkdl.proof import training
+
+    returned: list[float] = []
+    _reset_peak_rss()
+    start = time.perf_counter()
+    messages = cluster.prove_run(statement, secrets, source, args.chunk_steps, address, lambda _: returned.append(time.perf_counter()))
+    row = {
+        "prove_s": round(time.perf_counter() - start, 3),
+        "boundaries_s": round(returned[0] - start, 3),  # with the connection and the witness's upload
+        "chunk_returned_s": [round(t - start, 3) for t in returned[1:]],
+        "driver_peak_rss_bytes": _peak_rss(),
+    }
+    start = time.perf_counter()
+    training.verify(statement, messages)
+    row["verify_s"] = round(time.perf_counter() - start, 3)
+    return row
+
+
+def compare_on_ray(args, result: dict, statement, secrets, witness, data) -> None:
+    """The run proven on local clusters of 1 and 2 one-CPU nodes, then by this process on every core."""
+    import pickle
+
+    from tests.raycluster import start_cluster
+    from zkdl import cluster
+
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # the driver's, as the loopback nodes' (tests/raycluster.py)
+    source = cluster.InMemoryRun(witness, data)
+    result["witness_object_bytes"] = len(pickle.dumps(source, protocol=5))  # what ray.put sends each node once
+    ways: dict[str, dict] = {}
+    for nodes in (1, 2):
+        started = start_cluster(worker_nodes=nodes - 1, node_env={"RAYON_NUM_THREADS": "1"})
+        try:
+            with cluster.connected(started.address), NodeMemory([node.pid for node in started.nodes]) as memory:
+                threads = _warm_workers(2 * nodes)
+                ways[f"ray {nodes} node"] = _prove_on_cluster(args, statement, secrets, source, None)
+            ways[f"ray {nodes} node"].update(nodes=memory.peaks(), rayon_num_threads=threads)
+        finally:
+            started.stop()
+    ways["single process"] = _prove_single(args, statement, secrets, witness, data)
+    result["ways"] = ways
+    one, two, single = (ways[name]["prove_s"] for name in ("ray 1 node", "ray 2 node", "single process"))
+    result["parallel_efficiency"] = round(one / (2 * two), 3)
+    result["two_nodes_over_single"] = round(two / single, 3)
+    _print_comparison(args, result)
+
+
+def _warm_workers(tasks: int) -> list[str | None]:
+    """Starts the nodes' workers with zkdl imported (as a long job's workers are after its first
+    tasks: not timed), and gives RAYON_NUM_THREADS as they see it (what sizes their kernels' threads)."""
+    import ray
+
+    @ray.remote(num_cpus=1)
+    def threads() -> str | None:
+        import zkdl.cluster  # noqa: F401 - the import a worker's first chunk pays
+
+        time.sleep(0.5)  # long enough for the tasks to spread over the nodes
+        return os.environ.get("RAYON_NUM_THREADS")
+
+    return sorted(set(ray.get([threads.remote() for _ in range(tasks)])), key=str)
+
+
+def _prove_single(args, statement, secrets, witness, data) -> dict:
+    """training.prove_run in this process: the total, each boundary commitment's seconds and the mean
+    of a chunk's (the rest, over the chunks)."""
+    from zkdl.proof import training
+
+    commit_boundary, boundary_s = training.commit_boundary, []
+
+    def timed_boundary(*a):
+        start = time.perf_counter()
+        try:
+            return commit_boundary(*a)
+        finally:
+            boundary_s.append(time.perf_counter() - start)
+
+    training.commit_boundary = timed_boundary
+    _reset_peak_rss()
+    start = time.perf_counter()
+    try:
+        messages = training.prove_run(statement, secrets, witness, data, args.chunk_steps)
+    finally:
+        training.commit_boundary = commit_boundary
+    prove_s = time.perf_counter() - start
+    row = {
+        "prove_s": round(prove_s, 3),
+        "boundary_commit_s": [round(t, 3) for t in boundary_s],
+        "chunk_mean_s": round((prove_s - sum(boundary_s)) / len(training.chunks(args.steps, args.chunk_steps)), 3),
+        "driver_peak_rss_bytes": _peak_rss(),
+    }
+    start = time.perf_counter()
+    training.verify(statement, messages)
+    row["verify_s"] = round(time.perf_counter() - start, 3)
+    return row
+
+
+def _print_comparison(args, result: dict) -> None:
+    ways = result["ways"]
+    single = ways["single process"]
+    print(
+        f"workload {args.workload}: T = {args.steps} in chunks of {result['chunk_steps']}, "
+        f"{os.cpu_count()} cores; Ray nodes of 1 CPU, kernels RAYON_NUM_THREADS {ways['ray 2 node']['rayon_num_threads']}"
+    )
+    print(f"\n{'prover':26}{'prove s':>9}{'boundaries s':>14}{'verify s':>10}{'driver peak':>13}   nodes: summed PSS peak / largest worker")
+    for name, way in ways.items():
+        nodes = "  ".join(f"{n['pss_peak_bytes'] / 2**20:.0f} / {n['worker_peak_rss_bytes'] / 2**20:.0f} MiB" for n in way.get("nodes", []))
+        boundaries = f"{way['boundaries_s']:14.2f}" if "boundaries_s" in way else f"{sum(way['boundary_commit_s']):14.2f}"
+        print(f"{name:26}{way['prove_s']:9.2f}{boundaries}{way['verify_s']:10.2f}{way['driver_peak_rss_bytes'] / 2**20:9.0f} MiB   {nodes}")
+    print(f"\nparallel efficiency T(1 node) / (2 T(2 nodes)) = {result['parallel_efficiency']:.2f}")
+    print(f"T(2 nodes) / T(single process, {os.cpu_count()} cores) = {result['two_nodes_over_single']:.2f}")
+    boundary_s = single["boundary_commit_s"]
+    print(f"single process: {single['chunk_mean_s']:.2f} s per chunk, {sum(boundary_s) / len(boundary_s):.2f} s per boundary commitment")
+    print(f"witness through the object store: {result['witness_object_bytes']:,} bytes (to each node once)")
+
+
+class NodeMemory:
+    """Peak memory of each Ray node (the process tree of its `ray start` process), sampled every
+    0.2 s from /proc: the summed PSS of its processes (shared pages, as the object store's, counted
+    once) and the largest peak RSS (VmHWM) of its workers (`ray::` processes)."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+        self.pss = [0] * len(roots)
+        self.worker_hwm = [0] * len(roots)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
+
+    def __enter__(self) -> NodeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peaks(self) -> list[dict[str, int]]:
+        return [{"pss_peak_bytes": p, "worker_peak_rss_bytes": w} for p, w in zip(self.pss, self.worker_hwm)]
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(0.2):
+            children = _children()
+            for i, root in enumerate(self.roots):
+                tree = _tree(root, children)
+                self.pss[i] = max(self.pss[i], sum(_proc_kib(pid, "smaps_rollup", "Pss") for pid in tree) * 1024)
+                workers = [pid for pid in tree if _cmdline(pid).startswith(b"ray::")]
+                self.worker_hwm[i] = max([self.worker_hwm[i], *(_proc_kib(pid, "status", "VmHWM") * 1024 for pid in workers)])
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):  # ended meanwhile
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def _tree(root: int, children: dict[int, list[int]]) -> list[int]:
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def _proc_kib(pid: int, name: str, field: str) -> int:
+    """A `field:  N kB` line of /proc/PID/NAME; 0 for a process that ended meanwhile."""
+    try:
+        for line in (Path("/proc") / str(pid) / name).read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _reset_peak_rss() -> None:
+    """This process's peak RSS (VmHWM) starts again from its current RSS (Linux: clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss() -> int:
+    return _proc_kib(os.getpid(), "status", "VmHWM") * 1024
 
 
 def _write(path: Path, result: dict) -> None:

@@ -1,8 +1,9 @@
-"""A throwaway Ray cluster on this machine for the distributed proving tests (tests/test_cluster.py).
+"""A throwaway Ray cluster on this machine for the distributed proving tests (tests/test_cluster.py)
+and the benchmark (bench/prove.py --ray-compare).
 
-`start_cluster` starts a head and one worker node as separate `ray start --block` processes (each in
-its own session, one CPU, on 127.0.0.1, Ray's token authentication off alike for every node and the
-driver: docs/distributed.md says what real clusters use), and waits until both are up;
+`start_cluster` starts a head and worker nodes (one by default) as separate `ray start --block`
+processes (each in its own session, one CPU, on 127.0.0.1, Ray's token authentication off alike for
+every node and the driver: docs/distributed.md says what real clusters use), and waits until all are up;
 `Cluster.stop` kills each node's process group and removes the cluster's temporary directory. The
 workers import zkdl and this package from the checkout (PYTHONPATH), so a task's arguments defined
 here unpickle on them.
@@ -30,11 +31,15 @@ TASK_TITLE = b"ray::prove_chunk_task"  # a worker's process title while it prove
 class Cluster:
     address: str
     head: subprocess.Popen
-    worker: subprocess.Popen
+    workers: list[subprocess.Popen]
     temp_dir: str
 
+    @property
+    def nodes(self) -> list[subprocess.Popen]:
+        return [self.head, *self.workers]
+
     def stop(self) -> None:
-        for node in (self.worker, self.head):
+        for node in reversed(self.nodes):
             kill_node(node)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
@@ -57,22 +62,26 @@ def _ray_env() -> dict[str, str]:
     return {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONPATH": str(ROOT)}
 
 
-def _node(*args: str) -> subprocess.Popen:
+def _node(env: dict[str, str], *args: str) -> subprocess.Popen:
     command = [str(Path(sys.executable).with_name("ray")), "start", "--block", "--node-ip-address", "127.0.0.1", "--num-cpus", "1"]
     command += ["--disable-usage-stats", "--object-store-memory", str(100 << 20), *args]
-    return subprocess.Popen(command, env=_ray_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def start_cluster() -> Cluster:
+def start_cluster(worker_nodes: int = 1, node_env: dict[str, str] | None = None) -> Cluster:
+    """A head and `worker_nodes` worker nodes, with `node_env` added to each node's environment (and
+    so to its workers')."""
     port = _free_port()
     address = f"127.0.0.1:{port}"
     # its own temporary directory: Ray's default one would keep this cluster's address (then dead) for
     # any later ray.init() without an address on the machine
     temp = tempfile.mkdtemp(prefix="ray-")
-    head = _node("--head", "--port", str(port), "--include-dashboard", "false", "--temp-dir", temp)
-    worker = _node("--address", address, "--temp-dir", temp)
-    cluster = Cluster(address, head, worker, temp)
-    wait = f"import ray, time; ray.init(address={address!r})\nwhile sum(n['Alive'] for n in ray.nodes()) < 2: time.sleep(0.2)"
+    env = {**_ray_env(), **(node_env or {})}
+    head = _node(env, "--head", "--port", str(port), "--include-dashboard", "false", "--temp-dir", temp)
+    workers = [_node(env, "--address", address, "--temp-dir", temp) for _ in range(worker_nodes)]
+    cluster = Cluster(address, head, workers, temp)
+    nodes = len(cluster.nodes)
+    wait = f"import ray, time; ray.init(address={address!r})\nwhile sum(n['Alive'] for n in ray.nodes()) < {nodes}: time.sleep(0.2)"
     try:
         subprocess.run([sys.executable, "-c", wait], env=_ray_env(), check=True, timeout=120, capture_output=True)
     except BaseException:

@@ -11,6 +11,7 @@ import pytest
 
 from zkdl import api
 from zkdl.model import load_weights
+from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.quant import QuantParams
 
@@ -76,6 +77,34 @@ def test_an_invalid_proof_exits_1_and_unusable_input_exits_2(proved, tmp_path):
     assert done.returncode == 2 and "truncated" in done.stderr
     done = _zkdl("verify", str(tmp_path / "missing.zkdl"), check=False)
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_verify_jobs_checks_the_chunks_in_processes_with_the_verdict_of_one(proved, tmp_path):
+    root, _ = proved
+    assert _zkdl("verify", str(root / "run.zkdl"), "--jobs", "2").returncode == 0
+    data = bytearray((root / "run.zkdl").read_bytes())
+    data[-40] ^= 1
+    (tmp_path / "bad.zkdl").write_bytes(bytes(data))
+    serial, in_processes = (_zkdl("verify", str(tmp_path / "bad.zkdl"), "--json", "--jobs", jobs, check=False) for jobs in "12")
+    assert in_processes.returncode == 1 and json.loads(in_processes.stdout)["reason"] == json.loads(serial.stdout)["reason"]
+    done = _zkdl("verify", str(root / "run.zkdl"), "--jobs", "0", check=False)
+    assert done.returncode == 2 and "0 is not a positive number" in done.stderr
+
+
+def test_a_proof_stopped_midway_leaves_the_earlier_one_as_it_was(proved, monkeypatch):
+    """Its bundle, opening and data-set files: nothing is written before the new proof is done."""
+    root, _ = proved
+    files = lambda: {path.name: path.read_bytes() for path in root.glob("run.zkdl*")}  # noqa: E731
+    before = files()
+    assert len(before) == 4
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "prove_run", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        api.prove(root / "run", root / "run.zkdl", owner=OWNER, chunk_steps=1)
+    assert files() == before
 
 
 def test_buyer_checks_the_delivered_weights_against_c_wt(proved):

@@ -148,6 +148,40 @@ def test_prove_without_ray_never_imports_it(run_dir, dataset, tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+def _files(directory: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+
+def test_a_driver_killed_mid_chunk_leaves_the_earlier_proof_and_proves_again(cluster, run_dir, tmp_path):
+    """`zkdl prove --ray` SIGKILLed while a node proves a chunk: the earlier proof at the path (its
+    bundle, opening and fresh data-set files) is left as it was and nothing else is written; run
+    again, it writes a new proof that verifies."""
+    out = tmp_path / "run.zkdl"
+    api.prove(run_dir, out, owner=OWNER, chunk_steps=1)
+    before = _files(tmp_path)
+    assert set(before) == {"run.zkdl", "run.zkdl.opening.json", "run.zkdl.dataset", "run.zkdl.dataset.key"}
+    prove = ("prove", str(run_dir), "-o", str(out), "--owner", OWNER, "--chunk-steps", "1", "--ray", cluster.address, "--json")
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "zkdl.cli", *prove], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while proving_on(cluster.head) is None and proving_on(cluster.workers[0]) is None:
+            assert time.monotonic() < deadline and driver.poll() is None, "no chunk ever ran on the cluster"
+            time.sleep(0.01)
+    finally:
+        driver.kill()
+        driver.wait(timeout=30)
+    assert _files(tmp_path) == before
+    done = _zkdl(*prove, env=env)
+    assert done.returncode == 0, done.stderr
+    after = _files(tmp_path)
+    assert set(after) == set(before) and after["run.zkdl"] != before["run.zkdl"]
+    verdict = api.verify(after["run.zkdl"])
+    assert verdict.valid, verdict.reason
+
+
 def test_a_worker_node_killed_mid_chunk_is_retried_and_the_proof_verifies(run_dir, dataset, tmp_path):
     """Its own cluster: the worker node is killed while it proves a chunk; Ray proves it again on the head."""
     doomed = start_cluster()
@@ -160,10 +194,10 @@ def test_a_worker_node_killed_mid_chunk_is_retried_and_the_proof_verifies(run_di
         proving = threading.Thread(target=prove)
         proving.start()
         deadline = time.monotonic() + 120
-        while proving_on(doomed.worker) is None:
+        while proving_on(doomed.workers[0]) is None:
             assert time.monotonic() < deadline and proving.is_alive(), "no chunk ever ran on the worker node"
             time.sleep(0.01)
-        kill_node(doomed.worker)
+        kill_node(doomed.workers[0])
         proving.join(timeout=300)
         verdict = api.verify(Path(outcome["result"].bundle_path).read_bytes())
         assert verdict.valid, verdict.reason

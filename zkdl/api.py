@@ -11,6 +11,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from eth_hash.auto import keccak
 from eth_utils import encode_hex, is_address, to_checksum_address
 
-from zkdl import dataset_files
+from zkdl import dataset_files, parallel
 from zkdl.backend import from_ints, to_ints
 from zkdl.data import Dataset, load_dataset
 from zkdl.errors import DataError, SpecError
@@ -116,7 +117,7 @@ def prove(
     on_plan(1 + len(training.chunks(run.spec.steps, chunk_steps)) if ray is not None else training.phase_count(run.spec.steps, chunk_steps))
     on_phase("commit")
     out = Path(out)
-    committed, dataset_path, key_path = _committed_dataset(data, out, dataset, dataset_key)
+    committed, dataset_path, key_path, fresh_files = _committed_dataset(data, out, dataset, dataset_key)
     statement, secrets = training.commit_run(run.witness, committed, owner_bytes, start)
     if ray is None:
         messages = training.prove_run(statement, secrets, run.witness, data, chunk_steps, on_phase)
@@ -125,11 +126,11 @@ def prove(
 
         source = cluster.SharedRun.of(run_dir, data_path) if ray.shared_run else cluster.InMemoryRun(run.witness, data)
         messages = cluster.prove_run(statement, secrets, source, chunk_steps, ray.address, on_phase)
-    bundle = Bundle(statement, tuple(messages))
-    encoded = bundle.encode()
-    _write_atomically(out, encoded)
+    encoded = Bundle(statement, tuple(messages)).encode()
     opening_path = out.with_name(out.name + ".opening.json")
-    _write_atomically(opening_path, registration.weights_opening(statement, to_ints(secrets.wt.blinds)).encode())
+    opening_file = registration.weights_opening(statement, to_ints(secrets.wt.blinds)).encode()
+    # nothing is written before the proof is done: a proof stopped midway leaves an earlier one's files as they were
+    _write_atomically({**fresh_files, opening_path: opening_file, out: encoded})
     return ProveResult(
         str(out), str(opening_path), encode_hex(statement.digest()), encode_hex(keccak(encoded)), len(encoded),
         time.perf_counter() - started, encode_hex(committed.commitment.digest()), str(dataset_path),
@@ -139,18 +140,17 @@ def prove(
 
 def _committed_dataset(
     data: Dataset, out: Path, dataset: str | Path | None, dataset_key: str | Path | None
-) -> tuple[CommittedDataset, Path, Path | None]:
+) -> tuple[CommittedDataset, Path, Path | None, dict[Path, bytes]]:
     """The committed data set a proof runs on: the given data-set file's (re-derived from the data
-    and its key), else a fresh private one whose files are written beside the bundle."""
+    and its key), else a fresh private one, with its files to write beside the bundle."""
     if dataset is not None:
         bundle = dataset_files.read_proof_file(dataset)
         key = None if bundle.dataset.public else dataset_files.read_key(dataset_key or dataset_files.key_path(dataset), bundle.dataset)
-        return dataset_files.committed(data, bundle, key), Path(dataset), None
+        return dataset_files.committed(data, bundle, key), Path(dataset), None, {}
     key, proof_path = new_key(), out.with_name(out.name + ".dataset")
-    fresh = commit_dataset(data, key)
-    _write_atomically(dataset_files.key_path(proof_path), dataset_files.key_file(fresh.commitment, key).encode())
-    _write_atomically(proof_path, dataset_files.proof_file(fresh))
-    return fresh, proof_path, dataset_files.key_path(proof_path)
+    fresh, key_path = commit_dataset(data, key), dataset_files.key_path(proof_path)
+    files = {key_path: dataset_files.key_file(fresh.commitment, key).encode(), proof_path: dataset_files.proof_file(fresh)}
+    return fresh, proof_path, key_path, files
 
 
 def commit_data(
@@ -166,9 +166,8 @@ def commit_data(
     committed = commit_dataset(data, key)
     out = Path(out)
     key_path = None if public else dataset_files.key_path(out)
-    if key_path is not None:
-        _write_atomically(key_path, dataset_files.key_file(committed.commitment, key).encode())
-    _write_atomically(out, dataset_files.proof_file(committed))
+    key_file = {} if key_path is None else {key_path: dataset_files.key_file(committed.commitment, key).encode()}
+    _write_atomically({**key_file, out: dataset_files.proof_file(committed)})
     digest = encode_hex(committed.commitment.digest())
     return DatasetResult(digest, str(out), None if key_path is None else str(key_path), public, time.perf_counter() - started)
 
@@ -181,13 +180,19 @@ def check_data(proof_path: str | Path, data: Dataset | None = None, key_path: st
     return dataset_files.check(bundle, data, key)
 
 
-def verify(bundle: bytes, dataset: bytes | None = None) -> VerifyResult:
+def verify(bundle: bytes, dataset: bytes | None = None, jobs: int = 1) -> VerifyResult:
     """Verifies a bundle and, given the data-set proof file of its data set, that file too (the
     range of the data's values). A malformed bundle raises BundleFormatError (unusable input); a
-    well-formed bundle whose proof fails gives valid=False with the reason."""
+    well-formed bundle whose proof fails gives valid=False with the reason. With `jobs` > 1 the
+    proof's chunks are verified by that many processes (zkdl.parallel: the same verdict)."""
     started = time.perf_counter()
+    verify_chunks = parallel.chunk_verifier(jobs)
     claims = registration.claims_of(bundle)
-    reason = registration.proof_rejection(claims)
+    try:
+        reason = registration.proof_rejection(claims, verify_chunks)
+    except BrokenProcessPool:  # outside proof_rejection's verdicts: a lost process says nothing of the proof
+        lost = f"a process verifying the chunks died (out of memory?): verify again with fewer than {jobs} jobs"
+        raise parallel.VerifierLostError(lost) from None
     if reason is None and dataset is not None:
         reason = registration.dataset_rejection(claims.statement, dataset)
     digests = encode_hex(claims.statement_digest), encode_hex(claims.proof_digest)
@@ -235,18 +240,24 @@ def training_data(run: TrainingRun, path: str | Path | None = None) -> Dataset:
     return data
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename: a crash or a full disk never leaves a partial file at `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+def _write_atomically(files: dict[Path, bytes]) -> None:
+    """Each file to a temporary file beside it (fsync), then the renames, in order: a crash or a
+    full disk never leaves a partial file, and files at these paths stay until every new one is
+    written (between the renames, a crash can leave only some of them replaced)."""
+    temporary: dict[Path, str] = {}
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary[path] = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for path, tmp in temporary.items():
+            os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp in temporary.values():
+            Path(tmp).unlink(missing_ok=True)
         raise DataError(f"cannot write {path}: {exc.strerror}; free space or choose another path") from None
 
 

@@ -65,19 +65,22 @@ class ProverChannel:
 
 
 class VerifierChannel:
-    def __init__(self, transcript: Transcript, messages: Sequence[Message], start: int = 0) -> None:
+    def __init__(self, transcript: Transcript, messages: Sequence[Message], first: int = 0) -> None:
+        """Reads `messages`, the proof's from index `first` on (a chunk's own, verified apart from the
+        others): positions and errors count in the whole proof's indices."""
         self.transcript = transcript
         self._messages = list(messages)
-        self._next = start
+        self._first = first
+        self._next = first
         self.ledger = VerifierLedger()
 
     def receive_hidden(self, label: bytes, n: int) -> list[Hidden]:
         return self.ledger.add(self.receive_points(label, n))
 
     def _take(self, label: bytes) -> Message:
-        if self._next >= len(self._messages):
+        if self._next >= self._end:
             raise VerificationError(f"the proof ends before the message {label.decode()!r}")
-        message = self._messages[self._next]
+        message = self._messages[self._next - self._first]
         if message.label != label:
             found = message.label.decode(errors="replace")  # the label comes from an untrusted bundle
             raise VerificationError(f"message {self._next} is {found!r}, expected {label.decode()!r}")
@@ -117,7 +120,11 @@ class VerifierChannel:
         """The index of the next message to read (a chunk's proof ends where the next begins)."""
         return self._next
 
+    @property
+    def _end(self) -> int:
+        return self._first + len(self._messages)
+
     def finish(self) -> None:
         """Every message must have been read: trailing messages are a malformed proof."""
-        if self._next != len(self._messages):
-            raise VerificationError(f"{len(self._messages) - self._next} unexpected messages at the end of the proof")
+        if self._next != self._end:
+            raise VerificationError(f"{self._end - self._next} unexpected messages at the end of the proof")

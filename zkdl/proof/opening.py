@@ -266,6 +266,10 @@ class Batch:
         if batch is None:
             deferred.verify()
 
+    def extend(self, other: Batch) -> None:
+        """Defers every check of `other` too (the chunks of a proof, verified apart: one MSM for all)."""
+        self._checks += other._checks
+
     def verify(self) -> None:
         """Raises VerificationError with the message of the first check whose equation fails."""
         equations = [eq for _, eq in self._checks]

@@ -34,6 +34,7 @@ from zkdl.proof.statement import Statement
 if TYPE_CHECKING:
     from zkdl.model import Weights
     from zkdl.proof.bundle import Bundle
+    from zkdl.proof.training import ChunkVerifier
 
 OPENING_FORMAT = "zkdl-weights-opening"
 OPENING_VERSION = 2  # version 1 held the blinds as internal limbs; 2 as field integers
@@ -128,12 +129,13 @@ def differences(claimed: Registered, registered: Registered) -> list[Difference]
     return [Difference(name, mine, theirs) for name, mine, theirs in pairs if mine != theirs]
 
 
-def proof_rejection(claims: BundleClaims) -> str | None:
-    """Why the bundle's proof does not prove its statement; None when it does."""
+def proof_rejection(claims: BundleClaims, verify_chunks: ChunkVerifier | None = None) -> str | None:
+    """Why the bundle's proof does not prove its statement; None when it does. `verify_chunks`
+    verifies its chunks (training.verify's; by default in turn, in this process)."""
     from zkdl.proof import training  # the verifier and its kernels load when a proof is first checked
 
     try:
-        training.verify(claims.statement, list(claims.bundle.messages))
+        training.verify(claims.statement, claims.bundle.messages, verify_chunks or training.verify_in_turn)
     except ZkdlError as exc:
         return exc.user_message
     return None

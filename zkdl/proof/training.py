@@ -10,7 +10,7 @@ zero-knowledge opening. The number of sumchecks is fixed: it does not grow with 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -320,28 +320,81 @@ def _prove_chunk(
     _run(ProverParty(channel), lay, tables, committed, secret_of, on_phase)
 
 
-def verify(statement: Statement, messages: list[Message]) -> None:
-    """Raises VerificationError unless `messages` prove `statement`."""
+@dataclass(frozen=True)
+class ChunkedProof:
+    """A proof's chunking, read and checked against its statement, and where each chunk's messages
+    lie: given it, the chunks verify independently (the unit of parallel verification: zkdl.parallel)."""
+
+    statement: Statement
+    commitments: StatementCommitments
+    chunk_steps: int
+    rows: np.ndarray  # every boundary's commitment rows, as the proof sends them
+    starts: tuple[int, ...]  # the index of each chunk's first message, then the proof's length
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        return chunks(self.statement.steps, self.chunk_steps)
+
+    def messages_of(self, messages: Sequence[Message], k: int) -> list[Message]:
+        """Chunk k's messages and the next chunk's first: a chunk that reads on meets that message,
+        and is refused as the verifier reading the whole proof in turn would refuse it."""
+        return list(messages[self.starts[k] : self.starts[k + 1] + 1])
+
+
+def read_chunks(statement: Statement, messages: Sequence[Message]) -> ChunkedProof:
+    """The proof's chunking, checked against the statement, and each chunk's place. A chunk begins
+    with its one `bits commitment` message (the first at message 2): the verifier of each chunk then
+    checks that it reads exactly the messages up to the next one's start (verify_chunk), so a chunk
+    with more or fewer messages, or messages after the last chunk, are refused."""
     lay = Layout.of(statement)
     # a seeded W_0 is public: the verifier recomputes its commitment instead of trusting C_W0
     if statement.init == Init.SEEDED and statement.c_w0 != seeded_initial_commitment(lay, statement):
         raise VerificationError(f"seeded init: C_W0 is not the commitment of the initialisation from seed {statement.init_seed}")
-    chunk_steps, rows, boundaries = _read_chunking(lay, messages)
-    base = StatementCommitments.of(statement, lay)
-    weights = [base.w0, *boundaries, base.wt]
-    checks = opening.Batch()  # every opening's and Σ-protocol's equation, of every chunk, in one MSM at the end
-    position = 2
-    for k, (first, steps) in enumerate(chunks(lay.steps, chunk_steps)):
-        channel = VerifierChannel(_transcript(statement, chunk_steps, rows, k), messages, position)
-        chunk_commitments = dataclasses.replace(base, w0=weights[k], wt=weights[k + 1])
-        _verify_chunk(VerifierParty(channel, checks), lay.chunk(first, steps), chunk_commitments)
-        position = channel.position
-    if position != len(messages):
-        raise VerificationError(f"{len(messages) - position} unexpected messages at the end of the proof")
+    chunk_steps, rows = _read_chunking(lay, messages)
+    commitments = StatementCommitments.of(statement, lay)
+    count = len(chunks(lay.steps, chunk_steps))
+    later = [i for i in range(3, len(messages)) if messages[i].label == b"bits commitment"]
+    starts = [2, *later][:count]
+    starts += [len(messages)] * (count - len(starts))  # chunks missing from the proof: it ends before them
+    return ChunkedProof(statement, commitments, chunk_steps, rows, (*starts, len(messages)))
+
+
+def verify_chunk(proof: ChunkedProof, k: int, messages: list[Message]) -> opening.Batch:
+    """Verifies chunk k from `proof.messages_of(…, k)`: raises VerificationError at its first failed
+    check, else returns its deferred equations (one MSM checks every chunk's: verify)."""
+    lay, base = Layout.of(proof.statement), proof.commitments
+    weights = [base.w0, *_boundary_commitments(lay, proof.rows), base.wt]
+    first, steps = proof.spans[k]
+    channel = VerifierChannel(_transcript(proof.statement, proof.chunk_steps, proof.rows, k), messages, proof.starts[k])
+    checks = opening.Batch()
+    _verify_chunk(VerifierParty(channel, checks), lay.chunk(first, steps), dataclasses.replace(base, w0=weights[k], wt=weights[k + 1]))
+    end = proof.starts[k + 1]
+    if channel.position != end:
+        where = "the proof" if k == len(proof.spans) - 1 else f"chunk {k + 1}/{len(proof.spans)}"
+        raise VerificationError(f"{end - channel.position} unexpected messages at the end of {where}")
+    return checks
+
+
+ChunkVerifier = Callable[[ChunkedProof, list[list[Message]]], Iterable[opening.Batch]]
+
+
+def verify_in_turn(proof: ChunkedProof, chunk_messages: list[list[Message]]) -> Iterable[opening.Batch]:
+    """Each chunk's deferred equations, the chunks verified one after the other in this process."""
+    return map(partial(verify_chunk, proof), range(len(chunk_messages)), chunk_messages)
+
+
+def verify(statement: Statement, messages: Sequence[Message], verify_chunks: ChunkVerifier = verify_in_turn) -> None:
+    """Raises VerificationError unless `messages` prove `statement`. `verify_chunks` verifies the
+    chunks and gives their deferred equations in chunk order (zkdl.parallel: in processes); every
+    opening's and Σ-protocol's equation, of every chunk, is then checked by one MSM."""
+    proof = read_chunks(statement, messages)
+    checks = opening.Batch()
+    for chunk_checks in verify_chunks(proof, [proof.messages_of(messages, k) for k in range(len(proof.spans))]):
+        checks.extend(chunk_checks)
     checks.verify()
 
 
-def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarray, list[TensorCommitment]]:
+def _read_chunking(lay: Layout, messages: Sequence[Message]) -> tuple[int, np.ndarray]:
     """The proof's chunk size and the boundary weights' commitments, checked against the statement."""
     if len(messages) < 2 or messages[0].label != b"chunking" or messages[1].label != b"boundary weights":
         raise VerificationError("the proof must start with its chunking and boundary weights")
@@ -352,7 +405,7 @@ def _read_chunking(lay: Layout, messages: list[Message]) -> tuple[int, np.ndarra
     expected = (len(chunks(lay.steps, chunk_steps)) - 1) * per_boundary
     if rows is None or len(rows) != expected:
         raise VerificationError(f"the boundary weights must be {expected} commitment rows for chunks of {chunk_steps} steps")
-    return chunk_steps, rows, _boundary_commitments(lay, rows)
+    return chunk_steps, rows
 
 
 def _boundary_commitments(lay: Layout, rows: np.ndarray) -> list[TensorCommitment]:
