@@ -22,6 +22,7 @@ from zkdl.errors import SpecError, ZkdlError
 from zkdl.proof.claims import Factor, Shape, prefix_factor
 from zkdl.proof.dataset import DatasetFormatError
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.packing import Packing
 from zkdl.proof.statement import Statement
 from zkdl.quant import QuantParams
 
@@ -142,6 +143,44 @@ class Layout:
     def shift(self) -> int:
         """s = 2R + e, the rescale shift."""
         return 2 * self.frac_bits + self.lr_exp
+
+    # Packed axes of the shape-exact layout (docs/shape-exact.md §2; the protocol moves to them in
+    # stage 4): each boundary j's n_j = 2^⌈log d_j⌉ columns are one block, named "h{j}" for a hidden
+    # boundary on every axis that holds it (claims move between axes without renaming).
+    def _block(self, j: int) -> tuple[str, int]:
+        return f"h{j}", log2_ceil(self.widths[j])
+
+    @cached_property
+    def units(self) -> Packing:
+        """The hidden layers' outputs (Z, G_A and the committed bits B): boundaries 1 … L−1."""
+        return Packing("unit", [self._block(j) for j in range(1, self.layers)])
+
+    @cached_property
+    def inputs(self) -> Packing:
+        """A_in of every layer: the data ("x"), the hidden boundaries, and with a bias the
+        constant input ("one", one entry outside every power-of-two block)."""
+        one = [("one", 0)] if self.bias else []
+        return Packing("in", [("x", log2_ceil(self.widths[0])), *(self._block(j) for j in range(1, self.layers)), *one])
+
+    @cached_property
+    def outputs(self) -> Packing:
+        """Z and G_Z of every layer: the hidden boundaries and the output ("y")."""
+        return Packing("next", [*(self._block(j) for j in range(1, self.layers)), ("y", log2_ceil(self.widths[-1]))])
+
+    def input_block(self, layer: int) -> str:
+        return "x" if layer == 0 else f"h{layer}"
+
+    def output_block(self, layer: int) -> str:
+        return "y" if layer == self.layers - 1 else f"h{layer + 1}"
+
+    @cached_property
+    def weight_blocks(self) -> Packing:
+        """Layer ℓ's weights "w{ℓ}" (n_ℓ × n_(ℓ+1), the input index high) and with a bias its bias
+        "b{ℓ}" (n_(ℓ+1) entries, 2^R·b as today)."""
+        logs = [log2_ceil(d) for d in self.widths]
+        weights = [(f"w{l}", logs[l] + logs[l + 1]) for l in range(self.layers)]
+        biases = [(f"b{l}", logs[l + 1]) for l in range(self.layers)] if self.bias else []
+        return Packing("weight", weights + biases)
 
     # Shapes (numpy order; see zkdl.proof.claims).
     @property
