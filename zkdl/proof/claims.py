@@ -74,18 +74,30 @@ def eq_at(point: Sequence[int], variables: Sequence[int]) -> int:
 
 
 def prefix_at(n: int, variables: Sequence[int]) -> int:
-    """The extension of [i < n] over 2^len(variables) entries at `variables` (LSB first), in O(log):
-    the indices below n are, for each set bit j of n, those equal to n above j with bit j clear."""
-    if n >= 1 << len(variables):
-        return 1
-    total, above = 0, 1  # above: eq of the bits of n higher than j
-    for j in range(len(variables) - 1, -1, -1):
-        x = variables[j]
+    """The extension of [i < n] over 2^len(variables) entries at `variables` (LSB first), in O(log)."""
+    return _prefix_sum(n, [1 - x for x in variables], list(variables))
+
+
+def masked_eq_at(point: Sequence[int], n: int, variables: Sequence[int]) -> int:
+    """The extension of eq(point, i)·[i < n] at `variables`: Σ_(i<n) eq(point, i)·eq(variables, i), in O(log)."""
+    return _prefix_sum(n, [(1 - p) * (1 - x) for p, x in zip(point, variables, strict=True)], [p * x for p, x in zip(point, variables)])
+
+
+def _prefix_sum(n: int, zero: Sequence[int], one: Sequence[int]) -> int:
+    """Σ_(i<n) Π_j (one_j if bit j of i is set else zero_j), over len(zero) bits (LSB first): the
+    indices below n are, for each set bit j of n, those equal to n above j with bit j clear."""
+    free = [1]  # free[j] = Π_(i<j) (zero_i + one_i): the lower bits summed over both values
+    for z, o in zip(zero, one, strict=True):
+        free.append(free[-1] * (z + o) % MODULUS)
+    if n >= 1 << len(zero):
+        return free[-1]
+    total, above = 0, 1  # above: the product over the bits of n higher than j
+    for j in range(len(zero) - 1, -1, -1):
         if n >> j & 1:
-            total = (total + above * (1 - x)) % MODULUS
-            above = above * x % MODULUS
+            total = (total + above * zero[j] % MODULUS * free[j]) % MODULUS
+            above = above * one[j] % MODULUS
         else:
-            above = above * (1 - x) % MODULUS
+            above = above * zero[j] % MODULUS
     return total
 
 
@@ -113,6 +125,16 @@ def sparse_factor(axis: str, entries: Mapping[int, int], log_size: int) -> Close
 def prefix_factor(axis: str, n: int, log_size: int) -> ClosedFactor:
     """[index < n] over an axis of 2^log_size entries."""
     return ClosedFactor(axis, lambda: [int(i < n) for i in range(1 << log_size)], lambda variables: prefix_at(n, variables))
+
+
+def masked_eq_factor(axis: str, point: Sequence[int], n: int) -> ClosedFactor:
+    """eq(point, ·) on the indices below n, zero above (a block's real columns weighed by a point)."""
+    point = list(point)
+
+    def build() -> list[int]:
+        return [v if i < n else 0 for i, v in enumerate(to_ints(backend.eq_vector(point)))]
+
+    return ClosedFactor(axis, build, lambda variables: masked_eq_at(point, n, variables))
 
 
 @dataclass(frozen=True)
