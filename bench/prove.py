@@ -155,15 +155,18 @@ def dataset(kind: str, widths: tuple[int, ...], samples: int = 2048):
 
 
 def sizes(widths: tuple[int, ...], batch: int, steps: int) -> dict[str, int]:
-    """Padded entries of one chunk of `steps` steps."""
-    log2 = lambda n: max(n - 1, 0).bit_length()  # noqa: E731
-    layers, width = 1 << log2(len(widths) - 1), 1 << log2(max(widths))
-    elements = (1 << log2(steps)) * layers * batch * width
+    """Padded entries of one chunk of `steps` steps, from the layout's packed axes (docs/protocol.md §1)."""
+    from zkdl.proof.layout import Layout
+
+    lay = Layout(tuple(widths), batch, steps, BITS_PER_WORD, 12, 16, 4, batch, 0)  # only the shapes are read
+    rows = (1 << lay.log_steps) * batch
+    units, output = 1 << lay.units.log_size, 1 << dict(lay.output)["out"]
+    weights = 1 << lay.weight_blocks.log_size
     return {
-        "bit_entries": elements * BITS_PER_WORD,
-        "elements": elements,
-        "history_entries": layers * (1 << log2(steps + 1)) * width * width,
-        "weight_entries": layers * width * width,
+        "bit_entries": rows * (2 * units + output) * BITS_PER_WORD,
+        "elements": rows * max(1 << lay.inputs.log_size, 1 << lay.outputs.log_size),  # the widest per-step table
+        "history_entries": (1 << lay.log_history) * weights,
+        "weight_entries": weights,
     }
 
 

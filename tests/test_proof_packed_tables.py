@@ -1,5 +1,5 @@
-"""The shape-exact layout's packed axes and tables (docs/shape-exact.md, stage 3): the sizes of the
-design's table, every packed block equal to the uniform layout's slot it replaces, and the
+"""The layout's packed axes and the prover's tables on them (docs/protocol.md §1): the sizes of
+docs/shape-exact.md's table, every recorded tensor in its block with zero padding, and the
 products check catching a changed entry in each kind of block."""
 
 import dataclasses
@@ -11,7 +11,7 @@ from tests import proof_cheats as pc
 from tests.conftest import tiny_spec
 from zkdl.model import ModelSpec
 from zkdl.proof.layout import Layout
-from zkdl.proof.witness import PackedTables, ProverTables, block, packed_weights, weight_slots
+from zkdl.proof.witness import ProverTables, block, packed_weights
 from zkdl.train import train
 
 
@@ -46,40 +46,38 @@ def packed(request, tiny_data):
     spec = SPECS[request.param]
     run = train(spec, tiny_data)
     lay = Layout.of(pc.draft(spec, tiny_data))
-    return PackedTables.of(lay, run.witness, tiny_data), ProverTables.of(lay, run.witness, tiny_data), run
+    return ProverTables.of(lay, run.witness, tiny_data), run
 
 
 def test_packed_tables_hold_the_run_s_products(packed):
     packed[0].check()
 
 
-def test_every_packed_block_is_the_uniform_layout_s_slot(packed):
-    """The packed tables' definitions are the protocol's (docs/protocol.md §3), block by block."""
-    new, old, run = packed
-    lay = new.layout
-    for l in range(lay.layers):
-        out_cols, in_cols = 1 << (lay.widths[l + 1] - 1).bit_length(), 1 << (lay.widths[l] - 1).bit_length()
-        z = new.Z_out if l == lay.layers - 1 else block(new.Z, lay.units, lay.output_block(l))
-        assert np.array_equal(z, old.Z[l, :, :, :out_cols])
-        assert np.array_equal(block(new.G_Z, lay.outputs, lay.output_block(l)), old.G_Z[l, :, :, :out_cols])
-        assert np.array_equal(block(new.A_in, lay.inputs, lay.input_block(l)), old.A_in_variable[l, :, :, :in_cols])
-        if l < lay.layers - 1:
-            assert np.array_equal(block(new.G_A, lay.units, lay.output_block(l)), old.G_A[l, :, :, :out_cols])
-        if lay.bias:
-            assert np.array_equal(block(new.A_in, lay.inputs, "one")[..., 0], old.A_in[l, :, :, lay.constant_column(l)])
-    for tau in range(new.history.shape[0]):
-        slots = weight_slots(lay, run.witness.weights_at(min(tau, lay.steps)))
-        assert np.array_equal(new.history[tau], packed_weights(lay, run.witness.weights_at(min(tau, lay.steps))))
-        for l in range(lay.layers):
-            n_in, n_out = 1 << (lay.widths[l] - 1).bit_length(), 1 << (lay.widths[l + 1] - 1).bit_length()
-            uniform = slots[l, :n_in, :n_out].copy()
-            uniform[lay.widths[l] :] = 0  # the uniform slot's bias row, if inside: block b{l} here
-            assert np.array_equal(block(new.history[tau], lay.weight_blocks, f"w{l}").reshape(n_in, n_out), uniform)
+def test_every_recorded_tensor_sits_in_its_block(packed):
+    """Z, G_A, the weights and the biases of every layer at the top left of their blocks, zero
+    around them (in the blocks' padding and in the axes' gaps)."""
+    tables, run = packed
+    lay, w = tables.layout, run.witness
+    expected_z, expected_g = np.zeros_like(tables.Z), np.zeros_like(tables.G_A)
+    for l in range(lay.layers - 1):
+        block(expected_z, lay.units, lay.output_block(l))[: lay.steps, :, : lay.widths[l + 1]] = w.recorded(l, "Z", 0, lay.steps)
+        block(expected_g, lay.units, lay.output_block(l))[: lay.steps, :, : lay.widths[l + 1]] = w.recorded(l, "G_A", 0, lay.steps)
+    assert np.array_equal(tables.Z, expected_z) and np.array_equal(tables.G_A, expected_g)
+    assert np.array_equal(tables.Z_out[: lay.steps, :, : lay.widths[-1]], w.recorded(lay.layers - 1, "Z", 0, lay.steps))
+    assert not np.any(tables.Z_out[:, :, lay.widths[-1] :]) and not np.any(tables.Z_out[lay.steps :])
+    for tau in range(tables.history.shape[0]):
+        weights = w.weights_at(min(tau, lay.steps))
+        expected = np.zeros_like(tables.history[tau])
+        for l, layer_w in enumerate(weights.w):
+            n_out = 1 << (lay.widths[l + 1] - 1).bit_length()
+            block(expected, lay.weight_blocks, f"w{l}").reshape(-1, n_out)[: lay.widths[l], : lay.widths[l + 1]] = layer_w
             if lay.bias:
-                assert np.array_equal(block(new.history[tau], lay.weight_blocks, f"b{l}"), slots[l, lay.widths[l], :n_out])
+                block(expected, lay.weight_blocks, f"b{l}")[: lay.widths[l + 1]] = weights.b[l] << lay.frac_bits
+        assert np.array_equal(tables.history[tau], expected)
+        assert np.array_equal(packed_weights(lay, weights), expected)
 
 
-def _changed(tables: PackedTables, name: str, where) -> PackedTables:
+def _changed(tables: ProverTables, name: str, where) -> ProverTables:
     array = getattr(tables, name).copy()
     array[where] += 1
     return dataclasses.replace(tables, **{name: array})
