@@ -1,6 +1,6 @@
 """Prover benchmark: prove and verify a whole training run, with a per-phase breakdown.
 
-    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH] [--ray [ADDRESS]]
+    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--bias] [--json PATH] [--ray [ADDRESS]]
 
 Workloads (docs/performance.md, design §6):
 
@@ -201,12 +201,13 @@ def main() -> None:
     parser.add_argument("--chunk-steps", type=int, default=32, help="steps proven at a time (zkdl prove --chunk-steps; default 32)")
     parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>.json)")
     parser.add_argument("--force", action="store_true", help="run even when the estimate says the machine cannot")
+    parser.add_argument("--bias", action="store_true", help="every layer with a bias (the same widths)")
     parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="prove the chunks on the Ray cluster at ADDRESS")
     args = parser.parse_args()
     cfg = WORKLOADS[args.workload]
     args.steps = args.steps or cfg["steps"]
     out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}.json"
-    result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "batch": cfg["batch"], "steps": args.steps}
+    result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "bias": args.bias, "batch": cfg["batch"], "steps": args.steps}
     result["chunk_steps"] = min(args.chunk_steps, args.steps)
     result["cores"] = os.cpu_count()
     result["sizes"] = sizes(cfg["widths"], cfg["batch"], result["chunk_steps"])
@@ -228,7 +229,7 @@ def main() -> None:
     key_seconds = time_generator_keys()
     data = dataset(cfg["data"], cfg["widths"])
     spec = TrainSpec(
-        ModelSpec(cfg["widths"]),
+        ModelSpec(cfg["widths"], bias=args.bias),
         QuantParams(frac_bits=cfg.get("frac_bits", 16), lr_exp=cfg.get("lr_exp", 10)),
         batch=cfg["batch"],
         steps=args.steps,

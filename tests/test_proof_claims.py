@@ -143,3 +143,14 @@ def test_packed_tables_give_the_dense_prover_s_rounds(kind):
     packed_rounds, packed_finals = _rounds(packed, random.Random(seed))
     plain_rounds, plain_finals = _rounds(plain, random.Random(seed))
     assert packed_rounds == plain_rounds and packed_finals == plain_finals
+
+
+def test_a_packed_table_with_a_long_low_axis_is_proven_dense():
+    """The low-axis prover keeps a Python table per claim over the low axis: beyond 2^MAX_LOW_VARS
+    entries (the packed `weight` axis) the dense prover runs instead."""
+    long = low_axis.MAX_LOW_VARS + 1
+    for low_vars, expected in ((low_axis.MAX_LOW_VARS, low_axis.LowAxisProver), (long, type(None))):
+        shape = (("row", 1), ("col", low_vars))
+        claims = [cl.claim(shape, cl.eq_factors(shape, [2] * (1 + low_vars)), 0)]
+        table = Int64Table(np.arange(2 << low_vars, dtype=np.int64), 1 << low_vars)
+        assert isinstance(low_axis.low_axis_prover(shape, claims, [1], [table]), expected)

@@ -14,6 +14,9 @@ from zkdl.proof.claims import Claim, Shape, combined_weight
 from zkdl.proof.packed import BitTable, Int64Table, Table
 
 
+MAX_LOW_VARS = 12  # the packed `weight` axis (2^15 entries for digits) is proven dense (docs/shape-exact.md §6)
+
+
 class LowAxisProver:
     """The batched sumcheck Σ_y (Σ_k α_k w_k(y))·Π_m (V(y) + c_m), m ≤ 2, for one table V kept
     packed (bits, or int64 entries) whose last axis holds the lowest variables, when each weight
@@ -121,6 +124,8 @@ def low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int]
     if not shape or not 1 <= len(tables) <= 2:
         return None
     low_axis, low_vars = shape[-1]
+    if low_vars > MAX_LOW_VARS:  # its per-claim tables are Python lists: longer ones cost more than the dense copy
+        return None
     if any(low_axis in f.axes and f.axes != (low_axis,) for c in claims for f in c.factors):
         return None
     packed = [p for p in (_packed(table, low_vars, shape) for table in tables) if p is not None]
