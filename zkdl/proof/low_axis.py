@@ -13,7 +13,6 @@ from zkdl.backend import MODULUS, to_ints
 from zkdl.proof.claims import Claim, Shape, combined_weight
 from zkdl.proof.packed import BitTable, Int64Table, Table
 
-
 MAX_LOW_VARS = 12  # the packed `weight` axis (2^15 entries for digits) is proven dense (docs/shape-exact.md §6)
 
 
