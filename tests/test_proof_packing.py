@@ -6,6 +6,7 @@ import random
 import pytest
 
 from tests import reference as ref
+from zkdl.backend import to_ints
 from zkdl.proof import claims as cl
 from zkdl.proof.packing import BlockFactor, Packing, Term
 
@@ -108,3 +109,12 @@ def test_inner_factors_must_cover_their_block():
         BlockFactor(packing, [Term("h1", 1, ((cl.prefix_factor("x", 3, 6), 7),))])
     with pytest.raises(ValueError, match="has 8 variables, got 3"):
         packing.factor([]).at([0, 1, 0])
+
+
+def test_a_block_factor_s_vector_is_its_table():
+    """The prover's field vector of a block factor (made block by block by the kernels) is its table."""
+    rng = random.Random(5)
+    packing = Packing("weight", (("w0", 4), ("w1", 5), ("b0", 2), ("b1", 0)))
+    factor = _random_factor(rng, packing)
+    assert to_ints(factor.vector()) == list(factor.table)
+    assert to_ints(packing.factor([]).vector()) == [0] * (1 << packing.log_size)

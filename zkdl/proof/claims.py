@@ -45,6 +45,10 @@ class Factor:
         """The table's multilinear extension at `variables` (LSB first)."""
         return backend.mle_evaluate(from_ints(self.table), variables)
 
+    def vector(self) -> Vector:
+        """The table as a field vector (the prover's weight tables)."""
+        return from_ints(self.table)
+
 
 class ClosedFactor(Factor):
     """A one-axis factor whose extension has a closed form (`closed`, evaluated by the verifier); its
@@ -284,6 +288,6 @@ def _factor_vector(factor: Factor) -> Vector:
         return hit[1]
     if len(_FACTOR_VECTORS) > 4096:
         _FACTOR_VECTORS.clear()
-    vector = from_ints(factor.table)
+    vector = factor.vector()
     _FACTOR_VECTORS[id(factor)] = (factor, vector)
     return vector

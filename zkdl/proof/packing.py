@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from zkdl.backend import MODULUS
+from zkdl import backend
+from zkdl.backend import MODULUS, Vector, from_ints
 from zkdl.proof.claims import Factor, eq_at, eq_factor
 
 
@@ -92,6 +93,13 @@ class Term:
             start += num_vars
         return value
 
+    def vector(self) -> Vector:
+        """The table as a field vector, the tensor product made by the kernels."""
+        if not self.inner:
+            return from_ints([self.coefficient])
+        tables = [([axis], from_ints(factor.table)) for axis, (factor, _) in enumerate(self.inner)]
+        return backend.tensor_combination([num_vars for _, num_vars in self.inner], [(self.coefficient, tables)])
+
     def table(self) -> list[int]:
         """The inner factors' tensor product times the coefficient (row-major: the last factor fastest)."""
         out = [self.coefficient % MODULUS]
@@ -130,6 +138,20 @@ class BlockFactor(Factor):
                     table[offset + i] = (table[offset + i] + v) % MODULUS
             self._built = tuple(table)
         return self._built
+
+    def vector(self) -> Vector:
+        """The table as a field vector, block by block (a packed `weight` axis has 2^24 entries for
+        the paper's network: never a Python list)."""
+        blocks: dict[str, Vector] = {}
+        for term in self.terms:
+            found = blocks.get(term.block)
+            blocks[term.block] = term.vector() if found is None else backend.add(found, term.vector())
+        pieces, end = [], 0
+        for block in sorted(self.packing.blocks.values(), key=lambda b: b.offset):
+            if block.name in blocks:
+                pieces += [backend.full(block.offset - end, 0), blocks[block.name]]
+                end = block.offset + (1 << block.log_size)
+        return backend.concat([*pieces, backend.full((1 << self.packing.log_size) - end, 0)])
 
     def at(self, variables: Sequence[int]) -> int:
         log_axis = self.packing.log_size
