@@ -77,6 +77,7 @@ def test_the_closed_forms_are_the_extensions_of_their_tables(log_size):
     for factor in factors:
         closed = factor.at(at)
         assert closed == backend.mle_evaluate(backend.from_ints(factor.table), at)
+        assert backend.to_ints(factor.vector()) == list(factor.table)  # the prover's field vector (EqFactor: the kernels')
 
 
 def test_the_verifier_evaluates_a_statement_of_2_24_samples_without_its_tables():

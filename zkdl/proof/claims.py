@@ -69,6 +69,19 @@ class ClosedFactor(Factor):
         return self._closed(variables) % MODULUS
 
 
+class EqFactor(ClosedFactor):
+    """eq(point, ·) over one axis: its closed form for the verifier, and for the prover the field
+    vector straight from the kernels (a point over the packed `weight` axis has 2^24 entries for
+    the paper's network: never a Python list)."""
+
+    def __init__(self, axis: str, point: Sequence[int]) -> None:
+        self.point = list(point)
+        super().__init__(axis, lambda: to_ints(self.vector()), lambda variables: eq_at(self.point, variables))
+
+    def vector(self) -> Vector:
+        return backend.eq_vector(self.point)
+
+
 def eq_at(point: Sequence[int], variables: Sequence[int]) -> int:
     """eq(point, variables) = Π_i (p_i·x_i + (1 − p_i)(1 − x_i)): the extension of eq(point, ·)."""
     value = 1
@@ -192,8 +205,7 @@ def join_point(shape: Shape, parts: Mapping[str, Sequence[int]]) -> list[int]:
 
 
 def eq_factor(axis: str, point: Sequence[int]) -> Factor:
-    point = list(point)
-    return ClosedFactor(axis, lambda: to_ints(backend.eq_vector(point)), lambda variables: eq_at(point, variables))
+    return EqFactor(axis, point)
 
 
 def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:

@@ -97,7 +97,7 @@ class Term:
         """The table as a field vector, the tensor product made by the kernels."""
         if not self.inner:
             return from_ints([self.coefficient])
-        tables = [([axis], from_ints(factor.table)) for axis, (factor, _) in enumerate(self.inner)]
+        tables = [([axis], factor.vector()) for axis, (factor, _) in enumerate(self.inner)]
         return backend.tensor_combination([num_vars for _, num_vars in self.inner], [(self.coefficient, tables)])
 
     def table(self) -> list[int]:
