@@ -58,7 +58,7 @@ def prefix_weights(lay: Layout, tau_point: list[int]) -> cl.Factor:
 def weight_history(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
     """Reduces every history claim to one on W_0 and one each on A_in and G_Z."""
     history_claims = book.take("history")
-    packed_history = lambda: [Int64Table(tables.history.reshape(-1), 1 << lay.weight_blocks.log_size)]  # noqa: E731
+    packed_history = lambda: [Int64Table(tables.history.reshape(-1), 1 << lay.weight_rows)]  # noqa: E731
     point, (w_star,) = party.product(b"history merge", lay.history, history_claims, packed_history, 1)
     at = cl.split_point(lay.history, point)
 

@@ -177,6 +177,12 @@ class Layout:
             names.update({f"b{l}": (logs[l + 1],) for l in range(self.layers)})
         return names
 
+    @property
+    def weight_rows(self) -> int:
+        """log2 of the packed weights' rows for the low-axis prover: the smallest output block, so
+        that every block of `weight`, and the output side of each, spans whole rows."""
+        return min(12, *(log2_ceil(d) for d in self.widths[1:]))
+
     def weight_layer(self, name: str) -> int:
         return int(name[1:])
 

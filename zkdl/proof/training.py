@@ -429,11 +429,12 @@ def _committed(
 ) -> dict[str, tuple[Shape, TensorCommitment, Callable[[], Table]]]:
     """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
     ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), array().shape[-1])  # noqa: E731 — never a field copy
+    weights = lambda array: lambda: Int64Table(array(), 1 << lay.weight_rows)  # noqa: E731 — rows of the smallest output block
     return {
         "X": (lay.data_x, c.data_x, ints(lambda: tables.data_x)),
         "Y": (lay.data_y, c.data_y, ints(lambda: tables.data_y)),
-        "W0": (lay.weights, c.w0, ints(lambda: tables.history[0])),
-        "WT": (lay.weights, c.wt, ints(lambda: tables.history[lay.steps])),
+        "W0": (lay.weights, c.w0, weights(lambda: tables.history[0])),
+        "WT": (lay.weights, c.wt, weights(lambda: tables.history[lay.steps])),
         "B": (lay.stacked_bits, bits, lambda: BitTable(tables.stacked_bits(), 1 << lay.log_bits)),  # kept packed
         "BO": (lay.output_bits, out_bits, lambda: BitTable(tables.output_bits(), 1 << lay.log_bits)),
     }
