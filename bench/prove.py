@@ -1,6 +1,6 @@
 """Prover benchmark: prove and verify a whole training run, with a per-phase breakdown.
 
-    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--json PATH] [--ray [ADDRESS] | --ray-compare]
+    python bench/prove.py --workload digits|paper|ezkl-mlp|tiny [--steps T] [--bias] [--json PATH] [--ray [ADDRESS] | --ray-compare]
 
 Workloads (docs/performance.md, design §6):
 
@@ -168,15 +168,18 @@ def dataset(kind: str, widths: tuple[int, ...], samples: int = 2048):
 
 
 def sizes(widths: tuple[int, ...], batch: int, steps: int) -> dict[str, int]:
-    """Padded entries of one chunk of `steps` steps."""
-    log2 = lambda n: max(n - 1, 0).bit_length()  # noqa: E731
-    layers, width = 1 << log2(len(widths) - 1), 1 << log2(max(widths))
-    elements = (1 << log2(steps)) * layers * batch * width
+    """Padded entries of one chunk of `steps` steps, from the layout's packed axes (docs/protocol.md §1)."""
+    from zkdl.proof.layout import Layout
+
+    lay = Layout(tuple(widths), batch, steps, BITS_PER_WORD, 12, 16, 4, batch, 0)  # only the shapes are read
+    rows = (1 << lay.log_steps) * batch
+    units, output = 1 << lay.units.log_size, 1 << dict(lay.output)["out"]
+    weights = 1 << lay.weight_blocks.log_size
     return {
-        "bit_entries": elements * BITS_PER_WORD,
-        "elements": elements,
-        "history_entries": layers * (1 << log2(steps + 1)) * width * width,
-        "weight_entries": layers * width * width,
+        "bit_entries": rows * (2 * units + output) * BITS_PER_WORD,
+        "elements": rows * max(1 << lay.inputs.log_size, 1 << lay.outputs.log_size),  # the widest per-step table
+        "history_entries": (1 << lay.log_history) * weights,
+        "weight_entries": weights,
     }
 
 
@@ -211,6 +214,7 @@ def main() -> None:
     parser.add_argument("--chunk-steps", type=int, default=32, help="steps proven at a time (zkdl prove --chunk-steps; default 32)")
     parser.add_argument("--json", type=Path, help="where to write the figures (default bench/results/prove-<workload>[-MODE].json)")
     parser.add_argument("--force", action="store_true", help="run even when the estimate says the machine cannot")
+    parser.add_argument("--bias", action="store_true", help="every layer with a bias (the same widths)")
     parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="prove the chunks on the Ray cluster at ADDRESS")
     parser.add_argument(
         "--ray-compare", action="store_true", help="prove on local Ray clusters of 1 and 2 one-CPU nodes and in this process"
@@ -222,7 +226,7 @@ def main() -> None:
         parser.error("--ray-compare needs several chunks (the issue's comparison: 8): give --steps above --chunk-steps")
     mode = "-ray-compare" if args.ray_compare else "-ray" if args.ray is not None else ""  # never over the plain run's figures
     out_path = args.json or ROOT / "bench" / "results" / f"prove-{args.workload}{mode}.json"
-    result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "batch": cfg["batch"], "steps": args.steps}
+    result: dict = {"workload": args.workload, "widths": list(cfg["widths"]), "bias": args.bias, "batch": cfg["batch"], "steps": args.steps}
     result["chunk_steps"] = min(args.chunk_steps, args.steps)
     result["cores"] = os.cpu_count()
     result["sizes"] = sizes(cfg["widths"], cfg["batch"], result["chunk_steps"])
@@ -244,7 +248,7 @@ def main() -> None:
     key_seconds = time_generator_keys()
     data = dataset(cfg["data"], cfg["widths"])
     spec = TrainSpec(
-        ModelSpec(cfg["widths"]),
+        ModelSpec(cfg["widths"], bias=args.bias),
         QuantParams(frac_bits=cfg.get("frac_bits", 16), lr_exp=cfg.get("lr_exp", 10)),
         batch=cfg["batch"],
         steps=args.steps,

@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -180,12 +179,9 @@ class MaskedAs(ProverTables):
 
     widths: tuple[int, ...] = ()
 
-    @cached_property
-    def masks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        hidden, steps, _ = ProverTables.masks.func(self)
-        LP, N = self.Z.shape[0], self.Z.shape[3]
-        real = np.array([self.widths[l + 1] if l < len(self.widths) - 1 else 0 for l in range(LP)])
-        return hidden, steps, (np.arange(N)[None, :] < real[:, None]).reshape(LP, 1, 1, N)
+    @property
+    def masked_widths(self) -> tuple[int, ...]:
+        return self.widths
 
 
 def masked_as(tables: ProverTables, widths: tuple[int, ...]) -> MaskedAs:

@@ -13,17 +13,17 @@ Tools, from the outside in:
 * `cheating_train(spec, data, ...)`: `zkdl.train.train` with some of its internals replaced
   (`rescale`, `sign_bits`, `_update`, `schedule`), so the run's witness is internally consistent
   with the cheat (e.g. a ReLU whose sign was flipped in both passes, a step whose update is dropped).
-* `build_tables(layout, run, data_x, data_y)`: the padded `ProverTables` of a run for a *claimed*
-  layout; unlike `ProverTables.of`, it copies each recorded block by its own shape, so a run of a
+* `build_tables(layout, run, data_x, data_y)`: the `ProverTables` of a run for a *claimed*
+  layout; unlike `ProverTables.of`, it copies each recorded tensor by its own shape, so a run of a
   wider network can be hidden in the padding of a narrower claimed one.
-* `prove_cheat(tables, claimed, reuse=...)`: commits D_X, D_Y, W_0 = history[:, 0] and
-  W_T = history[:, T] of the tables (reusing the honest commitment where a table is unchanged,
+* `prove_cheat(tables, claimed, reuse=...)`: commits D_X, D_Y, W_0 = history[0] and
+  W_T = history[T] of the tables (reusing the honest commitment where a table is unchanged,
   which keeps the suite fast), puts the commitments into the claimed statement and proves.
 * Non-binary bits (`NonBinaryTables`, `with_bits`): the honest prover commits packed 0/1 words
   (`ProverTables.bits` → `_kernels.bits_decompose`, stacked by `ProverTables.stacked_bits`,
   committed by `commitment.commit_bits` and read back through `_kernels.bits_to_field`). A prover
-  whose "bits" include a 2 or a −1 cannot use packed words, so `NonBinaryTables.bits` and
-  `stacked_bits` return a `FieldBits` marker holding the field table of
+  whose "bits" include a 2 or a −1 cannot use packed words, so `NonBinaryTables.bits`,
+  `stacked_bits` and `output_bits` return a `FieldBits` marker holding the field table of
   the small integers it wants to commit, and the context manager `field_bits_prover()` (entered by
   `prove_cheat`) replaces `commitment.commit_bits` by `commit_field` on that table and
   `_kernels.bits_to_field` by the identity on it. Everything else (sumchecks, merges, openings)
@@ -53,7 +53,7 @@ from zkdl.proof.data_range import value_bits
 from zkdl.proof.dataset import DatasetCommitment
 from zkdl.proof.layout import Layout
 from zkdl.proof.statement import Init, Statement
-from zkdl.proof.witness import ProverTables, data_tables
+from zkdl.proof.witness import ProverTables, block, data_tables
 from zkdl.run import TrainingRun
 
 WORD = 64  # bits per committed entry for range_bits = 64 (2^log_bits)
@@ -238,33 +238,69 @@ def trained_on_targets(h: Honest, change: Callable[[np.ndarray], np.ndarray]) ->
 def build_tables(
     layout: Layout, run: TrainingRun, data_x: np.ndarray | None = None, data_y: np.ndarray | None = None, data: Dataset | None = None
 ) -> ProverTables:
-    """The padded tables of `run` for the claimed `layout`: every recorded block is copied at its own
-    shape into the top-left of its slot (layers and steps beyond the claimed ones are kept while they
-    fit the padded axes), W_τ = the run's final weights for τ ≥ the run's T."""
+    """The tables of `run` for the claimed `layout`: every recorded tensor is copied at its own
+    shape into the top left of the claimed layout's block (so a run of a wider network can be
+    hidden in the padding of a narrower claimed one; steps beyond the claimed ones are kept while
+    they fit the padded step axis, layers beyond the claimed ones have no block and are dropped),
+    W_τ = the run's final weights for τ ≥ the run's T."""
     w, model = run.witness, run.spec.model
-    L, T = model.n_layers, run.spec.steps
-    LP, TP, TH, N = 1 << layout.log_layers, 1 << layout.log_steps, 1 << layout.log_history, 1 << layout.log_width
-    assert L <= LP and T <= TP, "the run does not fit the claimed padded shape"
-    Z = np.zeros((LP, TP, layout.batch, N), np.int64)
+    T, TP, TH = run.spec.steps, 1 << layout.log_steps, 1 << layout.log_history
+    assert model.n_layers >= layout.layers and T <= TP, "the run does not fit the claimed layout"
+    Z = np.zeros((TP, layout.batch, 1 << layout.units.log_size), np.int64)
     G_A = np.zeros_like(Z)
-    history = np.zeros((LP, TH, N, N), np.int64)
-    for l, (d_in, d_out) in enumerate(model.shapes()):
-        Z[l, :T, :, :d_out] = w.arrays[f"layer{l}.Z"]
-        if l < L - 1:
-            G_A[l, :T, :, :d_out] = w.arrays[f"layer{l}.G_A"]
-        history[l, :T, :d_in, :d_out] = w.arrays[f"layer{l}.W"]
-        history[l, T:, :d_in, :d_out] = run.final.w[l]
+    Z_out = np.zeros((TP, layout.batch, 1 << dict(layout.output)["out"]), np.int64)
+    history = np.zeros((TH, 1 << layout.weight_blocks.log_size), np.int64)
+    for l, (d_in, d_out) in enumerate(model.shapes()[: layout.layers]):
+        if l < layout.layers - 1:
+            block(Z, layout.units, layout.output_block(l))[:T, :, :d_out] = w.arrays[f"layer{l}.Z"]
+            block(G_A, layout.units, layout.output_block(l))[:T, :, :d_out] = w.arrays[f"layer{l}.G_A"]
+        else:
+            Z_out[:T, :, :d_out] = w.arrays[f"layer{l}.Z"]
+        n_out = 1 << layout.weight_names[f"w{l}"][1]
+        for tau in range(TH):
+            weights = w.arrays[f"layer{l}.W"][tau] if tau < T else run.final.w[l]
+            block(history[tau], layout.weight_blocks, f"w{l}").reshape(-1, n_out)[:d_in, :d_out] = weights
+            if model.bias:
+                bias = w.arrays[f"layer{l}.b"][tau] if tau < T else run.final.b[l]
+                block(history[tau], layout.weight_blocks, f"b{l}")[:d_out] = bias << layout.frac_bits
     if data_x is None or data_y is None:
         assert data is not None
         dx, dy = data_tables(data)
         data_x = dx if data_x is None else data_x
         data_y = dy if data_y is None else data_y
-    return ProverTables(layout, Z, G_A, history, data_x.copy(), data_y.copy())
+    return ProverTables(layout, Z, Z_out, G_A, history, data_x.copy(), data_y.copy())
+
+
+def layer_block(tables: ProverTables, array: np.ndarray, layer: int, axis: int = -1) -> np.ndarray:
+    """Hidden layer ℓ's block of an array on `unit` (Z, G_A, what is derived from them, or their
+    bits with axis=-2): a view [TP, B, n_(ℓ+1)(, width)]."""
+    lay = tables.layout
+    found = lay.units[lay.output_block(layer)]
+    index = [slice(None)] * array.ndim
+    index[axis] = slice(found.offset, found.offset + (1 << found.log_size))
+    return array[tuple(index)]
+
+
+def z_of(tables: ProverTables, layer: int) -> np.ndarray:
+    """Layer ℓ's Z, [TP, B, n_(ℓ+1)]: its block of the hidden Z, or the output layer's Z."""
+    return tables.Z_out if layer == tables.layout.layers - 1 else layer_block(tables, tables.Z, layer)
+
+
+def weights_of(layout: Layout, history: np.ndarray, layer: int) -> np.ndarray:
+    """Layer ℓ's weights in packed snapshots (any leading axes): a view [..., n_ℓ, n_(ℓ+1)]."""
+    n_in, n_out = (1 << log for log in layout.weight_names[f"w{layer}"])
+    return block(history, layout.weight_blocks, f"w{layer}").reshape(*history.shape[:-1], n_in, n_out)
+
+
+def bias_of(layout: Layout, history: np.ndarray, layer: int) -> np.ndarray:
+    """Layer ℓ's bias block (2^R·b) in packed snapshots: a view [..., n_(ℓ+1)]."""
+    return block(history, layout.weight_blocks, f"b{layer}")
 
 
 def with_layout(tables: ProverTables, layout: Layout) -> ProverTables:
     """The same arrays read under another (claimed) layout of the same padded shapes."""
-    return ProverTables(layout, tables.Z.copy(), tables.G_A.copy(), tables.history.copy(), tables.data_x.copy(), tables.data_y.copy())
+    arrays = (tables.Z, tables.Z_out, tables.G_A, tables.history, tables.data_x, tables.data_y)
+    return ProverTables(layout, *(array.copy() for array in arrays))
 
 
 def copy_tables(tables: ProverTables) -> ProverTables:
@@ -297,10 +333,12 @@ class FieldBits:
 @dataclass
 class NonBinaryTables(ProverTables):
     """Prover tables whose committed "bits" are arbitrary small integers: bits_Z, bits_G_A int64
-    [LP, TP, B, N, width]. Z, Z', S and G_A, G_A' are what the verifier's weights read from them."""
+    [TP, B, |unit|, width], bits_Z_out [TP, B, n_L, width]. Z, Z', S, G_A, G_A' and the output's Z,
+    Z' are what the verifier's weights read from them."""
 
     bits_Z: np.ndarray = field(default=None)
     bits_G_A: np.ndarray = field(default=None)
+    bits_Z_out: np.ndarray = field(default=None)
 
     def __post_init__(self) -> None:
         lay = self.layout
@@ -309,17 +347,22 @@ class NonBinaryTables(ProverTables):
         top = lay.sign.table.index(1)
         self.Z = recompose(self.bits_Z, kappa)
         self.G_A = recompose(self.bits_G_A, kappa)
+        self.Z_out = recompose(self.bits_Z_out, kappa)
         self.__dict__["Z_rescaled"] = recompose(self.bits_Z, kappa_r)
         self.__dict__["G_A_rescaled"] = recompose(self.bits_G_A, kappa_r)
+        self.__dict__["Z_out_rescaled"] = recompose(self.bits_Z_out, kappa_r)
         self.__dict__["sign"] = (1 - self.bits_Z[..., top]).astype(np.int64)
 
     def bits(self, name: str) -> FieldBits:
-        table = self.bits_Z if name == "Z" else self.bits_G_A
+        table = {"Z": self.bits_Z, "G_A": self.bits_G_A, "Z_out": self.bits_Z_out}[name]
         return FieldBits(_kernels.fr_from_i64(np.ascontiguousarray(table, np.int64).reshape(-1)), table.shape[-1])
 
     def stacked_bits(self) -> FieldBits:
         halves = [self.bits("Z"), self.bits("G_A")]
         return FieldBits(np.concatenate([half.field for half in halves]), halves[0].width)
+
+    def output_bits(self) -> FieldBits:
+        return self.bits("Z_out")
 
 
 def _signed(table: tuple[int, ...]) -> tuple[int, ...]:
@@ -329,13 +372,17 @@ def _signed(table: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(v - MODULUS if v > MODULUS // 2 else v for v in table)
 
 
-def with_bits(tables: ProverTables, bits_Z: np.ndarray | None = None, bits_G_A: np.ndarray | None = None) -> NonBinaryTables:
+def with_bits(
+    tables: ProverTables, bits_Z: np.ndarray | None = None, bits_G_A: np.ndarray | None = None, bits_Z_out: np.ndarray | None = None
+) -> NonBinaryTables:
     """`tables` with explicitly chosen committed bit tensors (default: the honest two's-complement bits)."""
     width = 1 << tables.layout.log_bits
+    arrays = (tables.Z, tables.Z_out, tables.G_A, tables.history, tables.data_x, tables.data_y)
     return NonBinaryTables(
-        tables.layout, tables.Z.copy(), tables.G_A.copy(), tables.history.copy(), tables.data_x.copy(), tables.data_y.copy(),
+        tables.layout, *(array.copy() for array in arrays),
         bits_Z=bit_array(tables.Z, width) if bits_Z is None else bits_Z,
         bits_G_A=bit_array(tables.G_A, width) if bits_G_A is None else bits_G_A,
+        bits_Z_out=bit_array(tables.Z_out, width) if bits_Z_out is None else bits_Z_out,
     )  # fmt: skip
 
 
@@ -364,15 +411,15 @@ def commitments_of(tables: ProverTables, reuse: Honest | None = None):
     honest commitment and opening (no re-commitment: faster, and the statement changes only where
     the cheat does)."""
     T = tables.layout.steps
-    arrays = (tables.data_x, tables.data_y, tables.history[:, 0], tables.history[:, T])
+    arrays = (tables.data_x, tables.data_y, tables.history[0], tables.history[T])
     out = []
     for i, array in enumerate(arrays):
         if reuse is not None:
             honest_arrays = (
                 reuse.tables.data_x,
                 reuse.tables.data_y,
-                reuse.tables.history[:, 0],
-                reuse.tables.history[:, reuse.layout.steps],
+                reuse.tables.history[0],
+                reuse.tables.history[reuse.layout.steps],
             )
             if honest_arrays[i].shape == array.shape and np.array_equal(honest_arrays[i], array):
                 commitment = [*training.StatementCommitments.of(reuse.statement, reuse.layout).all][i]
@@ -391,3 +438,54 @@ def prove_cheat(tables: ProverTables, claimed: Statement, reuse: Honest | None =
     with field_bits_prover():
         messages = training.prove(statement, secrets, tables)
     return statement, messages
+
+
+# ---- a value rounded wrongly --------------------------------------------------------------------
+
+
+def bump_rescaled(bits: np.ndarray, value: int, s: int) -> np.ndarray:
+    """Bits with the same κ-value `value` but κ'-value (rescaled) one higher: the two's-complement
+    bits of value − 2^s with a 2 added at position s − 1 (2·2^(s−1) = 2^s compensates). The top bit,
+    hence the sign, is unchanged unless 0 ≤ value < 2^s (callers avoid that)."""
+    assert not 0 <= value < 1 << s
+    out = bits.copy()
+    out[:] = bit_array(np.array(value - (1 << s), np.int64), bits.shape[-1])
+    out[s - 1] += 2
+    return out
+
+
+def wrongly_rounded(h: Honest, kind: str, layer: int, step: int) -> NonBinaryTables:
+    """A training run that rounds one entry of `kind` (Z or G_A) of `layer` at `step` wrongly:
+    Z' = round(Z/2^s) + 1, i.e. Z = 2^s·Z' + R with R = R_true − 2^s below −2^(s−1) (zkdl.train with
+    rescale patched; every later step follows the wrong value, so the run is internally consistent),
+    committed with the non-canonical decomposition that holds it (a 2 at bit s − 1, `bump_rescaled`):
+    binary bits cannot, since Z' is a fixed linear function of the bits of Z."""
+    s, lay = h.layout.shift, h.layout
+    source = z_of(h.tables, layer) if kind == "Z" else layer_block(h.tables, h.tables.G_A, layer)
+    width = lay.widths[layer + 1]
+    candidates = np.abs(source[step, :, :width]) * (z_of(h.tables, layer)[step, :, :width] > 0)
+    row, col = np.unravel_index(int(np.argmax(candidates)), candidates.shape)
+    assert not 0 <= source[step, row, col] < 1 << s
+    used = []
+
+    def off_by_one(k, t, l, value, rescaled, remainder):
+        if (k, t, l) == (kind, step, layer):
+            rescaled, remainder = rescaled.copy(), remainder.copy()
+            rescaled[row, col] += 1
+            remainder[row, col] -= 1 << s
+            used.append(int(remainder[row, col]))
+        return rescaled, remainder
+
+    run = cheating_train(h.spec, h.data, rescale=off_by_one)
+    assert used[0] < -(1 << (s - 1))  # the cheating run's remainder is out of range
+    tables = build_tables(lay, run, data=h.data)
+    output = layer == lay.layers - 1  # the output layer's bits are BO's, the hidden layers' B's
+    name = "Z_out" if output else kind
+    table = getattr(tables, name)
+    bits = bit_array(table)
+    entry_bits = (bits if output else layer_block(tables, bits, layer, axis=-2))[step, row, col]
+    value = (table if output else layer_block(tables, table, layer))[step, row, col]
+    entry_bits[:] = bump_rescaled(entry_bits, int(value), s)
+    cheat = with_bits(tables, **{f"bits_{name}": bits})
+    cheat.check()  # consistent with the cheating run everywhere
+    return cheat

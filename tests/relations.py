@@ -30,6 +30,7 @@ RELATIONS: dict[str, str] = {
     "merge W0": r"^(merge|opening) W0\b",  # claims on W_0 against C_W0 (or a boundary)
     "merge WT": r"^(merge|opening) WT\b",  # claims on W_T against C_WT (or a boundary)
     "merge B": r"^(merge|opening) B\b",  # claims on the bits BZ, BG against the bits commitment
+    "merge BO": r"^(merge|opening) BO\b",  # claims on the output layer's bits against their commitment
     "chunking": r"chunk size|boundary weights",  # the chunking message and the boundary rows
     "statement": r"statement's commitments|the statement needs",  # commitments of the statement's shapes
     "seeded init": r"^seeded init:",  # a seeded statement's C_W0 is the seed's initialisation (recomputed)

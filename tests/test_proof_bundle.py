@@ -9,11 +9,13 @@ as an invalid proof like any ZkdlError.
 
 A change that decodes must be refused by the check that reads what was changed
 (`_names_the_change`): a label or a message kind by the proof's structure, the chunking messages
-by the chunking, a statement field by the statement's shapes, the chunking or the transcript (the
-statement is absorbed first: an edited statement starts another transcript and the first deferred
-check fails), and a payload by the sub-protocol it belongs to. The verifier checks every deferred
-equation in one batch and names the first that fails in the proof's order; an edited message
-changes only the checks at or after it, so the first to fail is the next one that names a relation.
+by the chunking, a statement field by the statement's shapes (of its commitments, or of the
+proof: the bias flag doubles the blocks the weight history's updates sum over, so the proof's
+sumcheck there is a round short), the chunking or the transcript (the statement is absorbed
+first: an edited statement starts another transcript and the first deferred check fails), and a
+payload by the sub-protocol it belongs to. The verifier checks every deferred equation in one
+batch and names the first that fails in the proof's order; an edited message changes only the
+checks at or after it, so the first to fail is the next one that names a relation.
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ def _names_the_change(honest: Bundle, sub_protocols: list[str], section: str, re
         if refusal.reason == FIRST_CHECK:  # rejected by the transcript: the statement must be bound
             other, messages = refusal.statement, honest.messages
             return _transcript_state(other, messages) != _transcript_state(honest.statement, messages)
-        return bool({"statement", "chunking", "seeded init"} & set(relations))
+        return bool({"statement", "structure", "chunking", "seeded init"} & set(relations))
     if not section.startswith("message ") or section == "message count":
         return False  # the header and the count: only the decoder may refuse them
     index = int(section.split()[1])

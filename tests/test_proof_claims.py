@@ -143,3 +143,44 @@ def test_packed_tables_give_the_dense_prover_s_rounds(kind):
     packed_rounds, packed_finals = _rounds(packed, random.Random(seed))
     plain_rounds, plain_finals = _rounds(plain, random.Random(seed))
     assert packed_rounds == plain_rounds and packed_finals == plain_finals
+
+
+def test_a_packed_table_with_a_long_low_axis_is_proven_dense():
+    """The low-axis prover keeps a Python table per claim over the low axis: beyond 2^MAX_LOW_VARS
+    entries (the packed `weight` axis) the dense prover runs instead."""
+    long = low_axis.MAX_LOW_VARS + 1
+    for low_vars, expected in ((low_axis.MAX_LOW_VARS, low_axis.LowAxisProver), (long, type(None))):
+        shape = (("row", 1), ("col", low_vars))
+        claims = [cl.claim(shape, cl.eq_factors(shape, [2] * (1 + low_vars)), 0)]
+        table = Int64Table(np.arange(2 << low_vars, dtype=np.int64), 1 << low_vars)
+        assert isinstance(low_axis.low_axis_prover(shape, claims, [1], [table]), expected)
+
+
+def test_a_long_axis_is_split_at_the_int64_table_s_rows():
+    """Claims over a packed axis longer than the table's rows (eq points and block factors whose
+    blocks' lowest inner factor is an eq, as the weight claims are) are proven by the low-axis
+    prover on the axis split at the rows, with the dense prover's rounds; a factor of another
+    kind leaves it to the dense prover."""
+    from zkdl.proof.packing import Packing, Term
+
+    rng = random.Random(11)
+    packing = Packing("weight", [("w0", 5), ("w1", 4), ("b0", 2), ("b1", 2)])
+    shape = (("step", 1), ("weight", packing.log_size))
+
+    def eq(n: int) -> cl.EqFactor:
+        return cl.EqFactor("x", ref.random_ints(rng, n))
+
+    terms = [Term("w0", 3, ((eq(3), 3), (eq(2), 2))), Term("w1", 5, ((eq(2), 2), (eq(2), 2))), Term("b1", 7, ((eq(2), 2),))]
+    claims = [
+        cl.claim(shape, [cl.eq_factor("step", ref.random_ints(rng, 1)), packing.factor(terms)], 0),
+        cl.claim(shape, [cl.eq_factor("weight", ref.random_ints(rng, packing.log_size))], 0),
+    ]
+    alphas = ref.random_ints(rng, 2)
+    ints = np.array([rng.randrange(-(1 << 40), 1 << 40) for _ in range(1 << (1 + packing.log_size))], np.int64)
+    packed = low_axis.low_axis_prover(shape, claims, alphas, [Int64Table(ints, 4)])
+    assert isinstance(packed, low_axis.LowAxisProver) and packed.shape[-1] == ("weight", 2)
+    plain = backend.ProductSumcheck([cl.combined_weight(shape, claims, alphas), _kernels.fr_from_i64(ints)])
+    seed = rng.randrange(1 << 30)
+    assert _rounds(packed, random.Random(seed)) == _rounds(plain, random.Random(seed))
+    other = [cl.claim(shape, [cl.Factor(("weight",), ref.random_ints(rng, 1 << packing.log_size))], 0)]
+    assert low_axis.low_axis_prover(shape, other, [1], [Int64Table(ints, 4)]) is None

@@ -20,6 +20,7 @@ from zkdl.model import ModelSpec, TrainSpec, Weights
 from zkdl.proof import registration, training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.transcript import Transcript
+from zkdl.proof.witness import block
 from zkdl.quant import QuantParams
 from zkdl.train import train
 
@@ -73,7 +74,7 @@ def test_the_proof_size_does_not_grow_with_the_steps_beyond_log():
     assert counts[2] == counts[8]
 
 
-# name: (widths, batch, steps, n_train); every layer has a bias (a constant input column d_ℓ of N)
+# name: (widths, batch, steps, n_train); every layer has a bias (the weight of the constant input "one")
 BIAS_RUNS = {
     "bias depth1 8-4 T1": ((8, 4), 4, 1, 16),
     "bias depth1 7-4 T2 (d_0 + 1 = N)": ((7, 4), 2, 2, 16),
@@ -86,18 +87,19 @@ BIAS_RUNS = {
 
 @pytest.mark.parametrize("name", list(BIAS_RUNS))
 def test_bias_runs_prove_and_verify(name):
-    """Runs with a bias: the bias is the weight (row d_ℓ, 2^R·b) of the constant input column d_ℓ
-    (2^R), so R1, R2, the weight history and R4 prove it with the weights."""
+    """Runs with a bias: the bias is the weight (block b{ℓ}, 2^R·b) of the constant input "one"
+    (2^R, outside every layer's block), so R1, the weight history and R4 prove it with the weights."""
     widths, batch, steps, n = BIAS_RUNS[name]
     data = pc.synthetic(n, widths[0], widths[-1], seed=len(name))
     run = train(_spec(widths, batch, steps, QuantParams(), bias=True), data)
     assert any(np.any(b) for b in run.final.b)  # the biases moved: the proof covers their updates
     statement, secrets, tables = training.commit_statement(run.witness, data)  # checks the tables against the run
     lay = tables.layout
-    assert lay.bias and 1 << lay.log_width >= max(widths[:-1]) + 1
+    assert lay.bias and lay.inputs["one"].log_size == 0
     for l, (w, b) in enumerate(zip(run.final.w, run.final.b)):
-        assert np.array_equal(tables.history[l, steps, widths[l], : widths[l + 1]], b << lay.frac_bits)
-        assert np.array_equal(tables.history[l, steps, : widths[l], : widths[l + 1]], w)
+        assert np.array_equal(block(tables.history[steps], lay.weight_blocks, f"b{l}")[: widths[l + 1]], b << lay.frac_bits)
+        weights = block(tables.history[steps], lay.weight_blocks, f"w{l}").reshape(-1, 1 << (widths[l + 1] - 1).bit_length())
+        assert np.array_equal(weights[: widths[l], : widths[l + 1]], w)
     messages = training.prove(statement, secrets, tables)
     training.verify(statement, messages)
     decoded = Bundle.decode(Bundle(statement, tuple(messages)).encode())
@@ -105,7 +107,7 @@ def test_bias_runs_prove_and_verify(name):
 
 
 def test_a_buyer_checks_the_final_weights_and_biases(tmp_path):
-    """check_weights places 2^R·b at row d_ℓ of the committed layout: the true final weights and
+    """check_weights places 2^R·b in the block b{ℓ} of the committed layout: the true final weights and
     biases recompute C_WT; one bias changed, or the biases left out, do not."""
     data = pc.synthetic(16, 8, 4)
     run = train(_spec((8, 6, 4), 4, 3, QuantParams(), bias=True), data)

@@ -70,12 +70,14 @@ def test_the_closed_forms_are_the_extensions_of_their_tables(log_size):
     point, at = _point(log_size), _point(log_size + 100)[:log_size]
     rng = random.Random(log_size)
     factors = [cl.eq_factor("a", point), cl.onehot_factor("a", rng.randrange(1 << log_size), log_size)]
-    factors += [cl.prefix_factor("a", n, log_size) for n in {0, 1, (1 << log_size) - 1, 1 << log_size, rng.randrange(1 << log_size)}]
+    sizes = {0, 1, (1 << log_size) - 1, 1 << log_size, rng.randrange(1 << log_size)}
+    factors += [cl.prefix_factor("a", n, log_size) for n in sizes] + [cl.masked_eq_factor("a", point, n) for n in sizes]
     entries = {rng.randrange(1 << log_size): rng.randrange(MODULUS) for _ in range(5)}
     factors.append(cl.sparse_factor("a", entries, log_size))
     for factor in factors:
         closed = factor.at(at)
         assert closed == backend.mle_evaluate(backend.from_ints(factor.table), at)
+        assert backend.to_ints(factor.vector()) == list(factor.table)  # the prover's field vector (EqFactor: the kernels')
 
 
 def test_the_verifier_evaluates_a_statement_of_2_24_samples_without_its_tables():

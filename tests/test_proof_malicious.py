@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -24,14 +25,14 @@ from zkdl.backend.native import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
-from zkdl.proof import packed, product, training
+from zkdl.proof import history, packed, product, training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
 from zkdl.proof.mle import evaluate_i64, weighted_sum
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import ProverTables, data_tables, weight_slots
+from zkdl.proof.witness import ProverTables, data_tables, packed_weights
 from zkdl.train import train
 
 T = 3  # tiny_spec's steps
@@ -64,17 +65,17 @@ def test_each_reordered_message_alone_is_rejected(h):
 def _final_weights_plus_one(h: pc.Honest) -> tuple[pc.ProverTables, mal.Script]:
     """Committed W_T with one weight +1, the history honest. The prover sends W_T's value where the
     history's is due and merges W_T over its own table: only R4's link to the history is left."""
-    committed = pc.copy_tables(h.tables)
-    committed.history[1, T:, 2, 3] += 1
-    w_t = committed.history[:, T]
     lay = h.layout
+    committed = pc.copy_tables(h.tables)
+    pc.weights_of(lay, committed.history, 1)[T:, 2, 3] += 1
+    w_t = committed.history[T]
 
     def wt_value(_honest, party):
         return [evaluate_i64(w_t, lay.weights, party.drawn[b"final weights point"])]
 
     script = mal.Script(
         values={b"final weights value": wt_value},
-        tables={b"merge WT": lambda _t, _p: [packed.Int64Table(np.ascontiguousarray(w_t).reshape(-1), 1 << lay.log_width)]},
+        tables={b"merge WT": lambda _t, _p: [packed.Int64Table(np.ascontiguousarray(w_t), len(w_t))]},
     )
     return committed, script
 
@@ -95,9 +96,9 @@ def test_a_round_polynomial_chosen_after_its_challenge_is_rejected(h):
 # ---- R1, R2: the products' values are tied to the committed bits ------------------------------------
 
 
-def _entry(h: pc.Honest, table: np.ndarray, layer: int, step: int, width: int) -> tuple[int, int]:
-    """A real entry of a [LP, TP, B, N] table whose bit 0 is clear."""
-    rows, cols = np.nonzero((table[layer, step, :, :width] & 1) == 0)
+def _entry(layer_table: np.ndarray, step: int, width: int) -> tuple[int, int]:
+    """A real entry of a layer's [TP, B, n] block whose bit 0 is clear."""
+    rows, cols = np.nonzero((layer_table[step, :, :width] & 1) == 0)
     return int(rows[0]), int(cols[0])
 
 
@@ -105,44 +106,61 @@ def _mle(table: np.ndarray, point: list[int]) -> int:
     return to_int(_kernels.mle_evaluate(_kernels.fr_from_i64(np.ascontiguousarray(table).reshape(-1)), from_ints(point)))
 
 
-@pytest.mark.parametrize("name, label, relation", [("Z", b"forward", "merge B"), ("G_A", b"backward", "merge B")])
-def test_a_product_value_that_is_not_the_committed_bits_is_rejected(h, name, label, relation):
-    """Committed bits of Z (G_A) with bit 0 of one entry set: a value that is not A_in·W (G_Z·Wᵀ).
-    The prover sends the true product's value, so the sumcheck of R1 (R2) holds: the claim that ties
-    that value to the bits (Σ_j κ_j·B_j at the same point) must reject."""
+PRODUCT_VALUES = [  # (tensor, layer, step, product, the table of its value, the relation that must reject)
+    ("Z", 0, 1, b"forward", "Z_next", "merge B"),
+    ("Z_out", 2, 1, b"forward", "Z_next", "merge BO"),
+    ("G_A", 0, 1, b"backward", "G_A", "merge B"),
+    ("G_A", 1, 2, b"backward", "G_A", "merge B"),  # the last hidden layer, the last step
+]
+
+
+@pytest.mark.parametrize("name, layer, step, label, value_table, relation", PRODUCT_VALUES)
+def test_a_product_value_that_is_not_the_committed_bits_is_rejected(h, name, layer, step, label, value_table, relation):
+    """Committed bits of Z (the output's Z, G_A) with bit 0 of one entry set: a value that is not
+    A_in·W (G_Z·Wᵀ). The prover sends the true product's value, so the sumcheck of R1 (R2) holds:
+    the claim that ties that value to the bits (Σ_j κ_j·B_j at the same point) must reject."""
     honest = getattr(h.tables, name)
-    row, col = _entry(h, honest, 0, 1, h.layout.widths[1])
+    cheat = _bit_zero_set(h, name, layer, step)
+    assert not np.array_equal(getattr(cheat, name), honest)
+    truth = getattr(h.tables, value_table)
+    values = {label + b" value": lambda _v, party: [_mle(truth, party.drawn[label + b" point"])]}
+    if name == "Z_out":  # and the true output part of R1's value, so that only the output's bits are false
+        values[b"forward output split"] = lambda _v, party: [_mle(honest, _output_point(h.layout, party.drawn[b"forward point"]))]
+    assert_rejected_by(*prove(h, cheat, mal.Script(values=values)), relation)
+
+
+def _output_point(lay: Layout, rho: list[int]) -> list[int]:
+    """R1's point on `next` read on the output's own axis: its block's (lowest) variables."""
+    parts = cl.split_point(lay.layer_outputs, rho)
+    return cl.join_point(lay.output, {"step": parts["step"], "row": parts["row"], "out": parts["next"][: dict(lay.output)["out"]]})
+
+
+def _bit_zero_set(h: pc.Honest, name: str, layer: int = 0, step: int = 1) -> pc.NonBinaryTables:
+    """Tables whose Z (the output's Z, G_A) of `layer` has bit 0 set at one real entry of `step`,
+    recomputed from the bits: the value is not the product of R1 (R2)."""
+    honest = getattr(h.tables, name)
+    of_layer = (lambda t, array: array) if name == "Z_out" else (lambda t, array: pc.layer_block(t, array, layer))
+    row, col = _entry(of_layer(h.tables, honest), step, h.layout.widths[layer + 1])
     bits = pc.bit_array(honest)
-    bits[0, 1, row, col, 0] = 1
+    (bits if name == "Z_out" else pc.layer_block(h.tables, bits, layer, axis=-2))[step, row, col, 0] = 1
     cheat = pc.with_bits(h.tables, **{f"bits_{name}": bits})
-    assert getattr(cheat, name)[0, 1, row, col] == honest[0, 1, row, col] + 1
-    script = mal.Script(values={label + b" value": lambda _v, party: [_mle(honest, party.drawn[label + b" point"])]})
-    assert_rejected_by(*prove(h, cheat, script), relation)
-
-
-def _bit_zero_set(h: pc.Honest, name: str) -> pc.NonBinaryTables:
-    """Tables whose Z (G_A) has bit 0 set at one real entry, recomputed from the bits: the value is
-    not the product of R1 (R2)."""
-    honest = getattr(h.tables, name)
-    row, col = _entry(h, honest, 0, 1, h.layout.widths[1])
-    bits = pc.bit_array(honest)
-    bits[0, 1, row, col, 0] = 1
-    return pc.with_bits(h.tables, **{f"bits_{name}": bits})
+    assert of_layer(cheat, getattr(cheat, name))[step, row, col] == of_layer(h.tables, honest)[step, row, col] + 1
+    return cheat
 
 
 def _wt_history_off_by_one(h: pc.Honest) -> pc.ProverTables:
     tables = pc.copy_tables(h.tables)
-    tables.history[1, T:, 2, 3] += 1
+    pc.weights_of(h.layout, tables.history, 1)[T:, 2, 3] += 1
     return tables
 
 
 FITTED = [  # (the product, the factor fitted to its false claim, the cheat, the relations that must reject)
     (b"forward", 0, lambda h: _bit_zero_set(h, "Z"), ("relu forward", "merge X")),
     (b"forward", 1, lambda h: _bit_zero_set(h, "Z"), ("history",)),
-    (b"backward", 0, lambda h: _bit_zero_set(h, "G_A"), ("relu backward", "merge B", "merge Y")),
+    (b"backward", 0, lambda h: _bit_zero_set(h, "G_A"), ("relu backward", "merge B", "merge BO", "merge Y")),
     (b"backward", 1, lambda h: _bit_zero_set(h, "G_A"), ("history",)),
     (b"history updates", 0, _wt_history_off_by_one, ("relu forward", "merge X")),
-    (b"history updates", 1, _wt_history_off_by_one, ("relu backward", "merge B", "merge Y")),
+    (b"history updates", 1, _wt_history_off_by_one, ("relu backward", "merge B", "merge BO", "merge Y")),
 ]
 
 
@@ -173,9 +191,9 @@ def test_a_relu_factor_fitted_to_a_false_claim_is_rejected_by_the_bits(h, fitted
 def test_binarity_run_over_other_bits_than_the_committed_ones_is_rejected(h):
     """The wrongly rounded run, binarity's sumcheck run over the honest (binary) bits: it holds,
     and the claim that ties its value to the committed bits must reject."""
-    honest = h.tables.bits("Z")
+    honest = h.tables.stacked_bits()
     width = 1 << h.layout.log_bits
-    script = mal.Script(tables={b"binarity BZ": lambda _t, _p: [packed.BitTable(honest, width), packed.BitTable(honest, width, -1)]})
+    script = mal.Script(tables={b"binarity B": lambda _t, _p: [packed.BitTable(honest, width), packed.BitTable(honest, width, -1)]})
     assert_rejected_by(*prove(h, _wrongly_rounded(h), script), "merge B")
 
 
@@ -211,28 +229,26 @@ def test_committed_weights_other_than_the_trained_ones_are_rejected_by_their_mer
     the committed weights and proves the run it trained; only the history's claim on W_0 (R4's
     claim on W_T) ties the run to the committed weights."""
     committed = pc.copy_tables(h.tables)
-    committed.history[1, slot, 2, 3] += 1
-    weights = _kernels.fr_from_i64(np.ascontiguousarray(committed.history[:, slot]).reshape(-1))
+    pc.weights_of(h.layout, committed.history, 1)[slot, 2, 3] += 1
+    weights = _kernels.fr_from_i64(np.ascontiguousarray(committed.history[slot]))
     script = mal.Script(tables={b"merge " + name.encode(): lambda _t, _p: [weights]})
     assert_rejected_by(*prove(h, h.tables, script, committed=committed), f"merge {name}")
 
 
 def _error_into_the_input_split(h: pc.Honest) -> Callable[[list[int], mal.MaliciousProver], list[int]]:
     """A values hook for `input split`: the second claim on A_in (the history updates') gets its
-    whole error, fitted value minus true value, in its layer-0 piece, so the rest (layers ≥ 1,
+    whole error, fitted value minus true value, in its data piece, so the rest (the hidden blocks,
     ReLU outputs) is the honest one."""
     lay, calls = h.layout, iter(range(2))
 
     def hook(values: list[int], party: mal.MaliciousProver) -> list[int]:
         if next(calls, None) != 1:
             return values
-        updates = (("layer", lay.log_layers), ("step", lay.log_steps), ("row", lay.log_batch))
-        by = cl.split_point(updates, party.proven[b"history updates"][0])
-        column = cl.split_point(lay.history, party.proven[b"history merge"][0])["in"]
-        factors = [cl.eq_factor("layer", by["layer"]), cl.eq_factor("step", by["step"]), cl.eq_factor("row", by["row"])]
-        true = weighted_sum(lay.act, cl.claim(lay.act, [*factors, cl.eq_factor("col", column)], 0), h.tables.field("A_in"))
+        weight_point = cl.split_point(lay.history, party.proven[b"history merge"][0])["weight"]
+        factors, _ = history.update_factors(lay, weight_point, party.proven[b"history updates"][0])
+        true = weighted_sum(lay.layer_inputs, cl.claim(lay.layer_inputs, factors, 0), h.tables.field("A_in"))
         fitted = party.proven[b"history updates"][1][0]
-        return [(values[0] + (fitted - true) * pow(factors[0].table[0], -1, MODULUS)) % MODULUS]
+        return [(values[0] + fitted - true) % MODULUS]
 
     return hook
 
@@ -253,15 +269,18 @@ def _wrongly_rounded(h: pc.Honest, name: str = "Z") -> pc.NonBinaryTables:
     next layer nor G_Z sees it): the value minus 2^s plus a 2 at bit s − 1, which binary bits cannot hold."""
     s, lay = h.layout.shift, h.layout
     table = getattr(h.tables, name)
-    hidden = (h.tables.Z[0, : lay.steps, :, : lay.widths[1]] < 0) & ((table[0, : lay.steps, :, : lay.widths[1]] >> (s - 1)) & 1 == 0)
+    z, layer_table = pc.z_of(h.tables, 0), pc.layer_block(h.tables, table, 0)
+    hidden = (z[: lay.steps, :, : lay.widths[1]] < 0) & ((layer_table[: lay.steps, :, : lay.widths[1]] >> (s - 1)) & 1 == 0)
     step, row, col = (int(i[0]) for i in np.nonzero(hidden))
     bits = pc.bit_array(table)
-    bits[0, step, row, col] = pc.bit_array(np.int64(table[0, step, row, col] - (1 << s)))
-    bits[0, step, row, col, s - 1] = 2
+    entry_bits = pc.layer_block(h.tables, bits, 0, axis=-2)[step, row, col]
+    entry_bits[:] = pc.bit_array(np.int64(layer_table[step, row, col] - (1 << s)))
+    entry_bits[s - 1] = 2
     cheat = pc.with_bits(pc.copy_tables(h.tables), **{f"bits_{name}": bits})
     rescaled = f"{name}_rescaled"
     assert np.array_equal(getattr(cheat, name), table)
-    assert getattr(cheat, rescaled)[0, step, row, col] == getattr(h.tables, rescaled)[0, step, row, col] + 1
+    before = pc.layer_block(h.tables, getattr(h.tables, rescaled), 0)[step, row, col]
+    assert pc.layer_block(cheat, getattr(cheat, rescaled), 0)[step, row, col] == before + 1
     cheat.check()
     return cheat
 
@@ -276,26 +295,28 @@ def _zeros_for(tables: list, _party) -> list:
     return [tables[0], np.zeros_like(first)]
 
 
-@pytest.mark.parametrize("name, bits", [("Z", "BZ"), ("G_A", "BG")])
-def test_a_second_binarity_factor_that_is_not_bit_minus_one_is_rejected(h, name, bits):
-    """A wrongly rounded Z (G_A), with binarity's sumcheck run over (b, 0) instead of (b, b − 1):
-    the sumcheck holds, the equality tying the second factor to b − 1 must reject."""
+@pytest.mark.parametrize("name", ["Z", "G_A", "Z_out"])
+def test_a_second_binarity_factor_that_is_not_bit_minus_one_is_rejected(h, name):
+    """A wrongly rounded Z (G_A, the output's Z), with binarity's sumcheck run over (b, 0) instead
+    of (b, b − 1): the sumcheck holds, the equality tying the second factor to b − 1 must reject."""
+    bits = "BO" if name == "Z_out" else "B"
+    cheat = pc.wrongly_rounded(h, "Z", h.layout.layers - 1, 0) if name == "Z_out" else _wrongly_rounded(h, name)
     script = mal.Script(tables={b"binarity " + bits.encode(): _zeros_for})
-    reason = assert_rejected_by(*prove(h, _wrongly_rounded(h, name), script), "binarity")
-    assert reason.startswith(f"binarity offset {bits}")
+    reason = assert_rejected_by(*prove(h, cheat, script), "binarity")
+    assert re.match(rf"binarity offset {bits}\b", reason), reason
 
 
 def test_a_zero_proof_answered_after_its_challenge_is_rejected(h):
     """The wrongly rounded run, binarity's final check "proven" zero by a simulated Σ-proof whose
     challenge was drawn before its commitment: the first proof of zero in the transcript rejects."""
-    script = mal.Script(challenge_first=frozenset({"zero"}), forge_zero=frozenset({b"binarity BZ final"}))
+    script = mal.Script(challenge_first=frozenset({"zero"}), forge_zero=frozenset({b"binarity B final"}))
     assert_rejected_by(*prove(h, _wrongly_rounded(h), script), "forward")
 
 
 def test_a_product_proof_answered_after_its_challenge_is_rejected(h):
     """The wrongly rounded run, binarity's b·(b − 1) committed as the value its final check needs and
     "proven" by a simulated Σ-proof with its challenge known first: the first product proof rejects."""
-    script = mal.Script(challenge_first=frozenset({"product"}), forge_product=frozenset({b"binarity BZ"}))
+    script = mal.Script(challenge_first=frozenset({"product"}), forge_product=frozenset({b"binarity B"}))
     assert_rejected_by(*prove(h, _wrongly_rounded(h), script), "forward")
 
 
@@ -349,16 +370,15 @@ def test_a_mislabelled_sample_hidden_in_the_output_is_rejected(h):
     the trained one (the ReLU's sumcheck reads the true Z'), so only the claim that ties the loss's
     output to the committed bits rejects."""
     tables = pc.copy_tables(h.tables)
-    n, last = int(np.asarray(h.layout.schedule)[0, 0]), h.layout.layers - 1
+    n = int(np.asarray(h.layout.schedule)[0, 0])
     tables.data_y[n, :3] = np.roll(tables.data_y[n, :3], 1)
-    shifted = h.tables.Z_rescaled.copy()
+    shifted = h.tables.Z_out_rescaled.copy()
     difference = (tables.data_y[n] - h.tables.data_y[n]) * h.layout.constant  # the targets are 2^R·D_Y
     for t, b in zip(*np.nonzero(np.asarray(h.layout.schedule) == n)):
-        shifted[last, t, b, : len(difference)] += difference
-    tables.__dict__["Z_rescaled"] = shifted  # the cached property, set before anything reads it
+        shifted[t, b, : len(difference)] += difference
+    tables.__dict__["Z_out_rescaled"] = shifted  # the cached property, set before anything reads it
     assert np.array_equal(tables.G_Z, h.tables.G_Z)
-    true_output = lambda t, _p: [t[0], h.tables.field("Z_rescaled")]  # noqa: E731
-    assert_rejected_by(*prove(h, tables, mal.Script(tables={b"relu forward": true_output})), "merge B")
+    assert_rejected_by(*prove(h, tables, mal.Script()), "merge BO")
 
 
 def test_the_entries_check_run_over_other_targets_is_rejected(h):
@@ -396,7 +416,7 @@ def test_a_wider_output_layer_is_rejected_by_the_loss_mask(h):
     widths = (6, 8, 5, 4)
     run = train(dataclasses.replace(h.spec, model=ModelSpec(widths)), dataclasses.replace(h.data, classes=4))
     tables = mal.masked_as(pc.build_tables(h.layout, run, data=h.data), widths)
-    assert_rejected_by(*prove(h, tables, mal.Script()), "merge B", "merge Y")
+    assert_rejected_by(*prove(h, tables, mal.Script()), "merge B", "merge BO", "merge Y")
 
 
 # ---- batching: claims combined with random coefficients --------------------------------------------------
@@ -483,20 +503,20 @@ def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
         return old - grad + (np.arange(old.size).reshape(old.shape) == 11) if (t, l, tensor) == (1, 1, "W") else None
 
     cheat = pc.cheating_train(h.spec, h.data, update=bump)
-    c_wt, o_wt = cm.commit_int64(weight_slots(lay, cheat.final))
+    c_wt, o_wt = cm.commit_int64(packed_weights(lay, cheat.final))
     statement = dataclasses.replace(h.statement, c_wt=cm.encode(c_wt))
     secrets = dataclasses.replace(h.secrets, wt=o_wt)
     chunk_tables = [ProverTables.of(lay.chunk(0, 2), h.run.witness, h.data), ProverTables.of(lay.chunk(2, 1), cheat.witness, h.data)]
-    placeholder = cm.commit_int64(weight_slots(lay, h.run.witness.weights_at(2)))
+    placeholder = cm.commit_int64(packed_weights(lay, h.run.witness.weights_at(2)))
 
     def stop(_tables, _party):
         raise _Stop
 
     first = [mal.Script(tables={b"merge WT": stop}), mal.Script(tables={b"merge W0": stop})]
     _, (chunk0, chunk1) = _prove_chunks(statement, secrets, chunk_tables, placeholder, placeholder[0].rows, first)
-    w_prime = to_ints(_kernels.fr_from_i64(chunk_tables[1].history[:, 0].reshape(-1)))
+    w_prime = to_ints(_kernels.fr_from_i64(chunk_tables[1].history[0]))
     v = from_ints(_solve([chunk0.claims[b"merge WT"], chunk1.claims[b"merge W0"]], w_prime, (1, 2)))
-    boundary = cm.commit_field(v.reshape(*chunk_tables[0].history[:, 0].shape, 4))
+    boundary = cm.commit_field(v.reshape(*chunk_tables[0].history[0].shape, 4))
     own = lambda _tables, _party: [v]  # noqa: E731
     second = [mal.Script(tables={b"merge WT": own}), mal.Script(tables={b"merge W0": own})]
     messages, _ = _prove_chunks(statement, secrets, chunk_tables, boundary, placeholder[0].rows, second)

@@ -24,7 +24,7 @@ from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.layout import Layout
 from zkdl.proof.statement import Init
-from zkdl.proof.witness import weight_slots
+from zkdl.proof.witness import packed_weights
 from zkdl.train import train
 
 OWNER = bytes.fromhex("ab" * 20)
@@ -71,7 +71,7 @@ def test_the_seeds_weights_committed_but_other_weights_trained_on_are_rejected(s
     run, statement = seeded[0], seeded[1]
     laundered = train(tiny_spec(), tiny_data, initial=run.final)
     tables = pc.build_tables(Layout.of(statement), laundered, data=tiny_data)
-    public_w0 = weight_slots(tables.layout, init_weights(run.spec.model, run.spec.quant, run.spec.init_seed))
+    public_w0 = packed_weights(tables.layout, init_weights(run.spec.model, run.spec.quant, run.spec.init_seed))
     c0, o0 = cm.commit_public_int64(public_w0)
     (cx, ox), (cy, oy), _, (cT, oT) = pc.commitments_of(tables)
     claimed = dataclasses.replace(pc.with_dataset(statement, c_x=cm.encode(cx), c_y=cm.encode(cy)), c_w0=cm.encode(c0), c_wt=cm.encode(cT))

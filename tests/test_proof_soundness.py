@@ -21,7 +21,8 @@ verifies *and* the real computation is unchanged (the comment says which mask); 
 values would change the real computation, the verifier rejects.
 
 The run (tests/conftest.py `tiny_spec`): widths 6-8-5-3, batch 4, T = 3, 24 synthetic samples;
-N = 8, 4 layer slots, 4 step slots, 32 sample rows.
+blocks of 8, 8, 8 and 4 columns (`unit` 16, `in` 32, `next` 32, `weight` 256 with a gap of 96),
+4 step slots, 32 sample rows.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from zkdl.proof.channel import Message
 from zkdl.proof.layout import Layout, UnsupportedStatementError
 from zkdl.proof.opening import value_generator
 from zkdl.proof.statement import Statement
-from zkdl.proof.witness import ProverTables, data_tables
+from zkdl.proof.witness import ProverTables, block, data_tables
 from zkdl.train import train
 
 T = 3
@@ -73,20 +74,16 @@ def used_row(h: pc.Honest, t: int = 1, b: int = 2) -> int:
 def entry(h: pc.Honest, layer: int, step: int, where) -> tuple[int, int]:
     """(row, col) of the first real entry of Z(layer, step) satisfying `where(Z)`."""
     width = h.layout.widths[layer + 1]
-    rows, cols = np.nonzero(where(h.tables.Z[layer, step, :, :width]))
+    rows, cols = np.nonzero(where(pc.z_of(h.tables, layer)[step, :, :width]))
     assert rows.size, "no entry of the honest run fits the cheat"
     return int(rows[0]), int(cols[0])
 
 
-def bump_rescaled(bits: np.ndarray, value: int, s: int) -> np.ndarray:
-    """Bits with the same κ-value `value` but κ'-value (rescaled) one higher: the two's-complement
-    bits of value − 2^s with a 2 added at position s − 1 (2·2^(s−1) = 2^s compensates). The top bit,
-    hence the sign, is unchanged unless 0 ≤ value < 2^s (callers avoid that)."""
-    assert not 0 <= value < 1 << s
-    out = bits.copy()
-    out[:] = pc.bit_array(np.array(value - (1 << s), np.int64), bits.shape[-1])
-    out[s - 1] += 2
-    return out
+def binarity_of(reason: str) -> str:
+    """The committed bit tensor (B or BO) whose binarity check a rejection names."""
+    found = re.match(r"binarity (?:offset )?(B\w*)", reason)
+    assert found, reason
+    return found.group(1)
 
 
 def prove_and_reject(h: pc.Honest, tables, relation: str, *more: str, statement: Statement | None = None) -> str:
@@ -123,7 +120,7 @@ def test_the_cheat_harness_is_complete(h):
     elements (the non-binary path), gives proofs the verifier accepts: every rejection below is the
     cheat's doing, not the harness's."""
     rebuilt = pc.build_tables(h.layout, h.run, data=h.data)
-    for name in ("Z", "G_A", "history", "data_x", "data_y"):
+    for name in ("Z", "Z_out", "G_A", "history", "data_x", "data_y"):
         assert np.array_equal(getattr(rebuilt, name), getattr(h.tables, name)), name
     statement, messages = pc.prove_cheat(pc.with_bits(rebuilt), claimed(h), reuse=h)
     assert statement == h.statement  # every commitment reused
@@ -171,7 +168,7 @@ def test_a_row_the_schedule_never_reads_is_not_part_of_the_claim(h):
 def test_one_weight_of_w0_changed_is_rejected(h):
     """W_0 (snapshot 0 only) changed, the run used the honest one: R1 at step 0 reads W_0."""
     tables = pc.copy_tables(h.tables)
-    tables.history[1, 0, 2, 3] += 1
+    pc.weights_of(h.layout, tables.history, 1)[0, 2, 3] += 1
     prove_and_reject(h, tables, "forward")
 
 
@@ -179,12 +176,12 @@ def test_one_weight_of_wt_changed_is_rejected(h):
     """W_T changed in the history too (its snapshot T, committed as C_WT): the weight history's
     relation W_τ = W_0 − Σ_(τ'<τ) updates, checked at a random snapshot point τ*, fails."""
     tables = pc.copy_tables(h.tables)
-    tables.history[1, T:, 2, 3] += 1  # W_T and its repetitions in the padded snapshots
+    pc.weights_of(h.layout, tables.history, 1)[T:, 2, 3] += 1  # W_T and its repetitions in the padded snapshots
     prove_and_reject(h, tables, "history")
 
 
 class _FinalSnapshot(np.ndarray):
-    """A weight history whose snapshot T, where the prover reads it as W_T (history[:, T]: the
+    """A weight history whose snapshot T, where the prover reads it as W_T (history[T]: the
     final-weights value, the WT merge, the commitment C_WT), is another tensor; every other read
     (R1, R2 and the history merge read the whole table) sees the true history."""
 
@@ -198,7 +195,7 @@ class _FinalSnapshot(np.ndarray):
         return out
 
     def __getitem__(self, key):
-        if isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None) and type(key[1]) is int and key[1] == self.steps:
+        if type(key) is int and key == self.steps:
             return self.final
         return np.asarray(self)[key]
 
@@ -211,10 +208,10 @@ def test_final_weights_that_are_not_the_history_s_are_rejected(h):
     C_WT and states W_T'(ω) at the final-weights point, so every claim on W_T holds, but proves
     the true history, whose snapshot T is W_T. Only R4's claim on the history at (T, ω) fails."""
     tables = pc.copy_tables(h.tables)
-    tables.history = _FinalSnapshot.of(h.tables.history.copy(), T, h.tables.history[:, T].copy())
+    tables.history = _FinalSnapshot.of(h.tables.history.copy(), T, h.tables.history[T].copy())
     training.verify(*pc.prove_cheat(tables, claimed(h), reuse=h))  # the harness alone: accepted
-    final = tables.history[:, T].copy()
-    final[1, 2, 3] += 1
+    final = tables.history[T].copy()
+    pc.weights_of(h.layout, final, 1)[2, 3] += 1
     tables.history = _FinalSnapshot.of(tables.history, T, final)
     statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
     assert statement.c_wt != h.statement.c_wt and (statement.c_w0, statement.c_data) == (h.statement.c_w0, h.statement.c_data)
@@ -226,7 +223,7 @@ def test_training_from_other_initial_weights_is_rejected(h):
     with W_0', the history's snapshot 0 is W_0), before the weight history (W_1' ≠ W_0 − update)."""
     other = train(tiny_spec(), h.data, initial=init_weights(h.spec.model, h.spec.quant, 99))
     tables = pc.build_tables(h.layout, other, data=h.data)
-    tables.history[:, 0] = h.tables.history[:, 0]
+    tables.history[0] = h.tables.history[0]
     prove_and_reject(h, tables, "forward")
 
 
@@ -241,14 +238,14 @@ def test_one_bit_of_z_flipped_is_rejected(h, bit):
     b = {"s-1": shift(h) - 1, "s": shift(h)}.get(bit, bit)
     tables = pc.copy_tables(h.tables)
     row, col = entry(h, 0, 1, lambda z: z > 0)
-    tables.Z[0, 1, row, col] ^= np.int64(1) << np.int64(b)
+    pc.z_of(tables, 0)[1, row, col] ^= np.int64(1) << np.int64(b)
     prove_and_reject(h, tables, "forward")
 
 
 def test_one_bit_of_g_a_flipped_is_rejected(h):
     """One committed bit of G_A flipped (G_A recomputed): R2 (G_A = G_Z·Wᵀ) must catch it."""
     tables = pc.copy_tables(h.tables)
-    tables.G_A[1, 2, 1, 1] ^= np.int64(1) << np.int64(7)
+    pc.layer_block(tables, tables.G_A, 1)[2, 1, 1] ^= np.int64(1) << np.int64(7)
     prove_and_reject(h, tables, "backward")
 
 
@@ -260,8 +257,8 @@ def test_relu_sign_flipped_with_binary_bits_is_rejected(h):
     2^63 (and Z' by 2^(63−s)), so R1 rejects."""
     tables = pc.copy_tables(h.tables)
     row, col = entry(h, 0, 1, lambda z: z > 0)
-    tables.Z[0, 1, row, col] ^= np.int64(np.iinfo(np.int64).min)
-    assert tables.sign[0, 1, row, col] == 0
+    pc.z_of(tables, 0)[1, row, col] ^= np.int64(np.iinfo(np.int64).min)
+    assert pc.layer_block(tables, tables.sign, 0)[1, row, col] == 0
     prove_and_reject(h, tables, "forward")
 
 
@@ -282,12 +279,13 @@ def test_relu_sign_flipped_consistently_is_rejected_by_binarity(h):
     run = pc.cheating_train(h.spec, h.data, sign=off)
     tables = pc.build_tables(h.layout, run, data=h.data)
     bits = pc.bit_array(tables.Z)
-    assert bits[0, 1, row, col, 63] == 0 and bits[0, 1, row, col, 62] == 0
-    bits[0, 1, row, col, 63], bits[0, 1, row, col, 62] = 1, 2
+    entry_bits = pc.layer_block(tables, bits, 0, axis=-2)[1, row, col]
+    assert entry_bits[63] == 0 and entry_bits[62] == 0
+    entry_bits[63], entry_bits[62] = 1, 2
     cheat = pc.with_bits(tables, bits_Z=bits)
-    assert np.array_equal(cheat.Z, tables.Z) and cheat.sign[0, 1, row, col] == 0
+    assert np.array_equal(cheat.Z, tables.Z) and pc.layer_block(cheat, cheat.sign, 0)[1, row, col] == 0
     cheat.check()  # consistent with the cheating run everywhere
-    assert prove_and_reject(h, cheat, "binarity").startswith("binarity BZ")
+    assert binarity_of(prove_and_reject(h, cheat, "binarity")) == "B"
 
 
 # ---- aux entries that are not 0 or 1 --------------------------------------------------------------
@@ -300,33 +298,35 @@ def test_a_two_in_the_bits_of_z_is_rejected_by_binarity(h):
     row, col = entry(h, 0, 2, lambda z: (z < 0) & ((z >> (shift(h) - 1)) & 1 == 0))
     tables = pc.copy_tables(h.tables)
     bits = pc.bit_array(tables.Z)
-    bits[0, 2, row, col] = bump_rescaled(bits[0, 2, row, col], int(tables.Z[0, 2, row, col]), shift(h))
-    assert sorted(set(bits[0, 2, row, col].tolist())) == [0, 1, 2]
+    entry_bits = pc.layer_block(tables, bits, 0, axis=-2)[2, row, col]
+    entry_bits[:] = pc.bump_rescaled(entry_bits, int(pc.z_of(tables, 0)[2, row, col]), shift(h))
+    assert sorted(set(entry_bits.tolist())) == [0, 1, 2]
     cheat = pc.with_bits(tables, bits_Z=bits)
     assert np.array_equal(cheat.Z, h.tables.Z)
-    assert cheat.Z_rescaled[0, 2, row, col] == h.tables.Z_rescaled[0, 2, row, col] + 1
+    rescaled = pc.layer_block(h.tables, h.tables.Z_rescaled, 0)[2, row, col]
+    assert pc.layer_block(cheat, cheat.Z_rescaled, 0)[2, row, col] == rescaled + 1
     cheat.check()
-    assert prove_and_reject(h, cheat, "binarity").startswith("binarity BZ")
+    assert binarity_of(prove_and_reject(h, cheat, "binarity")) == "B"
 
 
 def test_a_two_and_a_minus_one_in_the_bits_of_g_a_is_rejected_by_binarity(h):
     """G_A of a hidden entry whose S = 0: bit 3 lowered by one and bit 2 raised by two (−8 + 8 = 0)
     and a 2 added at s − 1 over the bits of G_A − 2^s (G_A' one higher). G_Z = S·G_A' hides it: only binarity of BG can reject."""
     s = shift(h)
-    g_a = h.tables.G_A[0, 0, :, :8]
-    rows, cols = np.nonzero((h.tables.Z[0, 0, :, :8] < 0) & ((g_a < 0) | (g_a >= 1 << s)))
+    g_a = pc.layer_block(h.tables, h.tables.G_A, 0)[0, :, :8]
+    rows, cols = np.nonzero((pc.z_of(h.tables, 0)[0, :, :8] < 0) & ((g_a < 0) | (g_a >= 1 << s)))
     row, col = int(rows[0]), int(cols[0])
     tables = pc.copy_tables(h.tables)
-    value = int(tables.G_A[0, 0, row, col])
+    value = int(g_a[row, col])
     bits = pc.bit_array(tables.G_A)
-    entry_bits = bump_rescaled(bits[0, 0, row, col], value, s)
+    entry_bits = pc.layer_block(tables, bits, 0, axis=-2)[0, row, col]
+    entry_bits[:] = pc.bump_rescaled(entry_bits, value, s)
     entry_bits[3] -= 1
     entry_bits[2] += 2
-    bits[0, 0, row, col] = entry_bits
     cheat = pc.with_bits(tables, bits_G_A=bits)
-    assert int(cheat.G_A[0, 0, row, col]) == value
+    assert int(pc.layer_block(cheat, cheat.G_A, 0)[0, row, col]) == value
     cheat.check()
-    assert prove_and_reject(h, cheat, "binarity").startswith("binarity BG")
+    assert binarity_of(prove_and_reject(h, cheat, "binarity")) == "B"
 
 
 # ---- a remainder out of range ----------------------------------------------------------------------
@@ -341,32 +341,9 @@ def test_remainder_out_of_range_is_rejected_by_binarity(h, kind, layer, step):
     commit a non-canonical decomposition of Z (a 2 at bit s − 1, `bump_rescaled`), which binarity
     rejects; nothing else can. Cases: the output layer (the loss gradient changes), a hidden layer
     (the next layer's input changes), a hidden G_A (the backward pass changes)."""
-    s = shift(h)
-    source = h.tables.Z if kind == "Z" else h.tables.G_A
-    width = h.layout.widths[layer + 1]
-    candidates = np.abs(source[layer, step, :, :width]) * (h.tables.Z[layer, step, :, :width] > 0)
-    row, col = np.unravel_index(int(np.argmax(candidates)), candidates.shape)
-    assert not 0 <= source[layer, step, row, col] < 1 << s
-
-    used = []
-
-    def off_by_one(k, t, l, value, rescaled, remainder):
-        if (k, t, l) == (kind, step, layer):
-            rescaled, remainder = rescaled.copy(), remainder.copy()
-            rescaled[row, col] += 1
-            remainder[row, col] -= 1 << s
-            used.append(int(remainder[row, col]))
-        return rescaled, remainder
-
-    run = pc.cheating_train(h.spec, h.data, rescale=off_by_one)
-    assert used[0] < -(1 << (s - 1))  # the cheating run's remainder is out of range
-    tables = pc.build_tables(h.layout, run, data=h.data)
-    table = tables.Z if kind == "Z" else tables.G_A
-    bits = pc.bit_array(table)
-    bits[layer, step, row, col] = bump_rescaled(bits[layer, step, row, col], int(table[layer, step, row, col]), s)
-    cheat = pc.with_bits(tables, **{f"bits_{kind}": bits})
-    cheat.check()  # consistent with the cheating run everywhere
-    assert prove_and_reject(h, cheat, "binarity").startswith(f"binarity B{'Z' if kind == 'Z' else 'G'}")
+    cheat = pc.wrongly_rounded(h, kind, layer, step)
+    output = layer == h.layout.layers - 1  # the output layer's bits are BO, the hidden layers' B
+    assert binarity_of(prove_and_reject(h, cheat, "binarity")) == ("BO" if output else "B")
 
 
 # ---- padding --------------------------------------------------------------------------------------
@@ -377,28 +354,53 @@ def _random(rng, shape, bound):
 
 
 def test_non_zero_padding_of_the_stacks_and_the_data_is_inert(h):
-    """Padding that the masks make provably inert. Non-zero values in: Z and G_A at the padded step
-    slot (μ = 0: R1, R2 and the ReLU claims mask the step; the weight history's prefix table is zero
-    there), Z and G_A at the padded layer slot (μ and the hidden-layer mask), G_A of the output layer
-    (R2 covers hidden layers only, G_Z of the output is the loss gradient), D_X and D_Y at the padded
-    sample rows (the schedule never selects them) and at the padded columns (A_in(0) = M_0 ⊙ X_sel
-    masks them). D_Y's padding is not free: the one-hot check of the targets (zkdl/proof/targets.py)
-    forces every entry into {0, 2^R} and padded rows to sum to zero (see the test below). The values
-    are committed (bits, C_data) and bit-range checked but take no part in the computation: the proof verifies, W_0 and W_T are the honest
-    commitments, and every real activation and gradient is the honest run's."""
+    """Padding that the masks make provably inert. Non-zero values in: Z, G_A and the output's Z at
+    the padded step slot (μ = 0: R1, R2 and the ReLU claims mask the step; the weight history's
+    prefix table is zero there), G_A in the padded columns of each hidden block (R2 checks the real
+    columns only, G_Z = M ⊙ S ⊙ G_A' masks them), D_X and D_Y at the padded sample rows (the
+    schedule never selects them) and at the padded columns (A_in's data block is M_0 ⊙ X_sel). D_Y's
+    padding is not free: the one-hot check of the targets (zkdl/proof/targets.py) forces every entry
+    into {0, 2^R} and padded rows to sum to zero (see the test below). The values are committed
+    (bits, C_data) and bit-range checked but take no part in the computation: the proof verifies,
+    W_0 and W_T are the honest commitments, and every real activation and gradient is the honest run's."""
     rng = np.random.default_rng(1)
     tables = pc.copy_tables(h.tables)
-    LP, TP, B, N = tables.Z.shape
-    tables.Z[:, T] = _random(rng, (LP, B, N), 1 << 60)
-    tables.Z[3] = _random(rng, (TP, B, N), 1 << 60)
-    tables.G_A[2:] = _random(rng, (LP - 2, TP, B, N), 1 << 60)
-    tables.G_A[:, T] = _random(rng, (LP, B, N), 1 << 60)
+    _, B, U = tables.Z.shape
+    tables.Z[T] = _random(rng, (B, U), 1 << 60)
+    tables.G_A[T] = _random(rng, (B, U), 1 << 60)
+    tables.Z_out[T] = _random(rng, tables.Z_out[T].shape, 1 << 60)
+    for layer, width in ((0, 8), (1, 5)):
+        padded = pc.layer_block(tables, tables.G_A, layer)[:, :, width:]
+        padded[...] = _random(rng, padded.shape, 1 << 60)
     tables.data_x[h.layout.n_train :] = _random(rng, tables.data_x[h.layout.n_train :].shape, 100)
     tables.data_x[:, 6:] = _random(rng, tables.data_x[:, 6:].shape, 100)
     tables.check()
     statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
     training.verify(statement, messages)
     assert (statement.c_w0, statement.c_wt) == (h.statement.c_w0, h.statement.c_wt)
+
+
+GAP_WIDTHS = (6, 8, 4, 3)  # `unit` holds blocks of 8 and 4: a gap of 4 columns after them
+
+
+def test_values_in_the_gap_of_the_hidden_units_are_inert(h):
+    """The `unit` axis of 6-8-4-3 has 12 columns of blocks and a gap of 4 up to 16: every relation's
+    factor on `unit` is a block factor (zero there), so any bits committed in the gap are read by
+    nothing but binarity (they are bits) and the merge of B. The proof verifies and the real
+    tensors are the honest run's."""
+    spec = dataclasses.replace(tiny_spec(), model=ModelSpec(GAP_WIDTHS))
+    run = train(spec, h.data)
+    honest = pc.honest(spec, h.data, run)
+    lay = honest.layout
+    assert lay.units.used == 12 and lay.units.log_size == 4
+    tables = pc.copy_tables(honest.tables)
+    rng = np.random.default_rng(4)
+    tables.Z[:, :, 12:] = _random(rng, tables.Z[:, :, 12:].shape, 1 << 60)
+    tables.G_A[:, :, 12:] = _random(rng, tables.G_A[:, :, 12:].shape, 1 << 60)
+    tables.check()
+    statement, messages = pc.prove_cheat(tables, pc.draft(spec, h.data), reuse=honest)
+    training.verify(statement, messages)
+    assert (statement.c_w0, statement.c_wt) == (honest.statement.c_w0, honest.statement.c_wt)
 
 
 def test_non_zero_padding_of_the_targets_is_refused(h):
@@ -410,37 +412,46 @@ def test_non_zero_padding_of_the_targets_is_refused(h):
 
 
 def _weight_padding(h: pc.Honest, rng) -> np.ndarray:
-    """Non-zero values in every padded region of the weight slots, the same in every snapshot."""
+    """Non-zero values in every padded region of the weight blocks and in the gap of `weight`, the
+    same in every snapshot."""
     history = h.tables.history.copy()
-    pad = np.zeros_like(history[:, 0])
-    pad[0, 6:, :] = _random(rng, (2, 8), 1 << 20)  # layer 0: input rows beyond d_0 = 6
-    pad[1, :, 5:] = _random(rng, (8, 3), 1 << 20)  # layer 1: output columns beyond d_2 = 5
-    pad[2, 5:, :] = _random(rng, (3, 8), 1 << 20)  # layer 2: input rows beyond d_2 = 5
-    pad[2, :5, 3:] = _random(rng, (5, 5), 1 << 20)  # layer 2: output columns beyond d_3 = 3
-    pad[3] = _random(rng, (8, 8), 1 << 20)  # the padded layer slot
-    history += pad[:, None]
+    pad = np.zeros_like(history[0])
+    weights = [pc.weights_of(h.layout, pad, l) for l in range(3)]
+    weights[0][6:, :] = _random(rng, (2, 8), 1 << 20)  # layer 0: input rows beyond d_0 = 6
+    weights[1][:, 5:] = _random(rng, (8, 3), 1 << 20)  # layer 1: output columns beyond d_2 = 5
+    weights[2][5:, :] = _random(rng, (3, 4), 1 << 20)  # layer 2: input rows beyond d_2 = 5
+    weights[2][:5, 3:] = _random(rng, (5, 1), 1 << 20)  # layer 2: output columns beyond d_3 = 3
+    gap = h.layout.weight_blocks.used
+    pad[gap:] = _random(rng, pad[gap:].shape, 1 << 20)  # the gap of `weight`, beyond every block
+    history += pad[None]
     return history
 
 
 def test_non_zero_weight_padding_with_consistent_products_is_inert(h):
-    """Non-zero W_0 padding (input rows, output columns, the padded layer slot), kept in W_T, with Z
-    and G_A recomputed over the full padded width (R1 and R2 check every column of a real instance).
+    """Non-zero W_0 padding (input rows, output columns, the gap of `weight`), kept in W_T, with Z
+    and G_A recomputed over their whole blocks (R1 and R2 check every column of a real instance).
     The masks make it inert: padded columns of A_in are zero (M_ℓ), so padded rows of W never reach a
     real Z; padded output columns of Z never leave their layer (A_out = M ⊙ S ⊙ Z', G_Z masked the
     same way), so they reach neither the next layer nor the updates, which are therefore zero in the
-    padding (W_T's padding = W_0's). The proof verifies and every real tensor is the honest run's."""
+    padding (W_T's padding = W_0's); no relation reads the gap but R4, where W_T's gap is W_0's. The
+    proof verifies and every real tensor is the honest run's."""
     rng = np.random.default_rng(2)
     tables = pc.copy_tables(h.tables)
     tables.history = _weight_padding(h, rng)
-    A_in, G_Z = h.tables.A_in, h.tables.G_Z
+    lay, A_in, G_Z = h.layout, h.tables.A_in, h.tables.G_Z
     for l in range(3):
+        w = pc.weights_of(lay, tables.history, l)
         for t in range(T):
-            tables.Z[l, t] = _kernels.matmul_i64(A_in[l, t], tables.history[l, t])[0]
-            if l < 2:
-                tables.G_A[l, t] = _kernels.matmul_i64(G_Z[l + 1, t], np.ascontiguousarray(tables.history[l + 1, t].T))[0]
+            a = np.ascontiguousarray(block(A_in[t], lay.inputs, lay.input_block(l)))
+            pc.z_of(tables, l)[t] = _kernels.matmul_i64(a, np.ascontiguousarray(w[t]))[0]
+            if l > 0:
+                g = np.ascontiguousarray(block(G_Z[t], lay.outputs, lay.output_block(l)))
+                pc.layer_block(tables, tables.G_A, l - 1)[t] = _kernels.matmul_i64(g, np.ascontiguousarray(w[t].T))[0]
     for l, width in enumerate((8, 5, 3)):  # the real blocks did not move
-        assert np.array_equal(tables.Z[l, :T, :, :width], h.tables.Z[l, :T, :, :width])
-        assert np.array_equal(tables.G_A[l, :T, :, :width], h.tables.G_A[l, :T, :, :width])
+        assert np.array_equal(pc.z_of(tables, l)[:T, :, :width], pc.z_of(h.tables, l)[:T, :, :width])
+        if l < 2:
+            g_a = (pc.layer_block(t, t.G_A, l)[:T, :, :width] for t in (tables, h.tables))
+            assert np.array_equal(*g_a)
     assert not np.array_equal(tables.Z, h.tables.Z) and not np.array_equal(tables.G_A, h.tables.G_A)
     tables.check()
     statement, messages = pc.prove_cheat(tables, claimed(h), reuse=h)
@@ -452,15 +463,23 @@ def test_weight_padding_without_its_products_is_rejected(h):
     """Non-zero W_0 padding (also in W_T) but Z and G_A left as the trainer made them: R1/R2 check the
     padded columns of every real instance too."""
     tables = pc.copy_tables(h.tables)
-    tables.history[1, :, :, 5:] += 1 << 20  # layer 1's padded output columns, every snapshot
+    pc.weights_of(h.layout, tables.history, 1)[:, :, 5:] += 1 << 20  # layer 1's padded output columns, every snapshot
     prove_and_reject(h, tables, "forward")  # Z(1)'s padded columns ≠ A_in·W (R2 holds: G_Z(1) is masked)
 
 
 def test_weight_padding_that_changes_during_training_is_rejected(h):
     """W_T's padding differs from W_0's although no update reaches the padding."""
     tables = pc.copy_tables(h.tables)
-    tables.history[0, T:, 6:, :] = 1 << 20  # layer 0's padded input rows, in W_T only
+    pc.weights_of(h.layout, tables.history, 0)[T:, 6:, :] = 1 << 20  # layer 0's padded input rows, in W_T only
     prove_and_reject(h, tables, "history")  # R4 only: R1 and R2 read the snapshots t < T
+
+
+def test_weights_in_the_gap_that_change_during_training_are_rejected(h):
+    """W_T's gap of `weight` (beyond every block) differs from W_0's: R4 at a random point of the
+    whole axis reads it, and no update reaches it."""
+    tables = pc.copy_tables(h.tables)
+    tables.history[T:, h.layout.weight_blocks.used :] = 1 << 20
+    prove_and_reject(h, tables, "history")
 
 
 def test_input_features_hidden_in_the_padded_columns_are_rejected(h):
@@ -476,23 +495,23 @@ def test_input_features_hidden_in_the_padded_columns_are_rejected(h):
     run = train(spec, wide, initial=Weights(tuple(w0)))
     data_x, data_y = data_tables(wide)
     tables = pc.build_tables(h.layout, run, data_x, data_y)
-    assert np.any(tables.data_x[:, 6:]) and np.any(tables.history[0, 0, 6:])
+    assert np.any(tables.data_x[:, 6:]) and np.any(pc.weights_of(h.layout, tables.history, 0)[0, 6:])
     prove_and_reject(h, tables, "forward")
 
 
 def test_a_hidden_unit_in_the_padded_columns_is_rejected(h):
     """The cheater trains 6-8-6-3 and claims 6-8-5-3: unit 5 of layer 1 lives in the padded column
-    5 of N = 8 (W_1's column 5, W_2's row 5). A_out = M ⊙ S ⊙ Z' masks it out of layer 2's input,
+    5 of its block of 8 (W_1's column 5, W_2's row 5). A_out = M ⊙ S ⊙ Z' masks it out of layer 2's input,
     so R1 at layer 2 fails."""
     run = pc.wider_run(h.spec, h.data, (6, 8, 6, 3))
     prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "forward")
 
 
-def test_a_layer_hidden_in_the_padded_layer_slot_is_rejected(h):
-    """The cheater trains 6-8-5-3-3 (layer 3 in the padded slot 3 of 4) and claims 6-8-5-3: the
-    claimed output layer 2 has no ReLU and carries the loss gradient, and slot 3 is masked: the
-    verifier's G_Z(2) = Z'(2) − Y_sel is not the gradient the run back-propagated, so R2 at layer 1
-    fails (R1 holds: slot 3 is masked, layers 0..2 are computed as trained)."""
+def test_a_layer_trained_but_not_claimed_is_rejected(h):
+    """The cheater trains 6-8-5-3-3 and claims 6-8-5-3, committing layers 0..2 as trained (layer 3
+    has no block to hide in): the claimed output layer 2 has no ReLU and carries the loss gradient,
+    so the verifier's G_Z(2) = Z'(2) − Y_sel is not the gradient the run back-propagated, and R2 at
+    layer 1 fails (R1 holds: layers 0..2 are computed as trained)."""
     spec = dataclasses.replace(h.spec, model=ModelSpec((6, 8, 5, 3, 3)))
     run = train(spec, h.data)
     prove_and_reject(h, pc.build_tables(h.layout, run, data=h.data), "backward")
@@ -504,7 +523,7 @@ def test_an_extra_step_hidden_in_the_padded_step_slot_is_rejected(h):
     run = train(tiny_spec(steps=T + 1), h.data)
     tables = pc.build_tables(h.layout, run, data=h.data)
     for l, w in enumerate(run.final.w):
-        tables.history[l, T:, : w.shape[0], : w.shape[1]] = w
+        pc.weights_of(h.layout, tables.history, l)[T:, : w.shape[0], : w.shape[1]] = w
     prove_and_reject(h, tables, "history")  # R1, R2 mask the padded step (μ); R4 sums the updates t < T
 
 
@@ -522,7 +541,7 @@ def test_a_wrong_learning_rate_is_rejected(h, delta):
 def test_a_step_whose_update_is_missing_from_the_history_is_rejected(h):
     """W_2 := W_1 in the history (step 1's update not applied), every other tensor as trained."""
     tables = pc.copy_tables(h.tables)
-    tables.history[:, 2] = tables.history[:, 1]
+    tables.history[2] = tables.history[1]
     # Incidental: R1 at step 2 (Z was computed with the true W_2) fails before the history does;
     # the history alone catches the consistent cheat (test_a_consistently_skipped_update_is_rejected).
     prove_and_reject(h, tables, "forward")
@@ -619,12 +638,14 @@ def test_the_statement_changed_after_proving_is_rejected(h, edit):
 
 
 def test_the_bias_flag_set_after_proving_is_rejected(h):
-    """A bias flag on a no-bias proof: here N grows from 8 to 16 (d_1 + 1 = 9), so the weights'
-    commitments no longer fit the statement's layout (the data set's do: they have its own widths)."""
+    """A bias flag on a no-bias proof: the bias blocks and the constant input fit in the gaps of
+    `weight` and `in` (the packed sizes do not change), but the transcript binds the flag, and the
+    history's updates sum over one block per weight and bias block: the proof is a round short there."""
     statement = dataclasses.replace(h.statement, bias=True)
+    assert Layout.of(statement).weight_blocks.log_size == h.layout.weight_blocks.log_size
     assert transcript_state(statement, h.messages) != transcript_state(h.statement, h.messages)
-    reason = assert_rejected_by(statement, h.messages, "statement")
-    assert re.match(r"C_W0 has shape \(4, 8, 8\), the statement needs \(4, 16, 16\)", reason), reason
+    reason = assert_rejected_by(statement, h.messages, "structure")
+    assert re.match(r"message \d+ is 'factor values', expected 'sumcheck round'", reason), reason
 
 
 @pytest.mark.parametrize("widths", [(7, 8, 5, 3), (6, 8, 5, 9)], ids=["inputs", "classes"])
@@ -638,7 +659,7 @@ def test_a_network_whose_ends_are_not_its_data_set_s_is_refused(h, widths):
 # ---- bias ---------------------------------------------------------------------------------------------
 
 
-BIAS_WIDTHS = (6, 7, 5, 3)  # N = 8 with and without a bias: constant columns 6, 7 and 5
+BIAS_WIDTHS = (6, 7, 5, 3)  # the same packed sizes with and without a bias
 
 
 def bias_spec(bias: bool = True) -> TrainSpec:
@@ -653,32 +674,32 @@ def hb(tiny_data) -> pc.Honest:
     return honest
 
 
-def bias_row(hb: pc.Honest, layer: int) -> int:
-    return hb.layout.constant_column(layer)
+def bias_of(hb: pc.Honest, history: np.ndarray, layer: int) -> np.ndarray:
+    return pc.bias_of(hb.layout, history, layer)
 
 
 @pytest.mark.parametrize("layer", [0, 1, 2])
 def test_one_bias_of_w0_changed_is_rejected(hb, layer):
-    """W_0's bias row d_ℓ changed by one (in the first snapshot only: the run used the honest one)."""
+    """W_0's bias block b{ℓ} changed by one (in the first snapshot only: the run used the honest one)."""
     tables = pc.copy_tables(hb.tables)
-    tables.history[layer, 0, bias_row(hb, layer), 1] += 1
-    prove_and_reject(hb, tables, "forward")  # R1 at step 0: the constant column 2^R times W_0's bias row
+    bias_of(hb, tables.history, layer)[0, 1] += 1
+    prove_and_reject(hb, tables, "forward")  # R1 at step 0: the constant input 2^R times W_0's bias
 
 
 @pytest.mark.parametrize("layer", [0, 2])
 def test_one_bias_of_wt_changed_is_rejected(hb, layer):
-    """W_T's bias row changed by 2^R (one unit of the trainer's bias b): R4 / the history fail."""
+    """W_T's bias changed by 2^R (one unit of the trainer's bias b): R4 / the history fail."""
     tables = pc.copy_tables(hb.tables)
-    tables.history[layer, T:, bias_row(hb, layer), 0] += 1 << hb.layout.frac_bits
+    bias_of(hb, tables.history, layer)[T:, 0] += 1 << hb.layout.frac_bits
     prove_and_reject(hb, tables, "history")
 
 
 def test_a_bias_used_but_never_committed_is_rejected(hb):
-    """The run trains with biases, the prover leaves the bias rows out of every snapshot (W_0 and
+    """The run trains with biases, the prover leaves the bias blocks out of every snapshot (W_0 and
     W_T without biases): R1 no longer reproduces Z."""
     tables = pc.copy_tables(hb.tables)
     for l in range(3):
-        tables.history[l, :, bias_row(hb, l)] = 0
+        bias_of(hb, tables.history, l)[:] = 0
     prove_and_reject(hb, tables, "forward")
 
 
@@ -686,7 +707,7 @@ def test_a_bias_used_but_never_committed_is_rejected(hb):
 def test_a_skipped_bias_update_is_rejected(hb, layer):
     """A run that computes step 1 but does not apply its bias update b ← b − G_b at one layer
     (zkdl.train._update patched for the tensor b): every tensor is consistent with the biases
-    actually used, but the history's update of row d_ℓ is 2^R·G_b at every real step."""
+    actually used, but the history's update of block b{ℓ} is 2^R·G_b at every real step."""
     skip = lambda t, l, tensor, old, grad: old.copy() if (t, l, tensor) == (1, layer, "b") else None  # noqa: E731
     run = pc.cheating_train(hb.spec, hb.data, update=skip)
     assert np.array_equal(run.witness.arrays[f"layer{layer}.b"][1], run.witness.arrays[f"layer{layer}.b"][2])
@@ -695,61 +716,74 @@ def test_a_skipped_bias_update_is_rejected(hb, layer):
     prove_and_reject(hb, tables, "history")
 
 
-class _ConstantColumn(ProverTables):
-    """A prover whose constant input column is not 2^R at one (layer, step)."""
+class _ConstantInput(ProverTables):
+    """A prover whose constant input "one" is not 2^R at one step (it serves every layer)."""
 
-    cheat: tuple[int, int, int] = (0, 0, 0)  # (layer, step, value)
+    cheat: tuple[int, int] = (0, 0)  # (step, value)
 
     @cached_property
     def A_in(self) -> np.ndarray:
         out = super().A_in.copy()
-        layer, step, value = self.cheat
-        out[layer, step, :, self.layout.constant_column(layer)] = value
+        step, value = self.cheat
+        block(out, self.layout.inputs, "one")[step] = value
         return out
 
 
-@pytest.mark.parametrize("layer, step, value", [(0, 1, "2^R+1"), (1, 2, "2^R+1"), (2, 2, "0"), (1, 0, "2^(R+1)")])
-def test_a_constant_column_other_than_2_to_the_r_is_rejected(hb, layer, step, value):
+def _constant_input(tables: ProverTables, step: int, value: int) -> _ConstantInput:
+    arrays = (tables.Z, tables.Z_out, tables.G_A, tables.history, tables.data_x, tables.data_y)
+    cheat = _ConstantInput(tables.layout, *arrays)
+    cheat.cheat = (step, value)
+    return cheat
+
+
+@pytest.mark.parametrize("step, value", [(1, "2^R+1"), (2, "0"), (0, "2^(R+1)")])
+def test_a_constant_input_other_than_2_to_the_r_is_rejected(hb, step, value):
     """The prover's A_in (used in R1 and the history) carries another constant than 2^R; the
-    verifier's definition of A_in fixes the constant column, whatever the prover's tables hold."""
+    verifier's definition of A_in fixes the constant input, whatever the prover's tables hold."""
     one = hb.layout.constant
-    tables = pc.copy_tables(hb.tables)
-    cheat = _ConstantColumn(tables.layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y)
-    cheat.cheat = (layer, step, {"2^R+1": one + 1, "0": 0, "2^(R+1)": 2 * one}[value])
+    cheat = _constant_input(pc.copy_tables(hb.tables), step, {"2^R+1": one + 1, "0": 0, "2^(R+1)": 2 * one}[value])
     assert not np.array_equal(cheat.A_in, hb.tables.A_in)
     # Incidental: the prover's own sumcheck over its A_in fails (its Z is the true A_in·W), before
-    # the claims on A_in reach its definition: R1 where the bias is non-zero (every step after 0,
+    # the claims on A_in reach its definition: R1 where the biases are non-zero (every step after 0,
     # the biases start at zero), else the history's update A_inᵀ·G_Z.
     prove_and_reject(hb, cheat, "forward" if step > 0 else "history")
 
 
-def test_a_constant_column_with_consistent_products_is_rejected(hb):
-    """The prover doubles the constant of layer 2 at step 2 (its bias is non-zero there: it starts at
-    zero and moved at steps 0 and 1) and recomputes that Z as A_in'·W_t, so R1 holds for its
-    tables; the verifier's definition of A_in still has 2^R there, so the claims on A_in fail."""
-    tables = pc.copy_tables(hb.tables)
-    cheat = _ConstantColumn(tables.layout, tables.Z, tables.G_A, tables.history, tables.data_x, tables.data_y)
-    cheat.cheat = (2, 2, 2 * hb.layout.constant)
-    assert np.any(cheat.history[2, 2, bias_row(hb, 2)])
-    cheat.Z[2, 2] = _kernels.matmul_i64(np.ascontiguousarray(cheat.A_in[2, 2]), np.ascontiguousarray(cheat.history[2, 2]))[0]
-    assert not np.array_equal(cheat.Z, hb.tables.Z)
-    # Incidental: the history (W_T kept honest, its update read with the prover's A_in) fails
-    # before the claims on A_in reach its definition (the split and relu forward).
-    prove_and_reject(hb, cheat, "history")
+def test_a_constant_input_with_consistent_products_is_rejected(hb):
+    """The prover doubles the constant at step 2 (the biases are non-zero there: they start at zero
+    and moved at steps 0 and 1) and recomputes that step's Z of every layer as A_in'·W_t + 2·2^R·b,
+    so R1 holds for its tables; the verifier's definition of A_in still has 2^R there, so the
+    claims on A_in fail."""
+    lay = hb.layout
+    cheat = _constant_input(pc.copy_tables(hb.tables), 2, 2 * lay.constant)
+    assert np.any(bias_of(hb, cheat.history, 2)[2])
+    a_in, one = cheat.A_in[2], block(cheat.A_in[2], lay.inputs, "one")
+    for l in range(lay.layers):
+        a = np.ascontiguousarray(block(a_in, lay.inputs, lay.input_block(l)))
+        w = np.ascontiguousarray(pc.weights_of(lay, cheat.history, l)[2])
+        pc.z_of(cheat, l)[2] = _kernels.matmul_i64(a, w)[0] + one * bias_of(hb, cheat.history, l)[2]
+    assert not np.array_equal(cheat.Z_out, hb.tables.Z_out)
+    # Incidental: the output layer's recomputed Z moves the loss gradient, so R2 fails (or, where
+    # the rescaled output does not move, the history: W_T kept honest, its update read with the
+    # prover's A_in) before the claims on A_in reach its definition (the split and relu forward).
+    prove_and_reject(hb, cheat, "backward", "history")
 
 
 @pytest.mark.parametrize("flag", [True, False])
 def test_the_bias_flag_flipped_with_the_same_layout_is_rejected(hb, tiny_data, flag):
-    """N = 8 with and without a bias for these widths: a no-bias proof read as a bias statement, and
-    a bias proof read as a no-bias one, are both rejected, by the transcript (it binds the flag).
-    Proven again under the flipped flag, the run fails its relations: the constant column is in
-    A_in's definition, not in the prover's messages. A no-bias run claimed with a bias leaves the
-    bias rows unchanged where the history moves them by 2^R·Σ G_Z; a bias run claimed without one
-    has Z ≠ A_in·W (R1)."""
+    """The same packed sizes with and without a bias for these widths: a no-bias proof read as a bias
+    statement, and a bias proof read as a no-bias one, are both rejected (the transcript binds the
+    flag, and the history's updates have twice the blocks with a bias: the proof's shape is another
+    one). Proven again under the flipped flag, the run fails its relations: the constant input
+    is in A_in's definition, not in the prover's messages. A no-bias run claimed with a bias leaves
+    the bias blocks unchanged where the history moves them by 2^R·Σ G_Z; a bias run claimed without
+    one has Z ≠ A_in·W (R1)."""
     source = hb if not flag else pc.honest(bias_spec(False), tiny_data)
     edited = dataclasses.replace(source.statement, bias=flag)
-    assert Layout.of(edited).log_width == source.layout.log_width
-    assert_rejected_by_the_transcript(edited, source)
+    packings = lambda lay: (lay.inputs.log_size, lay.weight_blocks.log_size)  # noqa: E731
+    assert packings(Layout.of(edited)) == packings(source.layout)
+    assert transcript_state(edited, source.messages) != transcript_state(source.statement, source.messages)
+    assert_rejected_by(edited, source.messages, "structure")
     statement = pc.draft(source.spec, tiny_data, bias=flag)
     tables = pc.with_layout(source.tables, Layout.of(statement))
     prove_and_reject(source, tables, "history" if flag else "forward", statement=statement)
@@ -774,7 +808,7 @@ def _index(bundle: Bundle, label: bytes, nth: int = 0) -> int:
 
 def _bit_commitment_edit(bundle: Bundle, half: int, table: np.ndarray, bit_of, delta: int) -> Bundle:
     """Adds delta·G_j to the row commitment holding the committed bit at flat position `bit_of` of
-    B's half `half` (0: BZ, 1: BG): the commitment of B with that one bit changed by delta, under
+    B's half `half` (0: BZ, 1: BG; `table` is the hidden Z, [TP, B, |unit|]): the commitment of B with that one bit changed by delta, under
     the honest blinds (0 → 1 or 1 → 0 is a flipped bit; 1 + 1 = 2 or 0 − 1 = −1 is a non-binary entry)."""
     i = _index(bundle, b"bits commitment")
     rows = bundle.messages[i].points.copy()
@@ -787,8 +821,10 @@ def _bit_commitment_edit(bundle: Bundle, half: int, table: np.ndarray, bit_of, d
 
 
 def _bit_position(h: pc.Honest, layer: int, step: int, row: int, col: int, bit: int) -> int:
-    _, TP, B, N = h.tables.Z.shape
-    return (((layer * TP + step) * B + row) * N + col) * pc.WORD + bit
+    """The flat position in BZ (or BG) of hidden layer ℓ's bit at (step, row, column of its block)."""
+    _, B, U = h.tables.Z.shape
+    unit = h.layout.units[h.layout.output_block(layer)].offset + col
+    return ((step * B + row) * U + unit) * pc.WORD + bit
 
 
 def _data_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
@@ -799,15 +835,15 @@ def _data_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
 
 
 def _weights_edit(h: pc.Honest, bundle: Bundle, snapshot: int) -> Bundle:
-    w = h.tables.history[:, snapshot].copy()
-    w[1, 2, 3] += 1
+    w = h.tables.history[snapshot].copy()
+    pc.weights_of(h.layout, w, 1)[2, 3] += 1
     c, _ = cm.commit_int64(w)
     return _with_statement(bundle, **{"c_w0" if snapshot == 0 else "c_wt": cm.encode(c)})
 
 
 def _padding_edit(h: pc.Honest, bundle: Bundle) -> Bundle:
-    w = h.tables.history[:, 0].copy()
-    w[0, 6:, :] = 1 << 20
+    w = h.tables.history[0].copy()
+    pc.weights_of(h.layout, w, 0)[6:, :] = 1 << 20
     c, _ = cm.commit_int64(w)
     return _with_statement(bundle, c_w0=cm.encode(c))
 
@@ -847,7 +883,7 @@ def _z_bit(h: pc.Honest, value: int, delta: int, bit: int | None = None):
     """Edit of BZ at bit `bit` (or the lowest bit equal to `value`) of a positive hidden Z entry."""
     row, col = entry(h, 0, 1, lambda z: z > 0)
     if bit is None:
-        bits = pc.bit_array(h.tables.Z[0, 1, row, col])
+        bits = pc.bit_array(pc.z_of(h.tables, 0)[1, row, col])
         bit = int(np.nonzero(bits[:60] == value)[0][0])
     return _bit_commitment_edit_of(0, h.tables.Z, _bit_position(h, 0, 1, row, col, bit), delta)
 
@@ -910,7 +946,7 @@ BUNDLE_REFUSALS = {
     "the openings of W_0 and W_T swapped": ("merge W0", r"^opening W0: the final equation .* fails$"),
     "a message dropped": ("structure", r"^message \d+ is 'factor values', expected 'sumcheck round'$"),
     "a message repeated": ("structure", r"^message \d+ is 'sumcheck round', expected 'factor values'$"),
-    "the last opening dropped": ("structure", r"^the proof ends before the message 'opening B'$"),
+    "the last opening dropped": ("structure", r"^the proof ends before the message 'opening BO'$"),
     "the statement of another run": TRANSCRIPT,
 }
 

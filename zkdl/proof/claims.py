@@ -45,6 +45,10 @@ class Factor:
         """The table's multilinear extension at `variables` (LSB first)."""
         return backend.mle_evaluate(from_ints(self.table), variables)
 
+    def vector(self) -> Vector:
+        """The table as a field vector (the prover's weight tables)."""
+        return from_ints(self.table)
+
 
 class ClosedFactor(Factor):
     """A one-axis factor whose extension has a closed form (`closed`, evaluated by the verifier); its
@@ -65,6 +69,19 @@ class ClosedFactor(Factor):
         return self._closed(variables) % MODULUS
 
 
+class EqFactor(ClosedFactor):
+    """eq(point, ·) over one axis: its closed form for the verifier, and for the prover the field
+    vector straight from the kernels (a point over the packed `weight` axis has 2^24 entries for
+    the paper's network: never a Python list)."""
+
+    def __init__(self, axis: str, point: Sequence[int]) -> None:
+        self.point = list(point)
+        super().__init__(axis, lambda: to_ints(self.vector()), lambda variables: eq_at(self.point, variables))
+
+    def vector(self) -> Vector:
+        return backend.eq_vector(self.point)
+
+
 def eq_at(point: Sequence[int], variables: Sequence[int]) -> int:
     """eq(point, variables) = Π_i (p_i·x_i + (1 − p_i)(1 − x_i)): the extension of eq(point, ·)."""
     value = 1
@@ -74,18 +91,30 @@ def eq_at(point: Sequence[int], variables: Sequence[int]) -> int:
 
 
 def prefix_at(n: int, variables: Sequence[int]) -> int:
-    """The extension of [i < n] over 2^len(variables) entries at `variables` (LSB first), in O(log):
-    the indices below n are, for each set bit j of n, those equal to n above j with bit j clear."""
-    if n >= 1 << len(variables):
-        return 1
-    total, above = 0, 1  # above: eq of the bits of n higher than j
-    for j in range(len(variables) - 1, -1, -1):
-        x = variables[j]
+    """The extension of [i < n] over 2^len(variables) entries at `variables` (LSB first), in O(log)."""
+    return _prefix_sum(n, [1 - x for x in variables], list(variables))
+
+
+def masked_eq_at(point: Sequence[int], n: int, variables: Sequence[int]) -> int:
+    """The extension of eq(point, i)·[i < n] at `variables`: Σ_(i<n) eq(point, i)·eq(variables, i), in O(log)."""
+    return _prefix_sum(n, [(1 - p) * (1 - x) for p, x in zip(point, variables, strict=True)], [p * x for p, x in zip(point, variables)])
+
+
+def _prefix_sum(n: int, zero: Sequence[int], one: Sequence[int]) -> int:
+    """Σ_(i<n) Π_j (one_j if bit j of i is set else zero_j), over len(zero) bits (LSB first): the
+    indices below n are, for each set bit j of n, those equal to n above j with bit j clear."""
+    free = [1]  # free[j] = Π_(i<j) (zero_i + one_i): the lower bits summed over both values
+    for z, o in zip(zero, one, strict=True):
+        free.append(free[-1] * (z + o) % MODULUS)
+    if n >= 1 << len(zero):
+        return free[-1]
+    total, above = 0, 1  # above: the product over the bits of n higher than j
+    for j in range(len(zero) - 1, -1, -1):
         if n >> j & 1:
-            total = (total + above * (1 - x)) % MODULUS
-            above = above * x % MODULUS
+            total = (total + above * zero[j] % MODULUS * free[j]) % MODULUS
+            above = above * one[j] % MODULUS
         else:
-            above = above * (1 - x) % MODULUS
+            above = above * zero[j] % MODULUS
     return total
 
 
@@ -113,6 +142,16 @@ def sparse_factor(axis: str, entries: Mapping[int, int], log_size: int) -> Close
 def prefix_factor(axis: str, n: int, log_size: int) -> ClosedFactor:
     """[index < n] over an axis of 2^log_size entries."""
     return ClosedFactor(axis, lambda: [int(i < n) for i in range(1 << log_size)], lambda variables: prefix_at(n, variables))
+
+
+def masked_eq_factor(axis: str, point: Sequence[int], n: int) -> ClosedFactor:
+    """eq(point, ·) on the indices below n, zero above (a block's real columns weighed by a point)."""
+    point = list(point)
+
+    def build() -> list[int]:
+        return [v if i < n else 0 for i, v in enumerate(to_ints(backend.eq_vector(point)))]
+
+    return ClosedFactor(axis, build, lambda variables: masked_eq_at(point, n, variables))
 
 
 @dataclass(frozen=True)
@@ -166,8 +205,7 @@ def join_point(shape: Shape, parts: Mapping[str, Sequence[int]]) -> list[int]:
 
 
 def eq_factor(axis: str, point: Sequence[int]) -> Factor:
-    point = list(point)
-    return ClosedFactor(axis, lambda: to_ints(backend.eq_vector(point)), lambda variables: eq_at(point, variables))
+    return EqFactor(axis, point)
 
 
 def eq_factors(shape: Shape, point: Sequence[int]) -> tuple[Factor, ...]:
@@ -262,6 +300,6 @@ def _factor_vector(factor: Factor) -> Vector:
         return hit[1]
     if len(_FACTOR_VECTORS) > 4096:
         _FACTOR_VECTORS.clear()
-    vector = from_ints(factor.table)
+    vector = factor.vector()
     _FACTOR_VECTORS[id(factor)] = (factor, vector)
     return vector

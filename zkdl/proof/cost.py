@@ -8,7 +8,7 @@ terms that grow with the statement's sizes (docs/performance.md, "What a verific
 * the schedule: the verifier derives every epoch's Keccak-driven permutation of the n samples
   (zkdl.data.shuffle: n Keccak calls in the kernels per epoch it reads, each remembered);
 * the public tables each chunk builds as Python integers: the factors that are merged with another
-  on one axis (layers × columns, steps, bits, rows; eq tables, prefix masks, one-hot indices and
+  on one axis (claims moved between the packed axes `in`, `next`, `unit`; steps, bits, rows; eq tables, prefix masks, one-hot indices and
   the selection table are evaluated in closed form and cost no table, zkdl.proof.claims), and the
   selection table's T·B entries;
 * the MSMs: every commitment row the openings combine (the data set's, the weights', each chunk's
@@ -24,8 +24,9 @@ of 2^20 samples: 1.4–1.9 s; 2^18: 0.4 s), 16 B per sample kept, allowed 80; re
 int64 entries 1.0 µs per zero of the padding and 6 µs per 40-bit weight; an MSM 60 µs per point at
 the small sizes where overheads dominate (less per point at 2^15); the golden 3-step bundle
 verifies in 0.2–0.5 s in a process of 53 MB. The table counts per chunk are those counted while
-verifying the golden bundle (15 layer × column tables, about 22 step tables, 40 column tables,
-6 bit tables), rounded up. `tests/test_proof_cost.py` checks the price against a measured run.
+verifying the golden bundle of proof v5 (15 layer × column tables, about 22 step tables, 40
+column tables, 6 bit tables), rounded up; since v6 the layer × column tables are tables over the
+packed axes (zkdl.proof.layout), counted with the same coefficient. `tests/test_proof_cost.py` checks the price against a measured run.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ SECONDS_PER_MSM_POINT = 1e-4
 BYTES_FIXED = 256 << 20  # the interpreter, numpy and the kernels, with room for the bundle itself
 BYTES_PER_TABLE_ENTRY = 450
 BYTES_PER_SCHEDULED_SAMPLE = 80
-BYTES_PER_RECOMMITTED_ENTRY = 32  # the int64 slots, and the initialisation they are made from
+BYTES_PER_RECOMMITTED_ENTRY = 32  # the packed int64 weights, and the initialisation they are made from
 BYTES_PER_MSM_POINT = 300
 SCHEDULE_EPOCHS_KEPT = 256  # zkdl.data keeps this many permutations
 
@@ -112,24 +113,30 @@ def verifier_cost(statement: Statement, chunk_steps: int | None = None) -> Verif
 
 
 def _chunk_table_entries(lay: Layout) -> int:
-    """The public tables one chunk builds (counted on the golden bundle's verification, rounded up)."""
-    layers, steps = 1 << lay.log_layers, 1 << lay.log_steps
-    width, bits, history = 1 << lay.log_width, 1 << lay.log_bits, 1 << lay.log_history
-    return 24 * layers * width + 48 * width + 48 * steps + 8 * bits + 8 * history + 8 * (1 << lay.log_batch) + 64 * layers
+    """The public tables one chunk builds (counted on the golden bundle's verification, rounded up):
+    the claims' factors on the packed axes `in`, `next`, `unit` and the data's and output's
+    columns; block factors on `weight` are evaluated block by block (no table)."""
+    packed = (1 << lay.inputs.log_size) + (1 << lay.outputs.log_size) + (1 << lay.units.log_size)
+    columns = (1 << dict(lay.data_x)["col"]) + (1 << dict(lay.output)["out"])
+    steps, bits, history = 1 << lay.log_steps, 1 << lay.log_bits, 1 << lay.log_history
+    blocks = len(lay.weight_names) + len(lay.inputs.blocks) + len(lay.outputs.blocks)
+    return 24 * packed + 48 * columns + 48 * steps + 8 * bits + 8 * history + 8 * (1 << lay.log_batch) + 64 * blocks
 
 
 def _chunk_rows(lay: Layout) -> int:
-    """The commitment rows a chunk's openings combine: the data set's and the chunk's bits (B as
-    commit_bits shapes it: [2·|act|, 2^log_bits])."""
-    bits = (2 * _entries(lay.act), 1 << lay.log_bits)
-    return _rows(_dims(lay.data_x)) + _rows(_dims(lay.data_y)) + _rows(bits)
+    """The commitment rows a chunk's openings combine: the data set's and the chunk's bits (B and BO
+    as commit_bits shapes them: [words, 2^log_bits])."""
+    width = 1 << lay.log_bits
+    bits = _rows((2 * _entries(lay.hidden), width)) + _rows((_entries(lay.output), width))
+    return _rows(_dims(lay.data_x)) + _rows(_dims(lay.data_y)) + bits
 
 
 def _key_length(lay: Layout) -> int:
     """The generators of the longest row any opening uses."""
     from zkdl.proof.commitment import MatrixLayout
 
-    return max(1 << MatrixLayout.of(_dims(shape)).col_vars for shape in (lay.data_x, lay.data_y, lay.weights, lay.bits))
+    shapes = (lay.data_x, lay.data_y, lay.weights, lay.stacked_bits, lay.output_bits)
+    return max(1 << MatrixLayout.of(_dims(shape)).col_vars for shape in shapes)
 
 
 def _rows(dims: tuple[int, ...]) -> int:

@@ -1,14 +1,17 @@
 """Shapes, padding and public tables of the training proof (docs/protocol.md §1, §3).
 
-Every (step, layer) instance has the same padded shape: B rows and N columns (N, a power of two,
-covers every layer width, and with a bias every layer's input width plus its constant column);
-weight slots are N × N; steps and layers are padded to powers of two and masked. The tables here
-are public: the verifier computes them from the statement alone.
+Each layer is padded only to its own power of two: the columns of every boundary j (the input,
+the hidden layers, the output) form a block of n_j = 2^⌈log d_j⌉ entries, and the blocks a tensor
+holds are packed on one axis (zkdl.proof.packing): `unit` (the hidden layers' Z and G_A, whose bits
+are committed), `in` (every layer's input A_in), `next` (every layer's Z and G_Z) and `weight`
+(each layer's n_ℓ × n_(ℓ+1) weights, and its biases). The output layer's Z is an axis of its own
+(`out`), steps are padded to a power of two and masked. The tables here are public: the verifier
+computes them from the statement alone.
 
-Bias (docs/protocol.md §1): a bias is the weight of a constant input. Layer ℓ's input A_in gets
-the public constant column d_ℓ, of value 2^R (1.0 at the activation scale) on every real step,
-and the bias is row d_ℓ of the weight slot at the weight scale, 2^R·b; then A_in·W = A·W + 2^(2R)·b
-and the history's update of row d_ℓ is 2^R·Σ_batch G_Z = 2^R·G_b, the trainer's b ← b − G_b.
+Bias (docs/protocol.md §1.1): a bias is the weight of a constant input. `in` has a one-entry block
+"one", of value 2^R (1.0 at the activation scale) on every real step, outside every layer's block,
+and layer ℓ's bias is the block "b{ℓ}" of `weight` at the weight scale, 2^R·b; then A_in·W adds
+2^(2R)·b and the history's update of "b{ℓ}" is 2^R·Σ_batch G_Z = 2^R·G_b, the trainer's b ← b − G_b.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from zkdl.errors import SpecError, ZkdlError
 from zkdl.proof.claims import Factor, Shape, prefix_factor
 from zkdl.proof.dataset import DatasetFormatError
 from zkdl.proof.errors import VerificationError
+from zkdl.proof.packing import Packing, Term
 from zkdl.proof.statement import Statement
 from zkdl.quant import QuantParams
 
@@ -99,10 +103,6 @@ class Layout:
         return len(self.widths) - 1
 
     @property
-    def log_layers(self) -> int:
-        return log2_ceil(self.layers)
-
-    @property
     def log_steps(self) -> int:
         return log2_ceil(self.steps)
 
@@ -116,18 +116,8 @@ class Layout:
         return log2_ceil(self.batch)
 
     @property
-    def log_width(self) -> int:
-        """N covers every width d_ℓ and, with a bias, every input width plus its constant column."""
-        inputs = [d + int(self.bias) for d in self.widths[:-1]]
-        return log2_ceil(max(*inputs, self.widths[-1]))
-
-    def constant_column(self, layer: int) -> int:
-        """The index d_ℓ of layer ℓ's constant input column (bias only)."""
-        return self.widths[layer]
-
-    @property
     def constant(self) -> int:
-        """The constant column's value, 2^R (1.0 at the activation scale)."""
+        """The constant input's value, 2^R (1.0 at the activation scale)."""
         return 1 << self.frac_bits
 
     @property
@@ -143,27 +133,105 @@ class Layout:
         """s = 2R + e, the rescale shift."""
         return 2 * self.frac_bits + self.lr_exp
 
-    # Shapes (numpy order; see zkdl.proof.claims).
-    @property
-    def act(self) -> Shape:
-        return (("layer", self.log_layers), ("step", self.log_steps), ("row", self.log_batch), ("col", self.log_width))
+    # Packed axes (docs/protocol.md §1): each boundary j's n_j = 2^⌈log d_j⌉ columns are one block,
+    # named "h{j}" for a hidden boundary on every axis that holds it (claims move between axes
+    # without renaming).
+    def _block(self, j: int) -> tuple[str, int]:
+        return f"h{j}", log2_ceil(self.widths[j])
+
+    @cached_property
+    def units(self) -> Packing:
+        """The hidden layers' outputs (Z, G_A and the committed bits B): boundaries 1 … L−1."""
+        return Packing("unit", [self._block(j) for j in range(1, self.layers)])
+
+    @cached_property
+    def inputs(self) -> Packing:
+        """A_in of every layer: the data ("x"), the hidden boundaries, and with a bias the
+        constant input ("one", one entry outside every power-of-two block)."""
+        one = [("one", 0)] if self.bias else []
+        return Packing("in", [("x", log2_ceil(self.widths[0])), *(self._block(j) for j in range(1, self.layers)), *one])
+
+    @cached_property
+    def outputs(self) -> Packing:
+        """Z and G_Z of every layer: the hidden boundaries and the output ("y")."""
+        return Packing("next", [*(self._block(j) for j in range(1, self.layers)), ("y", log2_ceil(self.widths[-1]))])
+
+    def input_block(self, layer: int) -> str:
+        return "x" if layer == 0 else f"h{layer}"
+
+    def output_block(self, layer: int) -> str:
+        return "y" if layer == self.layers - 1 else f"h{layer + 1}"
+
+    @cached_property
+    def weight_blocks(self) -> Packing:
+        """Layer ℓ's weights "w{ℓ}" (n_ℓ × n_(ℓ+1), the input index high) and with a bias its bias
+        "b{ℓ}" (n_(ℓ+1) entries, 2^R·b: the weight of the constant input)."""
+        return Packing("weight", [(name, sum(logs)) for name, logs in self.weight_names.items()])
+
+    @cached_property
+    def weight_names(self) -> dict[str, tuple[int, ...]]:
+        """Each block of `weight`, in order, with the log2 sizes of its (in, out) or (out,) axes."""
+        logs = [log2_ceil(d) for d in self.widths]
+        names: dict[str, tuple[int, ...]] = {f"w{l}": (logs[l], logs[l + 1]) for l in range(self.layers)}
+        if self.bias:
+            names.update({f"b{l}": (logs[l + 1],) for l in range(self.layers)})
+        return names
 
     @property
-    def bits(self) -> Shape:
-        return self.act + (("bit", self.log_bits),)
+    def weight_rows(self) -> int:
+        """log2 of the packed weights' rows for the low-axis prover: the smallest output block, so
+        that every block of `weight`, and the output side of each, spans whole rows."""
+        return min(12, *(log2_ceil(d) for d in self.widths[1:]))
+
+    def weight_layer(self, name: str) -> int:
+        return int(name[1:])
+
+    # Shapes (numpy order; see zkdl.proof.claims).
+    @property
+    def hidden(self) -> Shape:
+        """The hidden layers' Z, G_A and their derived tensors."""
+        return (("step", self.log_steps), ("row", self.log_batch), ("unit", self.units.log_size))
+
+    @property
+    def hidden_bits(self) -> Shape:
+        return self.hidden + (("bit", self.log_bits),)
 
     @property
     def stacked_bits(self) -> Shape:
-        """B = [BZ; BG]: the committed tensor holding both bit tensors, BZ at stack index 0."""
-        return (("stack", 1),) + self.bits
+        """B = [BZ; BG]: the committed tensor holding both hidden bit tensors, BZ at stack index 0."""
+        return (("stack", 1),) + self.hidden_bits
 
     @property
-    def history(self) -> Shape:
-        return (("layer", self.log_layers), ("step", self.log_history), ("in", self.log_width), ("out", self.log_width))
+    def output(self) -> Shape:
+        """The output layer's Z (its bits are BO) and the loss gradient."""
+        return (("step", self.log_steps), ("row", self.log_batch), ("out", log2_ceil(self.widths[-1])))
+
+    @property
+    def output_bits(self) -> Shape:
+        return self.output + (("bit", self.log_bits),)
+
+    @property
+    def layer_inputs(self) -> Shape:
+        """A_in of every layer, on the packed axis `in`."""
+        return (("step", self.log_steps), ("row", self.log_batch), ("in", self.inputs.log_size))
+
+    @property
+    def layer_outputs(self) -> Shape:
+        """Z and G_Z of every layer, on the packed axis `next`."""
+        return (("step", self.log_steps), ("row", self.log_batch), ("next", self.outputs.log_size))
 
     @property
     def weights(self) -> Shape:
-        return (("layer", self.log_layers), ("in", self.log_width), ("out", self.log_width))
+        return (("weight", self.weight_blocks.log_size),)
+
+    @property
+    def history(self) -> Shape:
+        return (("step", self.log_history), ("weight", self.weight_blocks.log_size))
+
+    @property
+    def updates(self) -> Shape:
+        """The weight history's updates: one (step, row) table per block of `weight`."""
+        return (("block", log2_ceil(len(self.weight_names))), ("step", self.log_steps), ("row", self.log_batch))
 
     @property
     def data_x(self) -> Shape:
@@ -184,21 +252,14 @@ class Layout:
     def step_mask(self) -> Factor:
         return self.prefix("step", self.steps, self.log_steps)
 
-    def layer_mask(self, layers: range) -> Factor:
-        return Factor(("layer",), tuple(int(l in layers) for l in range(1 << self.log_layers)))
+    @cached_property
+    def unit_columns(self) -> Factor:
+        """[k < d_j] on each hidden block of `unit`, zero in their padding and the gap."""
+        return self.units.factor([self.columns(self.units, f"h{j}", self.widths[j]) for j in range(1, self.layers)])
 
-    def column_mask(self, width_of_layer) -> Factor:
-        """[k < width_of_layer(ℓ)] over (layer, col); 0 for padded layers."""
-        table = []
-        for l in range(1 << self.log_layers):
-            width = width_of_layer(l) if l < self.layers else 0
-            table += [int(k < width) for k in range(1 << self.log_width)]
-        return Factor(("layer", "col"), tuple(table))
-
-    @property
-    def output_columns(self) -> Factor:
-        """The real columns of each layer's output: [k < d_(ℓ+1)]."""
-        return self.column_mask(lambda l: self.widths[l + 1])
+    def columns(self, packing: Packing, name: str, width: int, coefficient: int = 1) -> Term:
+        """The real columns k < width of a block, as a term of a block factor."""
+        return Term(name, coefficient, ((self.prefix(packing.axis, width, packing[name].log_size), packing[name].log_size),))
 
     @cached_property
     def schedule(self):

@@ -10,8 +10,11 @@ import numpy as np
 
 from zkdl import backend
 from zkdl.backend import MODULUS, to_ints
-from zkdl.proof.claims import Claim, Shape, combined_weight
+from zkdl.proof.claims import Claim, EqFactor, Factor, Shape, combined_weight, prefix_factor
 from zkdl.proof.packed import BitTable, Int64Table, Table
+from zkdl.proof.packing import BlockFactor, Packing, Term
+
+MAX_LOW_VARS = 12  # a longer low axis (the packed `weight` axis) is split at its table's rows, or proven dense
 
 
 class LowAxisProver:
@@ -127,9 +130,58 @@ def low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int]
     if len(packed) < len(tables) or any(not packed[0].same_entries(p) for p in packed[1:]):
         return None
     first = packed[0]
-    if first.width != 1 << low_vars or (len(packed) > 1 and isinstance(first, Int64Table)):
+    if len(packed) > 1 and isinstance(first, Int64Table):
         return None  # int64 tables have no Gram kernel: a product of two is proven dense
+    if isinstance(first, Int64Table) and first.width < 1 << low_vars:  # rows shorter than the axis: split it
+        split = _split_low(shape, claims, alphas, first.width.bit_length() - 1)
+        if split is None:
+            return None
+        shape, claims, alphas = split
+        low_vars = shape[-1][1]
+    if first.width != 1 << low_vars or low_vars > MAX_LOW_VARS:  # per-claim Python tables: longer ones cost more than dense
+        return None
     return LowAxisProver(shape, claims, alphas, first, [p.offset % MODULUS for p in packed])
+
+
+def _split_low(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], low: int) -> tuple[Shape, list[Claim], list[int]] | None:
+    """The claims with the shape's last axis split at its `low` lowest variables (an int64 table's
+    rows): each claim's factor on that axis as a sum of separable pieces (low part) × (high part),
+    one sub-claim with the claim's coefficient each; None where a factor has no such form here."""
+    axis, log = shape[-1]
+    high = f"{axis} high"
+    split_shape = (*shape[:-1], (high, log - low), (axis, low))
+    out_claims, out_alphas = [], []
+    for claim, alpha in zip(claims, alphas, strict=True):
+        rest = [f for f in claim.factors if f.axes != (axis,)]
+        on_axis = [f for f in claim.factors if f.axes == (axis,)]
+        ones = [(prefix_factor(axis, 1 << low, low), prefix_factor(high, 1 << (log - low), log - low))]
+        pieces = _pieces(on_axis[0], high, low) if on_axis else ones
+        if pieces is None:
+            return None
+        out_claims += [Claim((*rest, high_part, low_part), claim.value) for low_part, high_part in pieces]
+        out_alphas += [alpha] * len(pieces)
+    return split_shape, out_claims, out_alphas
+
+
+def _pieces(factor: Factor, high: str, low: int) -> list[tuple[Factor, Factor]] | None:
+    """(low part, high part) pairs summing to the factor: an eq splits into the eq of its low and
+    of its high variables; a block factor term by term, when each term's lowest inner factor is an
+    eq over at least `low` variables (the packed weights' output sides)."""
+    axis = factor.axes[0]
+    if isinstance(factor, EqFactor):
+        return [(EqFactor(axis, factor.point[:low]), EqFactor(high, factor.point[low:]))]
+    if not isinstance(factor, BlockFactor) or min(b.log_size for b in factor.packing.blocks.values()) < low:
+        return None
+    rows = Packing(high, [(name, b.log_size - low) for name, b in factor.packing.blocks.items()])  # the same placement
+    out: list[tuple[Factor, Factor]] = []
+    for term in factor.terms:
+        if not term.inner or not isinstance(term.inner[-1][0], EqFactor) or term.inner[-1][1] < low:
+            return None
+        *others, (last, num_vars) = term.inner
+        assert isinstance(last, EqFactor)
+        high_term = Term(term.block, term.coefficient, (*others, (EqFactor(high, last.point[low:]), num_vars - low)))
+        out.append((EqFactor(axis, last.point[:low]), rows.factor([high_term])))
+    return out
 
 
 def _packed(table: Table, low_vars: int, shape: Shape) -> BitTable | Int64Table | None:

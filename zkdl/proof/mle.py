@@ -6,12 +6,15 @@ shape's numpy order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from zkdl import backend
 from zkdl.backend import Vector
 from zkdl.proof import claims as cl
 from zkdl.proof.claims import Shape
+from zkdl.proof.packing import Packing
 
 
 def partial(table: Vector, shape: Shape, axis: str, point: list[int]) -> Vector:
@@ -38,3 +41,18 @@ def evaluate_i64(array: np.ndarray, shape: Shape, point: list[int]) -> int:
 def weighted_sum(shape: Shape, claim: cl.Claim, table: Vector) -> int:
     """Σ_x weight(x)·table(x): the value a prover sends for a claim it opens."""
     return backend.inner(cl.weight_table(shape, claim), table)
+
+
+def on_packing(packing: Packing, rows: int, blocks: Mapping[str, Vector]) -> Vector:
+    """A (rows, packed axis) field table from each named block's (rows, block) table: every row
+    holds the blocks at their offsets, zero elsewhere (blocks not named are zero)."""
+    pieces = []
+    for row in range(rows):
+        end = 0
+        for found in sorted(packing.blocks.values(), key=lambda b: b.offset):
+            size = 1 << found.log_size
+            table = blocks.get(found.name)
+            pieces.append(table[row * size : (row + 1) * size] if table is not None else backend.full(size, 0))
+            end = found.offset + size
+        pieces.append(backend.full((1 << packing.log_size) - end, 0))
+    return backend.concat(pieces)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from zkdl.proof.training import ChunkVerifier
 
 OPENING_FORMAT = "zkdl-weights-opening"
-OPENING_VERSION = 2  # version 1 held the blinds as internal limbs; 2 as field integers
+OPENING_VERSION = 3  # 1 held the blinds as internal limbs; 2 as field integers; 3 of the packed weights (proof v6)
 DIGESTS = ("statement_digest", "c_data_digest", "c_w0_digest", "c_wt_digest", "proof_digest", "parent_digest")
 
 
@@ -224,7 +224,7 @@ def check_weights(statement: Statement, weights: Weights, opening_file: str | Pa
     from zkdl.model import ModelSpec
     from zkdl.proof import commitment as cm
     from zkdl.proof.layout import Layout
-    from zkdl.proof.witness import weight_slots
+    from zkdl.proof.witness import packed_weights
 
     opening = read_opening(opening_file)
     if opening.statement_digest != statement.digest():  # the wrong file, not wrong weights: unusable input
@@ -242,7 +242,7 @@ def check_weights(statement: Statement, weights: Weights, opening_file: str | Pa
         raise OpeningFormatError(f"{opening_file}: a blind is not a field element (0 ≤ b < r): the file is damaged")
     lay = Layout.of(statement)
     try:
-        padded = weight_slots(lay, weights)
+        padded = packed_weights(lay, weights)
         recommitted, _ = cm.open_int64(padded, backend.from_ints(opening.blinds))
     except ZkdlError as exc:
         return WeightsCheck(False, f"the weights cannot be the committed ones: {exc.user_message}")

@@ -20,83 +20,104 @@ from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout
 from zkdl.proof.loss import output_gradient
 from zkdl.proof.mle import weighted_sum
+from zkdl.proof.packing import Packing
 from zkdl.proof.party import Party
 from zkdl.proof.selection import select
 from zkdl.proof.witness import ProverTables
 
 
-def _masked(lay: Layout, claim: cl.Claim, layers: range) -> cl.Claim:
-    """The claim's weight times the masks of a ReLU output: real layers, steps and columns."""
-    return cl.claim(lay.act, [*claim.factors, lay.layer_mask(layers), lay.step_mask, lay.output_columns], claim.value)
-
-
 def _hadamard(
     party: Party, label: bytes, lay: Layout, claims: list[cl.Claim], tables_fn: Callable[[], list[Vector]]
 ) -> tuple[list[cl.Factor], Hidden, Hidden]:
-    """One sumcheck for Σ w·S·V over every claim; returns eq factors of its point and S, V there."""
-    point, (s, v) = party.product(label, lay.act, claims, tables_fn, 2)
-    return list(cl.eq_factors(lay.act, point)), s, v
+    """One sumcheck for Σ w·S·V over every claim, each masked to the ReLU's real steps and columns
+    (M ⊙ S ⊙ V on `unit`, every block of which is hidden); returns eq factors of its point and S, V there."""
+    masked = [cl.claim(lay.hidden, [*c.factors, lay.step_mask, lay.unit_columns], c.value) for c in claims]
+    point, (s, v) = party.product(label, lay.hidden, masked, tables_fn, 2)
+    return list(cl.eq_factors(lay.hidden, point)), s, v
 
 
 def activations(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
-    """Claims on A_in: layer 0 is the scheduled data (lifted to scale 2^R), layer ℓ ≥ 1 is the
-    ReLU output of layer ℓ − 1; with a bias, plus the public constant column 2^R·[k = d_ℓ]·μ(t, ℓ),
-    whose share of the claim the verifier computes and subtracts itself before the split."""
+    """Claims on A_in: the block "x" is the scheduled data (lifted to scale 2^R), the hidden blocks
+    are the ReLU outputs of the same blocks of `unit`; with a bias, plus the public constant "one",
+    2^R on real steps, whose share of the claim the verifier computes and subtracts itself."""
     lift = 1 << (lay.frac_bits - lay.data_frac_bits)
-    first_columns = lay.prefix("col", lay.widths[0], lay.log_width)
     relu_claims = []
     for claim in book.take("A_in"):
-        f_layer, f_step, f_row, f_col = (cl.factor_on(claim, axis) for axis in ("layer", "step", "row", "col"))
+        f_step, f_row, f_in = (cl.factor_on(claim, axis) for axis in ("step", "row", "in"))
         if lay.bias:
-            claim = cl.Claim(claim.factors, claim.value - _constant_part(lay, f_layer, f_step, f_row, f_col))
-        data_col = cl.scaled_factor(cl.claim(lay.act, [f_col, first_columns], 0).factors[0], lift)
-        first = cl.claim(lay.act, [cl.onehot_factor("layer", 0, lay.log_layers), f_step, f_row, f_col], 0)
-        piece, rest = _split_layer(party, b"input split", lay, claim, 0, first, lambda: tables.field("A_in_variable"))
+            claim = cl.Claim(claim.factors, claim.value - _constant_part(lay, f_step, f_row, f_in))
+        real_data = [_slice(lay.inputs, f_in, "x", "col"), lay.prefix("col", lay.widths[0], dict(lay.data_x)["col"])]
+        data_col = cl.scaled_factor(cl.claim(lay.data_x, real_data, 0).factors[0], lift)
+        part = cl.claim(lay.layer_inputs, [f_step, f_row, _only(lay.inputs, f_in, ["x"])], 0)
+        piece, rest = _split(party, b"input split", lay.layer_inputs, claim, part, lambda: tables.field("A_in"))
         select(book, "X", lay.data_x, lay, f_step, f_row, data_col, piece)
-        relu_claims.append(cl.claim(lay.act, [cl.shifted_factor(f_layer, 1), f_step, f_row, f_col], rest))
+        relu_claims.append(cl.claim(lay.hidden, [f_step, f_row, _moved(lay.inputs, lay.units, f_in)], rest))
     if relu_claims:
-        masked = [_masked(lay, c, range(lay.layers - 1)) for c in relu_claims]
-        point, s, z = _hadamard(party, b"relu forward", lay, masked, lambda: [tables.field("sign"), tables.field("Z_rescaled")])
-        book.add("BZ", cl.claim(lay.bits, [*point, lay.sign], 1 - s))  # S = 1 − the top bit
-        book.add("BZ", cl.claim(lay.bits, [*point, lay.rescaled], z))
+        point, s, z = _hadamard(party, b"relu forward", lay, relu_claims, lambda: [tables.field("sign"), tables.field("Z_rescaled")])
+        book.add("BZ", cl.claim(lay.hidden_bits, [*point, lay.sign], 1 - s))  # S = 1 − the top bit
+        book.add("BZ", cl.claim(lay.hidden_bits, [*point, lay.rescaled], z))
 
 
-def _constant_part(lay: Layout, f_layer: cl.Factor, f_step: cl.Factor, f_row: cl.Factor, f_col: cl.Factor) -> int:
-    """Σ_(ℓ,t,b,k) f(ℓ)·f(t)·f(b)·f(k)·2^R·[k = d_ℓ]·[t < T]·[ℓ < L]: the constant column's share of a
-    claim on A_in, from the claim's public factors (O(T' + B + L') work)."""
+def _constant_part(lay: Layout, f_step: cl.Factor, f_row: cl.Factor, f_in: cl.Factor) -> int:
+    """Σ_(t,b) f(t)·f(b)·f(one)·2^R·[t < T]: the constant input's share of a claim on A_in, from the
+    claim's public factors (O(T' + B) work and the `in` factor's table)."""
     steps = sum(f_step.table[: lay.steps])
     rows = sum(f_row.table)
-    layers = sum(f_layer.table[l] * f_col.table[lay.constant_column(l)] for l in range(lay.layers))
-    return lay.constant * steps * rows * layers % MODULUS
+    return lay.constant * steps * rows * f_in.table[lay.inputs["one"].offset] % MODULUS
 
 
 def gradients(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
-    """Claims on G_Z: the last layer's is the loss gradient, the hidden layers' is S ⊙ G_A'."""
-    last = lay.layers - 1
+    """Claims on G_Z: the output block "y" is the loss gradient, the hidden blocks S ⊙ G_A'."""
     hidden_claims = []
     for claim in book.take("G_Z"):
-        f_step, f_row, f_col = (cl.factor_on(claim, axis) for axis in ("step", "row", "col"))
-        output = cl.claim(lay.act, [cl.onehot_factor("layer", last, lay.log_layers), f_step, f_row, f_col], 0)
-        piece, rest = _split_layer(party, b"gradient split", lay, claim, last, output, lambda: tables.field("G_Z"))
-        output_gradient(party, lay, book, tables, [f_step, f_row, f_col], piece)
-        hidden_claims.append(cl.Claim(claim.factors, rest))
+        f_step, f_row, f_next = (cl.factor_on(claim, axis) for axis in ("step", "row", "next"))
+        part = cl.claim(lay.layer_outputs, [f_step, f_row, _only(lay.outputs, f_next, ["y"])], 0)
+        piece, rest = _split(party, b"gradient split", lay.layer_outputs, claim, part, lambda: tables.field("G_Z"))
+        output_gradient(party, lay, book, tables, [f_step, f_row, _slice(lay.outputs, f_next, "y", "out")], piece)
+        hidden_claims.append(cl.claim(lay.hidden, [f_step, f_row, _moved(lay.outputs, lay.units, f_next)], rest))
     if hidden_claims:
-        masked = [_masked(lay, c, range(lay.layers - 1)) for c in hidden_claims]
-        point, s, g = _hadamard(party, b"relu backward", lay, masked, lambda: [tables.field("sign"), tables.field("G_A_rescaled")])
-        book.add("BZ", cl.claim(lay.bits, [*point, lay.sign], 1 - s))  # the forward pass's sign bit
-        book.add("BG", cl.claim(lay.bits, [*point, lay.rescaled], g))
+        point, s, g = _hadamard(party, b"relu backward", lay, hidden_claims, lambda: [tables.field("sign"), tables.field("G_A_rescaled")])
+        book.add("BZ", cl.claim(lay.hidden_bits, [*point, lay.sign], 1 - s))  # the forward pass's sign bit
+        book.add("BG", cl.claim(lay.hidden_bits, [*point, lay.rescaled], g))
 
 
-def _split_layer(
-    party: Party, label: bytes, lay: Layout, claim: cl.Claim, layer: int, part: cl.Claim, table: Callable[[], Vector]
+def _split(
+    party: Party, label: bytes, shape: cl.Shape, claim: cl.Claim, part: cl.Claim, table: Callable[[], Vector]
 ) -> tuple[Hidden, Hidden]:
-    """The prover commits the claim's slice at `layer`; the rest is claim − f(layer)·slice, with f
-    the claim's layer factor (a linear form: both parts stay committed)."""
-    f = cl.factor_on(claim, "layer").table[layer]
-    (piece,) = party.send(label, lambda: [weighted_sum(lay.act, part, table())], 1)
-    return piece, claim.value - f * piece
+    """The prover commits the claim's part on some blocks; the rest is the claim minus it (a linear
+    form: both parts stay committed)."""
+    (piece,) = party.send(label, lambda: [weighted_sum(shape, part, table())], 1)
+    return piece, claim.value - piece
+
+
+def _slice(packing: Packing, factor: cl.Factor, name: str, axis: str) -> cl.Factor:
+    """A factor's table on one block of its packed axis, as a factor over that block's own axis."""
+    found = packing[name]
+    return cl.Factor((axis,), factor.table[found.offset : found.offset + (1 << found.log_size)])
+
+
+def _only(packing: Packing, factor: cl.Factor, names: list[str]) -> cl.Factor:
+    """The factor on the named blocks of its packed axis, zero elsewhere."""
+    table = [0] * len(factor.table)
+    for name in names:
+        found = packing[name]
+        table[found.offset : found.offset + (1 << found.log_size)] = factor.table[found.offset : found.offset + (1 << found.log_size)]
+    return cl.Factor(factor.axes, tuple(table))
+
+
+def _moved(source: Packing, target: Packing, factor: cl.Factor) -> cl.Factor:
+    """The factor's table on the blocks `target` holds, moved to their offsets there (the same
+    tensor blocks on another tensor's axis: A_in's hidden blocks are the ReLU's, G_Z's are S ⊙ G_A''s)."""
+    table = [0] * (1 << target.log_size)
+    for name, found in target.blocks.items():
+        size, at = 1 << found.log_size, source[name].offset
+        table[found.offset : found.offset + size] = factor.table[at : at + size]
+    return cl.Factor((target.axis,), tuple(table))
 
 
 def binarity(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables, name: str) -> None:
-    """Every committed bit of `name` (BZ or BG) is 0 or 1."""
-    binary(party, book, name, lay.bits, lambda: tables.bits("Z" if name == "BZ" else "G_A"))
+    """Every committed bit of `name` (B, the hidden layers' bits, or BO, the output's) is 0 or 1."""
+    if name == "B":
+        binary(party, book, name, lay.stacked_bits, lambda: tables.stacked_bits())
+    else:
+        binary(party, book, name, lay.output_bits, lambda: tables.output_bits())

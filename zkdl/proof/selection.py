@@ -5,8 +5,8 @@ A claim Σ_(t,b,k) f_t(t)·f_b(b)·g(k)·X_sel(t, b, k) on the selected rows is 
 c(n) = Σ_(t < T, b: schedule[t][b] = n) f_t(t)·f_b(b): padded steps select nothing. c is sparse (at
 most T·B of its 2^⌈log n⌉ entries are not zero), so it is kept as its entries: the verifier
 evaluates its extension from them (zkdl.proof.claims.sparse_factor), whatever the number of samples
-the statement claims. The data set is committed at its own width (zkdl.proof.dataset), narrower
-than the activations' N: g must vanish on the columns beyond it (a mask of the data's real
+the statement claims. The data set is committed at its own width (zkdl.proof.dataset), the width
+of the block `x` of A_in: g must vanish on the columns beyond it (a mask of the data's real
 columns), so its prefix carries the whole claim.
 """
 

@@ -55,10 +55,11 @@ DIGEST_BYTES = 32
 
 # The proof protocol a statement is proven under; `zkdl.proof.training` opens every transcript with
 # it. Bump it when the statement, the bundle or the proof system changes incompatibly: registrations
-# claim its Keccak-256 as their verifier version. v5: statement version 3 (C_data is a data set's
+# claim its Keccak-256 as their verifier version. v6: each layer padded only to its own power of two
+# (packed axes, the bias outside the blocks, the output layer's bits BO); v5: statement version 3 (C_data is a data set's
 # own commitment: model-independent widths, 0/1 labels); v4: statement version 2 (owner, origin of W_0);
 # v3: the bits of Z and G_A in one tensor B (v2: two tensors); v2: zero-knowledge sumchecks.
-PROTOCOL_TAG = b"zkdl/training/v5"
+PROTOCOL_TAG = b"zkdl/training/v6"
 VERIFIER_VERSION = keccak(PROTOCOL_TAG)
 KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: PROTOCOL_TAG.decode()}
 _FIXED = struct.Struct(">BBBBBIIQBQ")  # bias .. schedule_seed, init, init_seed

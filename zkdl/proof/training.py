@@ -1,10 +1,11 @@
 """The proof of a whole training run, composed from the sub-protocols (docs/protocol.md).
 
 Order of the transcript (prover and verifier alike): the statement; the commitments to the bits of
-Z and G_A; the forward and backward matrix products; the final weights; the weight history; the
-ReLU forward (A_in) and backward (G_Z) reductions with the loss gradient and the data selection;
-the binarity of both bit tensors; then, per committed tensor, one merge of all its claims and one
-zero-knowledge opening. The number of sumchecks is fixed: it does not grow with T or L.
+the hidden layers' Z and G_A (B) and of the output layer's Z (BO); the forward and backward matrix
+products; the final weights; the weight history; the ReLU forward (A_in) and backward (G_Z)
+reductions with the loss gradient and the data selection; the binarity of both bit tensors; then,
+per committed tensor, one merge of all its claims and one zero-knowledge opening. The number of
+sumchecks is fixed: it does not grow with T, L or the layers' shapes.
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ from zkdl.proof.statement import (
     Statement,
 )
 from zkdl.proof.transcript import Transcript
-from zkdl.proof.witness import NO_TABLES, ProverTables, weight_slots
+from zkdl.proof.witness import NO_TABLES, ProverTables, packed_weights
 from zkdl.quant import QuantParams
 from zkdl.witness import Witness
 
 DEFAULT_CHUNK_STEPS = 32  # a chunk's tables take ~40 MiB per step for digits: ~1.3 GiB at 32
-COMMITTED = ("X", "Y", "W0", "WT", "B")
+COMMITTED = ("X", "Y", "W0", "WT", "B", "BO")
 STACKED = ("BZ", "BG")  # B's halves along its stack axis: their claims are merged and opened as B's
 
 
@@ -126,7 +127,7 @@ def commit_run(
     c_data = dataset.commitment.encode()
     lay = Layout.of(Statement.of_run(witness.spec, c_data, b"", b""))
     init, (c0, o0) = _commit_initial(lay, witness, parent, origin)
-    cT, oT = cm.commit_int64(weight_slots(lay, witness.final))
+    cT, oT = cm.commit_int64(packed_weights(lay, witness.final))
     statement = Statement.of_run(
         witness.spec, c_data, cm.encode(c0), cm.encode(cT),
         owner=owner, init=init, parent=parent.statement_digest if parent is not None else bytes(DIGEST_BYTES),
@@ -138,7 +139,7 @@ def _commit_initial(
     lay: Layout, witness: Witness, parent: Parent | None, origin: Init | None
 ) -> tuple[Init, tuple[TensorCommitment, TensorOpening]]:
     """C_W0 and its opening, with the origin of W_0 the statement claims (statement.py)."""
-    slots = weight_slots(lay, witness.initial)
+    weights = packed_weights(lay, witness.initial)
     if origin is None:  # the seed's weights are drawn only when they could be the claim
         origin = Init.FINE_TUNED if parent is not None else Init.SEEDED if _is_seeded(witness) else Init.UNCONSTRAINED
     elif origin == Init.SEEDED and not _is_seeded(witness):
@@ -146,10 +147,10 @@ def _commit_initial(
     if origin == Init.FINE_TUNED:  # the parent's C_WT itself: its blinds over the same weights
         if parent is None:
             raise UnsupportedStatementError("a fine-tuned statement needs its parent's opening")
-        return origin, cm.open_int64(slots, parent.blinds)
+        return origin, cm.open_int64(weights, parent.blinds)
     if origin == Init.SEEDED:
-        return origin, cm.commit_public_int64(slots)  # public weights: anyone recomputes C_W0
-    return origin, cm.commit_int64(slots)
+        return origin, cm.commit_public_int64(weights)  # public weights: anyone recomputes C_W0
+    return origin, cm.commit_int64(weights)
 
 
 def _is_seeded(witness: Witness) -> bool:
@@ -161,7 +162,7 @@ def seeded_initial_commitment(lay: Layout, statement: Statement) -> bytes:
     """The encoding of C_W0 that a seeded statement must hold: the seed's weights, public blinds."""
     quant = QuantParams(statement.frac_bits, statement.lr_exp, statement.range_bits)
     weights = init_weights(ModelSpec(statement.widths, statement.bias), quant, statement.init_seed)
-    return cm.encode(cm.commit_public_int64(weight_slots(lay, weights))[0])
+    return cm.encode(cm.commit_public_int64(packed_weights(lay, weights))[0])
 
 
 def chunks(steps: int, chunk_steps: int) -> list[tuple[int, int]]:
@@ -189,14 +190,14 @@ NO_BOUNDARIES = np.zeros((0, 96), np.uint8)
 @dataclass(frozen=True)
 class BoundaryBlinds:
     """The blinds of C_W_t at a boundary between chunks: its opening is rebuilt from the run when a
-    chunk needs it (the padded slots are 2^(2·log N + log L') int64, 2 GiB for the paper's shape)."""
+    chunk needs it (the packed weights: 2^24 int64, 128 MiB for the paper's shape)."""
 
     t: int
     kind: cm.EntryKind
     blinds: Vector
 
     def opening(self, lay: Layout, witness: Witness) -> TensorOpening:
-        return TensorOpening(self.kind, weight_slots(lay, witness.weights_at(self.t)), self.blinds)
+        return TensorOpening(self.kind, packed_weights(lay, witness.weights_at(self.t)), self.blinds)
 
 
 @dataclass(frozen=True)
@@ -237,8 +238,8 @@ def boundary_steps(statement: Statement, chunk_steps: int) -> list[int]:
 
 
 def commit_boundary(statement: Statement, witness: Witness, t: int) -> tuple[TensorCommitment, BoundaryBlinds]:
-    """C_W_t and its blinds: the slots are dropped as soon as they are committed."""
-    commitment, secret = cm.commit_int64(weight_slots(Layout.of(statement), witness.weights_at(t)))
+    """C_W_t and its blinds: the packed weights are dropped as soon as they are committed."""
+    commitment, secret = cm.commit_int64(packed_weights(Layout.of(statement), witness.weights_at(t)))
     return commitment, BoundaryBlinds(t, secret.kind, secret.blinds)
 
 
@@ -315,8 +316,10 @@ def _prove_chunk(
     lay = tables.layout
     bits, bits_secret = cm.commit_bits(tables.stacked_bits(), 1 << lay.log_bits)
     channel.send_points(b"bits commitment", bits.rows)  # the bits are fixed before any challenge
-    committed = _committed(lay, commitments, bits, tables)
-    secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bits_secret)))
+    out_bits, out_secret = cm.commit_bits(tables.output_bits(), 1 << lay.log_bits)
+    channel.send_points(b"output bits commitment", out_bits.rows)
+    committed = _committed(lay, commitments, bits, out_bits, tables)
+    secret_of = dict(zip(COMMITTED, (secrets.data_x, secrets.data_y, secrets.w0, secrets.wt, bits_secret, out_secret)))
     _run(ProverParty(channel), lay, tables, committed, secret_of, on_phase)
 
 
@@ -415,10 +418,15 @@ def _boundary_commitments(lay: Layout, rows: np.ndarray) -> list[TensorCommitmen
 
 
 def _verify_chunk(party: VerifierParty, lay: Layout, commitments: StatementCommitments) -> None:
-    channel = party.channel
-    bit_shape = (2 * int(np.prod(_dims(lay.act))), 1 << lay.log_bits)  # B as commit_bits shapes it: [words, width]
-    bits = TensorCommitment(bit_shape, channel.receive_points(b"bits commitment", cm.MatrixLayout.of(bit_shape).num_rows))
-    _run(party, lay, NO_TABLES, _committed(lay, commitments, bits, NO_TABLES), {}, lambda _: None)
+    bits = _receive_bits(party.channel, b"bits commitment", 2 * int(np.prod(_dims(lay.hidden))), lay)
+    out_bits = _receive_bits(party.channel, b"output bits commitment", int(np.prod(_dims(lay.output))), lay)
+    _run(party, lay, NO_TABLES, _committed(lay, commitments, bits, out_bits, NO_TABLES), {}, lambda _: None)
+
+
+def _receive_bits(channel: VerifierChannel, label: bytes, words: int, lay: Layout) -> TensorCommitment:
+    """A bit tensor's commitment, shaped as commit_bits shapes it: [words, width]."""
+    shape = (words, 1 << lay.log_bits)
+    return TensorCommitment(shape, channel.receive_points(label, cm.MatrixLayout.of(shape).num_rows))
 
 
 PHASES = (  # (name, sub-protocol): the order is the transcript's
@@ -428,8 +436,8 @@ PHASES = (  # (name, sub-protocol): the order is the transcript's
     ("weight history", history.weight_history),
     ("relu forward", relu.activations),
     ("relu backward", relu.gradients),
-    ("binarity of Z bits", partial(relu.binarity, name="BZ")),
-    ("binarity of G_A bits", partial(relu.binarity, name="BG")),
+    ("binarity of hidden bits", partial(relu.binarity, name="B")),
+    ("binarity of output bits", partial(relu.binarity, name="BO")),
     ("one-hot targets", targets.one_hot),
 )
 
@@ -450,7 +458,7 @@ def _run(
     for name in COMMITTED:  # one merge and one opening per committed tensor
         on_phase(f"opening {name}")
         shape, commitment, table = committed[name]
-        claims = _stacked_claims(party, book) if name == "B" else book.take(name)
+        claims = [*_stacked_claims(party, book), *book.take(name)] if name == "B" else book.take(name)
         merge_and_open(party, name, shape, commitment, claims, table, partial(secret_of.__getitem__, name))
     settle(party, book)
 
@@ -470,16 +478,18 @@ def _stacked_claims(party: Party, book: ClaimBook) -> list[Claim]:
 
 
 def _committed(
-    lay: Layout, c: StatementCommitments, bits: TensorCommitment, tables: ProverTables
+    lay: Layout, c: StatementCommitments, bits: TensorCommitment, out_bits: TensorCommitment, tables: ProverTables
 ) -> dict[str, tuple[Shape, TensorCommitment, Callable[[], Table]]]:
     """Each committed tensor's shape, commitment and field table (the table is the prover's only)."""
     ints = lambda array: lambda: Int64Table(np.ascontiguousarray(array()).reshape(-1), array().shape[-1])  # noqa: E731 — never a field copy
+    weights = lambda array: lambda: Int64Table(array(), 1 << lay.weight_rows)  # noqa: E731 — rows of the smallest output block
     return {
         "X": (lay.data_x, c.data_x, ints(lambda: tables.data_x)),
         "Y": (lay.data_y, c.data_y, ints(lambda: tables.data_y)),
-        "W0": (lay.weights, c.w0, ints(lambda: tables.history[:, 0])),
-        "WT": (lay.weights, c.wt, ints(lambda: tables.history[:, lay.steps])),
+        "W0": (lay.weights, c.w0, weights(lambda: tables.history[0])),
+        "WT": (lay.weights, c.wt, weights(lambda: tables.history[lay.steps])),
         "B": (lay.stacked_bits, bits, lambda: BitTable(tables.stacked_bits(), 1 << lay.log_bits)),  # kept packed
+        "BO": (lay.output_bits, out_bits, lambda: BitTable(tables.output_bits(), 1 << lay.log_bits)),
     }
 
 
