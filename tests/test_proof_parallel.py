@@ -82,7 +82,7 @@ EDITS = {
     "the first chunk's last message dropped (it reads the next chunk's first)": (
         lambda m, s: m[: s[1] - 1] + m[s[1] :],
         "structure",
-        r"^message \d+ is 'bits commitment', expected 'opening B'$",
+        r"^message \d+ is 'bits commitment', expected 'opening BO'$",  # BO is opened last
     ),
     "a message after the first chunk's last": (
         lambda m, s: m[: s[1]] + [m[s[1] - 1]] + m[s[1] :],
