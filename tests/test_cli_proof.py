@@ -13,6 +13,7 @@ from zkdl import api
 from zkdl.model import load_weights
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
+from zkdl.proof.registration import OPENING_VERSION
 from zkdl.quant import QuantParams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,7 @@ def test_a_malformed_opening_file_is_a_clear_error(proved, tmp_path):
         api.check_weights(statement, weights, tmp_path / "o.json")
     meta = json.loads((root / "run.zkdl.opening.json").read_text())
     (tmp_path / "o.json").write_text(json.dumps({"format": "zkdl-weights-opening", "blinds": ["0x1"]}))
-    with pytest.raises(api.OpeningFormatError, match="opening version None, this zkdl reads version 2"):
+    with pytest.raises(api.OpeningFormatError, match=f"opening version None, this zkdl reads version {OPENING_VERSION}"):
         api.check_weights(statement, weights, tmp_path / "o.json")
     (tmp_path / "o.json").write_text(json.dumps({**meta, "blinds": ["0x1"]}))
     with pytest.raises(api.OpeningFormatError, match="do not fit"):

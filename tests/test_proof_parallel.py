@@ -5,12 +5,9 @@ exactly the messages up to the next chunk's start, however the proof is split.""
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import os
 import re
-import signal
-import threading
-import time
+import subprocess
+import sys
 
 import pytest
 
@@ -18,7 +15,7 @@ from tests.conftest import tiny_spec
 from tests.relations import assert_rejected_by
 from zkdl import api, parallel
 from zkdl.backend import MODULUS
-from zkdl.errors import SpecError, ZkdlError
+from zkdl.errors import SpecError
 from zkdl.proof import training
 from zkdl.proof.bundle import Bundle
 from zkdl.proof.channel import Message
@@ -130,23 +127,39 @@ def test_api_verify_with_jobs_gives_the_verdict_of_one_process(chunked):
         api.verify(bundle, jobs=0)
 
 
-def test_a_verifying_process_killed_is_a_clear_error_not_a_verdict(chunked):
+# Run in a fresh interpreter: the processes it kills are the ones its verification spawned, whatever
+# earlier tests left in the test process.
+_KILL_A_VERIFIER = """
+import multiprocessing, os, signal, sys, threading, time
+from zkdl import api
+from zkdl.errors import ZkdlError
+
+outcome = {}
+
+def verify():
+    try:
+        outcome["result"] = api.verify(open(sys.argv[1], "rb").read(), jobs=2)
+    except ZkdlError as exc:
+        outcome["error"] = exc
+
+verifying = threading.Thread(target=verify)
+verifying.start()
+deadline = time.monotonic() + 60
+while not multiprocessing.active_children():
+    assert time.monotonic() < deadline and verifying.is_alive(), "no verifying process ever started"
+    time.sleep(0.01)
+for child in multiprocessing.active_children():
+    os.kill(child.pid, signal.SIGKILL)
+verifying.join(timeout=120)
+print(type(outcome.get("error")).__name__, outcome.get("error"), sep="\\n")
+"""
+
+
+def test_a_verifying_process_killed_is_a_clear_error_not_a_verdict(chunked, tmp_path):
     statement, messages = chunked
-    outcome: dict = {}
-
-    def verify():
-        try:
-            outcome["result"] = api.verify(Bundle(statement, tuple(messages)).encode(), jobs=2)
-        except ZkdlError as exc:
-            outcome["error"] = exc
-
-    verifying = threading.Thread(target=verify)
-    verifying.start()
-    deadline = time.monotonic() + 60
-    while not multiprocessing.active_children():
-        assert time.monotonic() < deadline and verifying.is_alive(), "no verifying process ever started"
-        time.sleep(0.01)
-    os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
-    verifying.join(timeout=120)
-    assert isinstance(outcome.get("error"), parallel.VerifierLostError), outcome
-    assert str(outcome["error"]) == "a process verifying the chunks died (out of memory?): verify again with fewer than 2 jobs"
+    (tmp_path / "b.zkdl").write_bytes(Bundle(statement, tuple(messages)).encode())
+    done = subprocess.run([sys.executable, "-c", _KILL_A_VERIFIER, str(tmp_path / "b.zkdl")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kind, message = done.stdout.strip().split("\n")
+    assert kind == parallel.VerifierLostError.__name__, done.stdout
+    assert message == "a process verifying the chunks died (out of memory?): verify again with fewer than 2 jobs"
