@@ -174,8 +174,9 @@ def test_a_long_axis_is_split_at_the_int64_table_s_rows():
     claims = [
         cl.claim(shape, [cl.eq_factor("step", ref.random_ints(rng, 1)), packing.factor(terms)], 0),
         cl.claim(shape, [cl.eq_factor("weight", ref.random_ints(rng, packing.log_size))], 0),
+        cl.claim(shape, [cl.onehot_factor("step", 1, 1), packing.factor(terms[1:])], 0),  # one step: the other is skipped
     ]
-    alphas = ref.random_ints(rng, 2)
+    alphas = ref.random_ints(rng, 3)
     ints = np.array([rng.randrange(-(1 << 40), 1 << 40) for _ in range(1 << (1 + packing.log_size))], np.int64)
     packed = low_axis.low_axis_prover(shape, claims, alphas, [Int64Table(ints, 4)])
     assert isinstance(packed, low_axis.LowAxisProver) and packed.shape[-1] == ("weight", 2)

@@ -15,6 +15,23 @@ pub fn from_i64(x: i64) -> Fr {
     }
 }
 
+/// x·R⁻¹ (R the Montgomery radix): the element whose Montgomery form is |x|, negated for x < 0,
+/// made without the multiplication `from_i64` costs. Linear combinations of int64 entries then
+/// cost one multiplication per entry and one by `montgomery_radix()` at the end.
+pub fn from_i64_unscaled(x: i64) -> Fr {
+    let magnitude = Fr::new_unchecked(ark_ff::BigInt([x.unsigned_abs(), 0, 0, 0]));
+    if x < 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// R as a field element: `from_i64_unscaled(x)·montgomery_radix() = from_i64(x)`.
+pub fn montgomery_radix() -> Fr {
+    Fr::new_unchecked(Fr::R2)
+}
+
 /// The signed integer whose field element this is, if it lies in int64's range.
 pub fn to_i64(x: &Fr) -> Option<i64> {
     let fits = |v: &Fr| {
@@ -132,6 +149,14 @@ mod tests {
         assert_eq!(from_i64(-1) + Fr::one(), Fr::zero());
         assert_eq!(to_i64(&(from_i64(i64::MAX) + Fr::one())), None);
         assert_eq!(to_i64(&(from_i64(i64::MIN) - Fr::one())), None);
+    }
+
+    #[test]
+    fn unscaled_int64_times_the_radix_is_the_int64() {
+        for v in [0, 1, -1, i64::MAX, i64::MIN, 12345, -98765, 1 << 40] {
+            assert_eq!(from_i64_unscaled(v) * montgomery_radix(), from_i64(v), "{v}");
+        }
+        assert_ne!(from_i64_unscaled(2), from_i64(2));
     }
 
     #[test]

@@ -118,6 +118,14 @@ pub fn contract<T: Sync>(a: &[T], log_shape: &[u32], axis: usize, weights: &[Fr]
     Ok(out)
 }
 
+/// `contract` of an int64 tensor (negative x is r − |x|), one field multiplication per entry:
+/// entries enter unscaled (`field::from_i64_unscaled`) and each sum is rescaled once.
+pub fn contract_i64(a: &[i64], log_shape: &[u32], axis: usize, weights: &[Fr]) -> Result<Vec<Fr>> {
+    let radix = crate::field::montgomery_radix();
+    let sums = contract(a, log_shape, axis, weights, |x| crate::field::from_i64_unscaled(*x))?;
+    Ok(sums.into_par_iter().map(|s| s * radix).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +175,8 @@ mod tests {
     #[test]
     fn contraction_is_the_weighted_sum_over_the_axis_for_field_and_int64_entries() {
         let log_shape = [3u32, 2, 4];
-        let ints: Vec<i64> = (0..512).map(|i| (i * 7919 % 1000) as i64 - 500).collect();
+        let mut ints: Vec<i64> = (0..512).map(|i| (i * 7919 % 1000) as i64 - 500).collect();
+        (ints[3], ints[77], ints[300]) = (i64::MIN, i64::MAX, -(1 << 40));
         let field: Vec<Fr> = ints.iter().map(|&v| crate::field::from_i64(v)).collect();
         for (axis, &vars) in log_shape.iter().enumerate() {
             let w = random_vec(1 << vars, 20 + axis as u64);
@@ -180,6 +189,7 @@ mod tests {
                 .collect();
             assert_eq!(contract(&field, &log_shape, axis, &w, |x| *x).unwrap(), expected);
             assert_eq!(contract(&ints, &log_shape, axis, &w, |x| crate::field::from_i64(*x)).unwrap(), expected);
+            assert_eq!(contract_i64(&ints, &log_shape, axis, &w).unwrap(), expected);
         }
         assert!(contract(&field, &log_shape, 0, &random_vec(4, 1), |x| *x).is_err());
     }

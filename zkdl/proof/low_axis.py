@@ -11,7 +11,7 @@ import numpy as np
 from zkdl import backend
 from zkdl.backend import MODULUS, to_ints
 from zkdl.proof.claims import Claim, EqFactor, Factor, Shape, combined_weight, prefix_factor
-from zkdl.proof.packed import BitTable, Int64Table, Table
+from zkdl.proof.packed import BitTable, Int64Table, RowRanges, Table
 from zkdl.proof.packing import BlockFactor, Packing, Term
 
 MAX_LOW_VARS = 12  # a longer low axis (the packed `weight` axis) is split at its table's rows, or proven dense
@@ -43,7 +43,14 @@ class LowAxisProver:
         self.P: list[list[int]] = []
         self.S: list[int] = []
         self.M: list[list[list[int]]] | None = [] if len(offsets) == 2 else None  # b·(b − 1): the bits' Gram matrix
-        for c in self.claims:  # one weight table alive at a time: each is as large as the other axes
+        # an int64 table is read only on the rows each weight covers (a block factor's blocks)
+        self.ranges = [_row_ranges(self.rest, c) if isinstance(table, Int64Table) else None for c in self.claims]
+        for c, ranges in zip(self.claims, self.ranges, strict=True):  # one weight table alive at a time
+            if ranges is not None:
+                assert isinstance(table, Int64Table)
+                self.P.append(table.row_range_sums(ranges))
+                self.S.append(ranges.total())
+                continue
             rest = combined_weight(self.rest, [c], [1])
             self.P += table.weighted_sums([rest])
             self.S.append(backend.total(rest))
@@ -103,7 +110,11 @@ class LowAxisProver:
     def _to_dense(self) -> None:
         """Every variable of the last axis is bound: tables of the other axes for the rest."""
         coefficients = [a * f[0] for a, f in zip(self.alphas, self.f)]
-        weight = combined_weight(self.rest, self.claims, coefficients)
+        dense = [k for k, ranges in enumerate(self.ranges) if ranges is None]
+        weight = combined_weight(self.rest, [self.claims[k] for k in dense], [coefficients[k] for k in dense])
+        for ranges, coefficient in zip(self.ranges, coefficients, strict=True):
+            if ranges is not None:
+                ranges.add_to(weight, coefficient)
         bound = self.table.bind_low(self.bound)
         tables = [weight] + [bound if c % MODULUS == 0 else backend.add(bound, backend.full(len(bound), c)) for c in self.offsets]
         if len(bound) == 1:
@@ -116,6 +127,23 @@ class LowAxisProver:
             return self.dense.final_values()
         assert self.finals is not None, "the final values exist once every variable is bound"
         return self.finals
+
+
+def _row_ranges(shape: Shape, claim: Claim) -> RowRanges | None:
+    """A claim's weight as `RowRanges` when one factor alone covers the last axis (the rows);
+    None when none or several do."""
+    if not shape:  # a table of one row: nothing to restrict
+        return None
+    *outer_shape, (last, _) = shape
+    on_last = [f for f in claim.factors if last in f.axes]
+    if len(on_last) != 1 or on_last[0].axes != (last,):
+        return None
+    rows = on_last[0]
+    others = Claim(tuple(f for f in claim.factors if f is not rows), claim.value)
+    outer = to_ints(combined_weight(tuple(outer_shape), [others], [1]))
+    if isinstance(rows, BlockFactor):
+        return RowRanges(outer, [(rows.packing[t.block].offset, t.vector()) for t in rows.terms])
+    return RowRanges(outer, [(0, rows.vector())])
 
 
 def low_axis_prover(shape: Shape, claims: Sequence[Claim], alphas: Sequence[int], tables: Sequence[Table]) -> LowAxisProver | None:

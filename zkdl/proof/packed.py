@@ -70,5 +70,39 @@ class Int64Table:
     def bind_low(self, point: Sequence[int]) -> Vector:
         return backend.contract_i64(self.values, self._matrix(), 1, backend.eq_vector(point))
 
+    def row_range_sums(self, weight: RowRanges) -> list[int]:
+        """P(j) = Σ_s outer(s)·Σ_(start, R) Σ_e R(e)·V(s, start + e, j), reading only the ranges' rows."""
+        rows_per_outer = len(self.values) // self.width // len(weight.outer)
+        log_width = self.width.bit_length() - 1
+        total = [0] * self.width
+        for s, outer in enumerate(weight.outer):
+            for start, table in weight.ranges if outer % MODULUS else ():  # e.g. the history's padded snapshots
+                begin = (s * rows_per_outer + start) * self.width
+                rows = self.values[begin : begin + len(table) * self.width]  # a view: no copy
+                part = to_ints(backend.contract_i64(rows, [len(table).bit_length() - 1, log_width], 0, table))
+                total = [(t + outer * p) % MODULUS for t, p in zip(total, part, strict=True)]
+        return total
+
+
+@dataclass(frozen=True)
+class RowRanges:
+    """A weight over (outer axes, rows) that is outer(s)·R(e) on a few row ranges [start, start +
+    |R|) and zero elsewhere: a block factor's blocks, or one range over every row."""
+
+    outer: list[int]
+    ranges: list[tuple[int, Vector]]
+
+    def total(self) -> int:
+        return sum(self.outer) * sum(backend.total(r) for _, r in self.ranges) % MODULUS
+
+    def add_to(self, weight: Vector, coefficient: int) -> None:
+        """weight += coefficient·(this weight), range by range (the field vector is updated in place)."""
+        rows = len(weight) // len(self.outer)
+        for s, outer in enumerate(self.outer):
+            scale = coefficient * outer % MODULUS
+            for start, table in self.ranges if scale else ():
+                at = s * rows + start
+                weight[at : at + len(table)] = backend.add(weight[at : at + len(table)], backend.scale(table, scale))
+
 
 Table = Vector | BitTable | Int64Table  # what a product sumcheck multiplies (`prove_product`)

@@ -1,5 +1,5 @@
 use super::convert::{fr_scalar, fr_scalar_to_py, fr_vec, fr_vec_to_py};
-use crate::{field, mle};
+use crate::mle;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -53,7 +53,7 @@ fn i64_contract<'py>(
     weights: PyReadonlyArray2<'py, u64>,
 ) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let (table, weights) = (table.as_slice()?, fr_vec(&weights)?);
-    let out = py.allow_threads(|| mle::contract(table, &log_shape, axis, &weights, |x| field::from_i64(*x)))?;
+    let out = py.allow_threads(|| mle::contract_i64(table, &log_shape, axis, &weights))?;
     Ok(fr_vec_to_py(py, &out))
 }
 
