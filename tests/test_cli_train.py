@@ -106,7 +106,7 @@ def test_train_errors_exit_with_their_status_and_a_message(tmp_path: Path, args:
 
 def test_version_names_the_package_and_the_proof_protocol() -> None:
     out = zkdl("--version")
-    assert out.returncode == 0 and out.stdout.startswith("zkdl ") and "proof protocol zkdl/training/v6" in out.stdout
+    assert out.returncode == 0 and out.stdout.startswith("zkdl ") and "proof protocol zkdl/training/v7" in out.stdout
 
 
 def test_inspect_shows_a_run_directory(tmp_path: Path) -> None:

@@ -20,16 +20,16 @@ from tests import malicious as mal
 from tests import proof_cheats as pc
 from tests.relations import assert_rejected_by
 from tests.seeding import seeded_prover
-from zkdl import _kernels
+from zkdl import _kernels, backend
 from zkdl.backend.native import MODULUS, from_ints, to_int, to_ints
 from zkdl.model import ModelSpec
 from zkdl.proof import claims as cl
 from zkdl.proof import commitment as cm
-from zkdl.proof import history, packed, product, training
+from zkdl.proof import packed, product, training
 from zkdl.proof.channel import Message, ProverChannel, VerifierChannel
 from zkdl.proof.errors import VerificationError
 from zkdl.proof.layout import Layout
-from zkdl.proof.mle import evaluate_i64, weighted_sum
+from zkdl.proof.mle import evaluate_i64
 from zkdl.proof.opening import Batch
 from zkdl.proof.transcript import Transcript
 from zkdl.proof.witness import ProverTables, data_tables, packed_weights
@@ -86,10 +86,10 @@ def test_final_weights_off_by_one_are_rejected_by_the_history(h):
 
 
 def test_a_round_polynomial_chosen_after_its_challenge_is_rejected(h):
-    """The same false W_T, and the history merge's false claim fitted into its first round with the
+    """The same false W_T, and the history updates' false claim fitted into its first round with the
     round's challenge known in advance: every sumcheck's round order matters, the first rejects."""
     committed, script = _final_weights_plus_one(h)
-    script = dataclasses.replace(script, challenge_first=frozenset({"round"}), fit_rounds=frozenset({b"history merge"}))
+    script = dataclasses.replace(script, challenge_first=frozenset({"round"}), fit_rounds=frozenset({b"history updates"}))
     assert_rejected_by(*prove(h, h.tables, script, committed=committed), "forward")
 
 
@@ -235,19 +235,17 @@ def test_committed_weights_other_than_the_trained_ones_are_rejected_by_their_mer
     assert_rejected_by(*prove(h, h.tables, script, committed=committed), f"merge {name}")
 
 
-def _error_into_the_input_split(h: pc.Honest) -> Callable[[list[int], mal.MaliciousProver], list[int]]:
+def _error_into_the_input_split(honest: list) -> Callable[[list[int], mal.MaliciousProver], list[int]]:
     """A values hook for `input split`: the second claim on A_in (the history updates') gets its
-    whole error, fitted value minus true value, in its data piece, so the rest (the hidden blocks,
-    ReLU outputs) is the honest one."""
-    lay, calls = h.layout, iter(range(2))
+    whole error, fitted value minus true value (the honest table's at the updates' point), in its
+    data piece, so the rest (the hidden blocks, ReLU outputs) is the honest one."""
+    calls = iter(range(2))
 
     def hook(values: list[int], party: mal.MaliciousProver) -> list[int]:
         if next(calls, None) != 1:
             return values
-        weight_point = cl.split_point(lay.history, party.proven[b"history merge"][0])["weight"]
-        factors, _ = history.update_factors(lay, weight_point, party.proven[b"history updates"][0])
-        true = weighted_sum(lay.layer_inputs, cl.claim(lay.layer_inputs, factors, 0), h.tables.field("A_in"))
-        fitted = party.proven[b"history updates"][1][0]
+        point, (fitted, _) = party.proven[b"history updates"]
+        true = backend.mle_evaluate(honest[0], point)
         return [(values[0] + fitted - true) % MODULUS]
 
     return hook
@@ -257,7 +255,13 @@ def test_a_history_error_moved_into_the_input_split_is_rejected_by_the_merge_of_
     """W_T off by one, the history updates' A_in factor fitted (as above), and that A_in claim's
     input split carrying the whole error in its layer-0 piece, so the ReLU forward holds: the
     claim on D_X it then makes, the second one there, must reject (every claim is merged)."""
-    script = mal.Script(tables={b"history updates": mal.fit(0)}, values={b"input split": _error_into_the_input_split(h)})
+    honest: list = []
+
+    def fitted(tables, party):
+        honest.append(tables[0])
+        return mal.fit(0)(tables, party)
+
+    script = mal.Script(tables={b"history updates": fitted}, values={b"input split": _error_into_the_input_split(honest)})
     assert_rejected_by(*prove(h, _wt_history_off_by_one(h), script), "merge X")
 
 
@@ -473,20 +477,26 @@ def _prove_chunks(statement, secrets, chunk_tables, boundary, absorbed_rows, scr
     return messages, provers
 
 
-def _solve(claims: list[mal.Batched], base: list[int], positions: tuple[int, int]) -> list[int]:
-    """base + δ1·e_p1 + δ2·e_p2 whose weighted sums Σ w·V are the claims' values (Cramer's rule)."""
-    rows = []
-    for batched in claims:
-        (claim,), (value,) = batched.claims, batched.values
-        w = to_ints(cl.weight_table(batched.shape, claim))
-        rows.append(([w[p] for p in positions], (value - sum(a * b for a, b in zip(w, base))) % MODULUS))
-    (a, b), e = rows[0]
-    (c, d), f = rows[1]
-    inverse = pow(a * d - b * c, -1, MODULUS)
-    deltas = ((e * d - b * f) * inverse % MODULUS, (a * f - e * c) * inverse % MODULUS)
+def _solve(claims: list[mal.Batched], base: list[int]) -> list[int]:
+    """base plus one δ per claim, each at an entry its claim weighs, whose weighted sums Σ w·V are
+    every claim's value (Gaussian elimination mod r)."""
+    pairs = [(claim, value) for batched in claims for claim, value in zip(batched.claims, batched.values, strict=True)]
+    weights = [to_ints(cl.weight_table(claims[0].shape, claim)) for claim, _ in pairs]
+    positions: list[int] = []
+    for w in weights:
+        positions.append(next(p for p in range(len(w)) if w[p] and p not in positions))
+    rows = [[w[p] for p in positions] + [(value - sum(a * b for a, b in zip(w, base))) % MODULUS] for w, (_, value) in zip(weights, pairs)]
+    for col in range(len(rows)):
+        pivot = next(r for r in range(col, len(rows)) if rows[r][col] % MODULUS)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        inverse = pow(rows[col][col], -1, MODULUS)
+        rows[col] = [x * inverse % MODULUS for x in rows[col]]
+        for r in range(len(rows)):
+            if r != col and rows[r][col]:
+                rows[r] = [(x - rows[r][col] * y) % MODULUS for x, y in zip(rows[r], rows[col], strict=True)]
     out = list(base)
-    for p, delta in zip(positions, deltas):
-        out[p] = (out[p] + delta) % MODULUS
+    for p, row in zip(positions, rows, strict=True):
+        out[p] = (out[p] + row[-1]) % MODULUS
     return out
 
 
@@ -515,7 +525,7 @@ def test_a_boundary_chosen_after_the_chunks_challenges_is_rejected(h):
     first = [mal.Script(tables={b"merge WT": stop}), mal.Script(tables={b"merge W0": stop})]
     _, (chunk0, chunk1) = _prove_chunks(statement, secrets, chunk_tables, placeholder, placeholder[0].rows, first)
     w_prime = to_ints(_kernels.fr_from_i64(chunk_tables[1].history[0]))
-    v = from_ints(_solve([chunk0.claims[b"merge WT"], chunk1.claims[b"merge W0"]], w_prime, (1, 2)))
+    v = from_ints(_solve([chunk0.claims[b"merge WT"], chunk1.claims[b"merge W0"]], w_prime))
     boundary = cm.commit_field(v.reshape(*chunk_tables[0].history[0].shape, 4))
     own = lambda _tables, _party: [v]  # noqa: E731
     second = [mal.Script(tables={b"merge WT": own}), mal.Script(tables={b"merge W0": own})]

@@ -14,7 +14,7 @@ from zkdl.proof.statement import KNOWN_VERIFIER_VERSIONS, PROTOCOL_TAG, VERIFIER
 
 
 def test_the_verifier_version_is_the_keccak_of_the_protocol_tag():
-    assert keccak(PROTOCOL_TAG) == VERIFIER_VERSION and KNOWN_VERIFIER_VERSIONS == {VERIFIER_VERSION: "zkdl/training/v6"}
+    assert keccak(PROTOCOL_TAG) == VERIFIER_VERSION and KNOWN_VERIFIER_VERSIONS == {VERIFIER_VERSION: "zkdl/training/v7"}
 
 
 def test_a_bundle_claims_the_digests_of_its_statement_commitments_and_bytes(tiny_proof):

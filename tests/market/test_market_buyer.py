@@ -50,7 +50,7 @@ def test_provenance_of_a_pending_then_verified_model(env, proved, tmp_path):
     assert info.claims is not None and info.bundle_error is None and info.mismatches == ()
     st = info.claims.statement
     assert (list(st.widths), st.batch, st.steps) == ([64, 8, 10], 4, 2)
-    assert info.verifier_version_name == "zkdl/training/v6"
+    assert info.verifier_version_name == "zkdl/training/v7"
     _attest(env, model_id)
     info = provenance(env.client, "0x" + model_id.hex())
     assert info.verified and info.status.valid_count == 1

@@ -56,7 +56,7 @@ def _registrations(env, model_id: bytes) -> int:
 
 
 def test_the_verifier_version_is_keccak_of_the_protocol_tag():
-    assert VERIFIER_VERSION_TAG == b"zkdl/training/v6" and keccak(VERIFIER_VERSION_TAG) == VERIFIER_VERSION
+    assert VERIFIER_VERSION_TAG == b"zkdl/training/v7" and keccak(VERIFIER_VERSION_TAG) == VERIFIER_VERSION
 
 
 @pytest.mark.parametrize("by_signature", [False, True], ids=["direct", "by-signature"])

@@ -46,10 +46,11 @@ DATASET_MAGIC = b"ZKDL-DATASET-PROOF"
 DATASET_VERSION = 1
 
 MAGIC = b"ZKDL-BUNDLE"
-# 6: zkdl/training/v6 (each layer padded to its own power of two, the output's bits BO); 5: v5
+# 7: zkdl/training/v7 (history claims reduced by W_τ's definition, no merge over the history);
+# 6: v6 (each layer padded to its own power of two, the output's bits BO); 5: v5
 # (statement version 3: C_data a data set's own commitment); 4: zkdl/training/v4 (statement
 # version 2: owner, origin of W_0); 3: v3 (one bit tensor B); 2: v2
-VERSION = 6
+VERSION = 7
 SCALARS, POINTS, OPENING = 1, 2, 3
 SCALAR_BYTES, POINT_BYTES = 32, 48
 # A real proof sends a few hundred messages per chunk (417 for the 3-step golden bundle, about 520

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkdl import backend
-from zkdl.backend import Vector, to_ints
+from zkdl.backend import MODULUS, Vector
 from zkdl.proof import claims as cl
-from zkdl.proof.claims import ClaimBook
-from zkdl.proof.layout import Layout
+from zkdl.proof.claims import ClaimBook, Shape
+from zkdl.proof.hidden import Hidden
+from zkdl.proof.layout import Layout, log2_ceil
 from zkdl.proof.mle import contract_i64, evaluate_i64
-from zkdl.proof.packed import Int64Table
-from zkdl.proof.packing import Packing, Term
+from zkdl.proof.packed import Int64Table, RowRanges
+from zkdl.proof.packing import BlockFactor, Packing, Term
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables, block
 
@@ -35,96 +36,149 @@ def final_weights(party: Party, lay: Layout, book: ClaimBook, tables: ProverTabl
     factor = cl.eq_factor("weight", omega)
 
     def value() -> list[int]:
-        return [evaluate_i64(tables.history[lay.steps], lay.weights, omega)]
+        return [_weights_at(lay, tables.history[lay.steps], factor)]
 
     (v,) = party.send(b"final weights value", value, 1)
     book.add("WT", cl.claim(lay.weights, [factor], v))
     book.add("history", cl.claim(lay.history, [cl.onehot_factor("step", lay.steps, lay.log_history), factor], v))
 
 
-def prefix_weights(lay: Layout, tau_point: list[int]) -> cl.Factor:
-    """P(τ') = Σ_τ eq(τ*, τ)·[τ' < τ] over the real steps τ' < T (padded steps carry no update)."""
-    eq = to_ints(backend.eq_vector(tau_point))
-    suffix, table = 0, []
-    sums = [0] * (len(eq) + 1)
-    for tau in range(len(eq) - 1, -1, -1):  # sums[τ'] = Σ_(τ > τ') eq(τ*, τ)
-        sums[tau] = suffix
-        suffix += eq[tau]
-    for step in range(1 << lay.log_steps):
-        table.append(sums[step] if step < lay.steps else 0)
-    return cl.Factor(("step",), tuple(table))
-
-
 def weight_history(party: Party, lay: Layout, book: ClaimBook, tables: ProverTables) -> None:
-    """Reduces every history claim to one on W_0 and one each on A_in and G_Z."""
-    history_claims = book.take("history")
-    packed_history = lambda: [Int64Table(tables.history.reshape(-1), 1 << lay.weight_rows)]  # noqa: E731
-    point, (w_star,) = party.product(b"history merge", lay.history, history_claims, packed_history, 1)
-    at = cl.split_point(lay.history, point)
-
-    def w0_value() -> list[int]:
-        return [evaluate_i64(tables.history[0], lay.weights, at["weight"])]
-
-    (w0,) = party.send(b"initial weights value", w0_value, 1)
-    book.add("W0", cl.claim(lay.weights, [cl.eq_factor("weight", at["weight"])], w0))
-    # Σ_τ eq(τ*, τ)·W_τ(w*) = W_0(w*) − Σ_(β, τ', b) κ_β·P(τ')·Â_β(τ', b)·Ĝ_β(τ', b)
-    names = list(lay.weight_names)
-    kappa = [t.coefficient for t in lay.weight_blocks.eq_terms(at["weight"], names)]
-    sides = {name: _sides(lay, name, at["weight"]) for name in names}
-    blocks = cl.padded_factor(cl.Factor(("block",), tuple(kappa)), dict(lay.updates)["block"])
-    weight = cl.claim(lay.updates, [blocks, prefix_weights(lay, at["step"])], w0 - w_star)
+    """Each claim Σ_τ s(τ)·F(W_τ) on the history is, by W_τ's definition, S·F(W_0) − Σ_τ' P(τ')·F(U_τ')
+    with S = Σ_τ s(τ), P(τ') = Σ_(τ > τ') s(τ) and U_τ' = W_τ' − W_(τ'+1) the update of step τ':
+    a claim on W_0 per history claim, and one sumcheck over (term, step, row) for every update at
+    once, F(U_τ') = Σ_terms κ·Σ_b Â(τ', b)·Ĝ(τ', b) with A_in read on the term's input side and
+    G_Z on its output side. No sumcheck runs over the history itself (T + 1 snapshots of W)."""
+    parts = [_HistoryClaim.of(lay, c) for c in book.take("history")]
+    values = lambda: [_weights_at(lay, tables.history[0], part.weight) for part in parts]  # noqa: E731
+    w0 = party.send(b"initial weights values", values, len(parts))
+    for part, value in zip(parts, w0, strict=True):
+        book.add("W0", cl.claim(lay.weights, [part.weight], value))
+    terms = [term for part in parts for term in part.terms]
+    shape = _updates_shape(lay, len(terms))
+    claims, first = [], 0
+    for part, value in zip(parts, w0, strict=True):  # claim c weighs its own terms' rows of the term axis
+        kappa = [0] * first + [t.coefficient for t in part.terms] + [0] * ((1 << shape[0][1]) - first - len(part.terms))
+        factors = [cl.Factor(("term",), kappa), prefix_weights(lay, part.steps)]
+        claims.append(cl.claim(shape, factors, value * part.total - part.value))
+        first += len(part.terms)
+    sides = [_sides(lay, term) for term in terms]
     updates = lambda: [  # noqa: E731
-        _side_tables(lay, tables.A_in, lay.inputs, [(side.input, side.in_point) for side in sides.values()]),
-        _side_tables(lay, tables.G_Z, lay.outputs, [(side.output, side.out_point) for side in sides.values()]),
+        _side_tables(lay, tables.A_in, lay.inputs, [(side.input, side.in_inner) for side in sides], shape),
+        _side_tables(lay, tables.G_Z, lay.outputs, [(side.output, side.out_inner) for side in sides], shape),
     ]
-    point, (a, g) = party.product(b"history updates", lay.updates, [weight], updates, 2)
-    a_factors, g_factors = update_factors(lay, at["weight"], point)
+    point, (a, g) = party.product(b"history updates", shape, claims, updates, 2)
+    a_factors, g_factors = update_factors(lay, sides, shape, point)
     book.add("A_in", cl.claim(lay.layer_inputs, a_factors, a))
     book.add("G_Z", cl.claim(lay.layer_outputs, g_factors, g))
 
 
-def update_factors(lay: Layout, weight_point: list[int], point: list[int]) -> tuple[list[cl.Factor], list[cl.Factor]]:
+def prefix_weights(lay: Layout, steps: list[int]) -> cl.Factor:
+    """P(τ') = Σ_(τ > τ') s(τ) over the real steps τ' < T (padded steps carry no update)."""
+    table, suffix = [0] * (1 << lay.log_steps), 0
+    for tau in range(len(steps) - 1, 0, -1):  # suffix = Σ_(τ ≥ tau) s(τ), the weight of step tau − 1
+        suffix = (suffix + steps[tau]) % MODULUS
+        if tau - 1 < lay.steps:
+            table[tau - 1] = suffix
+    return cl.Factor(("step",), tuple(table))
+
+
+def update_factors(lay: Layout, sides: list[_Sides], shape: Shape, point: list[int]) -> tuple[list[cl.Factor], list[cl.Factor]]:
     """The factors of the claims on A_in and G_Z that the updates' sumcheck leaves at its point:
-    Σ_β eq(β°, β)·(block β's side of the tensor read at w*'s low variables), at the step and row."""
-    by = cl.split_point(lay.updates, point)
-    sides = [_sides(lay, name, weight_point) for name in lay.weight_names]
-    block_eq = [cl.eq_at([i >> k & 1 for k in range(len(by["block"]))], by["block"]) for i in range(len(sides))]
+    Σ_t eq(t°, t)·(term t's side of the tensor), at the step and row."""
+    by = cl.split_point(shape, point)
+    term_eq = [cl.eq_at([t >> k & 1 for k in range(len(by["term"]))], by["term"]) for t in range(len(sides))]
     rows = [cl.eq_factor("step", by["step"]), cl.eq_factor("row", by["row"])]
-    a_terms = [_term(side.input, e, "in", side.in_point) for side, e in zip(sides, block_eq)]
-    g_terms = [_term(side.output, e, "next", side.out_point) for side, e in zip(sides, block_eq)]
+    a_terms = [Term(side.input, e, side.in_inner) for side, e in zip(sides, term_eq, strict=True)]
+    g_terms = [Term(side.output, e, side.out_inner) for side, e in zip(sides, term_eq, strict=True)]
     return [*rows, lay.inputs.factor(a_terms)], [*rows, lay.outputs.factor(g_terms)]
+
+
+Inner = tuple[tuple[cl.Factor, int], ...]
+
+
+@dataclass(frozen=True)
+class _HistoryClaim:
+    """A claim Σ_τ s(τ)·F(W_τ) = value on the history: s over the snapshots, F on `weight` (an eq
+    point or a block factor), F's terms on the weight blocks (the gap of `weight` is W_0's in every
+    snapshot: no update reaches it) and S = Σ_τ s(τ)."""
+
+    steps: list[int]
+    weight: cl.Factor
+    terms: tuple[Term, ...]
+    total: int
+    value: Hidden
+
+    @classmethod
+    def of(cls, lay: Layout, claim: cl.Claim) -> _HistoryClaim:
+        steps, weight = list(cl.factor_on(claim, "step").table), cl.factor_on(claim, "weight")
+        if isinstance(weight, BlockFactor):
+            terms = weight.terms
+        elif isinstance(weight, cl.EqFactor):
+            terms = tuple(lay.weight_blocks.eq_terms(weight.point, list(lay.weight_names)))
+        else:
+            raise ValueError(f"a history claim's weight factor must be an eq point or a block factor, got {type(weight).__name__}")
+        return cls(steps, weight, terms, sum(steps) % MODULUS, claim.value)
 
 
 @dataclass(frozen=True)
 class _Sides:
-    """A weight block's input side (a block of `in` and a point in it) and output side (`next`)."""
+    """A weight term's input side (a block of `in` and the factors on it) and output side (`next`)."""
 
     input: str
-    in_point: list[int]
+    in_inner: Inner
     output: str
-    out_point: list[int]
+    out_inner: Inner
 
 
-def _sides(lay: Layout, name: str, point: list[int]) -> _Sides:
-    """Where block `name`'s update reads A_in and G_Z, and at which of w*'s low variables: "w{ℓ}" is
-    (in high, out low), "b{ℓ}" the output side alone, its input the constant "one"."""
-    layer, logs = lay.weight_layer(name), lay.weight_names[name]
-    out_point = list(point[: logs[-1]])
-    in_point = list(point[logs[-1] : sum(logs)]) if len(logs) == 2 else []
-    return _Sides(lay.input_block(layer) if len(logs) == 2 else "one", in_point, lay.output_block(layer), out_point)
+def _sides(lay: Layout, term: Term) -> _Sides:
+    """Where a term of block "w{ℓ}" (input index high, output low) reads A_in and G_Z, its inner
+    factors split at the output side's variables (an eq across the boundary splits in two); "b{ℓ}"
+    is the output side alone, its input the constant "one"."""
+    layer, logs = lay.weight_layer(term.block), lay.weight_names[term.block]
+    in_inner: list[tuple[cl.Factor, int]] = []
+    out_inner: list[tuple[cl.Factor, int]] = []
+    low = 0  # variables of the block below the factor (the last factor owns the lowest)
+    for factor, num_vars in reversed(term.inner):
+        below = min(max(logs[-1] - low, 0), num_vars)  # of its variables, those on the output side
+        if 0 < below < num_vars:
+            if not isinstance(factor, cl.EqFactor):
+                raise ValueError(f"term of block {term.block!r}: only an eq factor may span its input and output sides")
+            out_inner.insert(0, (cl.EqFactor(factor.axes[0], factor.point[:below]), below))
+            in_inner.insert(0, (cl.EqFactor(factor.axes[0], factor.point[below:]), num_vars - below))
+        else:
+            (out_inner if below else in_inner).insert(0, (factor, num_vars))
+        low += num_vars
+    input_block = lay.input_block(layer) if len(logs) == 2 else "one"
+    return _Sides(input_block, tuple(in_inner), lay.output_block(layer), tuple(out_inner))
 
 
-def _side_tables(lay: Layout, array: np.ndarray, packing: Packing, sides: list[tuple[str, list[int]]]) -> Vector:
-    """Per weight block, the (step, row) table of `array`'s block contracted at the side's point;
-    zero for the padded block indices."""
+def _updates_shape(lay: Layout, terms: int) -> Shape:
+    """The updates' sumcheck: one (step, row) table per term of every history claim."""
+    return (("term", log2_ceil(terms)), ("step", lay.log_steps), ("row", lay.log_batch))
+
+
+def _side_tables(lay: Layout, array: np.ndarray, packing: Packing, sides: list[tuple[str, Inner]], shape: Shape) -> Vector:
+    """Per term, the (step, row) table of `array`'s block contracted with the side's factors; zero
+    for the padded term indices."""
     steps_rows = (1 << lay.log_steps) * lay.batch
     out = []
-    for name, side_point in sides:
-        shape = (("step", lay.log_steps), ("row", lay.log_batch), ("col", len(side_point)))
-        out.append(contract_i64(block(array, packing, name), shape, "col", backend.eq_vector(side_point)))
-    padded = (1 << dict(lay.updates)["block"]) - len(sides)
+    for name, inner in sides:
+        side = Term(name, 1, inner)
+        cols = sum(num_vars for _, num_vars in inner)
+        block_shape = (("step", lay.log_steps), ("row", lay.log_batch), ("col", cols))
+        out.append(contract_i64(block(array, packing, name), block_shape, "col", side.vector()))
+    padded = (1 << shape[0][1]) - len(sides)
     return backend.concat([*out, backend.full(padded * steps_rows, 0)])
 
 
-def _term(name: str, coefficient: int, axis: str, side_point: list[int]) -> Term:
-    return Term(name, coefficient, ((cl.eq_factor(axis, side_point), len(side_point)),) if side_point else ())
+def _weights_at(lay: Layout, weights: np.ndarray, factor: cl.Factor) -> int:
+    """Σ_w F(w)·W(w) for int64 weights on `weight`: an eq point as a matrix (half its variables
+    contracted first: no 2^|weight| eq table), a block factor block by block."""
+    if isinstance(factor, BlockFactor):
+        ranges = [(factor.packing[t.block].offset, t.vector()) for t in factor.terms]
+        return Int64Table(weights, 1).row_range_sums(RowRanges([1], ranges))[0]
+    assert isinstance(factor, cl.EqFactor), "weights are read at an eq point or a block factor"
+    log = len(factor.point)
+    matrix = (("high", log - log // 2), ("low", log // 2))
+    return evaluate_i64(weights, matrix, factor.point)

@@ -59,7 +59,7 @@ DIGEST_BYTES = 32
 # (packed axes, the bias outside the blocks, the output layer's bits BO); v5: statement version 3 (C_data is a data set's
 # own commitment: model-independent widths, 0/1 labels); v4: statement version 2 (owner, origin of W_0);
 # v3: the bits of Z and G_A in one tensor B (v2: two tensors); v2: zero-knowledge sumchecks.
-PROTOCOL_TAG = b"zkdl/training/v6"
+PROTOCOL_TAG = b"zkdl/training/v7"
 VERIFIER_VERSION = keccak(PROTOCOL_TAG)
 KNOWN_VERIFIER_VERSIONS: dict[bytes, str] = {VERIFIER_VERSION: PROTOCOL_TAG.decode()}
 _FIXED = struct.Struct(">BBBBBIIQBQ")  # bias .. schedule_seed, init, init_seed
