@@ -178,7 +178,7 @@ def sizes(widths: tuple[int, ...], batch: int, steps: int) -> dict[str, int]:
     return {
         "bit_entries": rows * (2 * units + output) * BITS_PER_WORD,
         "elements": rows * max(1 << lay.inputs.log_size, 1 << lay.outputs.log_size),  # the widest per-step table
-        "history_entries": (1 << lay.log_history) * weights,
+        "history_entries": max(steps + 1, 1 << lay.log_steps) * weights,  # zkdl.proof.witness.ProverTables.history
         "weight_entries": weights,
     }
 

@@ -32,7 +32,7 @@ class ProverTables:
     Z: np.ndarray  # [TP, B, |unit|]: the hidden layers' Z
     Z_out: np.ndarray  # [TP, B, n_L]: the output layer's Z
     G_A: np.ndarray  # [TP, B, |unit|]: the gradient of each hidden layer's output
-    history: np.ndarray  # [TH, |weight|]: W_0 .. W_T, then W_T repeated (packed_weights)
+    history: np.ndarray  # [max(T + 1, TP), |weight|]: W_0 .. W_T, then W_T for the matmuls' padded steps
     data_x: np.ndarray  # [NP, n_0]: the data set's inputs at their own padded width
     data_y: np.ndarray  # [NP, n_L]: its 0/1 labels
 
@@ -40,7 +40,8 @@ class ProverTables:
     def of(cls, layout: Layout, witness: Witness, data: Dataset) -> ProverTables:
         """The tables of the layout's steps (a chunk of the run, or all of it)."""
         lay, units = layout, layout.units
-        TP, TH, steps = 1 << lay.log_steps, 1 << lay.log_history, slice(0, lay.steps)
+        TP, steps = 1 << lay.log_steps, slice(0, lay.steps)
+        TH = max(lay.steps + 1, TP)  # the snapshots a claim reads: no power of two (4 GiB at the paper's T = 16)
         Z = np.zeros((TP, lay.batch, 1 << units.log_size), np.int64)
         G_A = np.zeros_like(Z)
         Z_out = np.zeros((TP, lay.batch, 1 << log2_ceil(lay.widths[-1])), np.int64)
