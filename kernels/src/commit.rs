@@ -62,6 +62,8 @@ pub struct CommitKey {
 const BYTE_TABLE_MIN_ROWS: usize = 16;
 /// Byte tables are built for keys up to this row length (2^16 generators: 200 MB of tables).
 const BYTE_TABLE_MAX_ROW_LENGTH: usize = 1 << 16;
+/// Rows whose accumulators one task keeps (144 B each: they stay in cache with a word's tables).
+const ROWS_PER_TASK: usize = 32;
 
 impl CommitKey {
     /// Derives the key; `row_length` must be a power of two in 1..=`MAX_ROW_LENGTH`.
@@ -145,25 +147,71 @@ impl CommitKey {
         let m = self.rows(len, blinds.len())?;
         let g = self.row_length();
         let rows = if g >= 8 && m >= BYTE_TABLE_MIN_ROWS && g <= BYTE_TABLE_MAX_ROW_LENGTH {
-            let tables = self.byte_tables();
-            (0..m)
-                .into_par_iter()
-                .map(|i| {
-                    (0..g / 8).fold(G1Projective::zero(), |acc, group| {
-                        let byte = byte_at(bits, width, i * g + 8 * group);
-                        if byte == 0 {
-                            acc
-                        } else {
-                            acc + tables[group * 256 + byte]
-                        }
-                    })
-                })
-                .collect()
+            self.byte_table_rows(bits, width, m)
         } else {
             let bit = |flat: usize| (bits[flat / width] >> (flat % width)) & 1 == 1;
             (0..m).into_par_iter().map(|i| subset_sum(&self.generators, |j| bit(i * g + j))).collect()
         };
         Ok(self.finish(rows, blinds))
+    }
+
+    /// The rows' subset sums from the byte tables, a block of rows per task walking the row's
+    /// groups in turn (each group's 256 points stay in cache for every row of the block). Words of
+    /// ≥ 16 bits filling whole rows also skip their sign extension: the top t ≥ 2 bytes all 0xff
+    /// (a small negative entry) are one addition from `sign_tables`, 0x00 bytes none.
+    fn byte_table_rows(&self, bits: &[u64], width: usize, m: usize) -> Vec<G1Projective> {
+        let (g, tables) = (self.row_length(), self.byte_tables());
+        let word_bytes = width / 8;
+        let words_per_row = if width >= 16 && g.is_multiple_of(width) { g / width } else { 0 };
+        let sign = self.sign_tables(tables, words_per_row, word_bytes);
+        let mut rows = vec![G1Projective::zero(); m];
+        rows.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(task, block)| {
+            let first = task * ROWS_PER_TASK;
+            for word in 0..words_per_row {
+                let groups = &tables[word * word_bytes * 256..(word + 1) * word_bytes * 256];
+                for (k, acc) in block.iter_mut().enumerate() {
+                    let value = bits[(first + k) * words_per_row + word];
+                    let top = ((!value << (64 - width)).leading_zeros() as usize / 8).min(word_bytes);
+                    let low = if top >= 2 { word_bytes - top } else { word_bytes };
+                    if low < word_bytes {
+                        *acc += sign[word * (word_bytes + 1) + top];
+                    }
+                    for b in 0..low {
+                        let byte = ((value >> (8 * b)) & 0xff) as usize;
+                        if byte != 0 {
+                            *acc += groups[b * 256 + byte];
+                        }
+                    }
+                }
+            }
+            if words_per_row == 0 {
+                for group in 0..g / 8 {
+                    for (k, acc) in block.iter_mut().enumerate() {
+                        let byte = byte_at(bits, width, (first + k) * g + 8 * group);
+                        if byte != 0 {
+                            *acc += tables[group * 256 + byte];
+                        }
+                    }
+                }
+            }
+        });
+        rows
+    }
+
+    /// For each word position of a row, entry t (≤ its bytes) is the sum of its top t bytes' 0xff
+    /// subset sums: the generators of a word's sign extension.
+    fn sign_tables(&self, tables: &[G1Affine], words_per_row: usize, word_bytes: usize) -> Vec<G1Affine> {
+        let sums: Vec<G1Projective> = (0..words_per_row)
+            .into_par_iter()
+            .flat_map_iter(|word| {
+                let mut out = vec![G1Projective::zero(); word_bytes + 1];
+                for t in 1..=word_bytes {
+                    out[t] = out[t - 1] + tables[(word * word_bytes + word_bytes - t) * 256 + 0xff];
+                }
+                out
+            })
+            .collect();
+        G1Projective::normalize_batch(&sums)
     }
 
     fn byte_tables(&self) -> &[G1Affine] {
@@ -509,6 +557,28 @@ mod tests {
             assert_eq!(key.commit_rows_i64(&small, &blinds).unwrap(), expected, "g = {g}");
             let full = randoms(m * g, &mut rng);
             assert_eq!(key.commit_rows(&full, &blinds).unwrap()[m - 1], naive(&key, &full[(m - 1) * g..], blinds[m - 1]));
+        }
+    }
+
+    #[test]
+    fn bit_rows_of_small_signed_entries_agree_with_the_field_path() {
+        // two's complement words with long sign extensions (0xff or 0x00 top bytes), and -1 and 0
+        let mut rng = rng();
+        for (g, width, n) in [(64usize, 64usize, 64usize), (128, 32, 80), (64, 16, 96), (32, 64, 40)] {
+            let key = CommitKey::new(b"test/bits", g).unwrap();
+            let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+            let words: Vec<u64> = (0..n)
+                .map(|i| match i % 7 {
+                    0 => mask,
+                    1 => 0,
+                    2 => (-(1i64 << (rng.gen_range(0..width as u32 - 1)))) as u64 & mask,
+                    _ => (rng.gen_range(-(1i64 << 12)..(1i64 << 12)) as u64) & mask,
+                })
+                .collect();
+            let flat: Vec<Fr> = (0..n * width).map(|f| Fr::from((words[f / width] >> (f % width)) & 1)).collect();
+            let blinds = randoms(n * width / g, &mut rng);
+            let expected = key.commit_rows(&flat, &blinds).unwrap();
+            assert_eq!(key.commit_rows_bits(&words, width, &blinds).unwrap(), expected, "g = {g}, width = {width}");
         }
     }
 
