@@ -24,7 +24,6 @@ from zkdl.proof.claims import ClaimBook, Shape
 from zkdl.proof.hidden import Hidden
 from zkdl.proof.layout import Layout, log2_ceil
 from zkdl.proof.mle import contract_i64, evaluate_i64
-from zkdl.proof.packed import Int64Table, RowRanges
 from zkdl.proof.packing import BlockFactor, Packing, Term
 from zkdl.proof.party import Party
 from zkdl.proof.witness import ProverTables, block
@@ -174,11 +173,21 @@ def _side_tables(lay: Layout, array: np.ndarray, packing: Packing, sides: list[t
 
 def _weights_at(lay: Layout, weights: np.ndarray, factor: cl.Factor) -> int:
     """Σ_w F(w)·W(w) for int64 weights on `weight`: an eq point as a matrix (half its variables
-    contracted first: no 2^|weight| eq table), a block factor block by block."""
+    contracted first: no 2^|weight| eq table), a block factor term by term."""
     if isinstance(factor, BlockFactor):
-        ranges = [(factor.packing[t.block].offset, t.vector()) for t in factor.terms]
-        return Int64Table(weights, 1).row_range_sums(RowRanges([1], ranges))[0]
+        return sum(_term_at(block(weights, factor.packing, t.block), t) for t in factor.terms) % MODULUS
     assert isinstance(factor, cl.EqFactor), "weights are read at an eq point or a block factor"
     log = len(factor.point)
     matrix = (("high", log - log // 2), ("low", log // 2))
     return evaluate_i64(weights, matrix, factor.point)
+
+
+def _term_at(values: np.ndarray, term: Term) -> int:
+    """A term's weighted sum over its block's int64 values: its lowest factor contracted in the
+    kernels (rows in parallel), the rest, the size of the block's other variables, in the field."""
+    if not term.inner:
+        return term.coefficient * int(values[0]) % MODULUS
+    *others, (last, num_vars) = term.inner
+    shape = (("rest", len(values).bit_length() - 1 - num_vars), ("low", num_vars))
+    rest = contract_i64(values, shape, "low", last.vector())
+    return backend.inner(Term(term.block, term.coefficient, tuple(others)).vector(), rest)
