@@ -50,26 +50,33 @@ def weight_history(party: Party, lay: Layout, book: ClaimBook, tables: ProverTab
     G_Z on its output side. No sumcheck runs over the history itself (T + 1 snapshots of W)."""
     parts = [_HistoryClaim.of(lay, c) for c in book.take("history")]
     values = lambda: [_weights_at(lay, tables.history[0], part.weight) for part in parts]  # noqa: E731
-    w0 = party.send(b"initial weights values", values, len(parts))
+    w0 = party.send(b"initial weights values", values, len(parts))  # F_c(W_0), hidden: W_0 is secret
     for part, value in zip(parts, w0, strict=True):
         book.add("W0", cl.claim(lay.weights, [part.weight], value))
     terms = [term for part in parts for term in part.terms]
     shape = _updates_shape(lay, len(terms))
-    claims, first = [], 0
-    for part, value in zip(parts, w0, strict=True):  # claim c weighs its own terms' rows of the term axis
-        kappa = [0] * first + [t.coefficient for t in part.terms] + [0] * ((1 << shape[0][1]) - first - len(part.terms))
-        factors = [cl.Factor(("term",), kappa), prefix_weights(lay, part.steps)]
-        claims.append(cl.claim(shape, factors, value * part.total - part.value))
-        first += len(part.terms)
     sides = [_sides(lay, term) for term in terms]
     updates = lambda: [  # noqa: E731
         _side_tables(lay, tables.A_in, lay.inputs, [(side.input, side.in_inner) for side in sides], shape),
         _side_tables(lay, tables.G_Z, lay.outputs, [(side.output, side.out_inner) for side in sides], shape),
     ]
-    point, (a, g) = party.product(b"history updates", shape, claims, updates, 2)
+    # Σ_c α_c·(S_c·w0_c − v_c) = Σ_c α_c·Σ κ·P_c·Â·Ĝ: the α_c are drawn inside, after every value is bound
+    point, (a, g) = party.product(b"history updates", shape, _update_claims(lay, parts, w0, shape), updates, 2)
     a_factors, g_factors = update_factors(lay, sides, shape, point)
     book.add("A_in", cl.claim(lay.layer_inputs, a_factors, a))
     book.add("G_Z", cl.claim(lay.layer_outputs, g_factors, g))
+
+
+def _update_claims(lay: Layout, parts: list[_HistoryClaim], w0: list[Hidden], shape: Shape) -> list[cl.Claim]:
+    """Claim c of the updates' sumcheck: κ of its own terms on the term axis (zero on the others'),
+    P_c on the steps, and the value S_c·F_c(W_0) − v_c that its updates must account for."""
+    claims, first, size = [], 0, 1 << shape[0][1]
+    for part, value in zip(parts, w0, strict=True):
+        kappa = [0] * first + [t.coefficient for t in part.terms] + [0] * (size - first - len(part.terms))
+        factors = [cl.Factor(("term",), kappa), prefix_weights(lay, part.steps)]
+        claims.append(cl.claim(shape, factors, value * part.total - part.value))
+        first += len(part.terms)
+    return claims
 
 
 def prefix_weights(lay: Layout, steps: list[int]) -> cl.Factor:
