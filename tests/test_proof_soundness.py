@@ -183,7 +183,7 @@ def test_one_weight_of_wt_changed_is_rejected(h):
 class _FinalSnapshot(np.ndarray):
     """A weight history whose snapshot T, where the prover reads it as W_T (history[T]: the
     final-weights value, the WT merge, the commitment C_WT), is another tensor; every other read
-    (R1, R2 and the history merge read the whole table) sees the true history."""
+    (R1 and R2 read the weights of every step) sees the true history."""
 
     steps: int
     final: np.ndarray
