@@ -48,6 +48,49 @@ pub fn derive_generators(domain_tag: &[u8], range: std::ops::Range<usize>) -> Re
 /// The message hashed to the blinding generator.
 pub const BLINDING_MESSAGE: &[u8] = b"zkdl/H";
 
+/// Rows [first, first + |block|) of a bit tensor whose words fill whole rows, added word by word:
+/// each byte from its group's table, a sign extension (top t ≥ 2 bytes 0xff) from `sign`.
+fn add_words(
+    block: &mut [G1Projective],
+    first: usize,
+    bits: &[u64],
+    width: usize,
+    words_per_row: usize,
+    tables: &[G1Affine],
+    sign: &[G1Affine],
+) {
+    let word_bytes = width / 8;
+    for word in 0..words_per_row {
+        let groups = &tables[word * word_bytes * 256..(word + 1) * word_bytes * 256];
+        for (k, acc) in block.iter_mut().enumerate() {
+            let value = bits[(first + k) * words_per_row + word];
+            let top = ((!value << (64 - width)).leading_zeros() as usize / 8).min(word_bytes);
+            let low = if top >= 2 { word_bytes - top } else { word_bytes };
+            if low < word_bytes {
+                *acc += sign[word * (word_bytes + 1) + top];
+            }
+            for b in 0..low {
+                let byte = ((value >> (8 * b)) & 0xff) as usize;
+                if byte != 0 {
+                    *acc += groups[b * 256 + byte];
+                }
+            }
+        }
+    }
+}
+
+/// Rows [first, first + |block|) of any bit tensor, added group by group (8 generators each).
+fn add_groups(block: &mut [G1Projective], first: usize, bits: &[u64], width: usize, g: usize, tables: &[G1Affine]) {
+    for group in 0..g / 8 {
+        for (k, acc) in block.iter_mut().enumerate() {
+            let byte = byte_at(bits, width, (first + k) * g + 8 * group);
+            if byte != 0 {
+                *acc += tables[group * 256 + byte];
+            }
+        }
+    }
+}
+
 /// Generators for rows of `row_length` entries plus the blinding generator, cached affine.
 #[derive(Clone, Debug)]
 pub struct CommitKey {
@@ -167,32 +210,9 @@ impl CommitKey {
         let mut rows = vec![G1Projective::zero(); m];
         rows.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(task, block)| {
             let first = task * ROWS_PER_TASK;
-            for word in 0..words_per_row {
-                let groups = &tables[word * word_bytes * 256..(word + 1) * word_bytes * 256];
-                for (k, acc) in block.iter_mut().enumerate() {
-                    let value = bits[(first + k) * words_per_row + word];
-                    let top = ((!value << (64 - width)).leading_zeros() as usize / 8).min(word_bytes);
-                    let low = if top >= 2 { word_bytes - top } else { word_bytes };
-                    if low < word_bytes {
-                        *acc += sign[word * (word_bytes + 1) + top];
-                    }
-                    for b in 0..low {
-                        let byte = ((value >> (8 * b)) & 0xff) as usize;
-                        if byte != 0 {
-                            *acc += groups[b * 256 + byte];
-                        }
-                    }
-                }
-            }
-            if words_per_row == 0 {
-                for group in 0..g / 8 {
-                    for (k, acc) in block.iter_mut().enumerate() {
-                        let byte = byte_at(bits, width, (first + k) * g + 8 * group);
-                        if byte != 0 {
-                            *acc += tables[group * 256 + byte];
-                        }
-                    }
-                }
+            match words_per_row {
+                0 => add_groups(block, first, bits, width, g, tables),
+                _ => add_words(block, first, bits, width, words_per_row, tables, &sign),
             }
         });
         rows

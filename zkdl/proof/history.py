@@ -1,14 +1,13 @@
 """The weight history: W_t is never committed, only W_0 and W_T.
 
 W_τ(ℓ) = W_0(ℓ) − Σ_(τ' < τ) A_in(ℓ, τ')ᵀ·G_Z(ℓ, τ') (exact: the weight scale makes the SGD
-update an integer subtraction). Claims on the history (step, packed `weight` axis) at several
-points are merged into one point (τ*, w*) by a sumcheck over the history table; there the
-definition becomes a claim on W_0 plus one sumcheck over (block, step, row) of κ_β (the eq of
-block β's high variables at w*) times the public prefix weight P(τ') = Σ_τ eq(τ*, τ)·[τ' < τ]
-times the two factors read at w*'s low variables: A_in on the block's input side and G_Z on its
-output side. The final weights are the snapshot τ = T. With a bias, block "b{ℓ}" of each snapshot
-is 2^R·b and its input side is the constant "one" of A_in, 2^R, so the same formula updates it by
-2^R·Σ_batch G_Z = 2^R·G_b (docs/protocol.md §1.1).
+update an integer subtraction). Each claim on the history (step, packed `weight` axis) is reduced
+by that definition itself, with no sumcheck over the history: a claim on W_0 per claim, and one
+sumcheck over (term, step, row) of every claim's terms, κ (the term's coefficient) times the public
+prefix weight P(τ') = Σ_(τ > τ') s(τ) of the claim's step table times A_in read on the term's input
+side and G_Z on its output side (`weight_history`). The final weights are the snapshot τ = T. With
+a bias, block "b{ℓ}" of each snapshot is 2^R·b and its input side is the constant "one" of A_in,
+2^R, so the same formula updates it by 2^R·Σ_batch G_Z = 2^R·G_b (docs/protocol.md §1.1).
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class Int64Table:
         log_width = self.width.bit_length() - 1
         total = [0] * self.width
         for s, outer in enumerate(weight.outer):
-            for start, table in weight.ranges if outer % MODULUS else ():  # e.g. the history's padded snapshots
+            for start, table in weight.ranges if outer % MODULUS else ():  # an outer index of weight zero reads nothing
                 begin = (s * rows_per_outer + start) * self.width
                 rows = self.values[begin : begin + len(table) * self.width]  # a view: no copy
                 part = to_ints(backend.contract_i64(rows, [len(table).bit_length() - 1, log_width], 0, table))
